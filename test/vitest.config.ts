@@ -13,6 +13,7 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      "test/worker/vitest.config.ts",
     ],
   },
 });

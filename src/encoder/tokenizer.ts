@@ -1,0 +1,51 @@
+// Text → token ids with the model's own tokenizer.json (@huggingface/tokenizers, pure JS, runs in workerd and
+// Node alike). Truncation is ours: it always keeps the final [SEP] — queries that lost it "went haywire" in
+// Anserini (castorini/anserini#2928).
+import { Tokenizer } from "@huggingface/tokenizers";
+
+export interface TokenizedText {
+  ids: number[];
+  /** True when the text had more tokens than maxLength allows and was cut. */
+  truncated: boolean;
+}
+
+/** A BERT WordPiece tokenizer that adds [CLS] … [SEP] and truncates to maxLength. */
+export class SpladeTokenizer {
+  readonly maxLength: number;
+  readonly cls: number;
+  readonly sep: number;
+  private readonly tokenizer: Tokenizer;
+  private readonly vocab: string[];
+
+  constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
+    if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`max length ${maxLength} leaves no room for [CLS] and [SEP]`);
+    this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.maxLength = maxLength;
+    const id = (t: string) => {
+      const v = this.tokenizer.token_to_id(t);
+      if (v === undefined) throw new Error(`tokenizer.json has no ${t} token`);
+      return v;
+    };
+    this.cls = id("[CLS]");
+    this.sep = id("[SEP]");
+    const vocab = this.tokenizer.get_vocab(true);
+    this.vocab = new Array<string>(vocab.size);
+    for (const [token, i] of vocab) this.vocab[i] = token;
+  }
+
+  encode(text: string): TokenizedText {
+    const body = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const room = this.maxLength - 2;
+    const truncated = body.length > room;
+    return { ids: [this.cls, ...(truncated ? body.slice(0, room) : body), this.sep], truncated };
+  }
+
+  /** The vocabulary entry of an id (as it appears in vocab.txt, "##" continuation prefix included). */
+  token(id: number): string {
+    return this.vocab[id] ?? `[${id}]`;
+  }
+
+  get vocabSize(): number {
+    return this.vocab.length;
+  }
+}

@@ -1,0 +1,18 @@
+import { readFileSync } from "node:fs";
+import { CheckpointError } from "../tensor.ts";
+
+/** The whole checkpoint file; a missing or unreadable file is a CheckpointError naming the path. */
+export function readCheckpointFile(file: string): Uint8Array {
+  try {
+    const buf = readFileSync(file);
+    // A plain view: Buffer#slice shares memory where Uint8Array#slice copies.
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "checkpoint file not found (fetch the model first, or check the path)"
+        : `cannot read checkpoint file (${(cause as Error).message})`;
+    throw new CheckpointError(reason, { file }, { cause });
+  }
+}

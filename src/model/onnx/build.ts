@@ -1,0 +1,298 @@
+// MlmEncoder → ONNX: the whole SPLADE query/document encoder, pooling included, as one opset-17 graph.
+//
+// Decisions:
+// - Linear layers are MatMul + Add with the weight stored transposed, [in, out], so no Transpose runs per call.
+// - 1/sqrt(head_dim) is folded into the query weight and bias at build time: one Mul per layer fewer, and for
+//   head_dim 64 the factor 0.125 is a power of two, so the fold is exact.
+// - The attention mask becomes ONE additive bias [B, T] (0 or -FLT_MAX, HF's finfo.min) shared by every
+//   layer's scores and by the pooling. A -FLT_MAX score plus a finite one stays finite, exp underflows to
+//   exactly 0, and no row is all -inf ([CLS] is never masked), so Softmax and ReduceMax never see NaN.
+// - GELU is written 0.5·x·(1 + erf(x/√2)) in the exact node order of ORT's GeluFusion (Div → Erf → Add → Mul
+//   with a separate Mul(x, 0.5)); gelu_new follows FastGeluFusion's Pow form. Opset 17 has no Gelu op.
+// - SPLADE pooling is max-first (FACTS.md): log(1 + relu(max over unmasked t of logit[t, v])). ONNX has no
+//   Log1p, so Add 1 then Log; for small x the float32 rounding of 1 + x costs < 1e-7 absolute.
+// - Tensors go out as little-endian raw_data: Float32Array views are little-endian on every JS engine we
+//   target (x86-64, arm64, wasm).
+import onnxProto from "onnx-proto";
+import type { onnx as Onnx } from "onnx-proto";
+import type { Activation, Linear, LayerNorm, MlmEncoder } from "../architectures.ts";
+import type { Tensor } from "../tensor.ts";
+
+const { onnx } = onnxProto;
+
+export const ONNX_OPSET = 17;
+export const ONNX_IR_VERSION = 8;
+/** Graph inputs, both int64 [batch, sequence], in the order the encoder feeds them. */
+export const ONNX_INPUTS = ["input_ids", "attention_mask"] as const;
+/** Graph output: float [batch, vocab], the SPLADE weight of every vocabulary term. */
+export const ONNX_OUTPUT = "splade";
+
+/** Keys of the model's metadata_props. */
+export const ONNX_METADATA = {
+  architecture: "architecture",
+  vocabSize: "vocab_size",
+  hiddenSize: "hidden_size",
+  maxLength: "max_length",
+} as const;
+
+/** float32's lowest finite value, as torch.finfo(torch.float32).min that HF uses for masked scores. */
+const MASKED = -3.4028234663852886e38;
+
+export interface BuildOnnxOptions {
+  producerVersion?: string;
+  docString?: string;
+  /** Longest input the encoder will feed, recorded in metadata; defaults to the model's position count. */
+  maxLength?: number;
+}
+
+type Attribute = Onnx.IAttributeProto;
+const AttributeType = onnx.AttributeProto.AttributeType;
+const DataType = onnx.TensorProto.DataType;
+
+const attr = {
+  int: (name: string, i: number): Attribute => ({ name, type: AttributeType.INT, i }),
+  ints: (name: string, ints: number[]): Attribute => ({ name, type: AttributeType.INTS, ints }),
+  float: (name: string, f: number): Attribute => ({ name, type: AttributeType.FLOAT, f }),
+};
+
+function bytesOf(data: Float32Array | BigInt64Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** [out, in] → [in, out], optionally scaled (float32 rounding, as the runtime would). */
+function transposed(t: Tensor, scale = 1): Float32Array {
+  const [rows, cols] = t.shape;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c] * scale;
+  }
+  return out;
+}
+
+function scaled(data: Float32Array, scale: number): Float32Array {
+  return scale === 1 ? data : data.map((x) => x * scale);
+}
+
+class GraphBuilder {
+  readonly nodes: Onnx.INodeProto[] = [];
+  readonly initializers: Onnx.ITensorProto[] = [];
+  private readonly taken = new Set<string>();
+
+  private claim(name: string): string {
+    if (this.taken.has(name)) throw new Error(`ONNX builder: name "${name}" used twice`);
+    this.taken.add(name);
+    return name;
+  }
+
+  /** Adds a node whose single output is named like the node; returns that name. */
+  node(opType: string, inputs: string[], name: string, attribute: Attribute[] = []): string {
+    this.nodes.push({ opType, input: inputs, output: [this.claim(name)], name, attribute });
+    return name;
+  }
+
+  float(name: string, dims: number[], data: Float32Array): string {
+    this.initializers.push({ name: this.claim(name), dims, dataType: DataType.FLOAT, rawData: bytesOf(data) });
+    return name;
+  }
+
+  int64(name: string, dims: number[], values: number[]): string {
+    const data = BigInt64Array.from(values, BigInt);
+    this.initializers.push({ name: this.claim(name), dims, dataType: DataType.INT64, rawData: bytesOf(data) });
+    return name;
+  }
+
+  /** x·Wᵀ + b with W stored [in, out] under `${name}.weight`. */
+  linear(x: string, layer: Linear, name: string, scale = 1): string {
+    const [outDim, inDim] = layer.weight.shape;
+    const w = this.float(`${name}.weight`, [inDim, outDim], transposed(layer.weight, scale));
+    const b = this.float(`${name}.bias`, [outDim], scaled(layer.bias.data, scale));
+    return this.node("Add", [this.node("MatMul", [x, w], `${name}.matmul`), b], name);
+  }
+
+  layerNorm(x: string, norm: LayerNorm, name: string, epsilon: number): string {
+    const h = norm.weight.shape[0];
+    const w = this.float(`${name}.weight`, [h], norm.weight.data);
+    const b = this.float(`${name}.bias`, [h], norm.bias.data);
+    return this.node("LayerNormalization", [x, w, b], name, [attr.int("axis", -1), attr.float("epsilon", epsilon)]);
+  }
+}
+
+/** Shared scalar constants, created on first use so the graph holds only those it needs. */
+function constants(g: GraphBuilder) {
+  const made = new Map<string, string>();
+  const scalar = (name: string, value: number): string => {
+    let v = made.get(name);
+    if (!v) made.set(name, (v = g.float(`const.${name}`, [], Float32Array.of(value))));
+    return v;
+  };
+  return {
+    one: () => scalar("one", 1),
+    half: () => scalar("half", 0.5),
+    sqrt2: () => scalar("sqrt2", Math.SQRT2),
+    three: () => scalar("three", 3),
+    geluCubic: () => scalar("gelu_cubic", 0.044715),
+    sqrt2OverPi: () => scalar("sqrt_2_over_pi", Math.sqrt(2 / Math.PI)),
+  };
+}
+
+function activate(g: GraphBuilder, c: ReturnType<typeof constants>, x: string, kind: Activation, name: string): string {
+  if (kind === "relu") return g.node("Relu", [x], name);
+  const half = g.node("Mul", [x, c.half()], `${name}.half`);
+  let inner: string;
+  if (kind === "gelu") {
+    inner = g.node("Erf", [g.node("Div", [x, c.sqrt2()], `${name}.scaled`)], `${name}.erf`);
+  } else {
+    const cube = g.node("Pow", [x, c.three()], `${name}.cube`);
+    const poly = g.node("Add", [g.node("Mul", [cube, c.geluCubic()], `${name}.cubic`), x], `${name}.poly`);
+    inner = g.node("Tanh", [g.node("Mul", [poly, c.sqrt2OverPi()], `${name}.scaled`)], `${name}.tanh`);
+  }
+  return g.node("Mul", [half, g.node("Add", [inner, c.one()], `${name}.plus_one`)], name);
+}
+
+function valueInfo(name: string, elemType: number, dims: Array<string | number>): Onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
+  };
+}
+
+/**
+ * Serializes the encoder as an ONNX model: int64 `input_ids` and `attention_mask` [batch, sequence] in,
+ * float `splade` [batch, vocab] out, with SPLADE max pooling over unmasked positions inside the graph.
+ */
+export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Uint8Array {
+  const { config } = model;
+  const { hiddenSize: h, numHeads: heads, vocabSize: v, layerNormEps: eps } = config;
+  const headDim = h / heads;
+  const g = new GraphBuilder();
+  const c = constants(g);
+  const [inputIds, attentionMask] = ONNX_INPUTS;
+
+  // Embeddings. Token type is always 0, so its row is one [hidden] constant, not a Gather per token.
+  const word = g.float("embeddings.word_embeddings.weight", model.wordEmbeddings.shape, model.wordEmbeddings.data);
+  const position = g.float("embeddings.position_embeddings.weight", model.positionEmbeddings.shape, model.positionEmbeddings.data);
+  const sequence = g.node(
+    "Gather",
+    [g.node("Shape", [inputIds], "input_shape"), g.int64("const.sequence_axis", [], [1])],
+    "sequence_length",
+    [attr.int("axis", 0)],
+  );
+  const zeroI64 = g.int64("const.zero_i64", [], [0]);
+  const positions = g.node("Range", [zeroI64, sequence, g.int64("const.one_i64", [], [1])], "position_ids");
+  let x = g.node(
+    "Add",
+    [
+      g.node("Gather", [word, inputIds], "embeddings.word", [attr.int("axis", 0)]),
+      g.node("Gather", [position, positions], "embeddings.position", [attr.int("axis", 0)]),
+    ],
+    "embeddings.sum",
+  );
+  if (model.tokenTypeEmbeddings) {
+    const row0 = g.float("embeddings.token_type_embeddings.row0", [h], model.tokenTypeEmbeddings.data.subarray(0, h));
+    x = g.node("Add", [x, row0], "embeddings.with_token_type");
+  }
+  x = g.layerNorm(x, model.embeddingNorm, "embeddings.LayerNorm", eps);
+
+  // The mask, once: 0 where attention_mask is 1, float32's lowest where it is 0.
+  const maskBias = g.node(
+    "Where",
+    [
+      g.node("Equal", [attentionMask, zeroI64], "mask.is_padding"),
+      g.float("const.masked", [], Float32Array.of(MASKED)),
+      g.float("const.zero", [], Float32Array.of(0)),
+    ],
+    "mask.bias",
+  );
+  const attentionBias = g.node("Unsqueeze", [maskBias, g.int64("const.axes_1_2", [2], [1, 2])], "mask.attention_bias");
+  const poolingBias = g.node("Unsqueeze", [maskBias, g.int64("const.axes_2", [1], [2])], "mask.pooling_bias");
+
+  const headsShape = g.int64("const.heads_shape", [4], [0, 0, heads, headDim]);
+  const hiddenShape = g.int64("const.hidden_shape", [3], [0, 0, h]);
+  const splitHeads = (t: string, name: string, perm: number[]) =>
+    g.node("Transpose", [g.node("Reshape", [t, headsShape], `${name}.heads`)], `${name}.transposed`, [attr.ints("perm", perm)]);
+
+  model.layers.forEach((layer, i) => {
+    const p = `layer.${i}`;
+    const q = splitHeads(g.linear(x, layer.query, `${p}.attention.query`, 1 / Math.sqrt(headDim)), `${p}.attention.query`, [0, 2, 1, 3]);
+    const k = splitHeads(g.linear(x, layer.key, `${p}.attention.key`), `${p}.attention.key`, [0, 2, 3, 1]);
+    const val = splitHeads(g.linear(x, layer.value, `${p}.attention.value`), `${p}.attention.value`, [0, 2, 1, 3]);
+    const scores = g.node("Add", [g.node("MatMul", [q, k], `${p}.attention.scores`), attentionBias], `${p}.attention.masked_scores`);
+    const probs = g.node("Softmax", [scores], `${p}.attention.probs`, [attr.int("axis", -1)]);
+    const context = g.node(
+      "Reshape",
+      [
+        g.node("Transpose", [g.node("MatMul", [probs, val], `${p}.attention.context`)], `${p}.attention.context.transposed`, [
+          attr.ints("perm", [0, 2, 1, 3]),
+        ]),
+        hiddenShape,
+      ],
+      `${p}.attention.context.merged`,
+    );
+    const attended = g.node("Add", [g.linear(context, layer.attentionOutput, `${p}.attention.output`), x], `${p}.attention.residual`);
+    x = g.layerNorm(attended, layer.attentionNorm, `${p}.attention.LayerNorm`, eps);
+    const inner = activate(g, c, g.linear(x, layer.intermediate, `${p}.intermediate`), config.activation, `${p}.intermediate.act`);
+    const out = g.node("Add", [g.linear(inner, layer.output, `${p}.output`), x], `${p}.output.residual`);
+    x = g.layerNorm(out, layer.outputNorm, `${p}.output.LayerNorm`, eps);
+  });
+
+  // MLM head.
+  x = activate(g, c, g.linear(x, model.head.transform, "head.transform"), config.activation, "head.transform.act");
+  x = g.layerNorm(x, model.head.norm, "head.LayerNorm", eps);
+  // A tied decoder is the word-embedding initializer again, transposed by a node that ORT folds into a
+  // constant at session creation. Storing [hidden, vocab] as a second initializer would double the file
+  // (15.6 MB more for the query model) to save a few milliseconds of load.
+  const decoder = tiedTo(model.head.decoder, model.wordEmbeddings)
+    ? word
+    : g.float("head.decoder.weight", model.head.decoder.shape, model.head.decoder.data);
+  const decoderT = g.node("Transpose", [decoder], "head.decoder.weight.transposed", [attr.ints("perm", [1, 0])]);
+  const logits = g.node(
+    "Add",
+    [g.node("MatMul", [x, decoderT], "head.decoder.matmul"), g.float("head.decoder.bias", [v], model.head.decoderBias.data)],
+    "logits",
+  );
+
+  // SPLADE max-first pooling: masked positions get float32's lowest added and never win the max.
+  const best = g.node("ReduceMax", [g.node("Add", [logits, poolingBias], "pooling.masked_logits")], "pooling.max", [
+    attr.ints("axes", [1]),
+    attr.int("keepdims", 0),
+  ]);
+  const plusOne = g.node("Add", [g.node("Relu", [best], "pooling.relu"), c.one()], "pooling.plus_one");
+  g.node("Log", [plusOne], ONNX_OUTPUT);
+
+  const metadata: Record<string, string | number> = {
+    [ONNX_METADATA.architecture]: config.architecture,
+    [ONNX_METADATA.vocabSize]: v,
+    [ONNX_METADATA.hiddenSize]: h,
+    [ONNX_METADATA.maxLength]: options.maxLength ?? config.maxPositions,
+  };
+  const message: Onnx.IModelProto = {
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: "", version: ONNX_OPSET }],
+    producerName: "splade-edge",
+    producerVersion: options.producerVersion ?? "",
+    docString: options.docString ?? "",
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value: String(value) })),
+    graph: {
+      name: `splade-${config.architecture}`,
+      node: g.nodes,
+      initializer: g.initializers,
+      input: ONNX_INPUTS.map((name) => valueInfo(name, DataType.INT64, ["batch", "sequence"])),
+      output: [valueInfo(ONNX_OUTPUT, DataType.FLOAT, ["batch", v])],
+    },
+  };
+  return onnx.ModelProto.encode(message).finish();
+}
+
+/** Whether the decoder is the word-embedding matrix: the same tensor, or (torch checkpoints) equal values. */
+function tiedTo(decoder: Tensor, embeddings: Tensor): boolean {
+  if (decoder === embeddings || decoder.data === embeddings.data) return true;
+  if (decoder.data.length !== embeddings.data.length) return false;
+  const a = new Uint32Array(decoder.data.buffer, decoder.data.byteOffset, decoder.data.length);
+  const b = new Uint32Array(embeddings.data.buffer, embeddings.data.byteOffset, embeddings.data.length);
+  return a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,245 @@
+// The reference forward pass: BertForMaskedLM and DistilBertForMaskedLM as Hugging Face transformers computes
+// them in eval mode, written as plain loops accumulating in float64. Every ONNX test compares against this, so it
+// shares nothing with the graph builder: no ONNX, no libraries, and SPLADE in its literal log-first form
+// (FACTS.md "SPLADE") rather than the max-first rewrite the graph uses.
+import type { Activation, LayerNorm, Linear, MlmEncoder } from "./architectures.ts";
+
+type Rows = Float64Array[];
+
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+const ONE_OVER_SQRT_PI = 0.5641895835477563;
+// Below this erf's power series is accurate; above it erfc's continued fraction is (both < 4e-15 relative,
+// checked against mpmath on [0, 6]).
+const SERIES_LIMIT = 1.5;
+const CONTINUED_FRACTION_DEPTH = 80;
+// Hugging Face adds torch.finfo(float32).min to the scores of masked keys instead of -inf.
+const FLOAT32_LOWEST = -3.4028234663852886e38;
+
+/** The error function to about 1e-15 relative error. */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (!(a < SERIES_LIMIT)) return Math.sign(x) * (1 - erfc(a));
+  // erf(a) = 2/√π · e^(−a²) · Σ 2ⁿ a^(2n+1) / (1·3·…·(2n+1)): every term is positive, so nothing cancels.
+  let term = a;
+  let sum = a;
+  for (let n = 1; term > sum * 1e-17; n++) {
+    term *= (2 * a * a) / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(x) * TWO_OVER_SQRT_PI * Math.exp(-a * a) * sum;
+}
+
+/** The complementary error function 1 − erf(x), accurate in relative terms for large x too. */
+export function erfc(x: number): number {
+  if (x < SERIES_LIMIT) return 1 - erf(x);
+  // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated from the tail.
+  let f = x;
+  for (let n = CONTINUED_FRACTION_DEPTH; n >= 1; n--) f = x + n / 2 / f;
+  return (ONE_OVER_SQRT_PI * Math.exp(-x * x)) / f;
+}
+
+/** The activations Hugging Face names `gelu` (exact erf form), `gelu_new` (tanh form) and `relu`. */
+export const ACTIVATIONS: Readonly<Record<Activation, (x: number) => number>> = {
+  // 0.5·x·(1 + erf(x/√2)), written with erfc(−x/√2) = 1 + erf(x/√2) so large negative x keep their precision.
+  gelu: (x) => 0.5 * x * erfc(-x * Math.SQRT1_2),
+  gelu_new: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+  relu: (x) => Math.max(0, x),
+};
+
+function validate(model: MlmEncoder, inputIds: readonly number[], attentionMask?: readonly number[]): readonly number[] {
+  const { vocabSize, maxPositions } = model.config;
+  if (inputIds.length === 0) throw new RangeError("inputIds is empty: a sequence needs at least one token");
+  if (inputIds.length > maxPositions) {
+    throw new RangeError(`inputIds has ${inputIds.length} tokens, more than the model's ${maxPositions} positions: truncate it`);
+  }
+  inputIds.forEach((id, t) => {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw new RangeError(`inputIds[${t}] = ${id} is not a token id of this model's vocabulary [0, ${vocabSize})`);
+    }
+  });
+  const mask = attentionMask ?? inputIds.map(() => 1);
+  if (mask.length !== inputIds.length) {
+    throw new RangeError(`attentionMask has ${mask.length} entries but inputIds has ${inputIds.length}: give one per token`);
+  }
+  mask.forEach((m, t) => {
+    if (m !== 0 && m !== 1) throw new RangeError(`attentionMask[${t}] = ${m}: the mask holds only 0 and 1`);
+  });
+  if (!mask.includes(1)) throw new RangeError("attentionMask has no 1: there is no token to encode");
+  return mask;
+}
+
+/**
+ * column[t] = Σ_i matrix[row, i] · states[t][i] for a row-major matrix whose rows are as long as the states.
+ * Four positions share each weight read: four independent sums keep the FPU busy (about 2× faster than one
+ * dependent chain) while each sum still runs over i in order, exactly as the one-position loop would.
+ */
+function dotColumn(matrix: Float32Array, row: number, states: Rows, column: Float64Array): void {
+  const size = states[0].length;
+  const base = row * size;
+  let t = 0;
+  for (; t + 4 <= states.length; t += 4) {
+    const s0 = states[t];
+    const s1 = states[t + 1];
+    const s2 = states[t + 2];
+    const s3 = states[t + 3];
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let i = 0; i < size; i++) {
+      const w = matrix[base + i];
+      a0 += w * s0[i];
+      a1 += w * s1[i];
+      a2 += w * s2[i];
+      a3 += w * s3[i];
+    }
+    column[t] = a0;
+    column[t + 1] = a1;
+    column[t + 2] = a2;
+    column[t + 3] = a3;
+  }
+  for (; t < states.length; t++) {
+    const state = states[t];
+    let acc = 0;
+    for (let i = 0; i < size; i++) acc += matrix[base + i] * state[i];
+    column[t] = acc;
+  }
+}
+
+/** x · Wᵀ + b for a weight stored [out, in], as torch.nn.Linear computes it. */
+function linear(rows: Rows, { weight, bias }: Linear): Rows {
+  const outSize = weight.shape[0];
+  const y = rows.map(() => new Float64Array(outSize));
+  const column = new Float64Array(rows.length);
+  for (let o = 0; o < outSize; o++) {
+    dotColumn(weight.data, o, rows, column);
+    for (let t = 0; t < rows.length; t++) y[t][o] = column[t] + bias.data[o];
+  }
+  return y;
+}
+
+function layerNorm(rows: Rows, { weight, bias }: LayerNorm, eps: number): Rows {
+  return rows.map((x) => {
+    const mean = x.reduce((a, b) => a + b, 0) / x.length;
+    const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length;
+    const scale = 1 / Math.sqrt(variance + eps);
+    return x.map((v, i) => (v - mean) * scale * weight.data[i] + bias.data[i]);
+  });
+}
+
+function add(a: Rows, b: Rows): Rows {
+  return a.map((x, t) => x.map((v, i) => v + b[t][i]));
+}
+
+function activate(rows: Rows, activation: Activation): Rows {
+  const f = ACTIVATIONS[activation];
+  return rows.map((x) => x.map(f));
+}
+
+function embed(model: MlmEncoder, inputIds: readonly number[]): Rows {
+  const h = model.config.hiddenSize;
+  const word = model.wordEmbeddings.data;
+  const position = model.positionEmbeddings.data;
+  let tokenType: Float32Array | undefined;
+  if (model.config.architecture === "BertForMaskedLM") {
+    if (!model.tokenTypeEmbeddings) throw new Error("a BertForMaskedLM encoder needs tokenTypeEmbeddings: load it with loadEncoder");
+    tokenType = model.tokenTypeEmbeddings.data;
+  }
+  const rows = inputIds.map((id, t) => {
+    const x = new Float64Array(h);
+    // BertEmbeddings: word + token type 0, then + position; DistilBERT has no token types.
+    for (let i = 0; i < h; i++) x[i] = word[id * h + i] + (tokenType ? tokenType[i] : 0) + position[t * h + i];
+    return x;
+  });
+  return layerNorm(rows, model.embeddingNorm, model.config.layerNormEps);
+}
+
+function selfAttention(model: MlmEncoder, layer: MlmEncoder["layers"][number], x: Rows, mask: readonly number[]): Rows {
+  const { hiddenSize: h, numHeads } = model.config;
+  const headSize = h / numHeads;
+  const q = linear(x, layer.query);
+  const k = linear(x, layer.key);
+  const v = linear(x, layer.value);
+  const context = x.map(() => new Float64Array(h));
+  const scores = new Float64Array(x.length);
+  for (let head = 0; head < numHeads; head++) {
+    const offset = head * headSize;
+    for (let t = 0; t < x.length; t++) {
+      for (let s = 0; s < x.length; s++) {
+        let dot = 0;
+        for (let j = 0; j < headSize; j++) dot += q[t][offset + j] * k[s][offset + j];
+        scores[s] = dot / Math.sqrt(headSize) + (mask[s] === 1 ? 0 : FLOAT32_LOWEST);
+      }
+      const max = Math.max(...scores);
+      let sum = 0;
+      for (let s = 0; s < x.length; s++) {
+        scores[s] = Math.exp(scores[s] - max);
+        sum += scores[s];
+      }
+      for (let s = 0; s < x.length; s++) {
+        const p = scores[s] / sum;
+        for (let j = 0; j < headSize; j++) context[t][offset + j] += p * v[s][offset + j];
+      }
+    }
+  }
+  return linear(context, layer.attentionOutput);
+}
+
+function encode(model: MlmEncoder, inputIds: readonly number[], mask: readonly number[]): Rows {
+  const { layerNormEps: eps, activation } = model.config;
+  let x = embed(model, inputIds);
+  for (const layer of model.layers) {
+    const attended = layerNorm(add(x, selfAttention(model, layer, x, mask)), layer.attentionNorm, eps);
+    const ffn = linear(activate(linear(attended, layer.intermediate), activation), layer.output);
+    x = layerNorm(add(attended, ffn), layer.outputNorm, eps);
+  }
+  return x;
+}
+
+/** The MLM head up to the decoder: transform → activation → LayerNorm. */
+function headStates(model: MlmEncoder, hidden: Rows): Rows {
+  const { head, config } = model;
+  return layerNorm(activate(linear(hidden, head.transform), config.activation), head.norm, config.layerNormEps);
+}
+
+/**
+ * Calls `visit(v, column)` for every vocabulary term v, column[t] being the logit of v at states[t]. Decoder rows
+ * outer, positions inner: each of the 30522 rows is read once while the few states stay in cache.
+ */
+function forEachVocabColumn(model: MlmEncoder, states: Rows, visit: (v: number, column: Float64Array) => void): void {
+  const bias = model.head.decoderBias.data;
+  const column = new Float64Array(states.length);
+  for (let v = 0; v < model.config.vocabSize; v++) {
+    dotColumn(model.head.decoder.data, v, states, column);
+    for (let t = 0; t < states.length; t++) column[t] += bias[v];
+    visit(v, column);
+  }
+}
+
+/** Hidden states after the last layer for one sequence: [T, hidden] as Float64Array rows. */
+export function referenceHidden(model: MlmEncoder, inputIds: readonly number[], attentionMask?: readonly number[]): Float64Array[] {
+  return encode(model, inputIds, validate(model, inputIds, attentionMask));
+}
+
+/** MLM logits [T, vocab]. */
+export function referenceLogits(model: MlmEncoder, inputIds: readonly number[], attentionMask?: readonly number[]): Float64Array[] {
+  const states = headStates(model, referenceHidden(model, inputIds, attentionMask));
+  const logits = states.map(() => new Float64Array(model.config.vocabSize));
+  forEachVocabColumn(model, states, (v, column) => column.forEach((logit, t) => (logits[t][v] = logit)));
+  return logits;
+}
+
+/** SPLADE weights [vocab] for one sequence (mask defaults to all ones). */
+export function referenceSplade(model: MlmEncoder, inputIds: readonly number[], attentionMask?: readonly number[]): Float64Array {
+  const mask = validate(model, inputIds, attentionMask);
+  const hidden = encode(model, inputIds, mask);
+  // Masked positions never reach the decoder: they take no part in the max.
+  const states = headStates(model, hidden.filter((_, t) => mask[t] === 1));
+  const weights = new Float64Array(model.config.vocabSize);
+  forEachVocabColumn(model, states, (v, column) => {
+    let w = -Infinity;
+    for (const logit of column) w = Math.max(w, Math.log1p(Math.max(0, logit)));
+    weights[v] = w;
+  });
+  return weights;
+}

@@ -1,0 +1,61 @@
+/** A dense float32 tensor, row-major. Checkpoint readers widen F16/BF16 to this on read. */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Tensors by their checkpoint name. */
+export type TensorMap = Map<string, Tensor>;
+
+/** A checkpoint file opened for reading; tensors are decoded only when asked for. */
+export interface Checkpoint {
+  /** Path of the file, used in every error message. */
+  readonly file: string;
+  names(): string[];
+  has(name: string): boolean;
+  /** Stored dtype as the format names it (safetensors "F32", torch "FloatStorage" → "F32", …). */
+  dtype(name: string): string;
+  shape(name: string): number[];
+  /** Decodes one tensor to float32; throws CheckpointError for unknown names or non-float dtypes. */
+  get(name: string): Tensor;
+}
+
+/** A problem with a checkpoint or its config, naming the file and, where it applies, the tensor. */
+export class CheckpointError extends Error {
+  readonly file: string;
+  readonly tensor?: string;
+  constructor(message: string, where: { file: string; tensor?: string }, options?: { cause?: unknown }) {
+    super(
+      where.tensor ? `${where.file}: tensor "${where.tensor}": ${message}` : `${where.file}: ${message}`,
+      options,
+    );
+    this.name = "CheckpointError";
+    this.file = where.file;
+    this.tensor = where.tensor;
+  }
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** A Checkpoint over tensors already in memory (generated weights, tests). */
+export function memoryCheckpoint(tensors: TensorMap, file = "<memory>"): Checkpoint {
+  const get = (name: string): Tensor => {
+    const t = tensors.get(name);
+    if (!t) throw new CheckpointError("no such tensor", { file, tensor: name });
+    return t;
+  };
+  return {
+    file,
+    names: () => [...tensors.keys()],
+    has: (name) => tensors.has(name),
+    dtype: () => "F32",
+    shape: (name) => get(name).shape,
+    get,
+  };
+}

@@ -53,7 +53,8 @@ const fetchCommand = defineCommand({
     const length = maxLength(args["max-length"]);
     const out = resolve(args.out);
     const show = interactive({ quiet: args.quiet });
-    if (!args.quiet) console.error(`${LICENSE_NOTICE}\n`);
+    // Shown even with --quiet: nobody should download these weights without seeing their terms.
+    console.error(`${LICENSE_NOTICE}\n`);
     for (const role of roles) {
       const repo = role === "query" ? args["query-repo"] : args["doc-repo"];
       const { sha } = await listRepoFiles(repo, { revision: args.revision });

@@ -2,14 +2,14 @@
 // them in eval mode, written as plain loops accumulating in float64. Every ONNX test compares against this, so it
 // shares nothing with the graph builder: no ONNX, no libraries, and SPLADE in its literal log-first form
 // (FACTS.md "SPLADE") rather than the max-first rewrite the graph uses.
-import type { Activation, LayerNorm, Linear, MlmEncoder } from "./architectures.ts";
+import type { Activation, EncoderLayer, LayerNorm, Linear, MlmEncoder } from "./architectures.ts";
 
 type Rows = Float64Array[];
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const ONE_OVER_SQRT_PI = 0.5641895835477563;
-// Below this erf's power series is accurate; above it erfc's continued fraction is (both < 4e-15 relative,
-// checked against mpmath on [0, 6]).
+// Below this erf's power series is accurate, above it erfc's continued fraction (each within 4e-15 relative
+// of mpmath on [0, 6]).
 const SERIES_LIMIT = 1.5;
 const CONTINUED_FRACTION_DEPTH = 80;
 // Hugging Face adds torch.finfo(float32).min to the scores of masked keys instead of -inf.
@@ -42,7 +42,8 @@ export function erfc(x: number): number {
 export const ACTIVATIONS: Readonly<Record<Activation, (x: number) => number>> = {
   // 0.5·x·(1 + erf(x/√2)), written with erfc(−x/√2) = 1 + erf(x/√2) so large negative x keep their precision.
   gelu: (x) => 0.5 * x * erfc(-x * Math.SQRT1_2),
-  gelu_new: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+  // 0.5·x·(1 + tanh(z)) with z = √(2/π)·(x + 0.044715·x³), written as x / (1 + e^(−2z)) for the same reason.
+  gelu_new: (x) => x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   relu: (x) => Math.max(0, x),
 };
 
@@ -154,7 +155,7 @@ function embed(model: MlmEncoder, inputIds: readonly number[]): Rows {
   return layerNorm(rows, model.embeddingNorm, model.config.layerNormEps);
 }
 
-function selfAttention(model: MlmEncoder, layer: MlmEncoder["layers"][number], x: Rows, mask: readonly number[]): Rows {
+function selfAttention(model: MlmEncoder, layer: EncoderLayer, x: Rows, mask: readonly number[]): Rows {
   const { hiddenSize: h, numHeads } = model.config;
   const headSize = h / numHeads;
   const q = linear(x, layer.query);

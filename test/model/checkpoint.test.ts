@@ -65,6 +65,15 @@ describe("strided and offset views (BERT fixture)", () => {
     expect(new Set(t.data).size).toBe(t.data.length);
   });
 
+  it("accepts bytes already read, even a pooled Buffer at an odd offset", () => {
+    for (const file of ["pytorch_model.bin", "model.safetensors"]) {
+      const path = fixture("bert", file);
+      const pooled = Buffer.concat([Buffer.from([0]), readFileSync(path)]).subarray(1);
+      const ckpt = openCheckpoint(path, pooled);
+      for (const name of floatNames(safetensors)) expect(ckpt.get(name), name).toEqual(safetensors.get(name));
+    }
+  });
+
   it("returns a fresh array on every get", () => {
     const name = "bert.embeddings.word_embeddings.weight";
     torch.get(name).data.fill(0);

@@ -1,11 +1,10 @@
 // PyTorch checkpoints as torch.save writes them since 1.6: a zip (stored entries) holding `<archive>/data.pkl`,
 // a pickle of the state dict whose tensors point at raw storages `<archive>/data/<key>` through persistent ids.
 //
-// A pickle is a program: unpickling a global may call anything (a checkpoint can run `os.system`). Nothing here is
-// ever called by name: the pickle's globals resolve only against the allowlist below, which maps each to a small
-// pure function building inert descriptors, and every other global is refused before anything else happens.
-// Descriptors are frozen so a later BUILD opcode cannot rewrite them; their extents are checked against the
-// storages before any tensor is listed.
+// A pickle is a program: unpickling calls whatever globals it names (a checkpoint can run `os.system`). Here the
+// globals resolve only against the allowlist below, small pure functions that build inert descriptors, and any other
+// global aborts the parse the moment the parser meets it. Descriptors are frozen so a later BUILD opcode cannot
+// rewrite them, and every view is checked against its storage before any tensor is listed.
 import { unzipSync } from "fflate";
 import { Parser } from "pickleparser";
 import { CheckpointError, numel, type Checkpoint, type Tensor } from "../tensor.ts";
@@ -176,7 +175,7 @@ function unpickleStateDict(file: string, bytes: Uint8Array): Map<string, TensorV
   for (const [name, value] of root) {
     if (typeof name !== "string" || !(value instanceof TensorView)) continue;
     const { storage, offset, shape, stride } = value;
-    const last = offset + shape.reduce((sum, d, i) => sum + (d - 1) * stride[i], 0);
+    const last = offset + spannedElements(shape, stride) - 1;
     if (numel(shape) > 0 && last >= storage.length) {
       throw new CheckpointError(
         `view reaches element ${last} of storage data/${storage.key}, which holds ${storage.length}: the file is truncated or corrupt`,
@@ -191,6 +190,11 @@ function unpickleStateDict(file: string, bytes: Uint8Array): Map<string, TensorV
   return tensors;
 }
 
+/** Storage elements from a view's first element to its last, inclusive (for a non-empty view). */
+function spannedElements(shape: readonly number[], stride: readonly number[]): number {
+  return 1 + shape.reduce((sum, d, i) => sum + (d - 1) * stride[i], 0);
+}
+
 /** Row-major copy of a strided view; `span` holds the storage elements from the view's offset on. */
 function gather(span: Float32Array, shape: readonly number[], stride: readonly number[]): Float32Array {
   const out = new Float32Array(numel(shape));
@@ -203,7 +207,7 @@ function gather(span: Float32Array, shape: readonly number[], stride: readonly n
         at += stride[d];
         break;
       }
-      at = 0;
+      at -= (shape[d] - 1) * stride[d];
       index[d] = 0;
     }
   }
@@ -227,7 +231,7 @@ function decodeView(view: TensorView, where: { file: string; tensor: string }): 
   const size = DTYPE_BYTES[dtype];
   if (n === 0) return { shape: [...shape], data: new Float32Array(0) };
   const contiguous = isContiguous(shape, stride);
-  const extent = contiguous ? n : 1 + shape.reduce((sum, d, i) => sum + (d - 1) * stride[i], 0);
+  const extent = contiguous ? n : spannedElements(shape, stride);
   const span = decodeFloats(storage.bytes.subarray(offset * size, (offset + extent) * size), dtype);
   return { shape: [...shape], data: contiguous ? span : gather(span, shape, stride) };
 }

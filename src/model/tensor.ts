@@ -43,19 +43,32 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** A Checkpoint over tensors already in memory (generated weights, tests). */
-export function memoryCheckpoint(tensors: TensorMap, file = "<memory>"): Checkpoint {
-  const get = (name: string): Tensor => {
-    const t = tensors.get(name);
-    if (!t) throw new CheckpointError("no such tensor", { file, tensor: name });
-    return t;
+/**
+ * A Checkpoint over a table of entries: the readers differ only in what an entry is and how it decodes.
+ * `describe` gives an entry's stored dtype and shape; `decode` turns it into float32 (or throws).
+ */
+export function checkpointOver<E>(
+  file: string,
+  entries: ReadonlyMap<string, E>,
+  describe: (entry: E) => { dtype: string; shape: readonly number[] },
+  decode: (entry: E, name: string) => Tensor,
+): Checkpoint {
+  const entry = (name: string): E => {
+    const e = entries.get(name);
+    if (e === undefined) throw new CheckpointError("no such tensor", { file, tensor: name });
+    return e;
   };
   return {
     file,
-    names: () => [...tensors.keys()],
-    has: (name) => tensors.has(name),
-    dtype: () => "F32",
-    shape: (name) => get(name).shape,
-    get,
+    names: () => [...entries.keys()],
+    has: (name) => entries.has(name),
+    dtype: (name) => describe(entry(name)).dtype,
+    shape: (name) => [...describe(entry(name)).shape],
+    get: (name) => decode(entry(name), name),
   };
+}
+
+/** A Checkpoint over tensors already in memory (generated weights, tests). */
+export function memoryCheckpoint(tensors: TensorMap, file = "<memory>"): Checkpoint {
+  return checkpointOver(file, tensors, (t) => ({ dtype: "F32", shape: t.shape }), (t) => t);
 }

@@ -1,7 +1,7 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length, a
 // JSON header {name: {dtype, shape, data_offsets: [begin, end]}} with offsets relative to the end of the header,
 // then the raw little-endian tensor bytes.
-import { CheckpointError, numel, type Checkpoint, type Tensor, type TensorMap } from "../tensor.ts";
+import { CheckpointError, checkpointOver, numel, type Checkpoint, type Tensor, type TensorMap } from "../tensor.ts";
 import { DTYPE_BYTES, decodeFloats, encodeFloats, isFloatDType, undecodableDType, type FloatDType } from "./dtypes.ts";
 import { readCheckpointFile } from "./file.ts";
 
@@ -76,23 +76,10 @@ function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, En
 /** Opens a safetensors file (read from disk unless `bytes` is given); F32/F16/BF16 tensors decode to float32. */
 export function openSafetensors(file: string, bytes: Uint8Array = readCheckpointFile(file)): Checkpoint {
   const { entries, dataStart } = parseHeader(file, bytes);
-  const entry = (name: string): Entry => {
-    const e = entries.get(name);
-    if (!e) throw new CheckpointError("no such tensor", { file, tensor: name });
-    return e;
-  };
-  return {
-    file,
-    names: () => [...entries.keys()],
-    has: (name) => entries.has(name),
-    dtype: (name) => entry(name).dtype,
-    shape: (name) => [...entry(name).shape],
-    get(name): Tensor {
-      const e = entry(name);
-      if (!isFloatDType(e.dtype)) throw undecodableDType(e.dtype, { file, tensor: name });
-      return { shape: [...e.shape], data: decodeFloats(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) };
-    },
-  };
+  return checkpointOver(file, entries, (e) => e, (e, name) => {
+    if (!isFloatDType(e.dtype)) throw undecodableDType(e.dtype, { file, tensor: name });
+    return { shape: [...e.shape], data: decodeFloats(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) };
+  });
 }
 
 export interface EncodeSafetensorsOptions {

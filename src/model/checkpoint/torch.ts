@@ -7,7 +7,7 @@
 // rewrite them, and every view is checked against its storage before any tensor is listed.
 import { unzipSync } from "fflate";
 import { Parser } from "pickleparser";
-import { CheckpointError, numel, type Checkpoint, type Tensor } from "../tensor.ts";
+import { CheckpointError, checkpointOver, numel, type Checkpoint, type Tensor } from "../tensor.ts";
 import { DTYPE_BYTES, decodeFloats, isFloatDType, undecodableDType } from "./dtypes.ts";
 import { readCheckpointFile } from "./file.ts";
 
@@ -253,17 +253,10 @@ export function openTorch(file: string, bytes: Uint8Array = readCheckpointFile(f
     );
   }
   const tensors = unpickleStateDict(file, bytes);
-  const view = (name: string): TensorView => {
-    const v = tensors.get(name);
-    if (!v) throw new CheckpointError("no such tensor", { file, tensor: name });
-    return v;
-  };
-  return {
+  return checkpointOver(
     file,
-    names: () => [...tensors.keys()],
-    has: (name) => tensors.has(name),
-    dtype: (name) => view(name).storage.dtype,
-    shape: (name) => [...view(name).shape],
-    get: (name) => decodeView(view(name), { file, tensor: name }),
-  };
+    tensors,
+    (v) => ({ dtype: v.storage.dtype, shape: v.shape }),
+    (v, name) => decodeView(v, { file, tensor: name }),
+  );
 }

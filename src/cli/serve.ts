@@ -1,0 +1,77 @@
+// `npm start`, `npm run demo`, `npm run deploy`: the Worker through wrangler, with the model it needs in place.
+import { defineCommand } from "citty";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
+import { runCli, UserError } from "./run.ts";
+
+/** What wrangler.toml serves as the Worker's private assets. */
+const QUERY_MODEL = join("model", "query");
+
+function run(cmd: string, args: string[]): Promise<number> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { stdio: "inherit" });
+    child.on("error", fail);
+    child.on("close", (code, signal) => done(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const wrangler = (args: string[]) => run(process.execPath, [join("node_modules", "wrangler", "bin", "wrangler.js"), ...args]);
+const npmRun = (args: string[]) => run(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "-s", ...args]);
+
+const serveArgs = {
+  port: { type: "string", description: "Port", default: "8787" },
+  ip: { type: "string", description: "Interface to listen on", default: "127.0.0.1" },
+} as const;
+
+async function randomWeights(dir: string): Promise<boolean> {
+  return JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")).random_weights === true;
+}
+
+const start = defineCommand({
+  meta: { name: "start", description: "Serve the Worker locally (wrangler dev, no Cloudflare login), fetching the query model first if needed" },
+  args: serveArgs,
+  async run({ args }) {
+    if (!existsSync(join(QUERY_MODEL, "manifest.json"))) {
+      console.error(`${QUERY_MODEL}/ is missing: fetching the query encoder from the Hugging Face Hub…`);
+      if ((await npmRun(["model", "--", "fetch", "--only", "query"])) !== 0) {
+        throw new UserError(
+          [
+            `could not get the query model, so there is nothing to serve. Either:`,
+            `  • convert a local copy of naver/efficient-splade-VI-BT-large-query: npm run model -- convert <hf-folder> ${QUERY_MODEL}`,
+            `  • or try the service on a generated model (random weights, meaningless output): npm run demo`,
+          ].join("\n"),
+        );
+      }
+    }
+    if (await randomWeights(QUERY_MODEL)) console.error(`warning: ${QUERY_MODEL} holds generated random weights — its output is meaningless`);
+    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port]);
+  },
+});
+
+const demo = defineCommand({
+  meta: { name: "demo", description: "Serve the Worker on the generated test model (random weights, real architecture and vocabulary)" },
+  args: serveArgs,
+  async run({ args }) {
+    const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
+    console.error("DEMO: serving a generated model with RANDOM weights — every response says so (X-Splade-Random-Weights: true).");
+    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port, "--assets", models.query]);
+  },
+});
+
+const deploy = defineCommand({
+  meta: { name: "deploy", description: "Deploy the Worker with model/query to Cloudflare (needs `wrangler login`)" },
+  async run() {
+    if (!existsSync(join(QUERY_MODEL, "manifest.json"))) {
+      throw new UserError(`${QUERY_MODEL}/ is missing — run \`npm run model -- fetch --only query\` first`);
+    }
+    if (await randomWeights(QUERY_MODEL)) {
+      throw new UserError(`${QUERY_MODEL} holds generated random weights; refusing to deploy them — fetch the real model first`);
+    }
+    process.exitCode = await wrangler(["deploy"]);
+  },
+});
+
+await runCli(defineCommand({ meta: { name: "serve" }, subCommands: { start, demo, deploy } }));

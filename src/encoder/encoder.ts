@@ -1,7 +1,7 @@
 // tokenize → pad into a batch → run the SPLADE graph → sparse vectors. Runtime-agnostic: the backend
 // (onnxruntime-web in the Worker, onnxruntime-node in the CLI) is passed in.
 import { sparsify, type SparseVector, type SparsifyOptions } from "./sparse.ts";
-import type { SpladeTokenizer } from "./tokenizer.ts";
+import type { SpladeTokenizer, TokenizedText } from "./tokenizer.ts";
 
 /** A padded batch in the graph's input layout (int64, row-major [batch, length]). */
 export interface ModelBatch {
@@ -54,8 +54,12 @@ export class SpladeEncoder {
   }
 
   /** Encodes texts in one batch, keeping their order. */
-  async encode(texts: readonly string[], options?: SparsifyOptions): Promise<EncodedText[]> {
-    const tokenized = texts.map((t) => this.tokenizer.encode(t));
+  encode(texts: readonly string[], options?: SparsifyOptions): Promise<EncodedText[]> {
+    return this.encodeTokenized(texts.map((t) => this.tokenizer.encode(t)), options);
+  }
+
+  /** Encodes texts this encoder's tokenizer has already tokenized (to time or inspect that step), in one batch. */
+  async encodeTokenized(tokenized: readonly TokenizedText[], options?: SparsifyOptions): Promise<EncodedText[]> {
     const rows = await this.runIds(tokenized.map((t) => t.ids));
     return rows.map((row, i) => ({ ...sparsify(row, options), tokens: tokenized[i].ids.length, truncated: tokenized[i].truncated }));
   }

@@ -1,12 +1,16 @@
 // Text → token ids with the model's own tokenizer.json (@huggingface/tokenizers, pure JS, runs in workerd and
 // Node alike). Truncation is ours: it always keeps the final [SEP] — queries that lost it "went haywire" in
-// Anserini (castorini/anserini#2928).
+// Anserini (castorini/anserini#2928). A BERT normalizer and pre-tokenizer run as Rust's do (bert-rust-parity.ts), so the
+// ids are the ones Hugging Face's Rust tokenizers gives.
 import { Tokenizer } from "@huggingface/tokenizers";
+import { RustBertNormalizer, RustBertPreTokenizer, toRustString, type BertNormalizerJson } from "./bert-rust-parity.ts";
 
 export interface TokenizedText {
   ids: number[];
   /** True when the text had more tokens than maxLength allows and was cut. */
   truncated: boolean;
+  /** Tokens the whole text has, [CLS] and [SEP] included (more than ids.length when truncated). */
+  length: number;
 }
 
 /** A BERT WordPiece tokenizer that adds [CLS] … [SEP] and truncates to maxLength. */
@@ -20,6 +24,9 @@ export class SpladeTokenizer {
   constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`max length ${maxLength} leaves no room for [CLS] and [SEP]`);
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    const { normalizer, pre_tokenizer } = tokenizerJson as { normalizer?: { type?: string } | null; pre_tokenizer?: { type?: string } | null };
+    if (normalizer?.type === "BertNormalizer") this.tokenizer.normalizer = new RustBertNormalizer(normalizer as BertNormalizerJson);
+    if (pre_tokenizer?.type === "BertPreTokenizer") this.tokenizer.pre_tokenizer = new RustBertPreTokenizer();
     this.maxLength = maxLength;
     const id = (t: string) => {
       const v = this.tokenizer.token_to_id(t);
@@ -34,10 +41,10 @@ export class SpladeTokenizer {
   }
 
   encode(text: string): TokenizedText {
-    const body = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const body = this.tokenizer.encode(toRustString(text), { add_special_tokens: false }).ids;
     const room = this.maxLength - 2;
     const truncated = body.length > room;
-    return { ids: [this.cls, ...(truncated ? body.slice(0, room) : body), this.sep], truncated };
+    return { ids: [this.cls, ...(truncated ? body.slice(0, room) : body), this.sep], truncated, length: body.length + 2 };
   }
 
   /** The vocabulary entry of an id (as it appears in vocab.txt, "##" continuation prefix included). */

@@ -1,43 +1,166 @@
-import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { Tensor, getSession, isSessionLoaded, run } from "./ort";
+// splade-edge's Worker: a query in, its SPLADE vector out in the caller's search engine format, plus TEI's
+// /embed_sparse. Routes are thin: requests.ts checks input, model.ts loads and runs the model, the format registry
+// (src/encoder/formats) writes the bytes, errors.ts maps every failure to its status.
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { endTime, startTime, timing, type TimingVariables } from "hono/timing";
+import { validator } from "hono/validator";
+import packageJson from "../../package.json";
+import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
+import { FORMATS, FORMAT_NAMES, renderItems, teiSparse } from "../encoder/formats/index.ts";
+import type { SparsifyOptions } from "../encoder/sparse.ts";
+import type { TokenizedText } from "../encoder/tokenizer.ts";
+import { ApiError, errorResponse } from "./errors";
+import { loadEncoder, loadManifest, loadedManifest } from "./model";
+import { isSessionLoaded } from "./ort";
+import { MAX_QUERIES, parseEmbedSparseBody, parseEncodeBody, parseEncodeQuery, requireJson, type EncodeRequest } from "./requests";
 
 /** Bindings declared in `wrangler.toml`. */
 export interface Env {
-  /** The `model/` folder, served only to this Worker (`run_worker_first = true`). */
+  /** The `model/query` folder, served only to this Worker (`run_worker_first = true`). */
   ASSETS: Fetcher;
 }
 
-// The host is ignored by the assets binding; only the path selects the file.
-const QUERY_MODEL_URL = "https://assets.local/query/model.onnx";
+type AppEnv = { Bindings: Env; Variables: TimingVariables };
 
-async function fetchQueryModel(assets: Fetcher): Promise<Uint8Array> {
-  const response = await assets.fetch(QUERY_MODEL_URL);
-  if (!response.ok) {
-    throw new HTTPException(503, {
-      message: "model/query/model.onnx not found — run `npm run model -- fetch`, then redeploy",
-    });
-  }
-  return new Uint8Array(await response.arrayBuffer());
+const MAX_BODY_BYTES = 64 * 1024;
+
+const RANDOM_WEIGHTS_WARNING =
+  "this model's weights are random (a generated test model): its vectors mean nothing — run `npm run model -- fetch` for the real one";
+
+const app = new Hono<AppEnv>();
+
+// Once the manifest is known, every answer of a random-weights model says so, errors included; a request served
+// before anything loaded the manifest (only /health can be) goes without.
+app.use(async (c, next) => {
+  await next();
+  if (loadedManifest()?.random_weights) c.header("X-Splade-Random-Weights", "true");
+});
+
+// Any origin: the encoder is meant to be called from search pages in the browser, and it holds no user data.
+app.use(
+  cors({
+    origin: "*",
+    allowMethods: ["GET", "POST"],
+    exposeHeaders: ["Server-Timing", "X-Splade-Tokens", "X-Splade-Truncated", "X-Splade-Random-Weights"],
+  }),
+);
+
+app.use(
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", `the request body is over ${MAX_BODY_BYTES / 1024} KiB — send fewer or shorter queries`);
+    },
+  }),
+);
+
+app.use(
+  methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) => {
+      const allow = methods.toSorted().join(", ");
+      const response = errorResponse(c, new ApiError("method_not_allowed", `${c.req.method} ${c.req.path} is not supported — allowed: ${allow}`));
+      response.headers.set("Allow", allow);
+      return response;
+    },
+  }),
+);
+
+// performance.now() in a deployed Worker advances only on I/O (a Spectre mitigation), so these durations are
+// coarse there; under `wrangler dev` they advance, to the millisecond.
+app.use("/encode", timing({ totalDescription: "", crossOrigin: true }));
+app.use("/embed_sparse", timing({ totalDescription: "", crossOrigin: true }));
+
+/** Tokenizes and encodes in one batch, reporting both stages in Server-Timing; `check` may refuse the tokenized texts. */
+async function encodeTimed(
+  c: Context<AppEnv>,
+  encoder: SpladeEncoder,
+  texts: readonly string[],
+  options: SparsifyOptions,
+  check?: (tokenized: readonly TokenizedText[]) => void,
+): Promise<EncodedText[]> {
+  startTime(c, "tokenize");
+  const tokenized = texts.map((t) => encoder.tokenizer.encode(t));
+  endTime(c, "tokenize");
+  check?.(tokenized);
+  startTime(c, "inference");
+  const vectors = await encoder.encodeTokenized(tokenized, options);
+  endTime(c, "inference");
+  c.header("X-Splade-Tokens", vectors.map((v) => v.tokens).join(","));
+  c.header("X-Splade-Truncated", vectors.map((v) => v.truncated).join(","));
+  return vectors;
 }
 
-const app = new Hono<{ Bindings: Env }>();
+async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise<Response> {
+  const [manifest, encoder] = await Promise.all([loadManifest(c.env.ASSETS), loadEncoder(c.env.ASSETS)]);
+  const vectors = await encodeTimed(c, encoder, request.texts, { topK: request.topK, minWeight: request.minWeight });
+  const { contentType, body } = renderItems(
+    FORMATS[request.format],
+    vectors.map((vector, i) => ({ vector, id: request.ids[i] })),
+    { token: (id) => encoder.tokenizer.token(id), model: manifest.source.repo },
+    request.options,
+    request.single,
+  );
+  return c.body(body, 200, { "Content-Type": contentType });
+}
 
 app.get("/health", (c) => c.json({ status: "ok", model_loaded: isSessionLoaded() }));
 
-app.post("/encode-raw", async (c) => {
-  const body = await c.req.json<{ input_ids?: unknown }>().catch(() => undefined);
-  const ids = body?.input_ids;
-  if (!Array.isArray(ids) || ids.length === 0 || !ids.every(Number.isSafeInteger)) {
-    throw new HTTPException(400, { message: "body must be {\"input_ids\": [integer, ...]} with at least one id" });
-  }
-  const session = await getSession(() => fetchQueryModel(c.env.ASSETS));
-  const outputs = await run(session, {
-    input_ids: new Tensor("int64", BigInt64Array.from(ids as number[], BigInt), [1, ids.length]),
+app.get("/info", async (c) => {
+  const manifest = await loadManifest(c.env.ASSETS);
+  return c.json({
+    model: {
+      repo: manifest.source.repo,
+      revision: manifest.source.revision,
+      commit: manifest.source.commit,
+      license: manifest.source.license,
+      sha256: manifest.files["model.onnx"]?.sha256 ?? null,
+      architecture: manifest.architecture,
+      max_length: manifest.max_length,
+      vocab_size: manifest.vocab_size,
+    },
+    random_weights: manifest.random_weights,
+    ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
+    limits: { max_queries: MAX_QUERIES, max_body_bytes: MAX_BODY_BYTES },
+    formats: FORMAT_NAMES.map((name) => ({ name, description: FORMATS[name].description, requires: FORMATS[name].requires })),
+    versions: {
+      "splade-edge": packageJson.version,
+      "onnxruntime-web": packageJson.dependencies["onnxruntime-web"],
+      hono: packageJson.dependencies.hono,
+    },
   });
-  const name = session.outputNames[0];
-  const output = outputs[name];
-  return c.json({ name, dims: output.dims, data: Array.from(output.data as Float32Array) });
 });
+
+app.post("/encode", requireJson, validator("json", parseEncodeBody), (c) => answerEncode(c, c.req.valid("json")));
+
+app.get("/encode", validator("query", parseEncodeQuery), (c) => answerEncode(c, c.req.valid("query")));
+
+// Text-embeddings-inference's request and response, and its answers to empty, too many and too long inputs
+// (413 "Validation", core/src/tokenization.rs and router/src/http/server.rs), so TEI clients work unchanged.
+app.post("/embed_sparse", requireJson, validator("json", parseEmbedSparseBody), async (c) => {
+  const { inputs, truncate } = c.req.valid("json");
+  if (inputs.length === 0 || inputs.some((s) => s === "")) {
+    throw new ApiError("Validation", inputs.length === 0 ? "`inputs` cannot be empty" : "Input validation error: `inputs` cannot be empty");
+  }
+  if (inputs.length > MAX_QUERIES) {
+    throw new ApiError("Validation", `batch size ${inputs.length} > maximum allowed batch size ${MAX_QUERIES}`);
+  }
+  const encoder = await loadEncoder(c.env.ASSETS);
+  const vectors = await encodeTimed(c, encoder, inputs, {}, (tokenized) => {
+    const tooLong = truncate ? undefined : tokenized.find((t) => t.truncated);
+    if (tooLong) {
+      const max = encoder.tokenizer.maxLength;
+      throw new ApiError("Validation", `Input validation error: \`inputs\` must have less than ${max} tokens. Given: ${tooLong.length}`);
+    }
+  });
+  return c.json(vectors.map(teiSparse));
+});
+
+app.notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path} — see GET /info`)));
+
+app.onError((error, c) => errorResponse(c, error));
 
 export default app;

@@ -59,7 +59,7 @@ describe("tokenizer.json built from vocab.txt", () => {
     const a = (await fromVocab.encode(text)).getIds();
     const b = (await fromJson.encode(text)).getIds();
     expect(b).toEqual(a);
-    expect(js.encode(text)).toEqual({ ids: a, truncated: false });
+    expect(js.encode(text)).toEqual({ ids: a, truncated: false, length: a.length });
   });
 
   it("truncates to max length keeping the final [SEP]", () => {

@@ -1,26 +1,26 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { ASSETS_DIR } from "./global-setup";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
-// Runs inside workerd with the production wrangler.toml, so the CompiledWasm rule that loads
-// onnxruntime-web is the one deploys use; only the assets folder is swapped for the generated tiny model.
+// Runs inside workerd with the production wrangler.toml, so the CompiledWasm rule that loads onnxruntime-web is the
+// one deploys use; only the assets folder is swapped for the generated query model (global-setup.ts writes it).
 export default defineConfig({
   // The repo root, not this folder (test.root below): Vite names files outside its root `/@fs/...`, and the pool then
   // cannot find `node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm` to compile it.
   plugins: [
     cloudflareTest({
       wrangler: { configPath: `${repoRoot}/wrangler.toml` },
-      miniflare: { assets: { directory: ASSETS_DIR } },
+      miniflare: { assets: { directory: `${repoRoot}/test/.generated/model/query` } },
     }),
   ],
   test: {
     name: "worker",
     root: repoRoot,
     include: ["test/worker/**/*.test.ts"],
-    globalSetup: ["test/worker/global-setup.ts"],
+    globalSetup: ["test/worker/global-setup.ts", "test/worker/tokenizer-golden.setup.ts"],
     testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });

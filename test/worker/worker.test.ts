@@ -1,92 +1,81 @@
-import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+// One isolate followed through its life, in order: nothing loaded, model files missing (503), a broken binding
+// (500), the manifest alone (/info), then the real files (the next request retries and succeeds).
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import app from "../../src/worker/index";
-import { VOCAB_SIZE, expectedScores } from "./tiny-model";
+import { errorBody, get } from "./http";
 
-interface RawOutput {
-  name: string;
-  dims: number[];
-  data: number[];
-}
+const ENCODE = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "red planet" }) };
 
-function encodeRaw(body: unknown): RequestInit {
-  return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-}
-
-async function modelLoaded(): Promise<boolean> {
-  const response = await exports.default.fetch("https://worker.test/health");
-  expect(response.status).toBe(200);
-  const body = await response.json<{ status: string; model_loaded: boolean }>();
-  expect(body.status).toBe("ok");
-  return body.model_loaded;
-}
-
-/** An `ASSETS` binding that forwards to the real one and counts how often the Worker reads it. */
-function countingAssets(): { assets: Fetcher; fetches: () => number } {
-  let fetches = 0;
-  const assets = {
+/** The real assets binding with some files taken away. */
+function assetsWithout(...files: string[]): Fetcher {
+  return {
     fetch: (input: RequestInfo | URL, init?: RequestInit) => {
-      fetches++;
-      return env.ASSETS.fetch(input, init);
+      const path = new URL(input instanceof Request ? input.url : input).pathname;
+      return files.includes(path.slice(1)) ? Promise.resolve(new Response("Not Found", { status: 404 })) : env.ASSETS.fetch(input, init);
     },
   } as Fetcher;
-  return { assets, fetches: () => fetches };
 }
 
-// One isolate, followed through its life: the tests share the Worker's session and run in order.
-describe("onnxruntime-web in workerd", () => {
-  it("reports the model as not loaded before the first request", async () => {
-    expect(await modelLoaded()).toBe(false);
+async function health(): Promise<{ status: string; model_loaded: boolean }> {
+  const response = await get("/health");
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+describe("the model's life in one isolate", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("starts with nothing loaded, and /health does not load it", async () => {
+    expect(await health()).toEqual({ status: "ok", model_loaded: false });
+    expect(await health()).toEqual({ status: "ok", model_loaded: false });
   });
 
-  it("rejects a body without input ids", async () => {
-    const response = await exports.default.fetch("https://worker.test/encode-raw", encodeRaw({ ids: [1] }));
-    expect(response.status).toBe(400);
-  });
-
-  it("answers 503 when the model file is missing, and retries on the next request", async () => {
-    const missing = { fetch: async () => new Response("Not Found", { status: 404 }) } as unknown as Fetcher;
-    const response = await app.request("/encode-raw", encodeRaw({ input_ids: [1, 2] }), { ASSETS: missing });
+  it("answers 503 model_unavailable naming the fix when model/query is empty", async () => {
+    const response = await app.request("/encode", ENCODE, { ASSETS: assetsWithout("manifest.json", "tokenizer.json", "tokenizer_config.json", "model.onnx") });
     expect(response.status).toBe(503);
-    expect(await response.text()).toContain("npm run model -- fetch");
-    expect(await modelLoaded()).toBe(false);
-  });
-
-  it("runs the model from the assets binding and returns its exact output", async () => {
-    const ids = [1, 5, 9, 3, 15];
-    const response = await exports.default.fetch("https://worker.test/encode-raw", encodeRaw({ input_ids: ids }));
-    expect(response.status).toBe(200);
-    const output = await response.json<RawOutput>();
-    expect(output.name).toBe("scores");
-    expect(output.dims).toEqual([1, VOCAB_SIZE]);
-    const expected = expectedScores(ids);
-    output.data.forEach((value, v) => expect(value).toBeCloseTo(expected[v], 5));
-    expect(await modelLoaded()).toBe(true);
-  });
-
-  it("reuses the loaded session instead of reading the model again", async () => {
-    const { assets, fetches } = countingAssets();
-    const ids = [0, 7];
-    const response = await app.request("/encode-raw", encodeRaw({ input_ids: ids }), { ASSETS: assets });
-    expect(response.status).toBe(200);
-    const output = await response.json<RawOutput>();
-    const expected = expectedScores(ids);
-    output.data.forEach((value, v) => expect(value).toBeCloseTo(expected[v], 5));
-    expect(fetches()).toBe(0);
-  });
-
-  it("serializes concurrent runs on the one session", async () => {
-    const batches = [[2], [4, 6], [8, 10, 12], [14, 1, 3, 5]];
-    const outputs = await Promise.all(
-      batches.map(async (ids) => {
-        const response = await exports.default.fetch("https://worker.test/encode-raw", encodeRaw({ input_ids: ids }));
-        expect(response.status).toBe(200);
-        return (await response.json<RawOutput>()).data;
-      }),
+    const body = await errorBody(response);
+    expect(body.error_type).toBe("model_unavailable");
+    expect(body.error).toBe(
+      "model/query/manifest.json is missing — run `npm run model -- fetch` (or `npm run demo` for a generated test model), then restart",
     );
-    outputs.forEach((data, i) => {
-      const expected = expectedScores(batches[i]);
-      data.forEach((value, v) => expect(value).toBeCloseTo(expected[v], 5));
-    });
+    expect((await health()).model_loaded).toBe(false);
+  });
+
+  it("answers 500 without internals when the assets binding itself fails", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const broken = { fetch: () => Promise.reject(new Error("binding exploded at /secret/path")) } as unknown as Fetcher;
+    const response = await app.request("/encode", ENCODE, { ASSETS: broken });
+    expect(response.status).toBe(500);
+    const text = await response.clone().text();
+    expect(await errorBody(response)).toEqual({ error: "internal error", error_type: "internal" });
+    expect(text).not.toMatch(/exploded|secret|at |\.ts/);
+    expect(log).toHaveBeenCalledOnce();
+  });
+
+  it("names the one missing file, and still serves /info from the manifest alone", async () => {
+    const assets = assetsWithout("model.onnx");
+    const response = await app.request("/encode", ENCODE, { ASSETS: assets });
+    expect(response.status).toBe(503);
+    expect((await errorBody(response)).error).toMatch(/^model\/query\/model\.onnx is missing — run `npm run model -- fetch`/);
+
+    const info = await app.request("/info", {}, { ASSETS: assets });
+    expect(info.status).toBe(200);
+    expect(info.headers.get("x-splade-random-weights")).toBe("true");
+    expect((await health()).model_loaded).toBe(false);
+  });
+
+  it("loads on the next request once the files are there, and reports it loaded", async () => {
+    const response = await get("/encode?q=red%20planet");
+    expect(response.status).toBe(200);
+    expect(await health()).toEqual({ status: "ok", model_loaded: true });
+  });
+
+  it("keeps the loaded model: a later request does not read the assets again", async () => {
+    let reads = 0;
+    const counting = { fetch: (input: RequestInfo | URL, init?: RequestInit) => (reads++, env.ASSETS.fetch(input, init)) } as Fetcher;
+    const response = await app.request("/encode", ENCODE, { ASSETS: counting });
+    expect(response.status).toBe(200);
+    expect(reads).toBe(0);
   });
 });

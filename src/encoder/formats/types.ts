@@ -34,5 +34,13 @@ export interface OutputFormat {
   requires: ReadonlyArray<keyof FormatOptions>;
   /** Default quantization factor for formats that only take integers (anserini, pisa). */
   defaultQuantize?: number;
-  render(item: FormatItem, ctx: FormatContext, options: FormatOptions): unknown;
+  /**
+   * One item as text: a JSON value (kind "json") or one line without its newline (kind "text").
+   * Assumes required options are present and the field and id valid; renderItems() checks them first.
+   */
+  render(item: FormatItem, ctx: FormatContext, options: FormatOptions): string;
+  /** Why this id cannot be written by this format (text formats put it on the line), or undefined. */
+  invalidId?(id: string): string | undefined;
+  /** Why this field name cannot be used by this format, or undefined. */
+  invalidField?(field: string): string | undefined;
 }

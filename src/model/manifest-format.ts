@@ -1,0 +1,33 @@
+// manifest.json's format: what a converted model folder holds and where it came from. The Worker and the CLI read
+// it to find max length and vocabulary size, and to say when weights are random (generated fixtures). Kept apart
+// from manifest.ts, which needs Node, so the Worker can check its types against it.
+import type { EncoderConfig } from "./architectures.ts";
+
+export const MANIFEST_FORMAT = "splade-edge/model@1";
+export type ModelRole = "query" | "doc";
+
+export interface ModelManifest {
+  format: typeof MANIFEST_FORMAT;
+  role: ModelRole;
+  source: {
+    /** Hub repo id, or the local folder it was converted from. */
+    repo: string;
+    revision: string | null;
+    commit: string | null;
+    /** Sub-folder inside the repo (sentence-transformers layout), "" for the root. */
+    folder: string;
+    weights_file: string;
+    weights_sha256: string;
+    license: string | null;
+  };
+  architecture: EncoderConfig["architecture"];
+  config: EncoderConfig;
+  max_length: number;
+  vocab_size: number;
+  onnx: { opset: number; inputs: string[]; output: string; pooling: "max-first" };
+  /** sha256 and size of every file in the folder except the manifest itself. */
+  files: Record<string, { sha256: string; bytes: number }>;
+  converter: { name: string; version: string };
+  /** True for generated test/demo weights: their output means nothing. */
+  random_weights: boolean;
+}

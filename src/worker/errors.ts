@@ -1,0 +1,52 @@
+// Every error the Worker answers with, as one table of kinds → HTTP status (text-embeddings-inference's
+// `ErrorType` → `StatusCode` in router/src/http/server.rs). Bodies are always `{"error", "error_type"}`.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export const ERROR_STATUS = {
+  invalid_json: 400,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  validation: 422,
+  internal: 500,
+  model_unavailable: 503,
+  // TEI's own kind, for /embed_sparse only: TEI answers empty, too long (truncate: false) and too many inputs
+  // with `{"error_type": "Validation"}` and 413 (core/src/tokenization.rs, router/src/http/server.rs), and TEI
+  // clients are written against that.
+  Validation: 413,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorKind = keyof typeof ERROR_STATUS;
+
+/** A failure the caller can act on: its kind picks the status, its message is sent as is. */
+export class ApiError extends HTTPException {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ERROR_STATUS[kind], { message, cause: options?.cause });
+  }
+}
+
+// Hono throws its own HTTPExceptions only for client errors (e.g. bodyLimit, a malformed JSON body); they keep their
+// status and take the kind listed for it.
+function kindOf(error: HTTPException): ErrorKind {
+  if (error instanceof ApiError) return error.kind;
+  const kind = (Object.keys(ERROR_STATUS) as ErrorKind[]).find((k) => ERROR_STATUS[k] === error.status && k !== "Validation");
+  return kind ?? "internal";
+}
+
+/** The JSON error response for `error`; anything that is not an HTTPException is logged and answered as a bare 500. */
+export function errorResponse(c: Context, error: unknown): Response {
+  if (error instanceof HTTPException) {
+    const kind = kindOf(error);
+    if (kind !== "internal") return c.json({ error: error.message, error_type: kind }, ERROR_STATUS[kind]);
+  }
+  // Messages and stacks of unexpected errors can name files and internals: they go to the log, never to the caller.
+  console.error(error);
+  return c.json({ error: "internal error", error_type: "internal" }, 500);
+}

@@ -52,12 +52,15 @@ const start = defineCommand({
 });
 
 const demo = defineCommand({
-  meta: { name: "demo", description: "Serve the Worker on the generated test model (random weights, real architecture and vocabulary)" },
+  meta: {
+    name: "demo",
+    description: "Serve the Worker on a generated query model (random weights with trained-like sparsity, real architecture and vocabulary)",
+  },
   args: serveArgs,
   async run({ args }) {
     const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
     console.error("DEMO: serving a generated model with RANDOM weights — every response says so (X-Splade-Random-Weights: true).");
-    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port, "--assets", models.query]);
+    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port, "--assets", models["query-sparse"]]);
   },
 });
 

@@ -1,0 +1,195 @@
+// `encode-corpus INPUT --output OUT`: pre-encodes a document collection with the SPLADE doc model into the files
+// search engines ingest. The work is src/corpus/encode.ts; this command parses options, loads the model, draws
+// progress and prints the summary.
+import { defineCommand } from "citty";
+import { availableParallelism } from "node:os";
+import { isMainThread } from "node:worker_threads";
+import { SpladeEncoder } from "../encoder/encoder.ts";
+import { CorpusError, encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
+import { DOCUMENT_FORMAT_NAMES, DOCUMENT_FORMATS, isDocumentFormatName } from "../corpus/formats.ts";
+import { INPUT_FORMATS } from "../corpus/records.ts";
+import { parseShard } from "../corpus/shard.ts";
+import { ENGINES, startBackendThread, type Engine } from "./backend-thread.ts";
+import { loadModelFolder } from "./model-folder.ts";
+import { documentBar, interactive } from "./progress.ts";
+import { runCli, UserError } from "./run.ts";
+
+/** Exit code for malformed input (sysexits EX_DATAERR), apart from 1 = failed and 2 = usage. */
+export const EXIT_BAD_INPUT = 65;
+const EXIT_CODES: Record<CorpusError["kind"], number> = { usage: 2, resume: 2, input: EXIT_BAD_INPUT };
+const DEFAULT_BATCH = 32;
+/** Windows of this many batches are sorted by length: long enough to group similar lengths, short enough to checkpoint often. */
+const WINDOW_BATCHES = 16;
+/** Warnings printed one by one before the rest are only counted (the summary has the totals). */
+const WARNINGS_SHOWN = 20;
+const FETCH_DOC = "npm run model -- fetch --only doc";
+
+function usage(message: string): never {
+  throw new UserError(message, 2);
+}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+function nonNegative(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) usage(`--${name} must be a number ≥ 0, got ${value}`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) usage(`--${name} must be one of ${allowed.join(", ")}, got ${value}`);
+  return value as T;
+}
+
+function describe(s: CorpusSummary): string[] {
+  const t = s.totals;
+  const lines = [
+    s.alreadyDone
+      ? `already complete: ${t.documents.toLocaleString("en-US")} documents (nothing to resume)`
+      : `encoded ${s.encoded.toLocaleString("en-US")} documents${s.resumedAt > 0 ? ` (resumed after ${s.resumedAt.toLocaleString("en-US")} records; ${t.documents.toLocaleString("en-US")} in total)` : ""}`,
+  ];
+  const issues = [
+    t.skipped > 0 ? `${t.skipped} malformed line${t.skipped === 1 ? "" : "s"} skipped` : undefined,
+    t.duplicates > 0 ? `${t.duplicates} duplicate id${t.duplicates === 1 ? "" : "s"}` : undefined,
+    t.truncated > 0 ? `${t.truncated} document${t.truncated === 1 ? "" : "s"} truncated to --max-length` : undefined,
+  ].filter(Boolean);
+  if (issues.length > 0) lines.push(`  ${issues.join(", ")}`);
+  if (!s.alreadyDone) {
+    lines.push(
+      `  ${s.seconds.toFixed(1)} s, ${(s.encoded / Math.max(s.seconds, 0.001)).toFixed(1)} docs/s, ${Math.round(s.tokens / Math.max(s.seconds, 0.001)).toLocaleString("en-US")} tokens/s`,
+    );
+  }
+  lines.push(`  mean ${(t.terms / Math.max(t.documents, 1)).toFixed(1)} terms per document`);
+  lines.push(`  ${s.files.length === 1 ? "file" : `${s.files.length} files`}: ${s.files.join(", ")}`);
+  return lines;
+}
+
+function summaryJson(s: CorpusSummary, extra: Record<string, unknown>): string {
+  const t = s.totals;
+  return JSON.stringify(
+    {
+      ...extra,
+      documents: t.documents,
+      encoded: s.encoded,
+      skipped: t.skipped,
+      duplicates: t.duplicates,
+      truncated: t.truncated,
+      tokens: t.tokens,
+      seconds: Number(s.seconds.toFixed(3)),
+      docs_per_s: Number((s.encoded / Math.max(s.seconds, 0.001)).toFixed(2)),
+      tokens_per_s: Math.round(s.tokens / Math.max(s.seconds, 0.001)),
+      mean_terms: Number((t.terms / Math.max(t.documents, 1)).toFixed(2)),
+      resumed_at: s.resumedAt,
+      already_done: s.alreadyDone,
+      files: s.files,
+      checkpoint: s.checkpoint,
+      skipped_lines: t.skippedLines,
+    },
+    null,
+    2,
+  );
+}
+
+export const encodeCorpusCommand = defineCommand({
+  meta: { name: "encode-corpus", description: "Encode a document collection with the SPLADE doc model into files search engines ingest" },
+  args: {
+    input: { type: "positional", description: "Collection: MS MARCO TSV (id<TAB>text) or JSONL (_id/id, text/contents, title); .gz read as such; - for stdin", required: true },
+    output: { type: "string", alias: "o", description: "Output file (.gz compresses), or with --split-size a directory or part pattern", required: true },
+    format: { type: "string", description: `${DOCUMENT_FORMAT_NAMES.join(" | ")}`, default: "anserini" },
+    model: { type: "string", description: "Converted doc model folder", default: "model/doc" },
+    shard: { type: "string", description: "i/n: encode the i-th of n contiguous parts (0-based); outputs of 0..n-1 concatenate to the whole" },
+    resume: { type: "boolean", description: "Continue a killed or interrupted run from its checkpoint" },
+    quiet: { type: "boolean", description: "No progress bar or warnings list" },
+    json: { type: "boolean", description: "Print the summary as JSON on stdout" },
+    threads: { type: "string", description: "Inference threads (default: every core)" },
+    engine: { type: "string", description: "node (onnxruntime-node) | web (onnxruntime-web, as the Worker runs it)", default: "node" },
+    "batch-size": { type: "string", description: `Documents per model run (default ${DEFAULT_BATCH})` },
+    "sort-window": { type: "string", description: `Records sorted by length together (default ${WINDOW_BATCHES} × batch size; = batch size for input order)` },
+    "max-length": { type: "string", description: "Tokens per document, [CLS] and [SEP] included (default: the model's, 256)" },
+    quantize: { type: "string", description: "Integer weights round(w × N) (anserini, pretokenized: default 100; jsonl, ids: floats unless given)" },
+    "top-k": { type: "string", description: "Keep each document's N heaviest terms" },
+    "min-weight": { type: "string", description: "Keep terms with weight ≥ W" },
+    "split-size": { type: "string", description: "Documents per output file" },
+    "input-format": { type: "string", description: "auto | tsv | jsonl (auto: from the name, else the first line)", default: "auto" },
+    "on-error": { type: "string", description: "stop | skip: what a malformed line does (skip records and counts it)", default: "stop" },
+  },
+  async run({ args }) {
+    const format = isDocumentFormatName(args.format) ? DOCUMENT_FORMATS[args.format] : usage(`--format must be one of ${DOCUMENT_FORMAT_NAMES.join(", ")}, got ${args.format}`);
+    const engine = oneOf<Engine>("engine", args.engine, ENGINES);
+    const onError = oneOf("on-error", args["on-error"], ["stop", "skip"] as const);
+    const inputFormat = oneOf("input-format", args["input-format"], ["auto", ...INPUT_FORMATS] as const);
+    const shard = args.shard === undefined ? undefined : (parseShard(args.shard) ?? usage(`--shard must be i/n with 0 ≤ i < n, got ${args.shard}`));
+    const batchSize = positiveInt("batch-size", args["batch-size"]) ?? DEFAULT_BATCH;
+    const threads = positiveInt("threads", args.threads);
+    if (engine === "web" && threads !== undefined && threads > 1) usage("--engine web runs one thread (onnxruntime-web on Node needs numThreads = 1); drop --threads");
+    const options = {
+      batchSize,
+      sortWindow: positiveInt("sort-window", args["sort-window"]) ?? batchSize * WINDOW_BATCHES,
+      quantize: positiveInt("quantize", args.quantize),
+      splitSize: positiveInt("split-size", args["split-size"]),
+      sparsify: { topK: positiveInt("top-k", args["top-k"]), minWeight: nonNegative("min-weight", args["min-weight"]) },
+    };
+    const maxLength = positiveInt("max-length", args["max-length"]);
+    if (maxLength !== undefined && maxLength < 2) usage("--max-length must be at least 2 ([CLS] and [SEP])");
+
+    const folder = await loadModelFolder(args.model, { maxLength, fetchHint: FETCH_DOC });
+    const show = interactive({ quiet: args.quiet, json: args.json });
+    const bar = documentBar(show);
+    let warnings = 0;
+    const warn = (message: string) => {
+      warnings++;
+      if (args.quiet) return;
+      if (warnings <= WARNINGS_SHOWN) bar.log(`⚠ ${message}`);
+      else if (warnings === WARNINGS_SHOWN + 1) bar.log("⚠ further warnings are counted in the summary, not shown");
+    };
+    if (folder.manifest.role !== "doc") warn(`${args.model} holds a ${folder.manifest.role} encoder; documents are meant for the doc encoder (${FETCH_DOC})`);
+    const backend = await startBackendThread({ modelFile: folder.modelFile, engine, threads: engine === "node" ? (threads ?? availableParallelism()) : undefined });
+    process.once("SIGINT", () => {
+      bar.stop();
+      console.error("\n✖ interrupted — run the same command with --resume to continue from the last checkpoint");
+      void backend.close().finally(() => process.exit(130));
+    });
+    let summary: CorpusSummary;
+    try {
+      summary = await encodeCorpus(
+        {
+          ...options,
+          input: args.input,
+          output: args.output,
+          format,
+          inputFormat: inputFormat === "auto" ? undefined : inputFormat,
+          encoder: new SpladeEncoder(folder.tokenizer, backend, folder.manifest.vocab_size),
+          model: folder.manifest.files["model.onnx"]?.sha256 ?? folder.modelFile,
+          engine,
+          shard,
+          resume: Boolean(args.resume),
+          onError,
+        },
+        {
+          onProgress: (p) => bar.update(p.documents, p.tokens, p.fraction),
+          onWarning: warn,
+        },
+      );
+    } catch (error) {
+      if (error instanceof CorpusError) throw new UserError(error.message, EXIT_CODES[error.kind]);
+      throw error;
+    } finally {
+      bar.stop();
+      await backend.close();
+    }
+    if (args.json) {
+      console.log(summaryJson(summary, { input: args.input, output: args.output, format: format.name, engine, shard: args.shard ?? null }));
+    } else {
+      for (const line of describe(summary)) console.log(line);
+    }
+  },
+});
+
+// The bundle is one file that its inference thread loads too (backend-thread.ts): the CLI runs on the main thread only.
+if (isMainThread) await runCli(encodeCorpusCommand);

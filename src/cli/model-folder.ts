@@ -1,0 +1,40 @@
+// A converted model folder (model/query, model/doc) as the Node CLIs use it: manifest, tokenizer, ONNX file, with
+// one error that names the missing file and the command that fetches it.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SpladeTokenizer } from "../encoder/tokenizer.ts";
+import { readManifest, type ModelManifest } from "../model/manifest.ts";
+import { UserError } from "./run.ts";
+
+export const MODEL_FILES = ["manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"] as const;
+
+export interface ModelFolder {
+  manifest: ModelManifest;
+  tokenizer: SpladeTokenizer;
+  modelFile: string;
+}
+
+export interface ModelFolderOptions {
+  /** Tokens per text, [CLS] and [SEP] included; default: the manifest's (what the model was trained with). */
+  maxLength?: number;
+  /** The command that produces this folder, named when a file is missing. */
+  fetchHint?: string;
+}
+
+export async function loadModelFolder(dir: string, options: ModelFolderOptions = {}): Promise<ModelFolder> {
+  const missing = MODEL_FILES.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0) {
+    const hint = options.fetchHint ?? "npm run model -- fetch";
+    throw new UserError(`${join(dir, missing[0])} not found — run \`${hint}\`, or point --model at a converted model folder`);
+  }
+  const manifest = await readManifest(dir);
+  const maxLength = options.maxLength ?? manifest.max_length;
+  if (maxLength > manifest.config.maxPositions) {
+    throw new UserError(`--max-length ${maxLength} is more than the model's ${manifest.config.maxPositions} positions`, 2);
+  }
+  const [tokenizerJson, tokenizerConfig] = await Promise.all(
+    ["tokenizer.json", "tokenizer_config.json"].map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as object),
+  );
+  return { manifest, tokenizer: new SpladeTokenizer(tokenizerJson, tokenizerConfig, maxLength), modelFile: join(dir, "model.onnx") };
+}

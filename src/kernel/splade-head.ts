@@ -1,0 +1,218 @@
+// The SPLADE head kernel (splade-head.c) behind a runtime-agnostic class: Node and workerd alike hand it a compiled
+// `WebAssembly.Module` (workerd refuses to compile wasm from bytes, so a Worker imports the .wasm through wrangler's
+// CompiledWasm rule; Node compiles the file). The decoder is copied into the module's memory and quantized there once;
+// each call copies only the hidden states in and the non-zero terms out.
+
+/** The decoder of an MLM head: logit[t, v] = hidden[t] · decoder[v] + bias[v]. */
+export interface HeadWeights {
+  /** [vocab, hidden] row-major: the tied word embeddings for BERT. */
+  decoder: Float32Array;
+  /** [vocab]. */
+  bias: Float32Array;
+  hiddenSize: number;
+}
+
+export interface SpladeHeadOptions {
+  /** Most tokens one sequence may have (default 512, BERT's positions). */
+  maxTokens?: number;
+}
+
+/**
+ * - `exact` (default): an int8 pass with a provable error bound picks the candidate terms, float32 rescores them; the
+ *   result is bit-identical to `scan`.
+ * - `scan`: float32 over every term; the same answer, faster only when most terms are non-zero (dense heads).
+ * - `approx`: the int8 pass alone; each weight is off by at most its bound (see splade-head.c), and terms near 0 may
+ *   be missing or extra.
+ */
+export type HeadMode = "exact" | "scan" | "approx";
+
+/** Non-zero SPLADE weights of one sequence, term ids ascending. */
+export interface HeadOutput {
+  indices: Int32Array;
+  values: Float32Array;
+  /** Terms the float32 pass scored: the int8 survivors (exact), the vocabulary (scan), 0 (approx). */
+  rescored: number;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  prepare(e: number, b: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number): number;
+  quantize_tokens(h: number, t: number, n: number, p: number, r: number, consts: number): number;
+  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, vp: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
+  f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, count: number, outIds: number, outVals: number): number;
+}
+
+const MODE_CANDIDATES = 0;
+const MODE_APPROX = 1;
+const MODE_BOUNDS = 2;
+/** prepare() pads the vocabulary to a multiple of the int8 tile (2 groups of 4 rows). */
+const ROW_TILE = 8;
+const PAGE = 65536;
+
+type Mask = ArrayLike<number | bigint>;
+
+export class SpladeHead {
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly maxTokens: number;
+  private readonly paddedVocab: number;
+  private readonly at: Record<"e" | "b" | "eq" | "s" | "alpha" | "beta" | "bPad" | "h" | "p" | "r" | "consts" | "ids" | "vals", number>;
+
+  private constructor(
+    private readonly wasm: Exports,
+    weights: HeadWeights,
+    maxTokens: number,
+  ) {
+    const { decoder, bias, hiddenSize: n } = weights;
+    const v = bias.length;
+    if (decoder.length !== v * n) throw new RangeError(`decoder has ${decoder.length} values, not vocab ${v} × hidden ${n}`);
+    if (n % 16 !== 0 || n > 1024) throw new RangeError(`hidden size ${n} is not supported: the kernel needs a multiple of 16, at most 1024`);
+    this.vocabSize = v;
+    this.hiddenSize = n;
+    this.maxTokens = maxTokens;
+    this.paddedVocab = Math.ceil(v / ROW_TILE) * ROW_TILE;
+    const vp = this.paddedVocab;
+    let end = wasm.__heap_base.value as number;
+    const take = (bytes: number) => {
+      const start = Math.ceil(end / 16) * 16;
+      end = start + bytes;
+      return start;
+    };
+    this.at = {
+      e: take(vp * n * 4),
+      b: take(vp * 4),
+      eq: take(vp * n),
+      s: take(vp * 4),
+      alpha: take(vp * 4),
+      beta: take(vp * 4),
+      bPad: take(vp * 4),
+      h: take(maxTokens * n * 4),
+      p: take(maxTokens * n * 2),
+      r: take(maxTokens * 4),
+      consts: take(16),
+      ids: take(vp * 4),
+      vals: take(vp * 4),
+    };
+    const { memory } = wasm;
+    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+    // Rows v … vp−1 pad the vocabulary to whole int8 tiles: zero rows whose bias −inf keeps them out of every answer.
+    const e = new Float32Array(memory.buffer, this.at.e, vp * n);
+    e.set(decoder);
+    e.fill(0, v * n);
+    const b = new Float32Array(memory.buffer, this.at.b, vp);
+    b.set(bias);
+    b.fill(-Infinity, v);
+    const a = this.at;
+    const status = wasm.prepare(a.e, a.b, vp, n, a.eq, a.s, a.alpha, a.beta, a.bPad);
+    if (status === -2) throw new RangeError("the decoder holds a non-finite value (or one beyond ±1e19): convert the model again");
+    if (status !== 0) throw new Error(`splade-head: prepare() rejected vocab ${vp} × hidden ${n}`);
+  }
+
+  /**
+   * Instantiates the kernel and loads the decoder (copied, then quantized in wasm). Synchronous: the module needs no
+   * imports, and in Node an async instantiate right after onnxruntime-web has started waited 350 ms behind its compile.
+   */
+  static create(module: WebAssembly.Module, weights: HeadWeights, options: SpladeHeadOptions = {}): SpladeHead {
+    const instance = new WebAssembly.Instance(module, {});
+    return new SpladeHead(instance.exports as unknown as Exports, weights, options.maxTokens ?? 512);
+  }
+
+  /** Bytes of wasm memory the kernel holds. */
+  get memoryBytes(): number {
+    return this.wasm.memory.buffer.byteLength;
+  }
+
+  /**
+   * SPLADE weights log1p(relu(max over unmasked t of hidden[t]·decoder[v] + bias[v])) for one sequence of `tokens`
+   * hidden states ([tokens, hiddenSize] row-major, after the MLM head's LayerNorm). Masked rows (mask 0) take no part.
+   */
+  spladeFromHidden(hidden: Float32Array, tokens: number, mask?: Mask, options: { mode?: HeadMode } = {}): HeadOutput {
+    const mode = options.mode ?? "exact";
+    const t = this.loadTokens(hidden, tokens, mask);
+    if (t === 0) return { indices: new Int32Array(0), values: new Float32Array(0), rescored: 0 };
+    const { wasm, at } = this;
+    const n = this.hiddenSize;
+    let count: number;
+    let rescored = 0;
+    if (mode === "approx") {
+      count = this.int8(t, MODE_APPROX);
+    } else if (mode === "scan") {
+      rescored = this.vocabSize;
+      count = wasm.f32_pass(at.e, at.b, n, at.h, t, 0, this.vocabSize, at.ids, at.vals);
+    } else {
+      rescored = this.int8(t, MODE_CANDIDATES);
+      count = wasm.f32_pass(at.e, at.b, n, at.h, t, at.ids, rescored, at.ids, at.vals);
+    }
+    const buffer = wasm.memory.buffer;
+    const indices = new Int32Array(buffer, at.ids, count).slice();
+    const logits = new Float32Array(buffer, at.vals, count);
+    const values = new Float32Array(count);
+    for (let i = 0; i < count; i++) values[i] = Math.log1p(logits[i]);
+    return { indices, values, rescored };
+  }
+
+  /** spladeFromHidden for each row of a padded batch: hidden [batch, length, hiddenSize], mask [batch, length]. */
+  spladeBatch(hidden: Float32Array, batch: number, length: number, mask: Mask, options: { mode?: HeadMode } = {}): HeadOutput[] {
+    const rowSize = length * this.hiddenSize;
+    return Array.from({ length: batch }, (_, b) =>
+      this.spladeFromHidden(hidden.subarray(b * rowSize, (b + 1) * rowSize), length, sliceMask(mask, b * length, length), options),
+    );
+  }
+
+  /**
+   * The int8 pass for every term: `approx` = the approximate max logit s·m + b, and `margin` such that the float32
+   * max logit lies in [approx − margin, approx + margin] (the bound of splade-head.c, float slack included).
+   */
+  bounds(hidden: Float32Array, tokens: number, mask?: Mask): { approx: Float32Array; margin: Float32Array } {
+    const t = this.loadTokens(hidden, tokens, mask);
+    if (t === 0) throw new RangeError("every token is masked: there is no max to bound");
+    this.int8(t, MODE_BOUNDS);
+    const buffer = this.wasm.memory.buffer;
+    return {
+      approx: new Float32Array(buffer, this.at.vals, this.vocabSize).slice(),
+      margin: new Float32Array(buffer, this.at.ids, this.vocabSize).slice(),
+    };
+  }
+
+  /** Rows of the decoder for the given ids, [ids.length, hiddenSize]: the word embeddings when they are tied. */
+  rows(ids: ArrayLike<number | bigint>, out = new Float32Array(ids.length * this.hiddenSize)): Float32Array {
+    const n = this.hiddenSize;
+    const e = new Float32Array(this.wasm.memory.buffer, this.at.e, this.vocabSize * n);
+    for (let i = 0; i < ids.length; i++) {
+      const id = Number(ids[i]);
+      if (!(id >= 0 && id < this.vocabSize)) throw new RangeError(`id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
+      out.set(e.subarray(id * n, (id + 1) * n), i * n);
+    }
+    return out;
+  }
+
+  /** Copies the unmasked rows into wasm memory and quantizes them; returns how many. */
+  private loadTokens(hidden: Float32Array, tokens: number, mask?: Mask): number {
+    const n = this.hiddenSize;
+    if (hidden.length < tokens * n) throw new RangeError(`hidden has ${hidden.length} values, fewer than ${tokens} tokens × ${n}`);
+    if (mask && mask.length < tokens) throw new RangeError(`mask has ${mask.length} entries for ${tokens} tokens`);
+    const h = new Float32Array(this.wasm.memory.buffer, this.at.h, this.maxTokens * n);
+    let t = 0;
+    for (let i = 0; i < tokens; i++) {
+      if (mask && Number(mask[i]) === 0) continue;
+      if (t === this.maxTokens) throw new RangeError(`more than ${this.maxTokens} unmasked tokens: raise maxTokens`);
+      h.set(hidden.subarray(i * n, (i + 1) * n), t * n);
+      t++;
+    }
+    const { at } = this;
+    if (t > 0 && this.wasm.quantize_tokens(at.h, t, n, at.p, at.r, at.consts) !== 0) {
+      throw new RangeError("hidden states hold a non-finite value");
+    }
+    return t;
+  }
+
+  private int8(tokens: number, mode: number): number {
+    const { at } = this;
+    return this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, this.paddedVocab, this.hiddenSize, at.p, at.r, tokens, at.consts, mode, at.ids, at.vals);
+  }
+}
+
+function sliceMask(mask: Mask, start: number, length: number): number[] {
+  return Array.from({ length }, (_, i) => Number(mask[start + i]));
+}

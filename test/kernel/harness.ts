@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-web/wasm";
+import { padBatch } from "../../src/encoder/encoder.ts";
 import { KERNEL_WASM } from "../../src/kernel/build.ts";
 import { SpladeHead, type HeadWeights } from "../../src/kernel/splade-head.ts";
 import { splitModel, TRUNK_OUTPUT } from "../../src/kernel/split-model.ts";
@@ -33,17 +34,8 @@ export function kernelModule(): WebAssembly.Module {
 
 /** Pads rows with id 0 / mask 0 into int64 tensors. */
 export function feeds(rows: number[][]): { input_ids: ort.Tensor; attention_mask: ort.Tensor; length: number; mask: Uint8Array } {
-  const length = Math.max(...rows.map((r) => r.length));
-  const ids = new BigInt64Array(rows.length * length);
-  const mask64 = new BigInt64Array(rows.length * length);
-  const mask = new Uint8Array(rows.length * length);
-  rows.forEach((row, b) =>
-    row.forEach((id, t) => {
-      ids[b * length + t] = BigInt(id);
-      mask64[b * length + t] = 1n;
-      mask[b * length + t] = 1;
-    }),
-  );
+  const { length, inputIds: ids, attentionMask: mask64 } = padBatch(rows);
+  const mask = Uint8Array.from(mask64, Number);
   const dims = [rows.length, length];
   return { input_ids: new ort.Tensor("int64", ids, dims), attention_mask: new ort.Tensor("int64", mask64, dims), length, mask };
 }

@@ -19,6 +19,7 @@ import { ONNX_INPUTS, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from
 import { randomWeights, seededUniform } from "../../src/model/random.ts";
 import { referenceSplade } from "../../src/model/reference.ts";
 import { memoryCheckpoint } from "../../src/model/tensor.ts";
+import { padBatch } from "../../src/encoder/encoder.ts";
 
 const { onnx } = onnxProto;
 ortWeb.env.wasm.numThreads = 1;
@@ -63,15 +64,7 @@ const RUNTIMES: Runtime[] = [
 
 /** Runs a batch of id sequences, right-padded with id 0 and mask 0; returns one weight row per sequence. */
 async function splade(runtime: Runtime, session: InferenceSession, batch: number[][]): Promise<Float32Array[]> {
-  const length = Math.max(...batch.map((ids) => ids.length));
-  const ids = new BigInt64Array(batch.length * length);
-  const mask = new BigInt64Array(batch.length * length);
-  batch.forEach((row, b) =>
-    row.forEach((id, t) => {
-      ids[b * length + t] = BigInt(id);
-      mask[b * length + t] = 1n;
-    }),
-  );
+  const { length, inputIds: ids, attentionMask: mask } = padBatch(batch);
   const dims = [batch.length, length];
   const out: Tensor = (
     await session.run({ [ONNX_INPUTS[0]]: new runtime.Tensor("int64", ids, dims), [ONNX_INPUTS[1]]: new runtime.Tensor("int64", mask, dims) })

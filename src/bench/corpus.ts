@@ -9,6 +9,7 @@ import { planBatches } from "../corpus/batching.ts";
 import { encodeCorpus } from "../corpus/encode.ts";
 import { DOCUMENT_FORMATS } from "../corpus/formats.ts";
 import { generatePassages } from "./passages.ts";
+import { quantile } from "./stats.ts";
 
 export type BatchingMode = "length" | "input";
 export const BATCHING_MODES: readonly BatchingMode[] = ["length", "input"];
@@ -48,9 +49,6 @@ export interface CorpusBenchResult {
   speedup: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -138,7 +136,7 @@ export async function benchCorpus(options: CorpusBenchOptions): Promise<CorpusBe
     corpus: {
       documents: options.docs,
       seed: options.seed,
-      tokens: { mean: realTokens / lengths.length, p5: percentile(sorted, 5), p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] },
+      tokens: { mean: realTokens / lengths.length, p5: quantile(sorted, 0.05), p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1] },
     },
     paddingOverhead: {
       length: paddedTokens(lengths, window, batchSize, "length") / realTokens,

@@ -1,10 +1,12 @@
-// `npm run bench -- <benchmark>`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
-// nothing (a timing is not a test).
+// `npm run bench [-- query|corpus]`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
+// nothing (a timing is not a test). Without a benchmark name, `query` runs.
 import { defineCommand } from "citty";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { BATCHING_MODES, benchCorpus } from "../bench/corpus.ts";
+import { benchQuery, type QueryBenchResult } from "../bench/query.ts";
+import type { Quantiles } from "../bench/stats.ts";
 import { SpladeEncoder } from "../encoder/encoder.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import { ENGINES, startBackendThread, type Engine } from "./backend-thread.ts";
@@ -83,9 +85,102 @@ const corpusCommand = defineCommand({
   },
 });
 
+/** The Worker serves the realistic-sparsity model, as `npm run demo` does. */
+const WORKER_MODEL = "query-sparse";
+const QUERY_MODELS = [WORKER_MODEL, "query"];
+
+const queryArgs = {
+  rounds: { type: "string", description: "Measured rounds (each runs every variant once, interleaved)", default: "150" },
+  quick: { type: "boolean", description: "20 rounds: a smoke run, too few for a stable p99" },
+  json: { type: "string", description: "Results file (default: test/.generated/bench/query-<time>.json)" },
+  worker: { type: "boolean", description: "Also measure the Worker in workerd (--no-worker skips it)", default: true },
+} as const;
+
+const ms = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "—" : x.toFixed(x < 10 ? 3 : 1));
+const mb = (bytes: number | null) => (bytes === null ? "—" : (bytes / 2 ** 20).toFixed(1));
+const cols = (widths: number[], cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+const pct = (q: Quantiles) => [ms(q.p50), ms(q.p90), ms(q.p99)];
+
+function printQuery(r: QueryBenchResult, machine: string): void {
+  console.log(`\n${machine}`);
+  console.log(`load average (1/5/15 min): start ${r.load_average.start.map((l) => l.toFixed(2)).join(" ")}, end ${r.load_average.end.map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`${r.rounds} rounds after ${r.warmup} warm-up, interleaved; times in ms; × = p50 / baseline p50 (same model, shape and run)`);
+  const w = [40, 8, 8, 8, 6];
+  for (const model of Object.keys(r.output_terms)) {
+    for (const shape of [...new Set(r.node.filter((n) => n.model === model).map((n) => n.shape))]) {
+      const terms = r.output_terms[model][shape];
+      console.log(`\n${model}, ${shape} (${terms.non_zero.toFixed(0)} non-zero terms per query, ${terms.rescored.toFixed(0)} rescored)`);
+      console.log(cols(w, ["variant", "p50", "p90", "p99", "×"]));
+      for (const row of r.node.filter((n) => n.model === model && n.shape === shape)) console.log(cols(w, [row.variant, ...pct(row), row.vs_baseline.toFixed(2)]));
+    }
+  }
+  if (r.worker) {
+    const k = r.worker;
+    console.log(`\nWorker in workerd (wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
+    const st = Object.entries(k.cold.server_timing).map(([n, v]) => `${n} ${ms(v)}`).join(", ");
+    console.log(`cold: first /encode (T=${k.cold.tokens}) after /health answered: round trip ${ms(k.cold.round_trip_ms)} ms; Server-Timing ${st || "—"}`);
+    const ww = [16, 6, 8, 8, 8, 10, 6];
+    console.log(cols(ww, ["request", "tokens", "p50", "p90", "p99", "inference", "×"]));
+    for (const row of k.rows) {
+      console.log(cols(ww, [row.request, row.tokens === null ? "" : String(row.tokens), ...pct(row.round_trip_ms), ms(row.inference_p50_ms), row.inference_vs_baseline === null ? "" : row.inference_vs_baseline.toFixed(2)]));
+    }
+    console.log("(round trip p50/p90/p99; inference = Server-Timing p50, the in-Worker encode; × = inference p50 / baseline p50 at that length)");
+    console.log(`goal 5, T≈10: (/encode p50 − /health p50) − inference p50 = ${ms(k.http_overhead_ms)} ms`);
+  }
+  const model = r.worker?.model ?? Object.keys(r.output_terms)[0];
+  console.log(`\ncold start and memory, fresh process per variant, ${model}, first request T=10 (ms, MiB)`);
+  const mw = [30, 8, 8, 7, 7, 9, 9, 8, 9];
+  console.log(cols(mw, ["variant", "runtime", "session", "kernel", "first", "ORT wasm", "kernel", "RSS +ses", "RSS +1st"]));
+  for (const m of Object.values(r.memory)) {
+    console.log(
+      cols(mw, [m.variant, ms(m.runtime_start_ms), ms(m.session_ms), ms(m.kernel_create_ms), ms(m.first_run_ms), mb(m.ort_wasm_bytes_after_first_run), mb(m.kernel_wasm_bytes), mb(m.rss_delta_after_session), mb(m.rss_delta_after_first_run)]),
+    );
+  }
+  console.log("ORT wasm: onnxruntime-web linear memory after the first run; kernel: the head kernel's linear memory (wasm total = both).");
+  console.log("RSS +ses/+1st: resident growth since just before the runtime started (touched pages, V8 heap, compiled code; native allocations for ort-node).");
+  const s = r.sizes;
+  console.log(
+    `sizes (MiB): model.onnx ${mb(s.model_onnx)}, trunk.onnx ${mb(s.trunk_onnx)}, trunk(embeds).onnx ${mb(s.trunk_embeds_onnx)}, head f32 ${mb(s.head_f32)}, ` +
+      `kernel .wasm ${(s.kernel_wasm / 1024).toFixed(1)} KiB, ORT .wasm ${mb(s.ort_wasm)}`,
+  );
+}
+
+const queryCommand = defineCommand({
+  meta: { name: "query", description: "query encoding: onnxruntime-node baseline vs onnxruntime-web vs trunk + head kernel, and the Worker in workerd" },
+  args: queryArgs,
+  async run({ args }) {
+    const rounds = args.quick ? 20 : count("rounds", args.rounds);
+    const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
+    const folders = Object.fromEntries(QUERY_MODELS.map((name) => [name, models[name]]));
+    const tokenizer = args.worker ? (await loadModelFolder(folders[WORKER_MODEL])).tokenizer : undefined;
+    const machine = `${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, Node ${process.versions.node}`;
+    console.error(`query benchmark on ${machine} (the document side: npm run bench -- corpus)`);
+    const tty = process.stderr.isTTY;
+    const result = await benchQuery({
+      models: folders,
+      rounds,
+      warmup: 10,
+      worker: tokenizer ? { model: WORKER_MODEL, tokenCount: (text) => tokenizer.encode(text).ids.length } : undefined,
+      onPhase: (message) => console.error(message),
+      onRound: (round, total) => {
+        if (tty) process.stderr.write(`\rround ${round}/${total}${round === total ? "\n" : ""}`);
+        else if (round % Math.ceil(total / 10) === 0 || round === total) console.error(`round ${round}/${total}`);
+      },
+    });
+    printQuery(result, machine);
+    const file = args.json ?? join(BENCH_RESULTS, `query-${new Date().toISOString().replaceAll(":", "-")}.json`);
+    await mkdir(dirname(file), { recursive: true });
+    const environment = { node: process.versions.node, v8: process.versions.v8, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, date: new Date().toISOString() };
+    await writeFile(file, JSON.stringify({ benchmark: "query", environment, models: folders, ...result }, null, 2) + "\n");
+    console.log(`\nresults: ${file}`);
+  },
+});
+
 export const benchCommand = defineCommand({
-  meta: { name: "bench", description: "splade-edge benchmarks" },
-  subCommands: { corpus: corpusCommand },
+  meta: { name: "bench", description: "splade-edge benchmarks: query (the default) and corpus" },
+  args: queryArgs,
+  default: "query",
+  subCommands: { query: queryCommand, corpus: corpusCommand },
 });
 
 await runCli(benchCommand);

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-web/wasm";
 import { padBatch } from "../../src/encoder/encoder.ts";
-import { KERNEL_WASM } from "../../src/kernel/build.ts";
+import { kernelModule, randomIds } from "../../src/bench/query-inputs.ts";
 import { SpladeHead, type HeadWeights } from "../../src/kernel/splade-head.ts";
 import { splitModel, TRUNK_OUTPUT } from "../../src/kernel/split-model.ts";
 import { seededUniform } from "../../src/model/random.ts";
@@ -28,11 +28,10 @@ export interface SplitFixture {
   hiddenBatch(rows: number[][]): Promise<{ hidden: Float32Array; length: number; mask: Uint8Array }>;
 }
 
-export function kernelModule(): WebAssembly.Module {
-  return new WebAssembly.Module(readFileSync(KERNEL_WASM));
-}
 
 /** Pads rows with id 0 / mask 0 into int64 tensors. */
+export { kernelModule, randomIds };
+
 export function feeds(rows: number[][]): { input_ids: ort.Tensor; attention_mask: ort.Tensor; length: number; mask: Uint8Array } {
   const { length, inputIds: ids, attentionMask: mask64 } = padBatch(rows);
   const mask = Uint8Array.from(mask64, Number);
@@ -102,8 +101,3 @@ export function dense(out: { indices: ArrayLike<number>; values: ArrayLike<numbe
   return row;
 }
 
-/** [CLS], `length − 2` ids drawn from the seed (ids ≥ 1000: ordinary word pieces), [SEP]. */
-export function randomIds(length: number, seed: number): number[] {
-  const u = seededUniform(seed);
-  return Array.from({ length }, (_, t) => (t === 0 ? CLS : t === length - 1 ? SEP : 1000 + Math.floor(u() * 29522)));
-}

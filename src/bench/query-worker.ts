@@ -1,0 +1,172 @@
+// The Worker in workerd, through `wrangler dev` on a free local port: its cold start, and the warm round trips the
+// query benchmark interleaves with the Node variants. wrangler and its workerd run in a process group of their own,
+// killed on stop(), on SIGINT/SIGTERM and on exit — and by WATCHDOG when this process dies without running any handler
+// (tsx SIGKILLs its child when a signal is not acknowledged within 60 ms, as happens mid-inference).
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
+const READY_TIMEOUT_MS = 120_000;
+
+/** Leads the group: runs wrangler, and kills the whole group when its stdin (a pipe from this process) closes. */
+const WATCHDOG = `
+const child = require("node:child_process").spawn(process.execPath, process.argv.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
+child.on("exit", (code) => process.exit(code ?? 1));
+process.on("SIGTERM", () => {});
+process.stdin.on("end", () => process.kill(0, "SIGKILL")).resume();
+`;
+
+export interface WorkerServer {
+  base: string;
+  /** Spawn to the first answer of /health: wrangler's build and workerd's start, not what a deployed Worker pays. */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Starts `wrangler dev` serving the model folder `assets`; resolves once /health answers. */
+export async function startWorker(assets: string): Promise<WorkerServer> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawn(process.execPath, ["-e", WATCHDOG, WRANGLER, "dev", "--port", String(port), "--ip", "127.0.0.1", "--assets", assets], {
+    detached: true,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+  });
+  let log = "";
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let alive = true;
+  void exited.then(() => (alive = false));
+
+  const onExit = () => killGroup(child, "SIGKILL");
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroup(child, "SIGKILL");
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const stop = async () => {
+    process.off("exit", onExit);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (alive) {
+      killGroup(child, "SIGTERM");
+      const timer = setTimeout(() => killGroup(child, "SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Whatever outlived wrangler (workerd).
+    killGroup(child, "SIGKILL");
+    child.stdin!.destroy();
+  };
+
+  try {
+    for (;;) {
+      if (!alive) throw new Error(`wrangler dev exited before the Worker answered:\n${log}`);
+      if (performance.now() - started > READY_TIMEOUT_MS) throw new Error(`the Worker did not answer /health within ${READY_TIMEOUT_MS / 1000} s:\n${log}`);
+      try {
+        const response = await fetch(`${base}/health`);
+        await response.arrayBuffer();
+        if (response.ok) break;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, startupMs: performance.now() - started, stop };
+}
+
+export interface EncodeTiming {
+  /** Client-side round trip, ms. */
+  roundTripMs: number;
+  /** Server-Timing entries (total, tokenize, inference), ms. */
+  serverTiming: Record<string, number>;
+  /** X-Splade-Tokens: what the Worker's tokenizer made of the query. */
+  tokens: number;
+}
+
+function parseServerTiming(header: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of (header ?? "").split(",")) {
+    const [name, ...params] = entry.trim().split(";");
+    const dur = params.map((p) => /^\s*dur=([\d.]+)/.exec(p)).find(Boolean);
+    if (name && dur) out[name] = Number(dur[1]);
+  }
+  return out;
+}
+
+/**
+ * A timed request on fetch's keep-alive pool. When the server has closed an idle pooled connection (after the seconds
+ * spent loading sessions), undici fails with "other side closed"; that attempt is retried, and timed afresh, once.
+ */
+async function timed(url: string, init?: RequestInit): Promise<{ response: Response; ms: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    try {
+      const response = await fetch(url, init);
+      await response.arrayBuffer();
+      const ms = performance.now() - t0;
+      if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${url} answered ${response.status}`);
+      return { response, ms };
+    } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      if (attempt > 0 || code !== "UND_ERR_SOCKET") throw error;
+    }
+  }
+}
+
+/** One POST /encode of a single query. */
+export async function encodeOnce(base: string, query: string): Promise<EncodeTiming> {
+  const { response, ms } = await timed(`${base}/encode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  return { roundTripMs: ms, serverTiming: parseServerTiming(response.headers.get("server-timing")), tokens: Number(response.headers.get("x-splade-tokens")) };
+}
+
+/** One GET /health, ms. */
+export async function healthOnce(base: string): Promise<number> {
+  return (await timed(`${base}/health`)).ms;
+}
+
+// Plain query words; queryOfLength takes as many as give the wanted token count.
+const QUERY_WORDS = (
+  "what is the capital of france and germany how long does it take to travel by train from paris to berlin in " +
+  "summer and which ticket is the cheapest for a family with two children who want to see the museums"
+).split(" ");
+
+/** A query whose tokenization (`count`, [CLS] and [SEP] included) has `tokens` ids, or the closest one above. */
+export function queryOfLength(tokens: number, count: (text: string) => number): string {
+  for (let words = 1; words <= QUERY_WORDS.length; words++) {
+    const text = QUERY_WORDS.slice(0, words).join(" ");
+    if (count(text) >= tokens) return text;
+  }
+  throw new RangeError(`no query of ${tokens} tokens in the word list`);
+}

@@ -1,0 +1,190 @@
+// The query benchmark: every query-encoding variant in one process, interleaved round by round (the order rotates
+// each round) after a warm-up, so that drift and the shared machine's other load hit all of them alike; then cold
+// start and memory in fresh processes. Each p50 is compared with the baseline's p50 from the same run. Reports
+// through callbacks; draws and asserts nothing.
+import { loadavg } from "node:os";
+import { BASELINE, loadNodeModel, type NodeCell, type NodeModel, type NodeVariant } from "./query-node.ts";
+import { MEMORY_VARIANTS, modelSizes, probeMemory, type MemoryProbe, type ModelSizes } from "./query-memory.ts";
+import { encodeOnce, healthOnce, queryOfLength, startWorker, type EncodeTiming } from "./query-worker.ts";
+import { quantiles, type Quantiles } from "./stats.ts";
+
+/** Query lengths the Worker is asked about (tokens, [CLS] and [SEP] included). */
+export const WORKER_LENGTHS = [4, 10, 32] as const;
+
+export interface QueryBenchOptions {
+  /** Model folders by name; the baseline and every variant run on each. */
+  models: Record<string, string>;
+  rounds: number;
+  warmup: number;
+  /** The Worker on one of `models` (its folder served as assets), or none. Memory is measured on this model, else on the first. */
+  worker?: { model: string; tokenCount(text: string): number };
+  onPhase?(message: string): void;
+  onRound?(round: number, rounds: number): void;
+}
+
+export interface NodeRow extends Quantiles {
+  model: string;
+  shape: string;
+  batch: number;
+  tokens: number;
+  variant: NodeVariant;
+  /** This p50 over the baseline p50 of the same model and shape, same run. */
+  vs_baseline: number;
+}
+
+export interface WorkerRow {
+  request: string;
+  query: string | null;
+  /** Tokens the Worker reported (X-Splade-Tokens). */
+  tokens: number | null;
+  round_trip_ms: Quantiles;
+  /** Server-Timing `inference` (in-Worker encode) p50, ms. */
+  inference_p50_ms: number | null;
+  /** inference p50 over the baseline p50 (same model, same token count, same run). */
+  inference_vs_baseline: number | null;
+}
+
+export interface WorkerResult {
+  model: string;
+  startup_ms: number;
+  cold: { round_trip_ms: number; server_timing: Record<string, number>; tokens: number; query: string };
+  rows: WorkerRow[];
+  /** Goal 5 at T≈10: (/encode p50 − /health p50) − inference p50, ms. */
+  http_overhead_ms: number;
+}
+
+export interface QueryBenchResult {
+  load_average: { start: number[]; end: number[] };
+  rounds: number;
+  warmup: number;
+  node: NodeRow[];
+  output_terms: Record<string, NodeModel["output"]>;
+  worker: WorkerResult | null;
+  memory: Record<string, MemoryProbe>;
+  sizes: ModelSizes;
+}
+
+interface Cell {
+  group: string;
+  /** Runs once; keeps the sample when `keep` (warm-up rounds are not kept). */
+  run(round: number, keep: boolean): Promise<void>;
+}
+
+function cell<T>(group: string, samples: T[], sample: (round: number) => Promise<T>): Cell {
+  return {
+    group,
+    run: async (round, keep) => {
+      const s = await sample(round);
+      if (keep) samples.push(s);
+    },
+  };
+}
+
+export async function benchQuery(options: QueryBenchOptions): Promise<QueryBenchResult> {
+  const loadStart = loadavg();
+  const phase = options.onPhase ?? (() => {});
+  const cells: Cell[] = [];
+  const nodeTimes = new Map<NodeCell, number[]>();
+  const models: NodeModel[] = [];
+  let server: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let worker: WorkerResult | null = null;
+  const node: NodeRow[] = [];
+  try {
+    let workerRows: (() => WorkerRow[]) | undefined;
+    let workerCold: WorkerResult["cold"] | undefined;
+    if (options.worker) {
+      const { model, tokenCount } = options.worker;
+      phase(`starting the Worker (wrangler dev, ${model})…`);
+      server = await startWorker(options.models[model]);
+      const base = server.base;
+      const queries = WORKER_LENGTHS.map((t) => queryOfLength(t, tokenCount));
+      const coldQuery = queries[WORKER_LENGTHS.indexOf(10)];
+      const cold = await encodeOnce(base, coldQuery);
+      workerCold = { round_trip_ms: cold.roundTripMs, server_timing: cold.serverTiming, tokens: cold.tokens, query: coldQuery };
+      const encodes = queries.map(() => [] as EncodeTiming[]);
+      const health: number[] = [];
+      queries.forEach((query, i) => cells.push(cell("worker", encodes[i], () => encodeOnce(base, query))));
+      cells.push(cell("worker", health, () => healthOnce(base)));
+      workerRows = () => [
+        ...queries.map((query, i): WorkerRow => {
+          const timings = encodes[i];
+          const inference = timings.some((t) => "inference" in t.serverTiming) ? quantiles(timings.map((t) => t.serverTiming.inference)).p50 : null;
+          const tokens = timings[0]?.tokens ?? null;
+          return { request: `/encode T≈${WORKER_LENGTHS[i]}`, query, tokens, round_trip_ms: quantiles(timings.map((t) => t.roundTripMs)), inference_p50_ms: inference, inference_vs_baseline: null };
+        }),
+        { request: "/health", query: null, tokens: null, round_trip_ms: quantiles(health), inference_p50_ms: null, inference_vs_baseline: null },
+      ];
+    }
+
+    for (const [name, dir] of Object.entries(options.models)) {
+      phase(`loading ${name}: onnxruntime-node, onnxruntime-web full and trunk, head kernel…`);
+      const model = await loadNodeModel(name, dir);
+      models.push(model);
+      for (const variant of model.cells) {
+        const times: number[] = [];
+        nodeTimes.set(variant, times);
+        cells.push(
+          cell(`${name} ${variant.shape.name}`, times, async (round) => {
+            const t0 = performance.now();
+            await variant.run(round);
+            return performance.now() - t0;
+          }),
+        );
+      }
+    }
+
+    const groups = [...new Map(cells.map((c) => [c.group, cells.filter((d) => d.group === c.group)])).values()];
+    phase(`measuring: ${options.warmup} warm-up + ${options.rounds} rounds of ${cells.length} cells, interleaved…`);
+    const total = options.warmup + options.rounds;
+    for (let round = 0; round < total; round++) {
+      // Rotate both the groups and the cells within each, so no cell always follows the same neighbour.
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[(g + round) % groups.length];
+        for (let i = 0; i < group.length; i++) await group[(i + round) % group.length].run(round, round >= options.warmup);
+      }
+      options.onRound?.(round + 1, total);
+    }
+
+    for (const [{ model, shape, variant }, times] of nodeTimes) {
+      const q = quantiles(times);
+      const base = [...nodeTimes].find(([c]) => c.model === model && c.shape === shape && c.variant === BASELINE)!;
+      node.push({ model, shape: shape.name, batch: shape.batch, tokens: shape.tokens, variant, ...q, vs_baseline: q.p50 / quantiles(base[1]).p50 });
+    }
+    if (workerRows && workerCold && server && options.worker) {
+      const model = options.worker.model;
+      const rows = workerRows().map((row) => {
+        const base = node.find((r) => r.model === model && r.batch === 1 && r.tokens === row.tokens && r.variant === BASELINE);
+        return { ...row, inference_vs_baseline: base && row.inference_p50_ms !== null ? row.inference_p50_ms / base.p50 : null };
+      });
+      const t10 = rows[WORKER_LENGTHS.indexOf(10)];
+      const healthRow = rows[rows.length - 1];
+      worker = {
+        model,
+        startup_ms: server.startupMs,
+        cold: workerCold,
+        rows,
+        http_overhead_ms: t10.round_trip_ms.p50 - healthRow.round_trip_ms.p50 - (t10.inference_p50_ms ?? NaN),
+      };
+    }
+  } finally {
+    await Promise.all(models.map((m) => m.release()));
+    await server?.stop();
+  }
+
+  const memoryModel = options.worker?.model ?? Object.keys(options.models)[0];
+  const memory: Record<string, MemoryProbe> = {};
+  for (const variant of MEMORY_VARIANTS) {
+    phase(`cold start and memory in a fresh process: ${variant}…`);
+    memory[variant] = await probeMemory(variant, options.models[memoryModel]);
+  }
+  return {
+    load_average: { start: loadStart, end: loadavg() },
+    rounds: options.rounds,
+    warmup: options.warmup,
+    node,
+    output_terms: Object.fromEntries(models.map((m) => [m.name, m.output])),
+    worker,
+    memory,
+    sizes: modelSizes(options.models[memoryModel]),
+  };
+}

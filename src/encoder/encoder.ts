@@ -1,6 +1,6 @@
 // tokenize → pad into a batch → run the SPLADE graph → sparse vectors. Runtime-agnostic: the backend
-// (onnxruntime-web in the Worker, onnxruntime-node in the CLI) is passed in.
-import { sparsify, type SparseVector, type SparsifyOptions } from "./sparse.ts";
+// (onnxruntime-web trunk + head kernel in the Worker, onnxruntime-node in the CLI) is passed in.
+import { sparsify, sparsifySparse, type SparseVector, type SparsifyOptions } from "./sparse.ts";
 import type { SpladeTokenizer, TokenizedText } from "./tokenizer.ts";
 
 /** A padded batch in the graph's input layout (int64, row-major [batch, length]). */
@@ -14,6 +14,17 @@ export interface ModelBatch {
 /** Runs the converted SPLADE graph: returns the `splade` output, [batch, vocab] row-major. */
 export interface SpladeBackend {
   run(batch: ModelBatch): Promise<Float32Array>;
+}
+
+/** The non-zero SPLADE weights of one sequence: `values[k]` is the weight of term `indices[k]`. */
+export interface SparseRow {
+  indices: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
+/** A backend that returns only the non-zero weights of each row, so that no [batch, vocab] array is ever built. */
+export interface SparseSpladeBackend {
+  runSparse(batch: ModelBatch): Promise<SparseRow[]>;
 }
 
 export interface EncodedText extends SparseVector {
@@ -40,18 +51,9 @@ export function padBatch(sequences: readonly number[][]): ModelBatch {
 export class SpladeEncoder {
   constructor(
     readonly tokenizer: SpladeTokenizer,
-    private readonly backend: SpladeBackend,
+    private readonly backend: SpladeBackend | SparseSpladeBackend,
     readonly vocabSize: number,
   ) {}
-
-  /** Dense SPLADE rows for already tokenized sequences, in one backend run. */
-  async runIds(sequences: readonly number[][]): Promise<Float32Array[]> {
-    const out = await this.backend.run(padBatch(sequences));
-    if (out.length !== sequences.length * this.vocabSize) {
-      throw new Error(`model returned ${out.length} weights for ${sequences.length} × ${this.vocabSize}`);
-    }
-    return sequences.map((_, b) => out.subarray(b * this.vocabSize, (b + 1) * this.vocabSize));
-  }
 
   /** Encodes texts in one batch, keeping their order. */
   encode(texts: readonly string[], options?: SparsifyOptions): Promise<EncodedText[]> {
@@ -60,7 +62,20 @@ export class SpladeEncoder {
 
   /** Encodes texts this encoder's tokenizer has already tokenized (to time or inspect that step), in one batch. */
   async encodeTokenized(tokenized: readonly TokenizedText[], options?: SparsifyOptions): Promise<EncodedText[]> {
-    const rows = await this.runIds(tokenized.map((t) => t.ids));
-    return rows.map((row, i) => ({ ...sparsify(row, options), tokens: tokenized[i].ids.length, truncated: tokenized[i].truncated }));
+    const vectors = await this.run(padBatch(tokenized.map((t) => t.ids)), options);
+    return vectors.map((vector, i) => ({ ...vector, tokens: tokenized[i].ids.length, truncated: tokenized[i].truncated }));
+  }
+
+  private async run(batch: ModelBatch, options?: SparsifyOptions): Promise<SparseVector[]> {
+    if ("runSparse" in this.backend) {
+      const rows = await this.backend.runSparse(batch);
+      if (rows.length !== batch.batch) throw new Error(`model returned ${rows.length} rows for a batch of ${batch.batch}`);
+      return rows.map((row) => sparsifySparse(row.indices, row.values, options));
+    }
+    const out = await this.backend.run(batch);
+    if (out.length !== batch.batch * this.vocabSize) {
+      throw new Error(`model returned ${out.length} weights for ${batch.batch} × ${this.vocabSize}`);
+    }
+    return Array.from({ length: batch.batch }, (_, b) => sparsify(out.subarray(b * this.vocabSize, (b + 1) * this.vocabSize), options));
   }
 }

@@ -15,15 +15,24 @@ export interface SparsifyOptions {
 
 /** The non-zero entries of one dense row of SPLADE weights. */
 export function sparsify(row: Float32Array, options: SparsifyOptions = {}): SparseVector {
+  return sparsifyEntries({ length: row.length, id: (k) => k, weight: (k) => row[k] }, options);
+}
+
+/** The same cut for a row that holds only some terms: ids `indices[k]` with weights `values[k]`, in any order. */
+export function sparsifySparse(indices: ArrayLike<number>, values: ArrayLike<number>, options: SparsifyOptions = {}): SparseVector {
+  return sparsifyEntries({ length: indices.length, id: (k) => indices[k], weight: (k) => values[k] }, options);
+}
+
+function sparsifyEntries(row: { length: number; id(k: number): number; weight(k: number): number }, options: SparsifyOptions): SparseVector {
   const minWeight = options.minWeight ?? 0;
-  const ids: number[] = [];
-  for (let i = 0; i < row.length; i++) {
-    const w = row[i];
-    if (w > 0 && w >= minWeight) ids.push(i);
+  const kept: number[] = [];
+  for (let k = 0; k < row.length; k++) {
+    const w = row.weight(k);
+    if (w > 0 && w >= minWeight) kept.push(k);
   }
-  ids.sort((a, b) => row[b] - row[a] || a - b);
-  if (options.topK !== undefined && ids.length > options.topK) ids.length = options.topK;
-  return { indices: ids, values: ids.map((i) => row[i]) };
+  kept.sort((a, b) => row.weight(b) - row.weight(a) || row.id(a) - row.id(b));
+  if (options.topK !== undefined && kept.length > options.topK) kept.length = options.topK;
+  return { indices: kept.map(row.id), values: kept.map(row.weight) };
 }
 
 /** Dot product of two sparse vectors (the SPLADE relevance score). */

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeSafetensors } from "./checkpoint/safetensors.ts";
 import { toHfConfig, type EncoderConfig } from "./architectures.ts";
-import { convertFolder, FIXTURE_MARKER } from "./convert.ts";
+import { CONVERTER_LAYOUT, convertFolder, FIXTURE_MARKER } from "./convert.ts";
 import { sha256 } from "./manifest.ts";
 import { randomWeights } from "./random.ts";
 import { bertUncasedVocabTxt } from "./vocab.ts";
@@ -116,7 +116,7 @@ export interface FixtureModels {
 
 /**
  * Writes every fixture checkpoint under `root/hf/` and converts it to `root/model/`, redoing only what changed
- * (a converted folder is current when its manifest records the weights now on disk).
+ * (a converted folder is current when its manifest records the weights now on disk and this converter's layout).
  */
 export async function ensureFixtureModels(root = FIXTURE_ROOT, onConvert?: (name: string) => void): Promise<FixtureModels> {
   const out: FixtureModels = { hf: {}, models: {} };
@@ -126,7 +126,8 @@ export async function ensureFixtureModels(root = FIXTURE_ROOT, onConvert?: (name
     await writeFixture(hf, spec);
     const manifestFile = join(model, "manifest.json");
     const weightsSha = sha256(await readFile(join(hf, "model.safetensors")));
-    const current = existsSync(manifestFile) && JSON.parse(await readFile(manifestFile, "utf8")).source?.weights_sha256 === weightsSha;
+    const written = existsSync(manifestFile) ? JSON.parse(await readFile(manifestFile, "utf8")) : undefined;
+    const current = written?.source?.weights_sha256 === weightsSha && written?.converter?.layout === CONVERTER_LAYOUT;
     if (!current) {
       onConvert?.(spec.name);
       await convertFolder(hf, model, { role: spec.config.architecture === "BertForMaskedLM" ? "query" : "doc" });

@@ -25,9 +25,17 @@ export interface ModelManifest {
   max_length: number;
   vocab_size: number;
   onnx: { opset: number; inputs: string[]; output: string; pooling: "max-first" };
+  /**
+   * What the Worker runs (query models with a tied decoder): `trunk` is model.onnx up to the MLM head's LayerNorm,
+   * fed the word embeddings as `inputs[0]` ([batch, sequence, hidden] float) and the attention mask as `inputs[1]`,
+   * returning `output` [batch, sequence, hidden]; `head` holds the decoder, float32 little-endian [vocab, hidden], then
+   * its bias [vocab], for the splade-head kernel (src/kernel), whose rows are also the word embeddings.
+   */
+  edge?: { trunk: string; head: string; hidden_size: number; inputs: string[]; output: string };
   /** sha256 and size of every file in the folder except the manifest itself. */
   files: Record<string, { sha256: string; bytes: number }>;
-  converter: { name: string; version: string };
+  /** `layout` changes whenever the converter writes different files from the same weights. */
+  converter: { name: string; version: string; layout: number };
   /** True for generated test/demo weights: their output means nothing. */
   random_weights: boolean;
 }

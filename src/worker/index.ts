@@ -13,8 +13,7 @@ import { FORMATS, FORMAT_NAMES, renderItems, teiSparse } from "../encoder/format
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { ApiError, errorResponse } from "./errors";
-import { loadEncoder, loadManifest, loadedManifest } from "./model";
-import { isSessionLoaded } from "./ort";
+import { isEncoderLoaded, loadEncoder, loadManifest, loadedManifest } from "./model";
 import { MAX_QUERIES, parseEmbedSparseBody, parseEncodeBody, parseEncodeQuery, requireJson, type EncodeRequest } from "./requests";
 
 /** Bindings declared in `wrangler.toml`. */
@@ -107,7 +106,7 @@ async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise
   return c.body(body, 200, { "Content-Type": contentType });
 }
 
-app.get("/health", (c) => c.json({ status: "ok", model_loaded: isSessionLoaded() }));
+app.get("/health", (c) => c.json({ status: "ok", model_loaded: isEncoderLoaded() }));
 
 app.get("/info", async (c) => {
   const manifest = await loadManifest(c.env.ASSETS);

@@ -55,7 +55,6 @@ export function createSession(modelBytes: Uint8Array): Promise<ort.InferenceSess
 }
 
 let sessionPromise: Promise<ort.InferenceSession> | undefined;
-let loadedSession: ort.InferenceSession | undefined;
 
 /**
  * The isolate's one session, created on first call from the bytes `loadModel` returns and shared by every
@@ -64,19 +63,11 @@ let loadedSession: ort.InferenceSession | undefined;
 export function getSession(loadModel: () => Promise<Uint8Array>): Promise<ort.InferenceSession> {
   sessionPromise ??= loadModel()
     .then(createSession)
-    .then(
-      (session) => (loadedSession = session),
-      (error: unknown) => {
-        sessionPromise = undefined;
-        throw error;
-      },
-    );
+    .catch((error: unknown) => {
+      sessionPromise = undefined;
+      throw error;
+    });
   return sessionPromise;
-}
-
-/** Whether `getSession` has finished creating the session in this isolate. */
-export function isSessionLoaded(): boolean {
-  return loadedSession !== undefined;
 }
 
 let runChain: Promise<unknown> = Promise.resolve();

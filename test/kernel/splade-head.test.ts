@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildKernel, clangVersion, CLANG, CLANG_VERSION, KERNEL_WASM } from "../../src/kernel/build.ts";
-import { SpladeHead, type HeadOutput } from "../../src/kernel/splade-head.ts";
+import { AUTO_SCAN_FRACTION, SpladeHead, type HeadOutput } from "../../src/kernel/splade-head.ts";
 import { loadEncoder, parseConfig } from "../../src/model/architectures.ts";
 import { openCheckpoint } from "../../src/model/checkpoint/index.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
@@ -59,6 +59,19 @@ describe.each(["query-sparse", "query"])("the %s model", (name) => {
       const rowHidden = hidden.subarray(b * length * n, (b + 1) * length * n);
       expectMatchesOracle(out, oracleMaxLogits(rowHidden, length, fx.head, mask.subarray(b * length, (b + 1) * length)));
     });
+  });
+
+  it("auto mode gives exact mode's bits, and scans from the first call that finds most terms candidates", async () => {
+    const auto = SpladeHead.create(kernelModule(), fx.head);
+    const dense = name === "query";
+    for (const [i, length] of [10, 4, 32].entries()) {
+      const hidden = await fx.hidden(randomIds(length, 200 + length));
+      const exact = fx.kernel.spladeFromHidden(hidden, length);
+      const got = auto.spladeFromHidden(hidden, length, undefined, { mode: "auto" });
+      expect([got.indices, got.values]).toEqual([exact.indices, exact.values]);
+      expect(exact.rescored > AUTO_SCAN_FRACTION * auto.vocabSize).toBe(dense);
+      expect(got.rescored).toBe(dense && i > 0 ? auto.vocabSize : exact.rescored);
+    }
   });
 
   it("with the trunk, matches the float64 forward pass from token ids", async () => {

@@ -15,6 +15,7 @@ export default defineConfig({
       miniflare: { assets: { directory: `${repoRoot}/test/.generated/model/query` } },
     }),
   ],
+  resolve: { preserveSymlinks: true },
   test: {
     name: "worker",
     root: repoRoot,

@@ -1,5 +1,6 @@
 // One isolate followed through its life, in order: nothing loaded, model files missing (503), a broken binding
-// (500), the manifest alone (/info), then the real files (the next request retries and succeeds).
+// (500), a manifest from before trunk.onnx and head.bin (503), the manifest alone (/info), then the real files (the
+// next request retries and succeeds).
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import app from "../../src/worker/index";
@@ -32,7 +33,7 @@ describe("the model's life in one isolate", () => {
   });
 
   it("answers 503 model_unavailable naming the fix when model/query is empty", async () => {
-    const response = await app.request("/encode", ENCODE, { ASSETS: assetsWithout("manifest.json", "tokenizer.json", "tokenizer_config.json", "model.onnx") });
+    const response = await app.request("/encode", ENCODE, { ASSETS: assetsWithout("manifest.json", "tokenizer.json", "tokenizer_config.json", "trunk.onnx", "head.bin") });
     expect(response.status).toBe(503);
     const body = await errorBody(response);
     expect(body.error_type).toBe("model_unavailable");
@@ -53,11 +54,28 @@ describe("the model's life in one isolate", () => {
     expect(log).toHaveBeenCalledOnce();
   });
 
-  it("names the one missing file, and still serves /info from the manifest alone", async () => {
-    const assets = assetsWithout("model.onnx");
+  it("says to convert again when the manifest predates trunk.onnx and head.bin", async () => {
+    const stale: Fetcher = {
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        const response = await env.ASSETS.fetch(input, init);
+        if (!new URL(input instanceof Request ? input.url : input).pathname.endsWith("/manifest.json")) return response;
+        const { edge: _, ...manifest } = await response.json<Record<string, unknown>>();
+        return Response.json(manifest);
+      },
+    } as Fetcher;
+    const response = await app.request("/encode", ENCODE, { ASSETS: stale });
+    expect(response.status).toBe(503);
+    const body = await errorBody(response);
+    expect(body.error_type).toBe("model_unavailable");
+    expect(body.error).toMatch(/^model\/query\/manifest\.json lists no trunk\.onnx and head\.bin: it predates them — convert the model again/);
+    expect((await health()).model_loaded).toBe(false);
+  });
+
+  it.each(["trunk.onnx", "head.bin"])("names the one missing file (%s), and still serves /info from the manifest alone", async (file) => {
+    const assets = assetsWithout(file);
     const response = await app.request("/encode", ENCODE, { ASSETS: assets });
     expect(response.status).toBe(503);
-    expect((await errorBody(response)).error).toMatch(/^model\/query\/model\.onnx is missing — run `npm run model -- fetch`/);
+    expect((await errorBody(response)).error).toBe(`model/query/${file} is missing — run \`npm run model -- fetch\` (or \`npm run demo\` for a generated test model), then restart`);
 
     const info = await app.request("/info", {}, { ASSETS: assets });
     expect(info.status).toBe(200);

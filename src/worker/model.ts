@@ -7,6 +7,7 @@ import kernelModule from "../kernel/splade-head.wasm";
 import { SpladeHead, type HeadOutput } from "../kernel/splade-head.ts";
 import { MANIFEST_FORMAT, type ModelManifest } from "../model/manifest-format.ts";
 import { ApiError } from "./errors";
+import { memoize } from "./memoize";
 import { Tensor, getSession, run, type InferenceSession } from "./ort";
 
 const MISSING_HINT = "run `npm run model -- fetch` (or `npm run demo` for a generated test model), then restart";
@@ -23,26 +24,7 @@ async function fetchAsset(assets: Fetcher, file: string): Promise<Response> {
   return response;
 }
 
-/** Memoizes an async load per isolate, dropping a rejected attempt so that the next call retries. */
-function memoize<T>(load: (assets: Fetcher) => Promise<T>): { get(assets: Fetcher): Promise<T>; value(): T | undefined } {
-  let promise: Promise<T> | undefined;
-  let value: T | undefined;
-  return {
-    get(assets) {
-      promise ??= load(assets).then(
-        (v) => (value = v),
-        (error: unknown) => {
-          promise = undefined;
-          throw error;
-        },
-      );
-      return promise;
-    },
-    value: () => value,
-  };
-}
-
-const manifest = memoize(async (assets): Promise<EdgeManifest> => {
+const manifest = memoize(async (assets: Fetcher): Promise<EdgeManifest> => {
   const m = await (await fetchAsset(assets, "manifest.json")).json<ModelManifest>();
   if (m.format !== MANIFEST_FORMAT) {
     throw new ApiError("model_unavailable", `model/query/manifest.json is ${JSON.stringify(m.format)}, not ${MANIFEST_FORMAT} — ${CONVERT_AGAIN}`);

@@ -25,6 +25,7 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+import { memoize } from "./memoize";
 
 const WASM_BINARY_SENTINEL = new ArrayBuffer(0);
 
@@ -54,21 +55,12 @@ export function createSession(modelBytes: Uint8Array): Promise<ort.InferenceSess
   return ort.InferenceSession.create(modelBytes, { executionProviders: ["wasm"] });
 }
 
-let sessionPromise: Promise<ort.InferenceSession> | undefined;
-
 /**
  * The isolate's one session, created on first call from the bytes `loadModel` returns and shared by every
- * later request. A rejected load is forgotten so that the next call tries again.
+ * later request (kept even when a sibling load of the encoder fails). A rejected load is forgotten so that the next
+ * call tries again.
  */
-export function getSession(loadModel: () => Promise<Uint8Array>): Promise<ort.InferenceSession> {
-  sessionPromise ??= loadModel()
-    .then(createSession)
-    .catch((error: unknown) => {
-      sessionPromise = undefined;
-      throw error;
-    });
-  return sessionPromise;
-}
+export const getSession = memoize((loadModel: () => Promise<Uint8Array>) => loadModel().then(createSession)).get;
 
 let runChain: Promise<unknown> = Promise.resolve();
 

@@ -130,7 +130,7 @@ export async function ensureFixtureModels(root = FIXTURE_ROOT, onConvert?: (name
     const current = written?.source?.weights_sha256 === weightsSha && written?.converter?.layout === CONVERTER_LAYOUT;
     if (!current) {
       onConvert?.(spec.name);
-      await convertFolder(hf, model, { role: spec.config.architecture === "BertForMaskedLM" ? "query" : "doc" });
+      await convertFolder(hf, model, {});
     }
     out.hf[spec.name] = hf;
     out.models[spec.name] = model;

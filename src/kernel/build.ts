@@ -1,14 +1,18 @@
-// `npm run build:kernel`: compiles splade-head.c to the committed splade-head.wasm with Debian's clang-16 and lld-16
-// (`apt-get install clang-16 lld-16`), so that `npm install` needs no compiler. The output is byte-for-byte
-// reproducible: no libc, no debug info, names and the producers section stripped, paths never embedded.
+// `npm run build:kernel`: compiles encoder.c and splade-head.c into the committed kernel.wasm with Debian's clang-16
+// and lld-16 (`apt-get install clang-16 lld-16`), so that `npm install` needs no compiler; erf-table.h is generated
+// first (erf-table.ts). The output is byte-for-byte reproducible: no libc, no debug info, names and the producers
+// section stripped, paths never embedded.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { erfHeader } from "./erf-table.ts";
 
-export const KERNEL_SOURCE = fileURLToPath(new URL("splade-head.c", import.meta.url));
-export const KERNEL_WASM = fileURLToPath(new URL("splade-head.wasm", import.meta.url));
+export const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
+export const KERNEL_SOURCES = ["encoder.c", "splade-head.c"];
+export const KERNEL_WASM = join(KERNEL_DIR, "kernel.wasm");
+export const ERF_HEADER = join(KERNEL_DIR, "erf-table.h");
 
 /** The compiler the committed .wasm was built with; another version may emit other (valid) bytes. */
 export const CLANG = process.env.CLANG ?? "clang-16";
@@ -41,12 +45,12 @@ export function clangVersion(): string | undefined {
   }
 }
 
-/** Compiles the kernel and returns the .wasm bytes. */
+/** Compiles the kernel (with the committed erf-table.h) and returns the .wasm bytes. */
 export function buildKernel(): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), "splade-head-"));
+  const dir = mkdtempSync(join(tmpdir(), "splade-kernel-"));
   try {
-    const out = join(dir, "splade-head.wasm");
-    execFileSync(CLANG, [...FLAGS, "-o", out, "splade-head.c"], { cwd: dirname(KERNEL_SOURCE), stdio: "inherit" });
+    const out = join(dir, "kernel.wasm");
+    execFileSync(CLANG, [...FLAGS, "-o", out, ...KERNEL_SOURCES], { cwd: KERNEL_DIR, stdio: "inherit" });
     return readFileSync(out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -60,6 +64,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(1);
   }
   if (!version.startsWith(CLANG_VERSION)) console.warn(`warning: ${version} is not ${CLANG_VERSION}: the bytes will differ from the committed build`);
+  writeFileSync(ERF_HEADER, erfHeader());
   const bytes = buildKernel();
   writeFileSync(KERNEL_WASM, bytes);
   console.log(`${KERNEL_WASM}: ${bytes.length} bytes (${version})`);

@@ -123,22 +123,28 @@ INLINE void quantize(const float* x, int n, int16_t* k_out, float* scale, float*
 }
 
 /**
- * Load time: quantizes E [vp, n] (rows V … vp−1 zero, their bias −inf) into the interleaved int8 layout — group g of
- * 4 rows at eq + g·4n, k-pair j at + 8j: [v0 k, v0 k+1, v1 k, v1 k+1, v2 …, v3 …] — and writes s, α, β and the
- * padded bias b + ρ|b| of every row. Returns 0, −1 on sizes it does not support, −2 when E holds a non-finite value.
+ * Load time: quantizes E [v, n] into the interleaved int8 layout of vp ≥ v rows — group g of 4 rows at eq + g·4n,
+ * k-pair j at + 8j: [v0 k, v0 k+1, v1 k, v1 k+1, v2 …, v3 …] — and writes s, α, β and the padded bias b + ρ|b| of
+ * every row. Rows v … vp−1 are zero (E is not read there) and b must hold −inf for them, which keeps them out of every
+ * answer. Returns 0, −1 on sizes it does not support, −2 when E holds a non-finite value.
  */
 EXPORT(prepare)
-int prepare(const float* e, const float* b, int vp, int n, int8_t* eq, float* s_out, float* alpha_out, float* beta_out,
-            float* b_pad_out) {
-  if (n <= 0 || n > MAX_HIDDEN || n % 16 != 0 || vp % (GROUP * GB) != 0) return -1;
+int prepare(const float* e, const float* b, int v_count, int vp, int n, int8_t* eq, float* s_out, float* alpha_out,
+            float* beta_out, float* b_pad_out) {
+  if (n <= 0 || n > MAX_HIDDEN || n % 16 != 0 || vp % (GROUP * GB) != 0 || v_count > vp || vp - v_count >= GROUP * GB) return -1;
   const double rho = rho_for(n);
   int16_t k[GROUP][MAX_HIDDEN];
   for (int v0 = 0; v0 < vp; v0 += GROUP) {
     for (int l = 0; l < GROUP; l++) {
       const int v = v0 + l;
-      float sums[3];
-      quantize(e + (long)v * n, n, k[l], s_out + v, sums);
-      if (!(sums[0] <= 0x1p127f)) return -2;
+      float sums[3] = {0.0f, 0.0f, 0.0f};
+      if (v < v_count) {
+        quantize(e + (long)v * n, n, k[l], s_out + v, sums);
+        if (!(sums[0] <= 0x1p127f)) return -2;
+      } else {
+        for (int i = 0; i < n; i++) k[l][i] = 0;
+        s_out[v] = 0.0f;
+      }
       alpha_out[v] = norm_up(sums[1], n);
       beta_out[v] = norm_up(sums[2], n);
       const double bias = b[v];

@@ -44,10 +44,11 @@ export interface HeadOutput {
   rescored: number;
 }
 
-interface Exports {
+/** The exports splade-head.c gives the module (encoder.c adds its own). */
+export interface HeadExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
-  prepare(e: number, b: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number): number;
+  prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number): number;
   quantize_tokens(h: number, t: number, n: number, p: number, r: number, consts: number): number;
   int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, vp: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
   f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, count: number, outIds: number, outVals: number): number;
@@ -62,6 +63,32 @@ const PAGE = 65536;
 
 type Mask = ArrayLike<number | bigint>;
 
+/**
+ * Bump allocation in a module's memory, which the module leaves to its caller: every buffer is laid out once at load
+ * and kept for the instance's life. `commit` grows the memory over everything taken so far (contents survive growth;
+ * typed-array views over the old buffer do not).
+ */
+export class WasmArena {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    private end: number,
+  ) {}
+
+  take(bytes: number, align = 16): number {
+    const start = Math.ceil(this.end / align) * align;
+    this.end = start + bytes;
+    return start;
+  }
+
+  commit(): void {
+    const have = this.memory.buffer.byteLength;
+    if (this.end > have) this.memory.grow(Math.ceil((this.end - have) / PAGE));
+  }
+}
+
+/** The decoder as floats to copy in, or as the offset of [vocab, hidden] floats already in the module's memory. */
+export type DecoderSource = HeadWeights | { decoderAt: number; bias: Float32Array; hiddenSize: number };
+
 export class SpladeHead {
   readonly vocabSize: number;
   readonly hiddenSize: number;
@@ -71,54 +98,55 @@ export class SpladeHead {
   private dense = false;
   private readonly at: Record<"e" | "b" | "eq" | "s" | "alpha" | "beta" | "bPad" | "h" | "p" | "r" | "consts" | "ids" | "vals", number>;
 
-  private constructor(
-    private readonly wasm: Exports,
-    weights: HeadWeights,
+  /** Lays the head out in `arena` (after whatever it holds) and quantizes the decoder; for SpladeHead.create and the encoder kernel. */
+  constructor(
+    private readonly wasm: HeadExports,
+    arena: WasmArena,
+    weights: DecoderSource,
     maxTokens: number,
   ) {
-    const { decoder, bias, hiddenSize: n } = weights;
+    const { bias, hiddenSize: n } = weights;
     const v = bias.length;
-    if (decoder.length !== v * n) throw new RangeError(`decoder has ${decoder.length} values, not vocab ${v} × hidden ${n}`);
+    if ("decoder" in weights && weights.decoder.length !== v * n) {
+      throw new RangeError(`decoder has ${weights.decoder.length} values, not vocab ${v} × hidden ${n}`);
+    }
     if (n % 16 !== 0 || n > 1024) throw new RangeError(`hidden size ${n} is not supported: the kernel needs a multiple of 16, at most 1024`);
     this.vocabSize = v;
     this.hiddenSize = n;
     this.maxTokens = maxTokens;
     this.paddedVocab = Math.ceil(v / ROW_TILE) * ROW_TILE;
     const vp = this.paddedVocab;
-    let end = wasm.__heap_base.value as number;
-    const take = (bytes: number) => {
-      const start = Math.ceil(end / 16) * 16;
-      end = start + bytes;
-      return start;
-    };
     this.at = {
-      e: take(vp * n * 4),
-      b: take(vp * 4),
-      eq: take(vp * n),
-      s: take(vp * 4),
-      alpha: take(vp * 4),
-      beta: take(vp * 4),
-      bPad: take(vp * 4),
-      h: take(maxTokens * n * 4),
-      p: take(maxTokens * n * 2),
-      r: take(maxTokens * 4),
-      consts: take(16),
-      ids: take(vp * 4),
-      vals: take(vp * 4),
+      e: "decoder" in weights ? arena.take(v * n * 4) : weights.decoderAt,
+      b: arena.take(vp * 4),
+      eq: arena.take(vp * n),
+      s: arena.take(vp * 4),
+      alpha: arena.take(vp * 4),
+      beta: arena.take(vp * 4),
+      bPad: arena.take(vp * 4),
+      h: arena.take(maxTokens * n * 4),
+      p: arena.take(maxTokens * n * 2),
+      r: arena.take(maxTokens * 4),
+      consts: arena.take(16),
+      ids: arena.take(vp * 4),
+      vals: arena.take(vp * 4),
     };
-    const { memory } = wasm;
-    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
-    // Rows v … vp−1 pad the vocabulary to whole int8 tiles: zero rows whose bias −inf keeps them out of every answer.
-    const e = new Float32Array(memory.buffer, this.at.e, vp * n);
-    e.set(decoder);
-    e.fill(0, v * n);
-    const b = new Float32Array(memory.buffer, this.at.b, vp);
+    arena.commit();
+    const { buffer } = wasm.memory;
+    if ("decoder" in weights) new Float32Array(buffer, this.at.e, v * n).set(weights.decoder);
+    // Rows v … vp−1 pad the vocabulary to whole int8 tiles: bias −inf keeps them out of every answer.
+    const b = new Float32Array(buffer, this.at.b, vp);
     b.set(bias);
     b.fill(-Infinity, v);
     const a = this.at;
-    const status = wasm.prepare(a.e, a.b, vp, n, a.eq, a.s, a.alpha, a.beta, a.bPad);
+    const status = wasm.prepare(a.e, a.b, v, vp, n, a.eq, a.s, a.alpha, a.beta, a.bPad);
     if (status === -2) throw new RangeError("the decoder holds a non-finite value (or one beyond ±1e19): convert the model again");
-    if (status !== 0) throw new Error(`splade-head: prepare() rejected vocab ${vp} × hidden ${n}`);
+    if (status !== 0) throw new Error(`splade-head: prepare() rejected vocab ${v} × hidden ${n}`);
+  }
+
+  /** Where the hidden states of one call go ([maxTokens, hiddenSize] floats): the encoder kernel writes them there. */
+  get hiddenAt(): number {
+    return this.at.h;
   }
 
   /**
@@ -126,8 +154,8 @@ export class SpladeHead {
    * imports, and in Node an async instantiate right after onnxruntime-web has started waited 350 ms behind its compile.
    */
   static create(module: WebAssembly.Module, weights: HeadWeights, options: SpladeHeadOptions = {}): SpladeHead {
-    const instance = new WebAssembly.Instance(module, {});
-    return new SpladeHead(instance.exports as unknown as Exports, weights, options.maxTokens ?? 512);
+    const wasm = new WebAssembly.Instance(module, {}).exports as unknown as HeadExports;
+    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512);
   }
 
   /** Bytes of wasm memory the kernel holds. */
@@ -140,10 +168,15 @@ export class SpladeHead {
    * hidden states ([tokens, hiddenSize] row-major, after the MLM head's LayerNorm). Masked rows (mask 0) take no part.
    */
   spladeFromHidden(hidden: Float32Array, tokens: number, mask?: Mask, options: { mode?: HeadMode } = {}): HeadOutput {
-    const asked = options.mode ?? "exact";
-    const mode = asked === "auto" ? (this.dense ? "scan" : "exact") : asked;
-    const t = this.loadTokens(hidden, tokens, mask);
+    return this.spladeInPlace(this.loadTokens(hidden, tokens, mask), options.mode);
+  }
+
+  /** spladeFromHidden on `t` rows already at `hiddenAt` (the encoder kernel's output), none masked. */
+  spladeInPlace(t: number, asked: HeadMode = "exact"): HeadOutput {
     if (t === 0) return { indices: new Int32Array(0), values: new Float32Array(0), rescored: 0 };
+    if (!(t <= this.maxTokens)) throw new RangeError(`${t} tokens: at most ${this.maxTokens}`);
+    const mode = asked === "auto" ? (this.dense ? "scan" : "exact") : asked;
+    this.quantizeTokens(t);
     const { wasm, at } = this;
     const n = this.hiddenSize;
     let count: number;
@@ -181,6 +214,7 @@ export class SpladeHead {
   bounds(hidden: Float32Array, tokens: number, mask?: Mask): { approx: Float32Array; margin: Float32Array } {
     const t = this.loadTokens(hidden, tokens, mask);
     if (t === 0) throw new RangeError("every token is masked: there is no max to bound");
+    this.quantizeTokens(t);
     this.int8(t, MODE_BOUNDS);
     const buffer = this.wasm.memory.buffer;
     return {
@@ -201,7 +235,7 @@ export class SpladeHead {
     return out;
   }
 
-  /** Copies the unmasked rows into wasm memory and quantizes them; returns how many. */
+  /** Copies the unmasked rows into wasm memory; returns how many. */
   private loadTokens(hidden: Float32Array, tokens: number, mask?: Mask): number {
     const n = this.hiddenSize;
     if (hidden.length < tokens * n) throw new RangeError(`hidden has ${hidden.length} values, fewer than ${tokens} tokens × ${n}`);
@@ -214,11 +248,12 @@ export class SpladeHead {
       h.set(hidden.subarray(i * n, (i + 1) * n), t * n);
       t++;
     }
-    const { at } = this;
-    if (t > 0 && this.wasm.quantize_tokens(at.h, t, n, at.p, at.r, at.consts) !== 0) {
-      throw new RangeError("hidden states hold a non-finite value");
-    }
     return t;
+  }
+
+  private quantizeTokens(t: number): void {
+    const { at } = this;
+    if (this.wasm.quantize_tokens(at.h, t, this.hiddenSize, at.p, at.r, at.consts) !== 0) throw new RangeError("hidden states hold a non-finite value");
   }
 
   private int8(tokens: number, mode: number): number {

@@ -1,10 +1,10 @@
 // Hugging Face folder → splade-edge model folder (model.onnx + tokenizer files + manifest.json; for a query model also
-// trunk.onnx + head.bin, what the Worker runs, and a .assetsignore that keeps model.onnx out of its uploads).
+// encoder.bin, what the Worker runs, and a .assetsignore that keeps model.onnx out of its uploads).
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { splitModel, TRUNK_EMBEDS_INPUT, TRUNK_OUTPUT } from "../kernel/split-model.ts";
+import { buildKernelWeights } from "../kernel/weights.ts";
 import { loadEncoder, parseConfig } from "./architectures.ts";
 import { openCheckpoint } from "./checkpoint/index.ts";
 import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./manifest.ts";
@@ -14,9 +14,13 @@ import { CheckpointError } from "./tensor.ts";
 
 /**
  * Bumped whenever the same weights convert to other files, so that generated folders (ensureFixtureModels) are
- * converted again. 2: trunk.onnx, head.bin and .assetsignore for query models.
+ * converted again. 2: trunk.onnx, head.bin and .assetsignore for query models. 3: encoder.bin (the kernel's weights)
+ * instead of trunk.onnx and head.bin.
  */
-export const CONVERTER_LAYOUT = 2;
+export const CONVERTER_LAYOUT = 3;
+
+/** What layout 2 wrote for the Worker, replaced by encoder.bin. */
+const OBSOLETE_FILES = ["trunk.onnx", "head.bin"];
 
 /** Both encoders were trained with 256 tokens (naver/splade conf/train/config/efficient_splade.yaml). */
 export const DEFAULT_MAX_LENGTH = 256;
@@ -104,23 +108,18 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     "tokenizer.json": tokenizer.tokenizer,
     "tokenizer_config.json": tokenizer.config,
   };
-  // The Worker runs the trunk on onnxruntime-web and the decoder on the splade-head kernel, whose decoder rows double as
-  // the word embeddings: onnxruntime then holds no copy of the [vocab, hidden] matrix (issue 5: 36 MB of wasm memory
-  // instead of 73 MB, and 2.2× faster than the whole graph in workerd). Only a tied decoder can serve as embeddings.
+  // The Worker runs the whole query encoder on the splade-edge kernel (src/kernel: encoder.c + splade-head.c), from
+  // encoder.bin; onnxruntime is not part of it (issue 5: no runtime start, 23 MB of wasm memory, ~3× faster).
   let edge: ModelManifest["edge"];
-  const split = role === "query" ? splitModel(onnx, { wordEmbeddings: "input" }) : undefined;
-  if (split?.tied) {
-    const { decoder, bias, hiddenSize } = split.head;
-    // Float32Array bytes are in platform order; every platform Node and workerd run on is little-endian.
-    const head = new Uint8Array(decoder.byteLength + bias.byteLength);
-    head.set(new Uint8Array(decoder.buffer, decoder.byteOffset, decoder.byteLength));
-    head.set(new Uint8Array(bias.buffer, bias.byteOffset, bias.byteLength), decoder.byteLength);
-    outputs["trunk.onnx"] = split.trunk;
-    outputs["head.bin"] = head;
-    edge = { trunk: "trunk.onnx", head: "head.bin", hidden_size: hiddenSize, inputs: [TRUNK_EMBEDS_INPUT, ONNX_INPUTS[1]], output: TRUNK_OUTPUT };
+  if (role === "query") {
+    const kernel = buildKernelWeights(encoder, maxLength);
+    outputs[kernel.layout.file] = kernel.bytes;
+    edge = kernel.layout;
   }
   const files: ModelManifest["files"] = {};
   await mkdir(outDir, { recursive: true });
+  // Files earlier layouts wrote: left behind, wrangler would upload them with the Worker's assets.
+  await Promise.all(OBSOLETE_FILES.map((f) => rm(join(outDir, f), { force: true })));
   // wrangler reads .assetsignore in the assets folder: the Worker never fetches model.onnx, so it is never uploaded.
   if (edge) await writeAtomic(join(outDir, ".assetsignore"), "model.onnx\n");
   for (const [name, body] of Object.entries(outputs)) {

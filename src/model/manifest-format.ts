@@ -1,6 +1,7 @@
 // manifest.json's format: what a converted model folder holds and where it came from. The Worker and the CLI read
 // it to find max length and vocabulary size, and to say when weights are random (generated fixtures). Kept apart
 // from manifest.ts, which needs Node, so the Worker can check its types against it.
+import type { KernelLayout } from "../kernel/weights.ts";
 import type { EncoderConfig } from "./architectures.ts";
 
 export const MANIFEST_FORMAT = "splade-edge/model@1";
@@ -26,12 +27,10 @@ export interface ModelManifest {
   vocab_size: number;
   onnx: { opset: number; inputs: string[]; output: string; pooling: "max-first" };
   /**
-   * What the Worker runs (query models with a tied decoder): `trunk` is model.onnx up to the MLM head's LayerNorm,
-   * fed the word embeddings as `inputs[0]` ([batch, sequence, hidden] float) and the attention mask as `inputs[1]`,
-   * returning `output` [batch, sequence, hidden]; `head` holds the decoder, float32 little-endian [vocab, hidden], then
-   * its bias [vocab], for the splade-head kernel (src/kernel), whose rows are also the word embeddings.
+   * What the Worker runs (query models): encoder.bin, every weight of the encoder in the kernel's layout
+   * (src/kernel/weights.ts: float32 little-endian, Linear weights [in, out], 64-byte aligned), and its table.
    */
-  edge?: { trunk: string; head: string; hidden_size: number; inputs: string[]; output: string };
+  edge?: KernelLayout;
   /** sha256 and size of every file in the folder except the manifest itself. */
   files: Record<string, { sha256: string; bytes: number }>;
   /** `layout` changes whenever the converter writes different files from the same weights. */

@@ -26,6 +26,9 @@ type AppEnv = { Bindings: Env; Variables: TimingVariables };
 
 const MAX_BODY_BYTES = 64 * 1024;
 
+/** What runs the model: src/kernel, no onnxruntime (README "Performance"). */
+const ENGINE = "splade-edge kernel (WebAssembly SIMD128): exact SPLADE head";
+
 const RANDOM_WEIGHTS_WARNING =
   "this model's weights are random (a generated test model): its vectors mean nothing — run `npm run model -- fetch` for the real one";
 
@@ -116,7 +119,8 @@ app.get("/info", async (c) => {
       revision: manifest.source.revision,
       commit: manifest.source.commit,
       license: manifest.source.license,
-      sha256: manifest.files["model.onnx"]?.sha256 ?? null,
+      sha256: manifest.edge ? (manifest.files[manifest.edge.file]?.sha256 ?? null) : null,
+      weights_sha256: manifest.source.weights_sha256,
       architecture: manifest.architecture,
       max_length: manifest.max_length,
       vocab_size: manifest.vocab_size,
@@ -125,11 +129,8 @@ app.get("/info", async (c) => {
     ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
     limits: { max_queries: MAX_QUERIES, max_body_bytes: MAX_BODY_BYTES },
     formats: FORMAT_NAMES.map((name) => ({ name, description: FORMATS[name].description, requires: FORMATS[name].requires })),
-    versions: {
-      "splade-edge": packageJson.version,
-      "onnxruntime-web": packageJson.dependencies["onnxruntime-web"],
-      hono: packageJson.dependencies.hono,
-    },
+    engine: ENGINE,
+    versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
   });
 });
 

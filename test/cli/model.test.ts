@@ -1,9 +1,12 @@
 // `npm run model -- convert` and `npm run verify` as users run them: real processes, files on disk, exit codes.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
+import { kernelModule } from "../../src/bench/query-inputs.ts";
+import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
+import { KERNEL_WEIGHTS_FORMAT } from "../../src/kernel/weights.ts";
 import { CONVERTER_LAYOUT } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import { sha256, type ModelManifest } from "../../src/model/manifest.ts";
@@ -14,7 +17,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const hfQuery = resolve(FIXTURE_ROOT, "hf", "query");
 
 describe("model convert", () => {
-  it("turns a Hugging Face folder into model.onnx, the Worker's trunk.onnx + head.bin, tokenizer and manifest", async () => {
+  it("turns a Hugging Face folder into model.onnx, the Worker's encoder.bin, tokenizer and manifest", async () => {
     const out = join(tmp, "query");
     const r = await runScript("src/cli/model.ts", ["convert", hfQuery, out, "--quiet"]);
     expect(r.stderr).toBe("");
@@ -37,31 +40,39 @@ describe("model convert", () => {
       const body = readFileSync(join(out, name));
       expect([name, body.byteLength, sha256(body)]).toEqual([name, bytes, sum]);
     }
-    expect(Object.keys(manifest.files).sort()).toEqual(["head.bin", "model.onnx", "tokenizer.json", "tokenizer_config.json", "trunk.onnx"]);
-    expect(manifest.edge).toEqual({ trunk: "trunk.onnx", head: "head.bin", hidden_size: 128, inputs: ["inputs_embeds", "attention_mask"], output: "head.LayerNorm" });
+    expect(Object.keys(manifest.files).sort()).toEqual(["encoder.bin", "model.onnx", "tokenizer.json", "tokenizer_config.json"]);
+    expect(manifest.edge).toMatchObject({
+      format: KERNEL_WEIGHTS_FORMAT,
+      file: "encoder.bin",
+      bytes: manifest.files["encoder.bin"].bytes,
+      config: { hidden_size: 128, num_heads: 2, num_layers: 2, intermediate_size: 512, activation: "gelu", vocab_size: 30522, positions: 256, token_type: true, tied: true },
+    });
     expect(manifest.converter.layout).toBe(CONVERTER_LAYOUT);
     expect(readFileSync(join(out, ".assetsignore"), "utf8")).toBe("model.onnx\n");
-    expect(manifest.files["head.bin"].bytes).toBe((30522 * 128 + 30522) * 4);
     const session = await ort.InferenceSession.create(join(out, "model.onnx"));
     const ids = new ort.Tensor("int64", BigInt64Array.from([101n, 7592n, 102n]), [1, 3]);
     const mask = new ort.Tensor("int64", BigInt64Array.from([1n, 1n, 1n]), [1, 3]);
     const { splade } = await session.run({ input_ids: ids, attention_mask: mask });
     expect(splade.dims).toEqual([1, 30522]);
     await session.release();
-    // The trunk takes the word embeddings (head.bin's decoder rows) and returns the head's LayerNorm.
-    const trunk = await ort.InferenceSession.create(join(out, "trunk.onnx"));
-    const head = new Float32Array(readFileSync(join(out, "head.bin")).buffer.slice(0));
-    const embeds = new Float32Array(3 * 128);
-    [101, 7592, 102].forEach((id, t) => embeds.set(head.subarray(id * 128, (id + 1) * 128), t * 128));
-    const hidden = await trunk.run({ inputs_embeds: new ort.Tensor("float32", embeds, [1, 3, 128]), attention_mask: mask });
-    expect(hidden["head.LayerNorm"].dims).toEqual([1, 3, 128]);
-    await trunk.release();
+    // encoder.bin runs on the kernel, and gives what the whole graph gives.
+    const kernel = SpladeKernel.create(kernelModule(), readFileSync(join(out, "encoder.bin")), manifest.edge!);
+    const sparse = kernel.encode([101, 7592, 102]);
+    const fromKernel = new Float32Array(30522);
+    sparse.indices.forEach((v, i) => (fromKernel[v] = sparse.values[i]));
+    const worst = (splade.data as Float32Array).reduce((m, w, v) => Math.max(m, Math.abs(w - fromKernel[v])), 0);
+    expect(worst).toBeLessThan(1e-5);
+    expect(sparse.indices.length).toBeGreaterThan(10_000);
   });
 
   it("is deterministic: converting twice gives identical bytes", async () => {
     const a = join(tmp, "again", "query");
+    // What an earlier layout wrote there goes: wrangler would upload it.
+    mkdirSync(a, { recursive: true });
+    for (const old of ["trunk.onnx", "head.bin"]) writeFileSync(join(a, old), "stale");
     expect((await runScript("src/cli/model.ts", ["convert", hfQuery, a, "--quiet"])).code).toBe(0);
-    for (const f of ["model.onnx", "trunk.onnx", "head.bin"]) {
+    expect(readdirSync(a).sort()).toEqual([".assetsignore", "encoder.bin", "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"]);
+    for (const f of ["model.onnx", "encoder.bin"]) {
       expect(readFileSync(join(a, f)).equals(readFileSync(join(tmp, "query", f))), f).toBe(true);
     }
     for (const f of ["tokenizer.json", "manifest.json", ".assetsignore"]) {

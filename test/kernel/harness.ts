@@ -1,56 +1,52 @@
-// Shared by the kernel tests and the kernel benchmark: the generated query models split into an onnxruntime-web trunk
-// and the head kernel, a float64 oracle for the head, and generated token ids.
+// Shared by the kernel tests: the generated query models on the kernel (encoder.bin from test/.generated/model), a
+// float64 oracle for the head, and generated token ids.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as ort from "onnxruntime-web/wasm";
-import { padBatch } from "../../src/encoder/encoder.ts";
 import { kernelModule, randomIds } from "../../src/bench/query-inputs.ts";
-import { SpladeHead, type HeadWeights } from "../../src/kernel/splade-head.ts";
-import { splitModel, TRUNK_OUTPUT } from "../../src/kernel/split-model.ts";
-import { seededUniform } from "../../src/model/random.ts";
+import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
+import type { HeadWeights, SpladeHead } from "../../src/kernel/splade-head.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-
-// One wasm thread, as in the Worker; unset, Node 20 fails session creation (see test/model/onnx.test.ts).
-ort.env.wasm.numThreads = 1;
+import type { ModelManifest } from "../../src/model/manifest-format.ts";
 
 export const CLS = 101;
 export const SEP = 102;
 
-export interface SplitFixture {
+export interface KernelFixture {
   name: string;
-  modelBytes: Uint8Array;
-  head: HeadWeights;
+  encoder: SpladeKernel;
+  /** The encoder's head. */
   kernel: SpladeHead;
-  trunk: ort.InferenceSession;
-  /** Hidden states [length, hidden] of one unpadded sequence, from the trunk. */
-  hidden(ids: number[]): Promise<Float32Array>;
-  /** Hidden states [batch, length, hidden] of a right-padded batch, and its mask. */
-  hiddenBatch(rows: number[][]): Promise<{ hidden: Float32Array; length: number; mask: Uint8Array }>;
+  /** Its decoder and bias, read back from encoder.bin, for the oracle. */
+  head: HeadWeights;
+  /** Hidden states [length, hidden] of one unpadded sequence, from the kernel's trunk. */
+  hidden(ids: number[]): Float32Array;
+  /** Hidden states [batch, length, hidden] of a right-padded batch (padding rows hold junk), and its mask. */
+  hiddenBatch(rows: number[][]): { hidden: Float32Array; length: number; mask: Uint8Array };
 }
 
-
-/** Pads rows with id 0 / mask 0 into int64 tensors. */
 export { kernelModule, randomIds };
 
-export function feeds(rows: number[][]): { input_ids: ort.Tensor; attention_mask: ort.Tensor; length: number; mask: Uint8Array } {
-  const { length, inputIds: ids, attentionMask: mask64 } = padBatch(rows);
-  const mask = Uint8Array.from(mask64, Number);
-  const dims = [rows.length, length];
-  return { input_ids: new ort.Tensor("int64", ids, dims), attention_mask: new ort.Tensor("int64", mask64, dims), length, mask };
-}
-
-/** A generated model folder (test/.generated/model/NAME, made by the test setup) as trunk session + head kernel. */
-export async function loadSplitFixture(name: string): Promise<SplitFixture> {
-  const modelBytes = new Uint8Array(readFileSync(join(FIXTURE_ROOT, "model", name, "model.onnx")));
-  const { trunk: trunkBytes, head } = splitModel(modelBytes);
-  const kernel = SpladeHead.create(kernelModule(), head);
-  const trunk = await ort.InferenceSession.create(trunkBytes, { executionProviders: ["wasm"] });
-  const hiddenBatch = async (rows: number[][]) => {
-    const { length, mask, ...inputs } = feeds(rows);
-    const out = await trunk.run(inputs);
-    return { hidden: out[TRUNK_OUTPUT].data as Float32Array, length, mask };
+/** A generated model folder (test/.generated/model/NAME, made by the test setup) on the kernel. */
+export function loadKernelFixture(name: string): KernelFixture {
+  const dir = join(FIXTURE_ROOT, "model", name);
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
+  const layout = manifest.edge!;
+  const bytes = new Uint8Array(readFileSync(join(dir, layout.file)));
+  const encoder = SpladeKernel.create(kernelModule(), bytes, layout);
+  const { vocab_size: v, hidden_size: n } = layout.config;
+  const floats = (tensor: string, count: number) => new Float32Array(bytes.buffer.slice(bytes.byteOffset + layout.tensors[tensor][0], bytes.byteOffset + layout.tensors[tensor][0] + count * 4));
+  const head: HeadWeights = { decoder: floats("word_embeddings", v * n), bias: floats("decoder.bias", v), hiddenSize: n };
+  const hiddenBatch = (rows: number[][]) => {
+    const length = Math.max(...rows.map((r) => r.length));
+    const hidden = new Float32Array(rows.length * length * n).fill(1e3);
+    const mask = new Uint8Array(rows.length * length);
+    rows.forEach((row, b) => {
+      hidden.set(encoder.hidden(row), b * length * n);
+      mask.fill(1, b * length, b * length + row.length);
+    });
+    return { hidden, length, mask };
   };
-  return { name, modelBytes, head, kernel, trunk, hiddenBatch, hidden: async (ids) => (await hiddenBatch([ids])).hidden };
+  return { name, encoder, kernel: encoder.head, head, hiddenBatch, hidden: (ids) => encoder.hidden(ids) };
 }
 
 /**

@@ -170,14 +170,16 @@ describe("/health and /info", () => {
         revision: null,
         commit: null,
         license: null,
-        sha256: manifest.files["model.onnx"].sha256,
+        sha256: manifest.files["encoder.bin"].sha256,
+        weights_sha256: manifest.source.weights_sha256,
         architecture: "BertForMaskedLM",
         max_length: 256,
         vocab_size: 30522,
       },
       random_weights: true,
       limits: { max_queries: 64, max_body_bytes: 65536 },
-      versions: { "splade-edge": "0.1.0", "onnxruntime-web": "1.30.0", hono: "4.13.19" },
+      engine: "splade-edge kernel (WebAssembly SIMD128): exact SPLADE head",
+      versions: { "splade-edge": "0.1.0", hono: "4.13.19" },
     });
     expect(info.warning).toMatch(/random/);
     const formats = info.formats as Array<{ name: string; description: string; requires: string[] }>;

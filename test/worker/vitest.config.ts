@@ -4,11 +4,11 @@ import { defineConfig } from "vitest/config";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
-// Runs inside workerd with the production wrangler.toml, so the CompiledWasm rule that loads onnxruntime-web is the
+// Runs inside workerd with the production wrangler.toml, so the CompiledWasm rule that loads the encoder kernel is the
 // one deploys use; only the assets folder is swapped for the generated query model (global-setup.ts writes it).
 export default defineConfig({
   // The repo root, not this folder (test.root below): Vite names files outside its root `/@fs/...`, and the pool then
-  // cannot find `node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm` to compile it.
+  // cannot find the `.wasm` modules it compiles.
   plugins: [
     cloudflareTest({
       wrangler: { configPath: `${repoRoot}/wrangler.toml` },

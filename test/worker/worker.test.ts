@@ -33,7 +33,7 @@ describe("the model's life in one isolate", () => {
   });
 
   it("answers 503 model_unavailable naming the fix when model/query is empty", async () => {
-    const response = await app.request("/encode", ENCODE, { ASSETS: assetsWithout("manifest.json", "tokenizer.json", "tokenizer_config.json", "trunk.onnx", "head.bin") });
+    const response = await app.request("/encode", ENCODE, { ASSETS: assetsWithout("manifest.json", "tokenizer.json", "tokenizer_config.json", "encoder.bin") });
     expect(response.status).toBe(503);
     const body = await errorBody(response);
     expect(body.error_type).toBe("model_unavailable");
@@ -54,7 +54,7 @@ describe("the model's life in one isolate", () => {
     expect(log).toHaveBeenCalledOnce();
   });
 
-  it("says to convert again when the manifest predates trunk.onnx and head.bin", async () => {
+  it("says to convert again when the manifest predates encoder.bin", async () => {
     const stale: Fetcher = {
       fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
         const response = await env.ASSETS.fetch(input, init);
@@ -67,11 +67,27 @@ describe("the model's life in one isolate", () => {
     expect(response.status).toBe(503);
     const body = await errorBody(response);
     expect(body.error_type).toBe("model_unavailable");
-    expect(body.error).toMatch(/^model\/query\/manifest\.json lists no trunk\.onnx and head\.bin: it predates them — convert the model again/);
+    expect(body.error).toMatch(/^model\/query\/manifest\.json lists no encoder\.bin \(splade-edge\/kernel-weights@1\): it predates it — convert the model again/);
     expect((await health()).model_loaded).toBe(false);
   });
 
-  it.each(["trunk.onnx", "head.bin"])("names the one missing file (%s), and still serves /info from the manifest alone", async (file) => {
+  it("says to convert again when encoder.bin does not match its table", async () => {
+    const truncated: Fetcher = {
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        const response = await env.ASSETS.fetch(input, init);
+        if (!new URL(input instanceof Request ? input.url : input).pathname.endsWith("/encoder.bin")) return response;
+        return new Response((await response.arrayBuffer()).slice(0, 1000));
+      },
+    } as Fetcher;
+    const response = await app.request("/encode", ENCODE, { ASSETS: truncated });
+    expect(response.status).toBe(503);
+    const body = await errorBody(response);
+    expect(body.error_type).toBe("model_unavailable");
+    expect(body.error).toMatch(/^model\/query\/encoder\.bin: encoder\.bin holds 1000 bytes, not the \d+ its table lists — convert the model again/);
+    expect((await health()).model_loaded).toBe(false);
+  });
+
+  it.each(["encoder.bin", "tokenizer.json"])("names the one missing file (%s), and still serves /info from the manifest alone", async (file) => {
     const assets = assetsWithout(file);
     const response = await app.request("/encode", ENCODE, { ASSETS: assets });
     expect(response.status).toBe(503);

@@ -1,0 +1,116 @@
+// The whole query encoder on the kernel module (encoder.c + splade-head.c): token ids in, SPLADE terms out, with no
+// onnxruntime. encoder.bin is copied into the module's memory once; the head reads its decoder from that same copy (the
+// word embeddings when tied), so the [vocab, hidden] matrix is held once. Runtime-agnostic, like SpladeHead: Node and
+// workerd hand it a compiled `WebAssembly.Module`.
+import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput } from "./splade-head.ts";
+import { KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, type KernelLayout } from "./weights.ts";
+
+interface EncoderExports extends HeadExports {
+  model_words(): number;
+  scratch_floats(model: number, tMax: number): number;
+  encoder_forward(model: number, ids: number, t: number, scratch: number, out: number): number;
+}
+
+const ACTIVATIONS = { gelu: 0, gelu_new: 1, relu: 2 } as const;
+/** Words of encoder.c's Model before `layer`: 7 ints, eps, 9 pointers. */
+const MODEL_HEADER_WORDS = 17;
+const LAYER_WORDS = 12;
+
+/** encoder.bin does not match its table, or the table is not one this kernel reads. */
+export class KernelWeightsError extends Error {}
+
+function checkLayout(layout: KernelLayout, byteLength: number): void {
+  if (layout.format !== KERNEL_WEIGHTS_FORMAT) throw new KernelWeightsError(`weights are ${JSON.stringify(layout.format)}, not ${KERNEL_WEIGHTS_FORMAT}`);
+  if (layout.bytes !== byteLength) throw new KernelWeightsError(`${layout.file} holds ${byteLength} bytes, not the ${layout.bytes} its table lists`);
+  if (!(layout.config.activation in ACTIVATIONS)) throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
+  for (const [name, shape] of kernelTensorShapes(layout.config)) {
+    const entry = layout.tensors[name];
+    const [offset, ...got] = entry ?? [];
+    if (!entry || got.join() !== shape.join()) throw new KernelWeightsError(`${layout.file}: tensor ${name} is ${entry ? `[${got}]` : "missing"}, expected [${shape}]`);
+    if (offset % 4 !== 0 || offset + shape.reduce((a, b) => a * b, 1) * 4 > byteLength) throw new KernelWeightsError(`${layout.file}: tensor ${name} lies outside the file`);
+  }
+}
+
+export class SpladeKernel {
+  readonly head: SpladeHead;
+  readonly maxTokens: number;
+  readonly vocabSize: number;
+  private readonly at: { model: number; scratch: number; ids: number };
+
+  private constructor(
+    private readonly wasm: EncoderExports,
+    bytes: Uint8Array,
+    readonly layout: KernelLayout,
+  ) {
+    checkLayout(layout, bytes.byteLength);
+    const c = layout.config;
+    this.maxTokens = c.positions;
+    this.vocabSize = c.vocab_size;
+    const arena = new WasmArena(wasm.memory, wasm.__heap_base.value as number);
+    const weightsAt = arena.take(bytes.byteLength, 64);
+    arena.commit();
+    new Uint8Array(wasm.memory.buffer, weightsAt, bytes.byteLength).set(bytes);
+    const ptr = (name: string) => weightsAt + layout.tensors[name][0];
+
+    const biasOffset = bytes.byteOffset + layout.tensors["decoder.bias"][0];
+    const bias = new Float32Array(bytes.buffer.slice(biasOffset, biasOffset + c.vocab_size * 4));
+    const words = wasm.model_words();
+    const model = arena.take(words * 4);
+    this.head = new SpladeHead(wasm, arena, { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size }, c.positions);
+
+    const w = new Int32Array(wasm.memory.buffer, model, words);
+    w.set([c.hidden_size, c.num_heads, c.num_layers, c.intermediate_size, ACTIVATIONS[c.activation], c.vocab_size, c.positions]);
+    new Float32Array(wasm.memory.buffer, model, words)[7] = c.layer_norm_eps;
+    w.set([
+      ptr("word_embeddings"), ptr("position_embeddings"), c.token_type ? ptr("token_type_embedding") : 0,
+      ptr("embeddings.norm.weight"), ptr("embeddings.norm.bias"),
+      ptr("head.transform.weight"), ptr("head.transform.bias"), ptr("head.norm.weight"), ptr("head.norm.bias"),
+    ], 8);
+    if (MODEL_HEADER_WORDS + c.num_layers * LAYER_WORDS > words) throw new KernelWeightsError(`${c.num_layers} layers: the kernel runs at most ${(words - MODEL_HEADER_WORDS) / LAYER_WORDS}`);
+    for (let l = 0; l < c.num_layers; l++) w.set(layerTensorNames(l).map(ptr), MODEL_HEADER_WORDS + l * LAYER_WORDS);
+
+    const scratch = arena.take(wasm.scratch_floats(model, c.positions) * 4 + 8);
+    const ids = arena.take(c.positions * 4);
+    arena.commit();
+    this.at = { model, scratch, ids };
+  }
+
+  /**
+   * Instantiates the module and loads encoder.bin (its bytes and the table from manifest.json). Synchronous: the module
+   * needs no imports.
+   */
+  static create(module: WebAssembly.Module, bytes: ArrayBuffer | Uint8Array, layout: KernelLayout): SpladeKernel {
+    const wasm = new WebAssembly.Instance(module, {}).exports as unknown as EncoderExports;
+    return new SpladeKernel(wasm, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), layout);
+  }
+
+  /** Bytes of wasm memory the kernel holds. */
+  get memoryBytes(): number {
+    return this.wasm.memory.buffer.byteLength;
+  }
+
+  /** The MLM head's hidden states [T, hidden] for one sequence of token ids (no padding: every id is a token). */
+  hidden(ids: ArrayLike<number | bigint>): Float32Array {
+    const t = this.forward(ids);
+    return new Float32Array(this.wasm.memory.buffer, this.head.hiddenAt, t * this.head.hiddenSize).slice();
+  }
+
+  /** SPLADE weights of one sequence of token ids: the non-zero terms, ids ascending (modes as SpladeHead's). */
+  encode(ids: ArrayLike<number | bigint>, options: { mode?: HeadMode } = {}): HeadOutput {
+    return this.head.spladeInPlace(this.forward(ids), options.mode);
+  }
+
+  private forward(ids: ArrayLike<number | bigint>): number {
+    const t = ids.length;
+    if (t < 1 || t > this.maxTokens) throw new RangeError(`${t} tokens: the kernel encodes 1 to ${this.maxTokens}`);
+    const view = new Int32Array(this.wasm.memory.buffer, this.at.ids, t);
+    for (let i = 0; i < t; i++) {
+      const id = Number(ids[i]);
+      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) throw new RangeError(`token id ${ids[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
+      view[i] = id;
+    }
+    const status = this.wasm.encoder_forward(this.at.model, this.at.ids, t, this.at.scratch, this.head.hiddenAt);
+    if (status !== 0) throw new KernelWeightsError(`encoder_forward() refused the model's sizes (status ${status})`);
+    return t;
+  }
+}

@@ -1,15 +1,15 @@
 // `tsx src/bench/memory-probe.ts VARIANT MODEL_DIR` (run by query-memory.ts, with --expose-gc): one variant's cold
 // start and memory in a fresh process, printed as one JSON line. A fresh process per variant, because one wasm
-// runtime serves every onnxruntime-web session of a process and memory never shrinks.
+// runtime serves every onnxruntime-web session of a process, compiled wasm code stays, and memory never shrinks.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web/wasm";
 import { padBatch } from "../encoder/encoder.ts";
-import { SpladeHead } from "../kernel/splade-head.ts";
-import { splitModel, TRUNK_EMBEDS_INPUT, TRUNK_OUTPUT } from "../kernel/split-model.ts";
-import { kernelModule, randomIds } from "./query-inputs.ts";
+import { KERNEL_WASM } from "../kernel/build.ts";
+import { SpladeKernel } from "../kernel/encoder-kernel.ts";
+import { kernelLayout, randomIds } from "./query-inputs.ts";
 import type { MemoryProbe, MemoryVariant } from "./query-memory.ts";
 
 ortWeb.env.wasm.numThreads = 1;
@@ -42,9 +42,14 @@ function identityModel(): Uint8Array {
 }
 
 async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> {
-  const bytes = new Uint8Array(readFileSync(join(dir, "model.onnx")));
-  const split = variant === "ort-web trunk + kernel" ? splitModel(bytes) : variant === "ort-web trunk(embeds) + kernel" ? splitModel(bytes, { wordEmbeddings: "input" }) : undefined;
-  const { inputIds, attentionMask } = padBatch([randomIds(10, 1)]);
+  const ids = randomIds(10, 1);
+  const { inputIds, attentionMask } = padBatch([ids]);
+  const none = { runtime_start_ms: null, kernel_compile_ms: null, ort_wasm_bytes_after_load: null, ort_wasm_bytes_after_first_run: null, kernel_wasm_bytes_after_load: null, kernel_wasm_bytes_after_first_run: null, rss_delta_after_start: null };
+  // Read before the clock starts: model.onnx for onnxruntime (the sessions' load then starts from bytes),
+  // kernel.wasm and the manifest for the kernel. encoder.bin's read is part of the kernel's load.
+  const layout = variant === "kernel" ? kernelLayout(dir) : undefined;
+  const wasmBytes = variant === "kernel" ? readFileSync(KERNEL_WASM) : undefined;
+  const bytes = variant === "kernel" ? undefined : new Uint8Array(readFileSync(join(dir, "model.onnx")));
   const rss0 = rss();
   let t = performance.now();
   const lap = () => {
@@ -54,47 +59,64 @@ async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> 
     return ms;
   };
 
+  if (variant === "kernel") {
+    const module = new WebAssembly.Module(wasmBytes!);
+    const compileMs = lap();
+    const rssStart = rss();
+    t = performance.now();
+    const kernel = SpladeKernel.create(module, readFileSync(join(dir, layout!.file)), layout!);
+    const loadMs = lap();
+    const kernelAfterLoad = kernel.memoryBytes;
+    const rssLoad = rss();
+    t = performance.now();
+    kernel.encode(ids);
+    const firstRunMs = lap();
+    return {
+      variant,
+      ...none,
+      kernel_compile_ms: compileMs,
+      load_ms: loadMs,
+      first_run_ms: firstRunMs,
+      kernel_wasm_bytes_after_load: kernelAfterLoad,
+      kernel_wasm_bytes_after_first_run: kernel.memoryBytes,
+      rss_delta_after_start: rssStart - rss0,
+      rss_delta_after_load: rssLoad - rss0,
+      rss_delta_after_first_run: rss() - rss0,
+    };
+  }
+
   if (variant === "ort-node full") {
-    const session = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
-    const sessionMs = lap();
-    const rssSession = rss();
+    const session = await ortNode.InferenceSession.create(bytes!, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
+    const loadMs = lap();
+    const rssLoad = rss();
     t = performance.now();
     await session.run({ input_ids: new ortNode.Tensor("int64", inputIds, [1, 10]), attention_mask: new ortNode.Tensor("int64", attentionMask, [1, 10]) });
     const firstRunMs = lap();
-    return { variant, runtime_start_ms: null, session_ms: sessionMs, kernel_create_ms: null, first_run_ms: firstRunMs, ort_wasm_bytes_after_session: null, ort_wasm_bytes_after_first_run: null, kernel_wasm_bytes: null, rss_delta_after_runtime_start: null, rss_delta_after_session: rssSession - rss0, rss_delta_after_first_run: rss() - rss0 };
+    return { variant, ...none, load_ms: loadMs, first_run_ms: firstRunMs, rss_delta_after_load: rssLoad - rss0, rss_delta_after_first_run: rss() - rss0 };
   }
 
   await ortWeb.InferenceSession.create(identityModel(), { executionProviders: ["wasm"] });
   const runtimeStartMs = lap();
   const rssStart = rss();
   t = performance.now();
-  const session = await ortWeb.InferenceSession.create(split ? split.trunk : bytes, { executionProviders: ["wasm"] });
-  const sessionMs = lap();
-  const kernel = split ? SpladeHead.create(kernelModule(), split.head) : undefined;
-  const kernelMs = lap();
-  const ortAfterSession = ortWasmBytes();
-  const rssSession = rss();
+  const session = await ortWeb.InferenceSession.create(bytes!, { executionProviders: ["wasm"] });
+  const loadMs = lap();
+  const ortAfterLoad = ortWasmBytes();
+  const rssLoad = rss();
   t = performance.now();
   const dims = [1, 10];
-  const mask = new ortWeb.Tensor("int64", attentionMask, dims);
-  const feeds: Record<string, ortWeb.Tensor> =
-    variant === "ort-web trunk(embeds) + kernel"
-      ? { [TRUNK_EMBEDS_INPUT]: new ortWeb.Tensor("float32", kernel!.rows(inputIds), [1, 10, kernel!.hiddenSize]), attention_mask: mask }
-      : { input_ids: new ortWeb.Tensor("int64", inputIds, dims), attention_mask: mask };
-  const out = await session.run(feeds);
-  if (kernel) kernel.spladeFromHidden(out[TRUNK_OUTPUT].data as Float32Array, 10);
+  await session.run({ input_ids: new ortWeb.Tensor("int64", inputIds, dims), attention_mask: new ortWeb.Tensor("int64", attentionMask, dims) });
   const firstRunMs = lap();
   return {
     variant,
+    ...none,
     runtime_start_ms: runtimeStartMs,
-    session_ms: sessionMs,
-    kernel_create_ms: kernel ? kernelMs : null,
+    load_ms: loadMs,
     first_run_ms: firstRunMs,
-    ort_wasm_bytes_after_session: ortAfterSession,
+    ort_wasm_bytes_after_load: ortAfterLoad,
     ort_wasm_bytes_after_first_run: ortWasmBytes(),
-    kernel_wasm_bytes: kernel ? kernel.memoryBytes : null,
-    rss_delta_after_runtime_start: rssStart - rss0,
-    rss_delta_after_session: rssSession - rss0,
+    rss_delta_after_start: rssStart - rss0,
+    rss_delta_after_load: rssLoad - rss0,
     rss_delta_after_first_run: rss() - rss0,
   };
 }

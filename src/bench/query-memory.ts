@@ -1,35 +1,43 @@
 // Cold start and memory per variant (each in a fresh child process: memory-probe.ts), and the sizes of what each
 // variant loads.
 import { execFile } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { KERNEL_WASM } from "../kernel/build.ts";
-import { splitModel } from "../kernel/split-model.ts";
+import { kernelLayout } from "./query-inputs.ts";
 
-export const MEMORY_VARIANTS = ["ort-node full", "ort-web full", "ort-web trunk + kernel", "ort-web trunk(embeds) + kernel"] as const;
+export const MEMORY_VARIANTS = ["ort-node full", "ort-web full", "kernel"] as const;
 export type MemoryVariant = (typeof MEMORY_VARIANTS)[number];
 
 /**
  * One variant from a fresh process, first request at T=10. Times in ms, memory in bytes; null where a figure does not
- * apply. `ort_wasm_bytes_*`: onnxruntime-web's wasm linear memory (what goal 4 counts, with the kernel's);
- * `kernel_wasm_bytes`: the head kernel's own linear memory; `rss_delta_*`: resident set growth since just before the
- * runtime started — it counts only touched pages, plus V8 heap, compiled wasm code and (for onnxruntime-node) the
- * native allocations no wasm figure sees.
+ * apply. A variant starts (onnxruntime-web: its wasm runtime, through a one-node session; the kernel: compiling
+ * kernel.wasm; onnxruntime-node: nothing), loads the model (an InferenceSession on model.onnx; the kernel: reading
+ * encoder.bin and SpladeKernel.create, which instantiates the module and copies the weights in), then runs once.
+ * `ort_wasm_bytes_*`: onnxruntime-web's wasm linear memory; `kernel_wasm_bytes_*`: the kernel's linear memory
+ * (encoder.bin's copy and its scratch); `rss_delta_*`: resident set growth since just before the start — it counts
+ * only touched pages, plus V8 heap, compiled wasm code and (for onnxruntime-node) the native allocations no wasm figure
+ * sees.
  */
 export interface MemoryProbe {
   variant: MemoryVariant;
+  /** onnxruntime-web only: its wasm runtime's start. */
   runtime_start_ms: number | null;
-  session_ms: number;
-  kernel_create_ms: number | null;
+  /** kernel only: new WebAssembly.Module on kernel.wasm's bytes. */
+  kernel_compile_ms: number | null;
+  /** InferenceSession.create (onnxruntime), or reading encoder.bin + SpladeKernel.create (kernel). */
+  load_ms: number;
   first_run_ms: number;
-  ort_wasm_bytes_after_session: number | null;
+  ort_wasm_bytes_after_load: number | null;
   ort_wasm_bytes_after_first_run: number | null;
-  kernel_wasm_bytes: number | null;
-  rss_delta_after_runtime_start: number | null;
-  rss_delta_after_session: number;
+  kernel_wasm_bytes_after_load: number | null;
+  kernel_wasm_bytes_after_first_run: number | null;
+  /** After the runtime start (onnxruntime-web) or the compile (kernel); null for onnxruntime-node. */
+  rss_delta_after_start: number | null;
+  rss_delta_after_load: number;
   rss_delta_after_first_run: number;
 }
 
@@ -41,25 +49,19 @@ export async function probeMemory(variant: MemoryVariant, modelDir: string): Pro
   return JSON.parse(stdout.trim().split("\n").pop()!) as MemoryProbe;
 }
 
+/** Bytes of what the variants load: model.onnx (onnxruntime), encoder.bin and kernel.wasm (kernel), ORT's .wasm. */
 export interface ModelSizes {
   model_onnx: number;
-  trunk_onnx: number;
-  trunk_embeds_onnx: number;
-  /** Decoder [vocab, hidden] and bias, float32: what the kernel copies in (and quantizes to int8 alongside). */
-  head_f32: number;
+  encoder_bin: number;
   kernel_wasm: number;
   ort_wasm: number;
 }
 
 export function modelSizes(modelDir: string): ModelSizes {
-  const bytes = new Uint8Array(readFileSync(join(modelDir, "model.onnx")));
-  const split = splitModel(bytes);
   const ortWasm = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
   return {
-    model_onnx: bytes.length,
-    trunk_onnx: split.trunk.length,
-    trunk_embeds_onnx: splitModel(bytes, { wordEmbeddings: "input" }).trunk.length,
-    head_f32: split.head.decoder.byteLength + split.head.bias.byteLength,
+    model_onnx: statSync(join(modelDir, "model.onnx")).size,
+    encoder_bin: statSync(join(modelDir, kernelLayout(modelDir).file)).size,
     kernel_wasm: statSync(KERNEL_WASM).size,
     ort_wasm: statSync(ortWasm).size,
   };

@@ -117,7 +117,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     }
 
     for (const [name, dir] of Object.entries(options.models)) {
-      phase(`loading ${name}: onnxruntime-node, onnxruntime-web full and trunk, head kernel…`);
+      phase(`loading ${name}: onnxruntime-node, onnxruntime-web, kernel…`);
       const model = await loadNodeModel(name, dir);
       models.push(model);
       for (const variant of model.cells) {

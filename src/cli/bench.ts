@@ -129,24 +129,22 @@ function printQuery(r: QueryBenchResult, machine: string): void {
   }
   const model = r.worker?.model ?? Object.keys(r.output_terms)[0];
   console.log(`\ncold start and memory, fresh process per variant, ${model}, first request T=10 (ms, MiB)`);
-  const mw = [30, 8, 8, 7, 7, 9, 9, 8, 9];
-  console.log(cols(mw, ["variant", "runtime", "session", "kernel", "first", "ORT wasm", "kernel", "RSS +ses", "RSS +1st"]));
+  const mw = [14, 7, 7, 7, 9, 9, 9, 9, 9];
+  console.log(cols(mw, ["variant", "start", "load", "first", "ORT wasm", "kern wasm", "RSS +sta", "RSS +load", "RSS +1st"]));
   for (const m of Object.values(r.memory)) {
     console.log(
-      cols(mw, [m.variant, ms(m.runtime_start_ms), ms(m.session_ms), ms(m.kernel_create_ms), ms(m.first_run_ms), mb(m.ort_wasm_bytes_after_first_run), mb(m.kernel_wasm_bytes), mb(m.rss_delta_after_session), mb(m.rss_delta_after_first_run)]),
+      cols(mw, [m.variant, ms(m.runtime_start_ms ?? m.kernel_compile_ms), ms(m.load_ms), ms(m.first_run_ms), mb(m.ort_wasm_bytes_after_first_run), mb(m.kernel_wasm_bytes_after_first_run), mb(m.rss_delta_after_start), mb(m.rss_delta_after_load), mb(m.rss_delta_after_first_run)]),
     );
   }
-  console.log("ORT wasm: onnxruntime-web linear memory after the first run; kernel: the head kernel's linear memory (wasm total = both).");
-  console.log("RSS +ses/+1st: resident growth since just before the runtime started (touched pages, V8 heap, compiled code; native allocations for ort-node).");
+  console.log("start: onnxruntime-web's wasm runtime start, or compiling kernel.wasm (new WebAssembly.Module); load: InferenceSession.create, or reading encoder.bin + SpladeKernel.create.");
+  console.log("ORT wasm / kern wasm: onnxruntime-web's / the kernel's linear memory after the first run (the kernel's holds encoder.bin's copy).");
+  console.log("RSS +sta/+load/+1st: resident growth since just before the start (touched pages, V8 heap, compiled code; native allocations for ort-node).");
   const s = r.sizes;
-  console.log(
-    `sizes (MiB): model.onnx ${mb(s.model_onnx)}, trunk.onnx ${mb(s.trunk_onnx)}, trunk(embeds).onnx ${mb(s.trunk_embeds_onnx)}, head f32 ${mb(s.head_f32)}, ` +
-      `kernel .wasm ${(s.kernel_wasm / 1024).toFixed(1)} KiB, ORT .wasm ${mb(s.ort_wasm)}`,
-  );
+  console.log(`sizes (MiB): model.onnx ${mb(s.model_onnx)}, encoder.bin ${mb(s.encoder_bin)}, kernel.wasm ${(s.kernel_wasm / 1024).toFixed(1)} KiB, ORT .wasm ${mb(s.ort_wasm)}`);
 }
 
 const queryCommand = defineCommand({
-  meta: { name: "query", description: "query encoding: onnxruntime-node baseline vs onnxruntime-web vs trunk + head kernel, and the Worker in workerd" },
+  meta: { name: "query", description: "query encoding: onnxruntime-node baseline vs onnxruntime-web vs the wasm kernel, and the Worker in workerd" },
   args: queryArgs,
   async run({ args }) {
     const rounds = args.quick ? 20 : count("rounds", args.rounds);

@@ -1,5 +1,5 @@
-// `npm run build:kernel`: compiles encoder.c and splade-head.c into the committed kernel.wasm with Debian's clang-16
-// and lld-16 (`apt-get install clang-16 lld-16`), so that `npm install` needs no compiler; erf-table.h is generated
+// `npm run build:kernel`: compiles encoder.c and splade-head.c into the committed kernel.wasm (plain SIMD128) and
+// kernel-relaxed.wasm (relaxed SIMD: -DRELAXED) with Debian's clang-16 and lld-16 (`apt-get install clang-16 lld-16`), so that `npm install` needs no compiler; erf-table.h is generated
 // first (erf-table.ts). The output is byte-for-byte reproducible: no libc, no debug info, names and the producers
 // section stripped, paths never embedded.
 import { execFileSync } from "node:child_process";
@@ -12,6 +12,13 @@ import { erfHeader } from "./erf-table.ts";
 export const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
 export const KERNEL_SOURCES = ["encoder.c", "splade-head.c"];
 export const KERNEL_WASM = join(KERNEL_DIR, "kernel.wasm");
+export const KERNEL_RELAXED_WASM = join(KERNEL_DIR, "kernel-relaxed.wasm");
+
+export type KernelBuild = "plain" | "relaxed";
+export const KERNEL_BUILDS: Record<KernelBuild, { file: string; flags: string[] }> = {
+  plain: { file: KERNEL_WASM, flags: [] },
+  relaxed: { file: KERNEL_RELAXED_WASM, flags: ["-mrelaxed-simd", "-DRELAXED"] },
+};
 export const ERF_HEADER = join(KERNEL_DIR, "erf-table.h");
 
 /** The compiler the committed .wasm was built with; another version may emit other (valid) bytes. */
@@ -45,12 +52,12 @@ export function clangVersion(): string | undefined {
   }
 }
 
-/** Compiles the kernel (with the committed erf-table.h) and returns the .wasm bytes. */
-export function buildKernel(): Uint8Array {
+/** Compiles one build of the kernel (with the committed erf-table.h) and returns the .wasm bytes. */
+export function buildKernel(build: KernelBuild = "plain"): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "splade-kernel-"));
   try {
     const out = join(dir, "kernel.wasm");
-    execFileSync(CLANG, [...FLAGS, "-o", out, ...KERNEL_SOURCES], { cwd: KERNEL_DIR, stdio: "inherit" });
+    execFileSync(CLANG, [...FLAGS, ...KERNEL_BUILDS[build].flags, "-o", out, ...KERNEL_SOURCES], { cwd: KERNEL_DIR, stdio: "inherit" });
     return readFileSync(out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -65,7 +72,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   if (!version.startsWith(CLANG_VERSION)) console.warn(`warning: ${version} is not ${CLANG_VERSION}: the bytes will differ from the committed build`);
   writeFileSync(ERF_HEADER, erfHeader());
-  const bytes = buildKernel();
-  writeFileSync(KERNEL_WASM, bytes);
-  console.log(`${KERNEL_WASM}: ${bytes.length} bytes (${version})`);
+  for (const [build, { file }] of Object.entries(KERNEL_BUILDS)) {
+    const bytes = buildKernel(build as KernelBuild);
+    writeFileSync(file, bytes);
+    console.log(`${file}: ${bytes.length} bytes (${version})`);
+  }
 }

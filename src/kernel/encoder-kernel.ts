@@ -16,6 +16,21 @@ const ACTIVATIONS = { gelu: 0, gelu_new: 1, relu: 2 } as const;
 const MODEL_HEADER_WORDS = 17;
 const LAYER_WORDS = 12;
 
+export type KernelBuildName = "relaxed-simd" | "simd128";
+
+/**
+ * The first of `builds` (fastest first) whose module instantiates and passes its int8 self-test: kernel-relaxed.wasm
+ * where the engine runs relaxed SIMD right, else kernel.wasm. A module an engine cannot compile never gets here (the
+ * caller compiles, or workerd refuses the Worker at upload), so this catches wrong answers, not missing features.
+ */
+export function chooseKernelBuild(builds: Array<{ name: KernelBuildName; module: WebAssembly.Module }>): { name: KernelBuildName; module: WebAssembly.Module } {
+  for (const build of builds) {
+    const wasm = new WebAssembly.Instance(build.module, {}).exports as unknown as EncoderExports;
+    if (wasm.int8_selftest() === 0) return build;
+  }
+  throw new Error(`no kernel build passed its self-test (${builds.map((b) => b.name).join(", ")})`);
+}
+
 /** encoder.bin does not match its table, or the table is not one this kernel reads. */
 export class KernelWeightsError extends Error {}
 

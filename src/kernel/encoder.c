@@ -110,6 +110,15 @@ static void activate(float* x, long count, int activation) {
 
 // ── Building blocks ─────────────────────────────────────────────────────────────────────────────────────────────────
 
+/** a·b + c: fused where the relaxed build may fuse it (f32x4.relaxed_madd), two roundings otherwise. */
+INLINE v128_t madd(v128_t a, v128_t b, v128_t c) {
+#ifdef RELAXED
+  return (v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)a, (__f32x4)b, (__f32x4)c);
+#else
+  return wasm_f32x4_add(c, wasm_f32x4_mul(a, b));
+#endif
+}
+
 #ifndef GEMM_TOKENS
 #define GEMM_TOKENS 2
 #endif
@@ -130,7 +139,7 @@ INLINE void gemm_tile(const float* x, int in, const float* w, const float* b, in
     for (int j = 0; j < GEMM_VECS; j++) wv[j] = wasm_v128_load(wi + 4 * j);
     for (int k = 0; k < tb; k++) {
       const v128_t xs = wasm_v128_load32_splat(x + (long)k * in + i);
-      for (int j = 0; j < GEMM_VECS; j++) acc[k][j] = wasm_f32x4_add(acc[k][j], wasm_f32x4_mul(xs, wv[j]));
+      for (int j = 0; j < GEMM_VECS; j++) acc[k][j] = madd(xs, wv[j], acc[k][j]);
     }
   }
   for (int k = 0; k < tb; k++)

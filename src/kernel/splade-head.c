@@ -10,8 +10,14 @@
 // The caller applies log1p to the returned max logits (all > 0): JavaScript's Math.log1p is correctly rounded enough
 // and keeps this file free of a libm.
 //
-// Plain SIMD128 only: no relaxed SIMD. Node 20's V8 (11.3) computes i32x4.relaxed_dot_i8x16_i7x16_add_s wrong in
-// its baseline tier, and what workerd's V8 does is unverified (issue 5).
+// Two builds of the same source (build.ts): kernel.wasm, plain SIMD128, runs everywhere; kernel-relaxed.wasm (-DRELAXED,
+// relaxed SIMD) runs the int8 pass on i32x4.relaxed_dot_i8x16_i7x16_add_s, 16 multiply-adds per instruction against
+// 8 for plain i32x4.dot_i16x8_s and its widening loads. That instruction takes its second operand as 7-bit unsigned, so
+// the relaxed build quantizes tokens to [−63, 63] and feeds p + 64 ∈ [1, 127]: then every lane is fully specified by
+// the spec (no implementation-defined case), and p·q = (p + 64)·q − 64·Σq exactly in int32, Σq kept per row. The
+// bound below holds for either grid (the scale is max|x|/Q for Q = 127 or 63, still 17 significant bits). workerd's
+// V8 (14.7) computes it exactly in every tier; Node 20's V8 (11.3) gets it wrong in its baseline tier (issue 5), which
+// is why callers choose the build (encoder-kernel.ts) and int8_selftest() checks it before use.
 //
 // Memory is the module's own (exported as `memory`); the caller lays out every buffer and grows memory itself, so
 // the module needs no imports and a Worker instantiates it from a CompiledWasm module.
@@ -59,6 +65,12 @@
 #define TB 4
 #endif
 #define MAX_HIDDEN 1024
+#ifdef RELAXED
+#define TOKEN_QMAX 63.0f
+#define TOKEN_OFFSET 64
+#else
+#define TOKEN_QMAX 127.0f
+#endif
 #define ROUND_UP (1.0 + 0x1p-20)
 #define U32 0x1p-24
 
@@ -81,17 +93,17 @@ INLINE float hmax(v128_t v) {
 /** An upper bound on the square root of a float32 sum of squares of n/4 + 3 depth (see μ above). */
 INLINE float norm_up(float sum_sq, int n) { return __builtin_sqrtf(sum_sq) * (1.0f + (float)(n / 4 + 8) * 0x1p-23f); }
 
-/** ≥ max_abs / 127 with at most 17 significant bits: the next float32 above the quotient, rounded up. */
-INLINE float scale_for(float max_abs) {
-  const uint32_t bits = (__builtin_bit_cast(uint32_t, max_abs / 127.0f) + 0x80u) & ~0x7Fu;
+/** ≥ max_abs / qmax with at most 17 significant bits: the next float32 above the quotient, rounded up. */
+INLINE float scale_for(float max_abs, float qmax) {
+  const uint32_t bits = (__builtin_bit_cast(uint32_t, max_abs / qmax) + 0x80u) & ~0x7Fu;
   return __builtin_bit_cast(float, bits);
 }
 
 /**
- * Quantizes x [n] to k (int16, in [−127, 127]) with the scale c written to *scale, and writes the float32 sums of
+ * Quantizes x [n] to k (int16, in [−qmax, qmax]) with the scale c written to *scale, and writes the float32 sums of
  * squares of x, of the residual x − c·k and of c·k to sums[0..2].
  */
-INLINE void quantize(const float* x, int n, int16_t* k_out, float* scale, float* sums) {
+INLINE void quantize(const float* x, int n, float qmax, int16_t* k_out, float* scale, float* sums) {
   v128_t m = wasm_f32x4_splat(0.0f);
   for (int i = 0; i < n; i += 4) m = wasm_f32x4_pmax(m, wasm_f32x4_abs(wasm_v128_load(x + i)));
   const float max_abs = hmax(m);  // pmax drops NaN; the sum of squares below keeps it
@@ -100,8 +112,8 @@ INLINE void quantize(const float* x, int n, int16_t* k_out, float* scale, float*
     *scale = sums[0] = sums[1] = sums[2] = 0.0f;
     return;
   }
-  const float c = scale_for(max_abs);
-  const v128_t cv = wasm_f32x4_splat(c), lo = wasm_f32x4_splat(-127.0f), hi = wasm_f32x4_splat(127.0f);
+  const float c = scale_for(max_abs, qmax);
+  const v128_t cv = wasm_f32x4_splat(c), lo = wasm_f32x4_splat(-qmax), hi = wasm_f32x4_splat(qmax);
   v128_t x_sq = wasm_f32x4_splat(0.0f), r_sq = x_sq, ck_sq = x_sq;
   for (int i = 0; i < n; i += 8) {
     v128_t k[2];
@@ -123,14 +135,14 @@ INLINE void quantize(const float* x, int n, int16_t* k_out, float* scale, float*
 }
 
 /**
- * Load time: quantizes E [v, n] into the interleaved int8 layout of vp ≥ v rows — group g of 4 rows at eq + g·4n,
- * k-pair j at + 8j: [v0 k, v0 k+1, v1 k, v1 k+1, v2 …, v3 …] — and writes s, α, β and the padded bias b + ρ|b| of
- * every row. Rows v … vp−1 are zero (E is not read there) and b must hold −inf for them, which keeps them out of every
+ * Load time: quantizes E [v, n] into the interleaved int8 layout of vp ≥ v rows — group g of 4 rows at eq + g·4n;
+ * plain: k-pair j at + 8j, [v0 k, v0 k+1, v1 k, v1 k+1, v2 …, v3 …]; relaxed: k-quad j at + 16j, [v0 k … k+3, v1 …,
+ * v2 …, v3 …] — and writes s, α, β, Σq and the padded bias b + ρ|b| of every row. Rows v … vp−1 are zero (E is not read there) and b must hold −inf for them, which keeps them out of every
  * answer. Returns 0, −1 on sizes it does not support, −2 when E holds a non-finite value.
  */
 EXPORT(prepare)
 int prepare(const float* e, const float* b, int v_count, int vp, int n, int8_t* eq, float* s_out, float* alpha_out,
-            float* beta_out, float* b_pad_out) {
+            float* beta_out, float* b_pad_out, int32_t* qsum_out) {
   if (n <= 0 || n > MAX_HIDDEN || n % 16 != 0 || vp % (GROUP * GB) != 0 || v_count > vp || vp - v_count >= GROUP * GB) return -1;
   const double rho = rho_for(n);
   int16_t k[GROUP][MAX_HIDDEN];
@@ -139,12 +151,15 @@ int prepare(const float* e, const float* b, int v_count, int vp, int n, int8_t* 
       const int v = v0 + l;
       float sums[3] = {0.0f, 0.0f, 0.0f};
       if (v < v_count) {
-        quantize(e + (long)v * n, n, k[l], s_out + v, sums);
+        quantize(e + (long)v * n, n, 127.0f, k[l], s_out + v, sums);
         if (!(sums[0] <= 0x1p127f)) return -2;
       } else {
         for (int i = 0; i < n; i++) k[l][i] = 0;
         s_out[v] = 0.0f;
       }
+      int32_t qsum = 0;
+      for (int i = 0; i < n; i++) qsum += k[l][i];
+      qsum_out[v] = qsum;
       alpha_out[v] = norm_up(sums[1], n);
       beta_out[v] = norm_up(sums[2], n);
       const double bias = b[v];
@@ -154,6 +169,15 @@ int prepare(const float* e, const float* b, int v_count, int vp, int n, int8_t* 
     for (int i = 0; i < n; i += 16) {
       v128_t rows[GROUP];
       for (int l = 0; l < GROUP; l++) rows[l] = wasm_i8x16_narrow_i16x8(wasm_v128_load(k[l] + i), wasm_v128_load(k[l] + i + 8));
+#ifdef RELAXED
+      // A 4 × 4 transpose of 32-bit (k … k+3) quads.
+      const v128_t t0 = wasm_i32x4_shuffle(rows[0], rows[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(rows[0], rows[1], 2, 6, 3, 7);
+      const v128_t t2 = wasm_i32x4_shuffle(rows[2], rows[3], 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(rows[2], rows[3], 2, 6, 3, 7);
+      wasm_v128_store(group + 4 * i, wasm_i64x2_shuffle(t0, t2, 0, 2));
+      wasm_v128_store(group + 4 * i + 16, wasm_i64x2_shuffle(t0, t2, 1, 3));
+      wasm_v128_store(group + 4 * i + 32, wasm_i64x2_shuffle(t1, t3, 0, 2));
+      wasm_v128_store(group + 4 * i + 48, wasm_i64x2_shuffle(t1, t3, 1, 3));
+#else
       // A 4 × 8 transpose of 16-bit (k, k+1) pairs.
       const v128_t a = wasm_i16x8_shuffle(rows[0], rows[1], 0, 8, 1, 9, 2, 10, 3, 11);
       const v128_t bb = wasm_i16x8_shuffle(rows[0], rows[1], 4, 12, 5, 13, 6, 14, 7, 15);
@@ -163,22 +187,35 @@ int prepare(const float* e, const float* b, int v_count, int vp, int n, int8_t* 
       wasm_v128_store(group + 4 * i + 16, wasm_i32x4_shuffle(a, c, 2, 6, 3, 7));
       wasm_v128_store(group + 4 * i + 32, wasm_i32x4_shuffle(bb, d, 0, 4, 1, 5));
       wasm_v128_store(group + 4 * i + 48, wasm_i32x4_shuffle(bb, d, 2, 6, 3, 7));
+#endif
     }
   }
   return 0;
 }
 
 /**
- * Per call: quantizes H [T, n] per token into p (int16, for the widening dot) and r, and writes the constants of (3):
- * consts = [c1, c2, Â, B̂]. Returns 0, or −1 when H holds a non-finite value (no bound can hold then).
+ * Per call: quantizes H [T, n] per token into p and r, and writes the constants of (3): consts = [c1, c2, Â, B̂].
+ * p holds int16 k ∈ [−127, 127] (plain: for the widening dot), or uint8 k + 64, k ∈ [−63, 63] (relaxed). Returns 0,
+ * or −1 when H holds a non-finite value (no bound can hold then).
  */
 EXPORT(quantize_tokens)
-int quantize_tokens(const float* h, int t_count, int n, int16_t* p, float* r, float* consts) {
+int quantize_tokens(const float* h, int t_count, int n, void* p, float* r, float* consts) {
   const double rho = rho_for(n);
   double a_max = 0.0, b_max = 0.0, p_max = 0.0;
   for (int t = 0; t < t_count; t++) {
     float sums[3];
-    quantize(h + (long)t * n, n, p + (long)t * n, r + t, sums);
+#ifdef RELAXED
+    int16_t k[MAX_HIDDEN];
+    quantize(h + (long)t * n, n, TOKEN_QMAX, k, r + t, sums);
+    uint8_t* pt_out = (uint8_t*)p + (long)t * n;
+    for (int i = 0; i < n; i += 16) {
+      const v128_t lo = wasm_i16x8_add(wasm_v128_load(k + i), wasm_i16x8_splat(TOKEN_OFFSET));
+      const v128_t hi = wasm_i16x8_add(wasm_v128_load(k + i + 8), wasm_i16x8_splat(TOKEN_OFFSET));
+      wasm_v128_store(pt_out + i, wasm_u8x16_narrow_i16x8(lo, hi));
+    }
+#else
+    quantize(h + (long)t * n, n, TOKEN_QMAX, (int16_t*)p + (long)t * n, r + t, sums);
+#endif
     if (!(sums[0] <= 0x1p127f)) return -1;
     const double at = norm_up(sums[0], n), bt = norm_up(sums[1], n), pt = norm_up(sums[2], n);
     a_max = at > a_max ? at : a_max;
@@ -193,19 +230,52 @@ int quantize_tokens(const float* h, int t_count, int n, int16_t* p, float* r, fl
 }
 
 
-/** best[g] = max(best[g], r_t · (E-group g · p_t)) over `tb` tokens from t0, for GB groups from `eq`. */
-INLINE void int8_tile(const int8_t* eq, const int16_t* p, const float* r, int n, int t0, int tb, v128_t* best) {
+#ifdef RELAXED
+/**
+ * Sums of 4 adjacent products of a (int8) and b (7-bit unsigned) per int32 lane: i16x8.relaxed_dot_i8x16_i7x16_s
+ * (pairs, |sum| ≤ 2·127·127 fits int16) then a pairwise widening add. i32x4.relaxed_dot_i8x16_i7x16_add_s does the
+ * same in one instruction, but V8 lowers it to the same three on x64 with the accumulator at the end of a ~11-cycle
+ * chain, which made the pass latency-bound; here only the final add is on the accumulator's chain.
+ */
+INLINE v128_t dot_i8_u7(v128_t a, v128_t b) {
+  return wasm_i32x4_extadd_pairwise_i16x8((v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_s_i16x8((__i8x16)a, (__i8x16)b));
+}
+#endif
+
+/** best[g] = max(best[g], r_t · (E-group g · p_t)) over `tb` tokens from t0, for GB groups from `eq` (rows v0 …). */
+INLINE void int8_tile(const int8_t* eq, const int32_t* qsum, const void* p, const float* r, int n, int t0, int tb,
+                      v128_t* best) {
   v128_t acc[GB][TB];
+#ifdef RELAXED
+  // Σ (q + 0)·(p + 64) starts from −64·Σq, which leaves Σ q·p.
+  for (int g = 0; g < GB; g++) {
+    const v128_t start = wasm_i32x4_neg(wasm_i32x4_shl(wasm_v128_load(qsum + g * GROUP), 6));
+    for (int k = 0; k < tb; k++) acc[g][k] = start;
+  }
+  const uint8_t* pu = (const uint8_t*)p;
+  for (int j = 0; j < n / 4; j++) {
+    v128_t rows[GB];
+    for (int g = 0; g < GB; g++) rows[g] = wasm_v128_load(eq + g * GROUP * n + 16 * j);
+    for (int k = 0; k < tb; k++) {
+      const v128_t token = wasm_v128_load32_splat(pu + (long)(t0 + k) * n + 4 * j);
+      for (int g = 0; g < GB; g++)
+        acc[g][k] = wasm_i32x4_add(acc[g][k], dot_i8_u7(rows[g], token));
+    }
+  }
+#else
+  (void)qsum;
+  const int16_t* ps = (const int16_t*)p;
   for (int g = 0; g < GB; g++)
     for (int k = 0; k < tb; k++) acc[g][k] = wasm_i32x4_splat(0);
   for (int j = 0; j < n / 2; j++) {
     v128_t rows[GB];
     for (int g = 0; g < GB; g++) rows[g] = wasm_i16x8_load8x8(eq + g * GROUP * n + 8 * j);
     for (int k = 0; k < tb; k++) {
-      const v128_t token = wasm_v128_load32_splat(p + (long)(t0 + k) * n + 2 * j);
+      const v128_t token = wasm_v128_load32_splat(ps + (long)(t0 + k) * n + 2 * j);
       for (int g = 0; g < GB; g++) acc[g][k] = wasm_i32x4_add(acc[g][k], wasm_i32x4_dot_i16x8(rows[g], token));
     }
   }
+#endif
   for (int k = 0; k < tb; k++) {
     const v128_t rt = wasm_f32x4_splat(r[t0 + k]);
     for (int g = 0; g < GB; g++) best[g] = wasm_f32x4_pmax(best[g], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[g][k]), rt));
@@ -220,19 +290,20 @@ INLINE void int8_tile(const int8_t* eq, const int16_t* p, const float* r, int n,
  */
 EXPORT(int8_pass)
 int int8_pass(const int8_t* eq, const float* s, const float* alpha, const float* beta, const float* b, const float* b_pad,
-              int vp, int n, const int16_t* p, const float* r, int t_count, const float* consts, int mode, int32_t* ids,
-              float* vals) {
+              const int32_t* qsum, int vp, int n, const void* p, const float* r, int t_count, const float* consts, int mode,
+              int32_t* ids, float* vals) {
   const v128_t c1 = wasm_f32x4_splat(consts[0]), c2 = wasm_f32x4_splat(consts[1]);
   const v128_t zero = wasm_f32x4_splat(0.0f);
   int count = 0;
   for (int v0 = 0; v0 < vp; v0 += GROUP * GB) {
     const int8_t* tile = eq + (long)v0 * n;
+    const int32_t* tile_qsum = qsum + v0;
     v128_t best[GB];
     for (int g = 0; g < GB; g++) best[g] = wasm_f32x4_splat(-__builtin_inff());
     int t = 0;
-    for (; t + TB <= t_count; t += TB) int8_tile(tile, p, r, n, t, TB, best);
-    if (t + 2 <= t_count) int8_tile(tile, p, r, n, t, 2, best), t += 2;
-    if (t < t_count) int8_tile(tile, p, r, n, t, 1, best);
+    for (; t + TB <= t_count; t += TB) int8_tile(tile, tile_qsum, p, r, n, t, TB, best);
+    if (t + 2 <= t_count) int8_tile(tile, tile_qsum, p, r, n, t, 2, best), t += 2;
+    if (t < t_count) int8_tile(tile, tile_qsum, p, r, n, t, 1, best);
     for (int g = 0; g < GB; g++) {
       const int v = v0 + g * GROUP;
       const v128_t scaled = wasm_f32x4_mul(wasm_v128_load(s + v), best[g]);
@@ -329,4 +400,30 @@ int f32_pass(const float* e, const float* b, int n, const float* h, int t_count,
     }
   }
   return written;
+}
+
+/**
+ * Checks, once per instance, that the int8 dot of this build computes exactly what the spec says on the extremes it
+ * can meet (q = ±127, p + 64 ∈ [1, 127]): 0 when it does. The plain build has nothing relaxed to check.
+ */
+EXPORT(int8_selftest)
+int int8_selftest(void) {
+#ifdef RELAXED
+  int8_t a[16];
+  uint8_t b[16];
+  int bad = 0;
+  for (int trial = 0; trial < 8; trial++) {
+    int32_t expect[4] = {trial, -trial, 7 * trial, 0};
+    for (int i = 0; i < 16; i++) {
+      a[i] = (int8_t)((i + trial) % 3 == 0 ? -127 : (i * 37 + trial * 11) % 255 - 127);
+      b[i] = (uint8_t)(trial == 0 ? 127 : 1 + (i * 53 + trial * 29) % 127);
+      expect[i / 4] += a[i] * b[i];
+    }
+    const v128_t got = wasm_i32x4_add(wasm_i32x4_make(trial, -trial, 7 * trial, 0), dot_i8_u7(wasm_v128_load(a), wasm_v128_load(b)));
+    bad |= !wasm_i32x4_all_true(wasm_i32x4_eq(got, wasm_v128_load(expect)));
+  }
+  return bad;
+#else
+  return 0;
+#endif
 }

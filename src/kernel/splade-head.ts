@@ -48,9 +48,10 @@ export interface HeadOutput {
 export interface HeadExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
-  prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number): number;
+  prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number, qsum: number): number;
   quantize_tokens(h: number, t: number, n: number, p: number, r: number, consts: number): number;
-  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, vp: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
+  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, qsum: number, vp: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
+  int8_selftest(): number;
   f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, count: number, outIds: number, outVals: number): number;
 }
 
@@ -96,7 +97,7 @@ export class SpladeHead {
   private readonly paddedVocab: number;
   /** Set by `auto` once a call found most of the vocabulary among its candidates. */
   private dense = false;
-  private readonly at: Record<"e" | "b" | "eq" | "s" | "alpha" | "beta" | "bPad" | "h" | "p" | "r" | "consts" | "ids" | "vals", number>;
+  private readonly at: Record<"e" | "b" | "eq" | "s" | "alpha" | "beta" | "bPad" | "qsum" | "h" | "p" | "r" | "consts" | "ids" | "vals", number>;
 
   /** Lays the head out in `arena` (after whatever it holds) and quantizes the decoder; for SpladeHead.create and the encoder kernel. */
   constructor(
@@ -124,6 +125,7 @@ export class SpladeHead {
       alpha: arena.take(vp * 4),
       beta: arena.take(vp * 4),
       bPad: arena.take(vp * 4),
+      qsum: arena.take(vp * 4),
       h: arena.take(maxTokens * n * 4),
       p: arena.take(maxTokens * n * 2),
       r: arena.take(maxTokens * 4),
@@ -139,7 +141,7 @@ export class SpladeHead {
     b.set(bias);
     b.fill(-Infinity, v);
     const a = this.at;
-    const status = wasm.prepare(a.e, a.b, v, vp, n, a.eq, a.s, a.alpha, a.beta, a.bPad);
+    const status = wasm.prepare(a.e, a.b, v, vp, n, a.eq, a.s, a.alpha, a.beta, a.bPad, a.qsum);
     if (status === -2) throw new RangeError("the decoder holds a non-finite value (or one beyond ±1e19): convert the model again");
     if (status !== 0) throw new Error(`splade-head: prepare() rejected vocab ${v} × hidden ${n}`);
   }
@@ -258,7 +260,7 @@ export class SpladeHead {
 
   private int8(tokens: number, mode: number): number {
     const { at } = this;
-    return this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, this.paddedVocab, this.hiddenSize, at.p, at.r, tokens, at.consts, mode, at.ids, at.vals);
+    return this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, at.qsum, this.paddedVocab, this.hiddenSize, at.p, at.r, tokens, at.consts, mode, at.ids, at.vals);
   }
 }
 

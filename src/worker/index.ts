@@ -13,7 +13,7 @@ import { FORMATS, FORMAT_NAMES, renderItems, teiSparse } from "../encoder/format
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { ApiError, errorResponse } from "./errors";
-import { isEncoderLoaded, loadEncoder, loadManifest, loadedManifest } from "./model";
+import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest } from "./model";
 import { MAX_QUERIES, parseEmbedSparseBody, parseEncodeBody, parseEncodeQuery, requireJson, type EncodeRequest } from "./requests";
 
 /** Bindings declared in `wrangler.toml`. */
@@ -25,9 +25,6 @@ export interface Env {
 type AppEnv = { Bindings: Env; Variables: TimingVariables };
 
 const MAX_BODY_BYTES = 64 * 1024;
-
-/** What runs the model: src/kernel, no onnxruntime (README "Performance"). */
-const ENGINE = "splade-edge kernel (WebAssembly SIMD128): exact SPLADE head";
 
 const RANDOM_WEIGHTS_WARNING =
   "this model's weights are random (a generated test model): its vectors mean nothing — run `npm run model -- fetch` for the real one";
@@ -129,7 +126,7 @@ app.get("/info", async (c) => {
     ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
     limits: { max_queries: MAX_QUERIES, max_body_bytes: MAX_BODY_BYTES },
     formats: FORMAT_NAMES.map((name) => ({ name, description: FORMATS[name].description, requires: FORMATS[name].requires })),
-    engine: ENGINE,
+    engine: { name: "splade-edge kernel", build: kernelBuild().name, head: "exact" },
     versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
   });
 });

@@ -3,8 +3,9 @@
 // tries again: `npm run model -- fetch` can fill the folder while `wrangler dev` keeps running.
 import { SpladeEncoder, type ModelBatch, type SparseSpladeBackend } from "../encoder/encoder.ts";
 import { SpladeTokenizer } from "../encoder/tokenizer.ts";
-import { KernelWeightsError, SpladeKernel } from "../kernel/encoder-kernel.ts";
-import kernelModule from "../kernel/kernel.wasm";
+import { chooseKernelBuild, KernelWeightsError, SpladeKernel } from "../kernel/encoder-kernel.ts";
+import relaxedModule from "../kernel/kernel-relaxed.wasm";
+import plainModule from "../kernel/kernel.wasm";
 import { KERNEL_WEIGHTS_FORMAT } from "../kernel/weights.ts";
 import { MANIFEST_FORMAT, type ModelManifest } from "../model/manifest-format.ts";
 import { ApiError } from "./errors";
@@ -64,9 +65,21 @@ function kernelBackend(kernel: SpladeKernel): SparseSpladeBackend {
   };
 }
 
+let build: ReturnType<typeof chooseKernelBuild> | undefined;
+
+/** The kernel build this isolate runs: relaxed SIMD unless its self-test fails here (chosen once, cheaply: no model). */
+export function kernelBuild(): ReturnType<typeof chooseKernelBuild> {
+  build ??= chooseKernelBuild([
+    { name: "relaxed-simd", module: relaxedModule },
+    { name: "simd128", module: plainModule },
+  ]);
+  return build;
+}
+
 function loadKernel(bytes: ArrayBuffer, manifest: EdgeManifest): SpladeKernel {
+  const { module } = kernelBuild();
   try {
-    return SpladeKernel.create(kernelModule, bytes, manifest.edge);
+    return SpladeKernel.create(module, bytes, manifest.edge);
   } catch (cause) {
     if (cause instanceof KernelWeightsError) throw new ApiError("model_unavailable", `model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
     throw cause;

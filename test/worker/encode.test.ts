@@ -160,7 +160,7 @@ describe("/health and /info", () => {
   });
 
   it("describes the model, the formats and the versions", async () => {
-    const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<{ files: Record<string, { sha256: string }> }>();
+    const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<{ files: Record<string, { sha256: string }>; source: { weights_sha256: string } }>();
     const response = await get("/info");
     expect(response.status).toBe(200);
     const info = await response.json<Record<string, unknown>>();
@@ -178,7 +178,7 @@ describe("/health and /info", () => {
       },
       random_weights: true,
       limits: { max_queries: 64, max_body_bytes: 65536 },
-      engine: "splade-edge kernel (WebAssembly SIMD128): exact SPLADE head",
+      engine: { name: "splade-edge kernel", build: "relaxed-simd", head: "exact" },
       versions: { "splade-edge": "0.1.0", hono: "4.13.19" },
     });
     expect(info.warning).toMatch(/random/);
@@ -190,7 +190,7 @@ describe("/health and /info", () => {
 });
 
 describe("the model files", () => {
-  it.each(["/model.onnx", "/manifest.json", "/tokenizer.json", "/tokenizer_config.json", "/query/model.onnx"])("are not served at %s", async (path) => {
+  it.each(["/model.onnx", "/manifest.json", "/tokenizer.json", "/tokenizer_config.json", "/query/model.onnx", "/encoder.bin"])("are not served at %s", async (path) => {
     const response = await get(path);
     expect(response.status).toBe(404);
     expect((await errorBody(response)).error_type).toBe("not_found");

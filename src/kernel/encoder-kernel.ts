@@ -2,7 +2,7 @@
 // onnxruntime. encoder.bin is copied into the module's memory once; the head reads its decoder from that same copy (the
 // word embeddings when tied), so the [vocab, hidden] matrix is held once. Runtime-agnostic, like SpladeHead: Node and
 // workerd hand it a compiled `WebAssembly.Module`.
-import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput } from "./splade-head.ts";
+import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput, type SpladeHeadOptions } from "./splade-head.ts";
 import { KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, type KernelLayout } from "./weights.ts";
 
 interface EncoderExports extends HeadExports {
@@ -56,6 +56,7 @@ export class SpladeKernel {
     private readonly wasm: EncoderExports,
     bytes: Uint8Array,
     readonly layout: KernelLayout,
+    prepare: SpladeHeadOptions["prepare"],
   ) {
     checkLayout(layout, bytes.byteLength);
     const c = layout.config;
@@ -71,7 +72,7 @@ export class SpladeKernel {
     const bias = new Float32Array(bytes.buffer.slice(biasOffset, biasOffset + c.vocab_size * 4));
     const words = wasm.model_words();
     const model = arena.take(words * 4);
-    this.head = new SpladeHead(wasm, arena, { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size }, c.positions);
+    this.head = new SpladeHead(wasm, arena, { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size }, c.positions, prepare);
 
     const w = new Int32Array(wasm.memory.buffer, model, words);
     w.set([c.hidden_size, c.num_heads, c.num_layers, c.intermediate_size, ACTIVATIONS[c.activation], c.vocab_size, c.positions]);
@@ -92,11 +93,11 @@ export class SpladeKernel {
 
   /**
    * Instantiates the module and loads encoder.bin (its bytes and the table from manifest.json). Synchronous: the module
-   * needs no imports.
+   * needs no imports. `prepare: "later"` defers the head's int8 decoder to `head.prepareSome()` (SpladeHeadOptions).
    */
-  static create(module: WebAssembly.Module, bytes: ArrayBuffer | Uint8Array, layout: KernelLayout): SpladeKernel {
+  static create(module: WebAssembly.Module, bytes: ArrayBuffer | Uint8Array, layout: KernelLayout, options: Pick<SpladeHeadOptions, "prepare"> = {}): SpladeKernel {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as EncoderExports;
-    return new SpladeKernel(wasm, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), layout);
+    return new SpladeKernel(wasm, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), layout, options.prepare);
   }
 
   /** Bytes of wasm memory the kernel holds. */

@@ -138,15 +138,17 @@ INLINE void quantize(const float* x, int n, float qmax, int16_t* k_out, float* s
  * Load time: quantizes E [v, n] into the interleaved int8 layout of vp ≥ v rows — group g of 4 rows at eq + g·4n;
  * plain: k-pair j at + 8j, [v0 k, v0 k+1, v1 k, v1 k+1, v2 …, v3 …]; relaxed: k-quad j at + 16j, [v0 k … k+3, v1 …,
  * v2 …, v3 …] — and writes s, α, β, Σq and the padded bias b + ρ|b| of every row. Rows v … vp−1 are zero (E is not read there) and b must hold −inf for them, which keeps them out of every
- * answer. Returns 0, −1 on sizes it does not support, −2 when E holds a non-finite value.
+ * answer. Rows [from, to) only (multiples of 4), so that a caller can spread the work. Returns 0, −1 on sizes it does
+ * not support, −2 when E holds a non-finite value.
  */
 EXPORT(prepare)
 int prepare(const float* e, const float* b, int v_count, int vp, int n, int8_t* eq, float* s_out, float* alpha_out,
-            float* beta_out, float* b_pad_out, int32_t* qsum_out) {
+            float* beta_out, float* b_pad_out, int32_t* qsum_out, int from, int to) {
   if (n <= 0 || n > MAX_HIDDEN || n % 16 != 0 || vp % (GROUP * GB) != 0 || v_count > vp || vp - v_count >= GROUP * GB) return -1;
+  if (from < 0 || from > to || to > vp || from % GROUP != 0 || to % GROUP != 0) return -1;
   const double rho = rho_for(n);
   int16_t k[GROUP][MAX_HIDDEN];
-  for (int v0 = 0; v0 < vp; v0 += GROUP) {
+  for (int v0 = from; v0 < to; v0 += GROUP) {
     for (int l = 0; l < GROUP; l++) {
       const int v = v0 + l;
       float sums[3] = {0.0f, 0.0f, 0.0f};

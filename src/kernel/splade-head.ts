@@ -15,6 +15,11 @@ export interface HeadWeights {
 export interface SpladeHeadOptions {
   /** Most tokens one sequence may have (default 512, BERT's positions). */
   maxTokens?: number;
+  /**
+   * "now" (default) quantizes the decoder at load. "later" leaves it to prepareSome() calls, and until they are done
+   * every mode runs as `scan` — the same bits as `exact`, without the load-time pass (a Worker's first request).
+   */
+  prepare?: "now" | "later";
 }
 
 /**
@@ -48,7 +53,7 @@ export interface HeadOutput {
 export interface HeadExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
-  prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number, qsum: number): number;
+  prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number, qsum: number, from: number, to: number): number;
   quantize_tokens(h: number, t: number, n: number, p: number, r: number, consts: number): number;
   int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, qsum: number, vp: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
   int8_selftest(): number;
@@ -97,6 +102,8 @@ export class SpladeHead {
   private readonly paddedVocab: number;
   /** Set by `auto` once a call found most of the vocabulary among its candidates. */
   private dense = false;
+  /** Rows of the int8 decoder quantized so far (prepareSome). */
+  private preparedRows = 0;
   private readonly at: Record<"e" | "b" | "eq" | "s" | "alpha" | "beta" | "bPad" | "qsum" | "h" | "p" | "r" | "consts" | "ids" | "vals", number>;
 
   /** Lays the head out in `arena` (after whatever it holds) and quantizes the decoder; for SpladeHead.create and the encoder kernel. */
@@ -105,6 +112,7 @@ export class SpladeHead {
     arena: WasmArena,
     weights: DecoderSource,
     maxTokens: number,
+    prepare: SpladeHeadOptions["prepare"] = "now",
   ) {
     const { bias, hiddenSize: n } = weights;
     const v = bias.length;
@@ -140,10 +148,25 @@ export class SpladeHead {
     const b = new Float32Array(buffer, this.at.b, vp);
     b.set(bias);
     b.fill(-Infinity, v);
+    if (prepare === "now") this.prepareSome();
+  }
+
+  /** Whether the int8 decoder is ready (exact and approx modes run as scan until it is). */
+  get prepared(): boolean {
+    return this.preparedRows === this.paddedVocab;
+  }
+
+  /** Quantizes up to `rows` more rows of the decoder (all by default); returns whether it is now all done. */
+  prepareSome(rows = this.paddedVocab): boolean {
+    const from = this.preparedRows;
+    const to = Math.min(this.paddedVocab, from + Math.ceil(rows / 4) * 4);
+    if (from === to) return true;
     const a = this.at;
-    const status = wasm.prepare(a.e, a.b, v, vp, n, a.eq, a.s, a.alpha, a.beta, a.bPad, a.qsum);
+    const status = this.wasm.prepare(a.e, a.b, this.vocabSize, this.paddedVocab, this.hiddenSize, a.eq, a.s, a.alpha, a.beta, a.bPad, a.qsum, from, to);
     if (status === -2) throw new RangeError("the decoder holds a non-finite value (or one beyond ±1e19): convert the model again");
-    if (status !== 0) throw new Error(`splade-head: prepare() rejected vocab ${v} × hidden ${n}`);
+    if (status !== 0) throw new Error(`splade-head: prepare() rejected vocab ${this.vocabSize} × hidden ${this.hiddenSize}`);
+    this.preparedRows = to;
+    return this.prepared;
   }
 
   /** Where the hidden states of one call go ([maxTokens, hiddenSize] floats): the encoder kernel writes them there. */
@@ -157,7 +180,7 @@ export class SpladeHead {
    */
   static create(module: WebAssembly.Module, weights: HeadWeights, options: SpladeHeadOptions = {}): SpladeHead {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as HeadExports;
-    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512);
+    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512, options.prepare);
   }
 
   /** Bytes of wasm memory the kernel holds. */
@@ -177,7 +200,7 @@ export class SpladeHead {
   spladeInPlace(t: number, asked: HeadMode = "exact"): HeadOutput {
     if (t === 0) return { indices: new Int32Array(0), values: new Float32Array(0), rescored: 0 };
     if (!(t <= this.maxTokens)) throw new RangeError(`${t} tokens: at most ${this.maxTokens}`);
-    const mode = asked === "auto" ? (this.dense ? "scan" : "exact") : asked;
+    const mode = !this.prepared || (asked === "auto" && this.dense) ? "scan" : asked === "auto" ? "exact" : asked;
     this.quantizeTokens(t);
     const { wasm, at } = this;
     const n = this.hiddenSize;
@@ -216,6 +239,7 @@ export class SpladeHead {
   bounds(hidden: Float32Array, tokens: number, mask?: Mask): { approx: Float32Array; margin: Float32Array } {
     const t = this.loadTokens(hidden, tokens, mask);
     if (t === 0) throw new RangeError("every token is masked: there is no max to bound");
+    this.prepareSome();
     this.quantizeTokens(t);
     this.int8(t, MODE_BOUNDS);
     const buffer = this.wasm.memory.buffer;

@@ -5,7 +5,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { endTime, startTime, timing, type TimingVariables } from "hono/timing";
+import { endTime, setMetric, startTime, timing, type TimingVariables } from "hono/timing";
 import { validator } from "hono/validator";
 import packageJson from "../../package.json";
 import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
@@ -13,7 +13,7 @@ import { FORMATS, FORMAT_NAMES, renderItems, teiSparse } from "../encoder/format
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { ApiError, errorResponse } from "./errors";
-import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest } from "./model";
+import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest, modelLoadTimings, prepareInBackground } from "./model";
 import { MAX_QUERIES, parseEmbedSparseBody, parseEncodeBody, parseEncodeQuery, requireJson, type EncodeRequest } from "./requests";
 
 /** Bindings declared in `wrangler.toml`. */
@@ -73,6 +73,25 @@ app.use(
 app.use("/encode", timing({ totalDescription: "", crossOrigin: true }));
 app.use("/embed_sparse", timing({ totalDescription: "", crossOrigin: true }));
 
+/** The isolate's encoder; the request that waited for its load reports the load's stages in Server-Timing. */
+/** Keeps work that follows the answer alive (the kernel's int8 decoder): waitUntil where the runtime offers it. */
+function afterResponse(c: Context<AppEnv>, work: Promise<void> | undefined): void {
+  if (!work) return;
+  const logged = work.catch((error: unknown) => console.error("preparing the kernel's int8 decoder failed:", error));
+  try {
+    c.executionCtx.waitUntil(logged);
+  } catch {
+    // app.request() in tests has no ExecutionContext: the work still runs while the isolate does.
+  }
+}
+
+async function loadEncoderTimed(c: Context<AppEnv>): Promise<SpladeEncoder> {
+  const loaded = isEncoderLoaded();
+  const encoder = await loadEncoder(c.env.ASSETS);
+  if (!loaded) for (const [name, ms] of Object.entries(modelLoadTimings() ?? {})) setMetric(c, name, ms);
+  return encoder;
+}
+
 /** Tokenizes and encodes in one batch, reporting both stages in Server-Timing; `check` may refuse the tokenized texts. */
 async function encodeTimed(
   c: Context<AppEnv>,
@@ -88,13 +107,15 @@ async function encodeTimed(
   startTime(c, "inference");
   const vectors = await encoder.encodeTokenized(tokenized, options);
   endTime(c, "inference");
+  afterResponse(c, prepareInBackground());
   c.header("X-Splade-Tokens", vectors.map((v) => v.tokens).join(","));
   c.header("X-Splade-Truncated", vectors.map((v) => v.truncated).join(","));
   return vectors;
 }
 
 async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise<Response> {
-  const [manifest, encoder] = await Promise.all([loadManifest(c.env.ASSETS), loadEncoder(c.env.ASSETS)]);
+  const encoder = await loadEncoderTimed(c);
+  const manifest = await loadManifest(c.env.ASSETS);
   const vectors = await encodeTimed(c, encoder, request.texts, { topK: request.topK, minWeight: request.minWeight });
   const { contentType, body } = renderItems(
     FORMATS[request.format],
@@ -145,7 +166,7 @@ app.post("/embed_sparse", requireJson, validator("json", parseEmbedSparseBody), 
   if (inputs.length > MAX_QUERIES) {
     throw new ApiError("Validation", `batch size ${inputs.length} > maximum allowed batch size ${MAX_QUERIES}`);
   }
-  const encoder = await loadEncoder(c.env.ASSETS);
+  const encoder = await loadEncoderTimed(c);
   const vectors = await encodeTimed(c, encoder, inputs, {}, (tokenized) => {
     const tooLong = truncate ? undefined : tokenized.find((t) => t.truncated);
     if (tooLong) {

@@ -79,23 +79,60 @@ export function kernelBuild(): ReturnType<typeof chooseKernelBuild> {
 function loadKernel(bytes: ArrayBuffer, manifest: EdgeManifest): SpladeKernel {
   const { module } = kernelBuild();
   try {
-    return SpladeKernel.create(module, bytes, manifest.edge);
+    // The int8 decoder is quantized after the first answer (prepareInBackground): until then encodes run the float32
+    // scan, which gives the same bits.
+    return SpladeKernel.create(module, bytes, manifest.edge, { prepare: "later" });
   } catch (cause) {
     if (cause instanceof KernelWeightsError) throw new ApiError("model_unavailable", `model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
     throw cause;
   }
 }
 
+/** How long the isolate's model load took, by stage (ms): reported in Server-Timing by the request that waited for it. */
+export type LoadTimings = Record<"load-fetch" | "load-tokenizer" | "load-kernel", number>;
+let loadTimings: LoadTimings | undefined;
+let loadedKernel: SpladeKernel | undefined;
+
 async function createEncoder(assets: Fetcher): Promise<SpladeEncoder> {
+  const start = performance.now();
   const m = await loadManifest(assets);
-  const [tokenizerJson, tokenizerConfig, kernel] = await Promise.all([
+  const [tokenizerJson, tokenizerConfig, encoderBin] = await Promise.all([
     fetchAsset(assets, "tokenizer.json").then((r) => r.json<object>()),
     fetchAsset(assets, "tokenizer_config.json").then((r) => r.json<object>()),
-    fetchAsset(assets, m.edge.file).then(async (r) => loadKernel(await r.arrayBuffer(), m)),
+    fetchAsset(assets, m.edge.file).then((r) => r.arrayBuffer()),
   ]);
+  const fetched = performance.now();
+  const kernel = loadKernel(encoderBin, m);
+  loadedKernel = kernel;
+  const kernelDone = performance.now();
   const tokenizer = new SpladeTokenizer(tokenizerJson, tokenizerConfig, m.max_length);
+  loadTimings = { "load-fetch": fetched - start, "load-kernel": kernelDone - fetched, "load-tokenizer": performance.now() - kernelDone };
   return new SpladeEncoder(tokenizer, kernelBackend(kernel), m.vocab_size);
 }
+
+/** Rows of the int8 decoder quantized per step of prepareInBackground: a few ms each, so requests interleave. */
+const PREPARE_ROWS_PER_STEP = 2048;
+let preparing: Promise<void> | undefined;
+
+/**
+ * Finishes the loaded kernel's int8 decoder in steps that yield to other requests, once per isolate; undefined when
+ * there is nothing (left) to do. The caller keeps the isolate alive for it (waitUntil).
+ */
+export function prepareInBackground(): Promise<void> | undefined {
+  const head = loadedKernel?.head;
+  if (!head || head.prepared) return undefined;
+  preparing ??= (async () => {
+    try {
+      while (!head.prepareSome(PREPARE_ROWS_PER_STEP)) await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      preparing = undefined;
+    }
+  })();
+  return preparing;
+}
+
+/** The stages of the isolate's model load, once it has loaded. */
+export const modelLoadTimings = (): LoadTimings | undefined => loadTimings;
 
 const encoder = memoize(createEncoder);
 

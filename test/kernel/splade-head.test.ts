@@ -73,6 +73,19 @@ describe.each(["query-sparse", "query"])("the %s model", (name) => {
     }
   });
 
+  it("can defer the int8 decoder: scans until prepareSome() has quantized every row, with the same bits throughout", () => {
+    const later = SpladeHead.create(kernelModule(), fx.head, { prepare: "later" });
+    const hidden = fx.hidden(randomIds(10, 300));
+    const expected = fx.kernel.spladeFromHidden(hidden, 10);
+    const before = later.spladeFromHidden(hidden, 10, undefined, { mode: "auto" });
+    expect([before.indices, before.values, before.rescored]).toEqual([expected.indices, expected.values, later.vocabSize]);
+    let steps = 0;
+    while (!later.prepareSome(5000)) steps++;
+    expect([steps, later.prepared]).toEqual([6, true]);
+    const after = later.spladeFromHidden(hidden, 10);
+    expect([after.indices, after.values, after.rescored]).toEqual([expected.indices, expected.values, expected.rescored]);
+  });
+
   it("bounds the int8 logit error term by term, and the max over tokens", async () => {
     const ids = randomIds(10, 21);
     const trunkHidden = await fx.hidden(ids);

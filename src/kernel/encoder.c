@@ -11,13 +11,10 @@
 //
 // Weights arrive in the layout the converter writes (src/kernel/weights.ts): Linear weights transposed to [in, out] so
 // the inner loop broadcasts one input and updates 16 outputs; query, key and value concatenated into one [n, 3n].
-#include <stdint.h>
-#include <wasm_simd128.h>
+#include "simd.h"
 
 #include "erf-table.h"
 
-#define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
-#define INLINE static inline __attribute__((always_inline))
 
 #define MAX_LAYERS 48
 #define MAX_HIDDEN 1024
@@ -109,15 +106,6 @@ static void activate(float* x, long count, int activation) {
 }
 
 // ── Building blocks ─────────────────────────────────────────────────────────────────────────────────────────────────
-
-/** a·b + c: fused where the relaxed build may fuse it (f32x4.relaxed_madd), two roundings otherwise. */
-INLINE v128_t madd(v128_t a, v128_t b, v128_t c) {
-#ifdef RELAXED
-  return (v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)a, (__f32x4)b, (__f32x4)c);
-#else
-  return wasm_f32x4_add(c, wasm_f32x4_mul(a, b));
-#endif
-}
 
 #ifndef GEMM_TOKENS
 #define GEMM_TOKENS 2

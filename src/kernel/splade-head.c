@@ -49,11 +49,8 @@
 // has U_v > 0: the candidates are a superset of the float32 result's non-zero terms, and rescoring them in float32
 // gives exactly the float32 scan. The test suite checks (1) term by term in float64 and the superset property.
 // The approximate mode returns s_v·m_v + b_v, whose error is at most α_v·Â + β_v·B̂ (plus float slack).
-#include <stdint.h>
-#include <wasm_simd128.h>
+#include "simd.h"
 
-#define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
-#define INLINE static inline __attribute__((always_inline))
 
 /** Rows per int8 group: the interleaved layout puts 4 rows side by side so one i32x4 holds 4 terms' dots. */
 #define GROUP 4
@@ -353,10 +350,10 @@ INLINE void f32_tile(const float* e0, const float* e1, const float* e2, const fl
     const v128_t r0 = wasm_v128_load(e0 + k), r1 = wasm_v128_load(e1 + k), r2 = wasm_v128_load(e2 + k), r3 = wasm_v128_load(e3 + k);
     for (int j = 0; j < tb; j++) {
       const v128_t x = wasm_v128_load(h + (long)(t0 + j) * n + k);
-      acc[0][j] = wasm_f32x4_add(acc[0][j], wasm_f32x4_mul(r0, x));
-      acc[1][j] = wasm_f32x4_add(acc[1][j], wasm_f32x4_mul(r1, x));
-      acc[2][j] = wasm_f32x4_add(acc[2][j], wasm_f32x4_mul(r2, x));
-      acc[3][j] = wasm_f32x4_add(acc[3][j], wasm_f32x4_mul(r3, x));
+      acc[0][j] = madd(r0, x, acc[0][j]);
+      acc[1][j] = madd(r1, x, acc[1][j]);
+      acc[2][j] = madd(r2, x, acc[2][j]);
+      acc[3][j] = madd(r3, x, acc[3][j]);
     }
   }
   // A 4×4 transpose-and-add: every row's 4 lanes are summed in the same order, whatever its slot in the tile.

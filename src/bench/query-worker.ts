@@ -5,9 +5,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KernelColdResult, KernelRunResult, KernelWorkerBuild } from "./kernel-worker.ts";
 
 const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
 const READY_TIMEOUT_MS = 120_000;
+/** The bench-only Worker that times the kernel inside workerd (kernel-worker.ts); the production one is wrangler.toml. */
+export const KERNEL_WORKER_CONFIG = fileURLToPath(new URL("./kernel-worker.toml", import.meta.url));
+/** The kernel builds the bench Worker holds (kernel.wasm, kernel-relaxed.wasm). */
+export const KERNEL_WORKER_BUILDS: readonly KernelWorkerBuild[] = ["plain", "relaxed"];
 
 /** Leads the group: runs wrangler, and kills the whole group when its stdin (a pipe from this process) closes. */
 const WATCHDOG = `
@@ -43,12 +49,16 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Starts `wrangler dev` serving the model folder `assets`; resolves once /health answers. */
-export async function startWorker(assets: string): Promise<WorkerServer> {
+/**
+ * Starts `wrangler dev` serving the model folder `assets`; resolves once /health answers. `config`: a wrangler config
+ * other than the production wrangler.toml (e.g. KERNEL_WORKER_CONFIG).
+ */
+export async function startWorker(assets: string, options: { config?: string } = {}): Promise<WorkerServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child = spawn(process.execPath, ["-e", WATCHDOG, WRANGLER, "dev", "--port", String(port), "--ip", "127.0.0.1", "--assets", assets], {
+  const config = options.config ? ["--config", options.config] : [];
+  const child = spawn(process.execPath, ["-e", WATCHDOG, WRANGLER, "dev", ...config, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets], {
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
@@ -129,15 +139,15 @@ function parseServerTiming(header: string | null): Record<string, number> {
  * A timed request on fetch's keep-alive pool. When the server has closed an idle pooled connection (after the seconds
  * spent loading sessions), undici fails with "other side closed"; that attempt is retried, and timed afresh, once.
  */
-async function timed(url: string, init?: RequestInit): Promise<{ response: Response; ms: number }> {
+async function timed(url: string, init?: RequestInit): Promise<{ response: Response; ms: number; body: string }> {
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now();
     try {
       const response = await fetch(url, init);
-      await response.arrayBuffer();
+      const body = await response.text();
       const ms = performance.now() - t0;
-      if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${url} answered ${response.status}`);
-      return { response, ms };
+      if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${url} answered ${response.status}: ${body.slice(0, 500)}`);
+      return { response, ms, body };
     } catch (error) {
       const code = (error as { cause?: { code?: string } }).cause?.code;
       if (attempt > 0 || code !== "UND_ERR_SOCKET") throw error;
@@ -154,6 +164,28 @@ export async function encodeOnce(base: string, query: string): Promise<EncodeTim
 /** One GET /health, ms. */
 export async function healthOnce(base: string): Promise<number> {
   return (await timed(`${base}/health`)).ms;
+}
+
+export interface KernelRunRequest {
+  build: KernelWorkerBuild;
+  tokens: number;
+  batch: number;
+  reps: number;
+  mode: "exact" | "approx";
+  /** Also time the trunk alone and the head alone (as many reps again, each). */
+  parts: boolean;
+}
+
+/** One GET /run of the bench kernel Worker: `reps` encodes timed inside workerd. */
+export async function kernelRunOnce(base: string, r: KernelRunRequest): Promise<KernelRunResult> {
+  const query = new URLSearchParams({ build: r.build, tokens: String(r.tokens), batch: String(r.batch), reps: String(r.reps), mode: r.mode, parts: r.parts ? "1" : "0" });
+  return JSON.parse((await timed(`${base}/run?${query}`)).body) as KernelRunResult;
+}
+
+/** One GET /cold of the bench kernel Worker, with its client-side round trip. */
+export async function kernelColdOnce(base: string, build: KernelWorkerBuild): Promise<KernelColdResult & { round_trip_ms: number }> {
+  const { body, ms } = await timed(`${base}/cold?build=${build}`);
+  return { ...(JSON.parse(body) as KernelColdResult), round_trip_ms: ms };
 }
 
 // Plain query words; queryOfLength takes as many as give the wanted token count.

@@ -1,15 +1,30 @@
 // The query benchmark: every query-encoding variant in one process, interleaved round by round (the order rotates
 // each round) after a warm-up, so that drift and the shared machine's other load hit all of them alike; then cold
-// start and memory in fresh processes. Each p50 is compared with the baseline's p50 from the same run. Reports
-// through callbacks; draws and asserts nothing.
+// start and memory in fresh processes. With `kernelWorker`, a bench-only Worker (kernel-worker.ts) times the kernel
+// inside workerd, both builds, as cells of the same rounds; its cold start is taken afterwards on fresh isolates. Each
+// p50 is compared with the baseline's p50 from the same run. Reports through callbacks; draws and asserts nothing.
 import { loadavg } from "node:os";
 import { BASELINE, loadNodeModel, type NodeCell, type NodeModel, type NodeVariant } from "./query-node.ts";
 import { MEMORY_VARIANTS, modelSizes, probeMemory, type MemoryProbe, type ModelSizes } from "./query-memory.ts";
-import { encodeOnce, healthOnce, queryOfLength, startWorker, type EncodeTiming } from "./query-worker.ts";
+import type { KernelColdResult, KernelRunResult, KernelWorkerBuild } from "./kernel-worker.ts";
+import { QUERY_SHAPES } from "./query-inputs.ts";
+import {
+  encodeOnce,
+  healthOnce,
+  KERNEL_WORKER_BUILDS,
+  KERNEL_WORKER_CONFIG,
+  kernelColdOnce,
+  kernelRunOnce,
+  queryOfLength,
+  startWorker,
+  type EncodeTiming,
+} from "./query-worker.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
 
 /** Query lengths the Worker is asked about (tokens, [CLS] and [SEP] included). */
 export const WORKER_LENGTHS = [4, 10, 32] as const;
+/** Encodes per /run request of the bench kernel Worker (one cell): enough for workerd's ≈1 ms clock. */
+export const KERNEL_WORKER_REPS = 50;
 
 export interface QueryBenchOptions {
   /** Model folders by name; the baseline and every variant run on each. */
@@ -18,6 +33,8 @@ export interface QueryBenchOptions {
   warmup: number;
   /** The Worker on one of `models` (its folder served as assets), or none. Memory is measured on this model, else on the first. */
   worker?: { model: string; tokenCount(text: string): number };
+  /** The kernel timed inside workerd by the bench-only Worker (kernel-worker.ts) on one of `models`, or not. */
+  kernelWorker?: { model: string };
   onPhase?(message: string): void;
   onRound?(round: number, rounds: number): void;
 }
@@ -53,6 +70,46 @@ export interface WorkerResult {
   http_overhead_ms: number;
 }
 
+export interface KernelWorkerRow {
+  build: KernelWorkerBuild;
+  shape: string;
+  batch: number;
+  tokens: number;
+  mode: "exact";
+  /** Encodes per request; a rep encodes `batch` sequences. */
+  reps: number;
+  /** In-Worker ms per rep (one call of the shape), one sample per round. */
+  ms_per_encode: Quantiles;
+  /** Trunk alone / head alone, in-Worker ms per rep, p50 over rounds (single sequences only). */
+  trunk_p50_ms: number | null;
+  head_p50_ms: number | null;
+  /** ms_per_encode p50 over the baseline p50 (same model, same shape, same run). */
+  vs_baseline: number;
+  /** The kernel in Node (kernel.wasm, exact) p50 of the same shape, ms. */
+  node_kernel_p50_ms: number | null;
+  /** Mean non-zero terms per sequence: the Node cells' count when both see the same ids. */
+  non_zero: number;
+  /** int8_selftest() in workerd (0 = right), as the last request reported. */
+  selftest: number;
+  /** Distinct isolates that answered this row's requests: more than 1 when wrangler reloaded the Worker mid-run. */
+  isolates: number;
+}
+
+export interface KernelWorkerCold extends KernelColdResult {
+  /** Spawn of its own `wrangler dev` to /health answering (wrangler's build and workerd's start). */
+  startup_ms: number;
+  /** Client-side round trip of the /cold request. */
+  round_trip_ms: number;
+}
+
+export interface KernelWorkerResult {
+  model: string;
+  startup_ms: number;
+  rows: KernelWorkerRow[];
+  /** Per build, on a fresh isolate: a `wrangler dev` of its own whose only request before /cold was /health. */
+  cold: Partial<Record<KernelWorkerBuild, KernelWorkerCold>>;
+}
+
 export interface QueryBenchResult {
   load_average: { start: number[]; end: number[] };
   rounds: number;
@@ -60,6 +117,7 @@ export interface QueryBenchResult {
   node: NodeRow[];
   output_terms: Record<string, NodeModel["output"]>;
   worker: WorkerResult | null;
+  workerd_kernel: KernelWorkerResult | null;
   memory: Record<string, MemoryProbe>;
   sizes: ModelSizes;
 }
@@ -87,7 +145,9 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   const nodeTimes = new Map<NodeCell, number[]>();
   const models: NodeModel[] = [];
   let server: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let kernelServer: Awaited<ReturnType<typeof startWorker>> | undefined;
   let worker: WorkerResult | null = null;
+  let workerdKernel: KernelWorkerResult | null = null;
   const node: NodeRow[] = [];
   try {
     let workerRows: (() => WorkerRow[]) | undefined;
@@ -114,6 +174,23 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
         }),
         { request: "/health", query: null, tokens: null, round_trip_ms: quantiles(health), inference_p50_ms: null, inference_vs_baseline: null },
       ];
+    }
+
+    const kernelRuns: { build: KernelWorkerBuild; shape: (typeof QUERY_SHAPES)[number]; parts: boolean; samples: KernelRunResult[] }[] = [];
+    if (options.kernelWorker) {
+      const { model } = options.kernelWorker;
+      phase(`starting the bench kernel Worker (wrangler dev, ${KERNEL_WORKER_CONFIG}, ${model})…`);
+      kernelServer = await startWorker(options.models[model], { config: KERNEL_WORKER_CONFIG });
+      const base = kernelServer.base;
+      for (const build of KERNEL_WORKER_BUILDS) {
+        for (const shape of QUERY_SHAPES) {
+          // The parts on single sequences only: on the batch they would add seconds per round and say nothing new.
+          const run = { build, shape, parts: shape.batch === 1, samples: [] as KernelRunResult[] };
+          kernelRuns.push(run);
+          const request = { build, tokens: shape.tokens, batch: shape.batch, reps: KERNEL_WORKER_REPS, mode: "exact" as const, parts: run.parts };
+          cells.push(cell("workerd kernel", run.samples, () => kernelRunOnce(base, request)));
+        }
+      }
     }
 
     for (const [name, dir] of Object.entries(options.models)) {
@@ -166,9 +243,49 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
         http_overhead_ms: t10.round_trip_ms.p50 - healthRow.round_trip_ms.p50 - (t10.inference_p50_ms ?? NaN),
       };
     }
+    if (options.kernelWorker && kernelServer) {
+      const model = options.kernelWorker.model;
+      const p50 = (variant: string, shape: string) => node.find((r) => r.model === model && r.shape === shape && r.variant === variant)?.p50;
+      const p50Of = (xs: (number | null)[]) => (xs.every((x) => x !== null) && xs.length ? quantiles(xs as number[]).p50 : null);
+      const rows = kernelRuns.map(({ build, shape, samples }): KernelWorkerRow => {
+        const q = quantiles(samples.map((s) => s.ms_per_encode));
+        return {
+          build,
+          shape: shape.name,
+          batch: shape.batch,
+          tokens: shape.tokens,
+          mode: "exact",
+          reps: KERNEL_WORKER_REPS,
+          ms_per_encode: q,
+          trunk_p50_ms: p50Of(samples.map((s) => s.trunk_ms_per_encode)),
+          head_p50_ms: p50Of(samples.map((s) => s.head_ms_per_encode)),
+          vs_baseline: q.p50 / (p50(BASELINE, shape.name) ?? NaN),
+          node_kernel_p50_ms: p50("kernel exact", shape.name) ?? null,
+          non_zero: samples.reduce((a, s) => a + s.non_zero, 0) / samples.length,
+          selftest: samples[samples.length - 1]?.selftest ?? NaN,
+          isolates: new Set(samples.map((s) => s.isolate)).size,
+        };
+      });
+      workerdKernel = { model, startup_ms: kernelServer.startupMs, rows, cold: {} };
+    }
   } finally {
     await Promise.all(models.map((m) => m.release()));
     await server?.stop();
+    await kernelServer?.stop();
+  }
+
+  if (workerdKernel) {
+    // A fresh isolate per build: a `wrangler dev` of its own, whose only request before /cold is startWorker's /health
+    // (which touches neither the model nor the kernel). /cold reports `fresh` from the isolate's own state.
+    for (const build of KERNEL_WORKER_BUILDS) {
+      phase(`kernel cold start in a fresh isolate (its own wrangler dev): ${build}…`);
+      const fresh = await startWorker(options.models[workerdKernel.model], { config: KERNEL_WORKER_CONFIG });
+      try {
+        workerdKernel.cold[build] = { ...(await kernelColdOnce(fresh.base, build)), startup_ms: fresh.startupMs };
+      } finally {
+        await fresh.stop();
+      }
+    }
   }
 
   const memoryModel = options.worker?.model ?? Object.keys(options.models)[0];
@@ -184,6 +301,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     node,
     output_terms: Object.fromEntries(models.map((m) => [m.name, m.output])),
     worker,
+    workerd_kernel: workerdKernel,
     memory,
     sizes: modelSizes(options.models[memoryModel]),
   };

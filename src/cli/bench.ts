@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { BATCHING_MODES, benchCorpus } from "../bench/corpus.ts";
+import { BASELINE } from "../bench/query-node.ts";
 import { benchQuery, type QueryBenchResult } from "../bench/query.ts";
 import type { Quantiles } from "../bench/stats.ts";
 import { SpladeEncoder } from "../encoder/encoder.ts";
@@ -94,6 +95,7 @@ const queryArgs = {
   quick: { type: "boolean", description: "20 rounds: a smoke run, too few for a stable p99" },
   json: { type: "string", description: "Results file (default: test/.generated/bench/query-<time>.json)" },
   worker: { type: "boolean", description: "Also measure the Worker in workerd (--no-worker skips it)", default: true },
+  "kernel-worker": { type: "boolean", description: "Also time the kernel inside workerd, both builds, with a bench-only Worker (--no-kernel-worker skips it)", default: true },
 } as const;
 
 const ms = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "—" : x.toFixed(x < 10 ? 3 : 1));
@@ -127,6 +129,29 @@ function printQuery(r: QueryBenchResult, machine: string): void {
     console.log("(round trip p50/p90/p99; inference = Server-Timing p50, the in-Worker encode; × = inference p50 / baseline p50 at that length)");
     console.log(`goal 5, T≈10: (/encode p50 − /health p50) − inference p50 = ${ms(k.http_overhead_ms)} ms`);
   }
+  if (r.workerd_kernel) {
+    const k = r.workerd_kernel;
+    console.log(`\nkernel inside workerd (bench Worker src/bench/kernel-worker.ts, wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
+    console.log(`one request per round and cell: ${k.rows[0]?.reps ?? "?"} encodes (mode exact) timed in the Worker with performance.now() around the loop; ms per call of the shape`);
+    const kw = [8, 8, 8, 8, 8, 6, 8, 8, 9, 6, 3];
+    console.log(cols(kw, ["build", "shape", "p50", "p90", "p99", "×", "trunk", "head", "node kern", "terms", "st"]));
+    for (const row of k.rows) {
+      console.log(
+        cols(kw, [row.build, row.shape, ...pct(row.ms_per_encode), row.vs_baseline.toFixed(2), ms(row.trunk_p50_ms), ms(row.head_p50_ms), ms(row.node_kernel_p50_ms), row.non_zero.toFixed(1), String(row.selftest)]),
+      );
+    }
+    const baselines = [...new Set(k.rows.map((row) => row.shape))].map((shape) => `${shape} ${ms(r.node.find((n) => n.model === k.model && n.shape === shape && n.variant === BASELINE)?.p50)}`);
+    console.log(`(× = p50 / baseline p50 of the same shape, ${k.model}: ${baselines.join(", ")}; trunk/head: the parts alone, p50; node kern: kernel.wasm exact in Node, p50;`);
+    console.log(" terms: non-zero per sequence (same ids as the Node cells); st: int8_selftest() in workerd, 0 = right)");
+    const isolates = Math.max(...k.rows.map((row) => row.isolates));
+    if (isolates > 1) console.log(`warning: ${isolates} isolates answered one row: wrangler reloaded the bench Worker mid-run (a watched source changed); its samples mix in reloads`);
+    for (const [build, c] of Object.entries(k.cold)) {
+      console.log(
+        `cold, ${build}, fresh isolate (own wrangler dev, only /health before; fresh=${c.fresh}): fetch manifest+encoder.bin ${ms(c.fetch_ms)}, SpladeKernel.create ${ms(c.create_ms)}, ` +
+          `first encode T=10 ${ms(c.first_encode_ms)}, total ${ms(c.total_ms)} ms in the Worker; round trip ${ms(c.round_trip_ms)} ms; wrangler start ${ms(c.startup_ms)} ms`,
+      );
+    }
+  }
   const model = r.worker?.model ?? Object.keys(r.output_terms)[0];
   console.log(`\ncold start and memory, fresh process per variant, ${model}, first request T=10 (ms, MiB)`);
   const mw = [14, 7, 7, 7, 9, 9, 9, 9, 9];
@@ -159,6 +184,7 @@ const queryCommand = defineCommand({
       rounds,
       warmup: 10,
       worker: tokenizer ? { model: WORKER_MODEL, tokenCount: (text) => tokenizer.encode(text).ids.length } : undefined,
+      kernelWorker: args["kernel-worker"] ? { model: WORKER_MODEL } : undefined,
       onPhase: (message) => console.error(message),
       onRound: (round, total) => {
         if (tty) process.stderr.write(`\rround ${round}/${total}${round === total ? "\n" : ""}`);

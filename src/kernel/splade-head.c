@@ -282,19 +282,21 @@ INLINE void int8_tile(const int8_t* eq, const int32_t* qsum, const void* p, cons
 }
 
 /**
- * The int8 pass over rows [0, vp) for T quantized tokens. MODE_CANDIDATES writes the ids with U_v > 0 to `ids`;
- * MODE_APPROX writes ids and approximate max logits s·m + b for those > 0; MODE_BOUNDS writes, for every row, the
- * approximate max logit s·m + b to `vals` and the margin U − (s·m + b) of (3) to `ids` reinterpreted as float32.
- * Returns the number of ids written (vp for MODE_BOUNDS).
+ * The int8 pass over rows [from, to) (multiples of 8) for T quantized tokens. MODE_CANDIDATES writes the ids with
+ * U_v > 0 to `ids`; MODE_APPROX writes ids and approximate max logits s·m + b for those > 0; MODE_BOUNDS writes, for
+ * every row v, the approximate max logit s·m + b to vals[v] and the margin U − (s·m + b) of (3) to ids[v]
+ * reinterpreted as float32. Returns the number of ids written (to − from for MODE_BOUNDS). Callers cut the vocabulary
+ * into a few calls: V8 swaps in a function's optimized code only between calls, so a first request's long pass would
+ * otherwise run entirely on the baseline tier.
  */
 EXPORT(int8_pass)
 int int8_pass(const int8_t* eq, const float* s, const float* alpha, const float* beta, const float* b, const float* b_pad,
-              const int32_t* qsum, int vp, int n, const void* p, const float* r, int t_count, const float* consts, int mode,
-              int32_t* ids, float* vals) {
+              const int32_t* qsum, int from, int to, int n, const void* p, const float* r, int t_count, const float* consts,
+              int mode, int32_t* ids, float* vals) {
   const v128_t c1 = wasm_f32x4_splat(consts[0]), c2 = wasm_f32x4_splat(consts[1]);
   const v128_t zero = wasm_f32x4_splat(0.0f);
   int count = 0;
-  for (int v0 = 0; v0 < vp; v0 += GROUP * GB) {
+  for (int v0 = from; v0 < to; v0 += GROUP * GB) {
     const int8_t* tile = eq + (long)v0 * n;
     const int32_t* tile_qsum = qsum + v0;
     v128_t best[GB];
@@ -366,12 +368,12 @@ INLINE void f32_tile(const float* e0, const float* e1, const float* e2, const fl
 }
 
 /**
- * The float32 pass: for the `count` rows listed in `ids` (or rows 0 … count−1 when `ids` is null), the max over T
+ * The float32 pass: for the `count` rows listed in `ids` (or rows first … first + count − 1 when `ids` is null), the max over T
  * tokens of fl(fl(H_t·E_v) + b_v). Writes the rows whose max is > 0 and that max to out_ids / out_vals (which may
  * alias `ids`: a row is written only after it has been read) and returns how many.
  */
 EXPORT(f32_pass)
-int f32_pass(const float* e, const float* b, int n, const float* h, int t_count, const int32_t* ids, int count,
+int f32_pass(const float* e, const float* b, int n, const float* h, int t_count, const int32_t* ids, int first, int count,
              int32_t* out_ids, float* out_vals) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   int written = 0;
@@ -379,7 +381,7 @@ int f32_pass(const float* e, const float* b, int n, const float* h, int t_count,
     int32_t row[4];
     for (int k = 0; k < 4; k++) {
       const int at = i + k < count ? i + k : count - 1;
-      row[k] = ids ? ids[at] : at;
+      row[k] = ids ? ids[at] : first + at;
     }
     const v128_t bias = wasm_f32x4_make(b[row[0]], b[row[1]], b[row[2]], b[row[3]]);
     v128_t best = wasm_f32x4_splat(-__builtin_inff());

@@ -55,9 +55,9 @@ export interface HeadExports {
   __heap_base: WebAssembly.Global;
   prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number, qsum: number, from: number, to: number): number;
   quantize_tokens(h: number, t: number, n: number, p: number, r: number, consts: number): number;
-  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, qsum: number, vp: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
+  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, qsum: number, from: number, to: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
   int8_selftest(): number;
-  f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, count: number, outIds: number, outVals: number): number;
+  f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, first: number, count: number, outIds: number, outVals: number): number;
 }
 
 const MODE_CANDIDATES = 0;
@@ -66,6 +66,11 @@ const MODE_BOUNDS = 2;
 /** prepare() pads the vocabulary to a multiple of the int8 tile (2 groups of 4 rows). */
 const ROW_TILE = 8;
 const PAGE = 65536;
+/**
+ * Rows per call of a pass over the vocabulary. V8 replaces a function's baseline code with optimized code between calls
+ * only, and a Worker's first requests would run one long call on the baseline tier (several times slower).
+ */
+const PASS_ROWS = 4096;
 
 type Mask = ArrayLike<number | bigint>;
 
@@ -210,11 +215,15 @@ export class SpladeHead {
       count = this.int8(t, MODE_APPROX);
     } else if (mode === "scan") {
       rescored = this.vocabSize;
-      count = wasm.f32_pass(at.e, at.b, n, at.h, t, 0, this.vocabSize, at.ids, at.vals);
+      count = 0;
+      for (let first = 0; first < this.vocabSize; first += PASS_ROWS) {
+        const rows = Math.min(PASS_ROWS, this.vocabSize - first);
+        count += wasm.f32_pass(at.e, at.b, n, at.h, t, 0, first, rows, at.ids + 4 * count, at.vals + 4 * count);
+      }
     } else {
       rescored = this.int8(t, MODE_CANDIDATES);
       if (asked === "auto" && rescored > AUTO_SCAN_FRACTION * this.vocabSize) this.dense = true;
-      count = wasm.f32_pass(at.e, at.b, n, at.h, t, at.ids, rescored, at.ids, at.vals);
+      count = wasm.f32_pass(at.e, at.b, n, at.h, t, at.ids, 0, rescored, at.ids, at.vals);
     }
     const buffer = wasm.memory.buffer;
     const indices = new Int32Array(buffer, at.ids, count).slice();
@@ -284,7 +293,14 @@ export class SpladeHead {
 
   private int8(tokens: number, mode: number): number {
     const { at } = this;
-    return this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, at.qsum, this.paddedVocab, this.hiddenSize, at.p, at.r, tokens, at.consts, mode, at.ids, at.vals);
+    let count = 0;
+    for (let from = 0; from < this.paddedVocab; from += PASS_ROWS) {
+      const to = Math.min(this.paddedVocab, from + PASS_ROWS);
+      // MODE_BOUNDS writes at each row's own place; the others append.
+      const out = mode === MODE_BOUNDS ? 0 : 4 * count;
+      count += this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, at.qsum, from, to, this.hiddenSize, at.p, at.r, tokens, at.consts, mode, at.ids + out, at.vals + out);
+    }
+    return count;
   }
 }
 

@@ -123,7 +123,9 @@ export function prepareInBackground(): Promise<void> | undefined {
   if (!head || head.prepared) return undefined;
   preparing ??= (async () => {
     try {
-      while (!head.prepareSome(PREPARE_ROWS_PER_STEP)) await new Promise((resolve) => setTimeout(resolve, 0));
+      // Every step waits first: none runs before the answer that scheduled it is on its way.
+      do await new Promise((resolve) => setTimeout(resolve, 0));
+      while (!head.prepareSome(PREPARE_ROWS_PER_STEP));
     } finally {
       preparing = undefined;
     }

@@ -1,0 +1,206 @@
+// A bench-only Worker (src/bench/kernel-worker.toml; never deployed): the encoder kernel timed inside workerd, with no
+// HTTP, tokenizer or JSON in the measured span. It holds both builds — kernel.wasm (SIMD128) and kernel-relaxed.wasm
+// (relaxed SIMD), imported as precompiled modules — and reads the model (manifest.json's `edge`, encoder.bin) from the
+// ASSETS binding (`wrangler dev --assets <model folder>`).
+//
+//   GET /health                   answers without touching the model or the kernel
+//   GET /run?build=plain|relaxed&tokens=10&batch=1&reps=200&mode=exact|approx&parts=0|1
+//       `reps` encodes of `batch` seeded sequences of `tokens` ids each, timed with performance.now() around the whole
+//       loop (local workerd's clock advances within a request at ≈1 ms resolution, so one ~1 ms encode cannot be timed
+//       alone: the loop is). parts=1 also times the trunk alone and the head alone (exact/approx as `mode`) per encode.
+//   GET /cold?build=plain|relaxed
+//       fetch of manifest.json + encoder.bin, SpladeKernel.create and one T=10 exact encode, each timed. Meaningful as a
+//       cold start only as the first model request of an isolate: the answer says whether it was (`fresh`).
+//
+// Root tsconfig type-checks this file with Node's types, so it names only what both runtimes have (fetch, Response,
+// performance); the ASSETS binding gets a minimal local type.
+/// <reference path="../worker/wasm.d.ts" />
+import { SpladeKernel } from "../kernel/encoder-kernel.ts";
+import relaxedModule from "../kernel/kernel-relaxed.wasm";
+import plainModule from "../kernel/kernel.wasm";
+import type { HeadMode } from "../kernel/splade-head.ts";
+import type { KernelLayout } from "../kernel/weights.ts";
+import { seededUniform } from "../model/random.ts";
+
+interface Env {
+  ASSETS: { fetch(input: string): Promise<Response> };
+}
+
+export const KERNEL_WORKER_BUILDS = ["plain", "relaxed"] as const;
+export type KernelWorkerBuild = (typeof KERNEL_WORKER_BUILDS)[number];
+const MODULES: Record<KernelWorkerBuild, WebAssembly.Module> = { plain: plainModule, relaxed: relaxedModule };
+
+/** What /run answers. A rep encodes `batch` sequences: ms_per_encode is per rep (one call of the Node cells' shape). */
+export interface KernelRunResult {
+  build: KernelWorkerBuild;
+  tokens: number;
+  batch: number;
+  mode: "exact" | "approx";
+  reps: number;
+  ms_per_encode: number;
+  ms_per_sequence: number;
+  /** With parts=1: the trunk alone (ids → hidden) and the head alone (hidden → terms), ms per rep. */
+  trunk_ms_per_encode: number | null;
+  head_ms_per_encode: number | null;
+  /** Date.now() around the same loop, ms per rep: a check on performance.now(). */
+  date_ms_per_encode: number;
+  /** Mean non-zero terms per sequence (same ids as the Node cells: the same count as theirs). */
+  non_zero: number;
+  /** int8_selftest() of this build in this engine: 0 = its int8 dot is right. */
+  selftest: number;
+  /** Drawn when the isolate loaded this module: a change means wrangler reloaded the Worker (it watches its sources). */
+  isolate: string;
+}
+
+/** What /cold answers, ms. */
+export interface KernelColdResult {
+  build: KernelWorkerBuild;
+  /** No kernel had been created and no /run or /cold had run in this isolate before this request. */
+  fresh: boolean;
+  fetch_ms: number;
+  create_ms: number;
+  first_encode_ms: number;
+  total_ms: number;
+  selftest: number;
+}
+
+// ---- Seeded ids: a copy of randomIds (src/bench/query-inputs.ts), which imports node:fs and cannot be bundled here.
+const CLS = 101;
+const SEP = 102;
+const FIRST_WORD_PIECE = 1000;
+
+function randomIds(length: number, seed: number): number[] {
+  const u = seededUniform(seed);
+  return Array.from({ length }, (_, t) => (t === 0 ? CLS : t === length - 1 ? SEP : FIRST_WORD_PIECE + Math.floor(u() * (30522 - FIRST_WORD_PIECE))));
+}
+
+/** Distinct inputs per shape, cycled through the reps; the seeds query-node.ts uses, so both see the same ids. */
+const INPUTS_PER_SHAPE = 8;
+
+function inputs(tokens: number, batch: number): Int32Array[][] {
+  return Array.from({ length: INPUTS_PER_SHAPE }, (_, i) => Array.from({ length: batch }, (_, b) => Int32Array.from(randomIds(tokens, 1000 * tokens + 100 * batch + 17 * i + b))));
+}
+
+// ---- Isolate state.
+const ISOLATE = Math.random().toString(36).slice(2, 10);
+let touched = false;
+const selftests: Partial<Record<KernelWorkerBuild, number>> = {};
+const kernels: Partial<Record<KernelWorkerBuild, Promise<SpladeKernel>>> = {};
+let modelFiles: Promise<{ layout: KernelLayout; bytes: ArrayBuffer }> | undefined;
+
+function selftest(build: KernelWorkerBuild): number {
+  return (selftests[build] ??= (new WebAssembly.Instance(MODULES[build], {}).exports as { int8_selftest(): number }).int8_selftest());
+}
+
+async function asset(env: Env, file: string): Promise<Response> {
+  const response = await env.ASSETS.fetch(`https://assets.local/${file}`);
+  if (!response.ok) throw new Error(`${file}: assets answered ${response.status} (start wrangler dev with --assets <query model folder>)`);
+  return response;
+}
+
+async function fetchModel(env: Env): Promise<{ layout: KernelLayout; bytes: ArrayBuffer }> {
+  const manifest = (await (await asset(env, "manifest.json")).json()) as { edge?: KernelLayout };
+  if (!manifest.edge) throw new Error("manifest.json has no `edge`: not a query model folder");
+  return { layout: manifest.edge, bytes: await (await asset(env, manifest.edge.file)).arrayBuffer() };
+}
+
+function kernel(env: Env, build: KernelWorkerBuild): Promise<SpladeKernel> {
+  modelFiles ??= fetchModel(env);
+  return (kernels[build] ??= modelFiles.then(({ layout, bytes }) => SpladeKernel.create(MODULES[build], bytes, layout)));
+}
+
+// ---- Requests.
+class BadRequest extends Error {}
+
+function intParam(url: URL, name: string, fallback: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  const n = raw === null ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadRequest(`${name} must be an integer in [1, ${max}], got ${raw}`);
+  return n;
+}
+
+function buildParam(url: URL): KernelWorkerBuild {
+  const build = url.searchParams.get("build") ?? "plain";
+  if (!(KERNEL_WORKER_BUILDS as readonly string[]).includes(build)) throw new BadRequest(`build must be plain or relaxed, got ${build}`);
+  return build as KernelWorkerBuild;
+}
+
+async function run(env: Env, url: URL): Promise<KernelRunResult> {
+  const build = buildParam(url);
+  const mode = url.searchParams.get("mode") ?? "exact";
+  if (mode !== "exact" && mode !== "approx") throw new BadRequest(`mode must be exact or approx, got ${mode}`);
+  const tokens = intParam(url, "tokens", 10, 256);
+  const batch = intParam(url, "batch", 1, 64);
+  const reps = intParam(url, "reps", 200, 100_000);
+  const parts = url.searchParams.get("parts") === "1";
+  touched = true;
+  const k = await kernel(env, build);
+  if (tokens > k.maxTokens) throw new BadRequest(`tokens must be at most ${k.maxTokens}`);
+  const ins = inputs(tokens, batch);
+  const headMode: HeadMode = mode;
+
+  let terms = 0;
+  const d0 = Date.now();
+  const t0 = performance.now();
+  for (let r = 0; r < reps; r++) for (const row of ins[r % INPUTS_PER_SHAPE]) terms += k.encode(row, { mode: headMode }).indices.length;
+  const t1 = performance.now();
+  const d1 = Date.now();
+
+  let trunk: number | null = null;
+  let head: number | null = null;
+  if (parts) {
+    const hidden = ins.map((rows) => rows.map((row) => k.hidden(row)));
+    let sink = 0;
+    const a0 = performance.now();
+    for (let r = 0; r < reps; r++) for (const row of ins[r % INPUTS_PER_SHAPE]) sink += k.hidden(row).length;
+    const a1 = performance.now();
+    for (let r = 0; r < reps; r++) for (const h of hidden[r % INPUTS_PER_SHAPE]) sink += k.head.spladeFromHidden(h, tokens, undefined, { mode: headMode }).indices.length;
+    const a2 = performance.now();
+    if (sink < 0) throw new Error("unreachable");
+    trunk = (a1 - a0) / reps;
+    head = (a2 - a1) / reps;
+  }
+  return {
+    build,
+    tokens,
+    batch,
+    mode,
+    reps,
+    ms_per_encode: (t1 - t0) / reps,
+    ms_per_sequence: (t1 - t0) / (reps * batch),
+    trunk_ms_per_encode: trunk,
+    head_ms_per_encode: head,
+    date_ms_per_encode: (d1 - d0) / reps,
+    non_zero: terms / (reps * batch),
+    selftest: selftest(build),
+    isolate: ISOLATE,
+  };
+}
+
+async function cold(env: Env, url: URL): Promise<KernelColdResult> {
+  const build = buildParam(url);
+  const fresh = !touched && Object.keys(kernels).length === 0;
+  touched = true;
+  const t0 = performance.now();
+  const { layout, bytes } = await fetchModel(env);
+  const t1 = performance.now();
+  const k = SpladeKernel.create(MODULES[build], bytes, layout);
+  const t2 = performance.now();
+  k.encode(Int32Array.from(randomIds(10, 1000 * 10 + 100)), { mode: "exact" });
+  const t3 = performance.now();
+  return { build, fresh, fetch_ms: t1 - t0, create_ms: t2 - t1, first_encode_ms: t3 - t2, total_ms: t3 - t0, selftest: selftest(build) };
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === "/health") return Response.json({ ok: true });
+      if (url.pathname === "/run") return Response.json(await run(env, url));
+      if (url.pathname === "/cold") return Response.json(await cold(env, url));
+      return Response.json({ error: `no route ${url.pathname}` }, { status: 404 });
+    } catch (error) {
+      return Response.json({ error: String(error) }, { status: error instanceof BadRequest ? 400 : 500 });
+    }
+  },
+};

@@ -52,24 +52,20 @@ export class SpladeKernel {
   readonly vocabSize: number;
   private readonly at: { model: number; scratch: number; ids: number };
 
+  /** With encoder.bin already at `weightsAt` in the module's memory (`arena` holds it): lays out and fills the rest. */
   private constructor(
     private readonly wasm: EncoderExports,
-    bytes: Uint8Array,
+    arena: WasmArena,
+    weightsAt: number,
     readonly layout: KernelLayout,
     prepare: SpladeHeadOptions["prepare"],
   ) {
-    checkLayout(layout, bytes.byteLength);
     const c = layout.config;
     this.maxTokens = c.positions;
     this.vocabSize = c.vocab_size;
-    const arena = new WasmArena(wasm.memory, wasm.__heap_base.value as number);
-    const weightsAt = arena.take(bytes.byteLength, 64);
-    arena.commit();
-    new Uint8Array(wasm.memory.buffer, weightsAt, bytes.byteLength).set(bytes);
     const ptr = (name: string) => weightsAt + layout.tensors[name][0];
-
-    const biasOffset = bytes.byteOffset + layout.tensors["decoder.bias"][0];
-    const bias = new Float32Array(bytes.buffer.slice(biasOffset, biasOffset + c.vocab_size * 4));
+    // A copy: the views of wasm memory go stale when it grows below.
+    const bias = new Float32Array(wasm.memory.buffer, ptr("decoder.bias"), c.vocab_size).slice();
     const words = wasm.model_words();
     const model = arena.take(words * 4);
     this.head = new SpladeHead(wasm, arena, { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size }, c.positions, prepare);
@@ -96,8 +92,20 @@ export class SpladeKernel {
    * needs no imports. `prepare: "later"` defers the head's int8 decoder to `head.prepareSome()` (SpladeHeadOptions).
    */
   static create(module: WebAssembly.Module, bytes: ArrayBuffer | Uint8Array, layout: KernelLayout, options: Pick<SpladeHeadOptions, "prepare"> = {}): SpladeKernel {
+    const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    checkLayout(layout, view.byteLength);
+    const { wasm, arena, weightsAt } = SpladeKernel.instantiate(module, layout);
+    new Uint8Array(wasm.memory.buffer, weightsAt, view.byteLength).set(view);
+    return new SpladeKernel(wasm, arena, weightsAt, layout, options.prepare);
+  }
+
+  /** A fresh instance with room for encoder.bin at `weightsAt`. */
+  private static instantiate(module: WebAssembly.Module, layout: KernelLayout): { wasm: EncoderExports; arena: WasmArena; weightsAt: number } {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as EncoderExports;
-    return new SpladeKernel(wasm, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), layout, options.prepare);
+    const arena = new WasmArena(wasm.memory, wasm.__heap_base.value as number);
+    const weightsAt = arena.take(layout.bytes, 64);
+    arena.commit();
+    return { wasm, arena, weightsAt };
   }
 
   /** Bytes of wasm memory the kernel holds. */

@@ -108,7 +108,7 @@ export const encodeCorpusCommand = defineCommand({
     quiet: { type: "boolean", description: "No progress bar or warnings list" },
     json: { type: "boolean", description: "Print the summary as JSON on stdout" },
     threads: { type: "string", description: "Inference threads (default: every core)" },
-    engine: { type: "string", description: "node (onnxruntime-node) | web (onnxruntime-web, as the Worker runs it)", default: "node" },
+    engine: { type: "string", description: "node (onnxruntime-node) | web (onnxruntime-web: WebAssembly, one thread)", default: "node" },
     "batch-size": { type: "string", description: `Documents per model run (default ${DEFAULT_BATCH})` },
     "sort-window": { type: "string", description: `Records sorted by length together (default ${WINDOW_BATCHES} × batch size; = batch size for input order)` },
     "max-length": { type: "string", description: "Tokens per document, [CLS] and [SEP] included (default: the model's, 256)" },

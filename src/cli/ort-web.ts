@@ -1,5 +1,5 @@
-// onnxruntime-web (the wasm build the Worker ships) as a Node backend, for `--engine web`: the same runtime the
-// edge uses, on the same weights, so documents can be encoded exactly as the Worker would encode them.
+// onnxruntime-web (its CPU wasm build) as a Node backend, for `--engine web`: one thread of WebAssembly SIMD on the
+// same weights, for machines where onnxruntime-node's native binary cannot run.
 //
 // - `onnxruntime-web/wasm` resolves to dist/ort.wasm.bundle.min.mjs, whose Emscripten glue finds its binary at
 //   `new URL("ort-wasm-simd-threaded.wasm", import.meta.url)` and reads it with fs under Node: onnxruntime-web must

@@ -1,5 +1,5 @@
 // tokenize → pad into a batch → run the SPLADE graph → sparse vectors. Runtime-agnostic: the backend
-// (onnxruntime-web trunk + head kernel in the Worker, onnxruntime-node in the CLI) is passed in.
+// (the splade-edge kernel in the Worker, onnxruntime in the CLI) is passed in.
 import { sparsify, sparsifySparse, type SparseVector, type SparsifyOptions } from "./sparse.ts";
 import type { SpladeTokenizer, TokenizedText } from "./tokenizer.ts";
 

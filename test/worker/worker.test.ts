@@ -1,6 +1,6 @@
 // One isolate followed through its life, in order: nothing loaded, model files missing (503), a broken binding
-// (500), a manifest from before trunk.onnx and head.bin (503), the manifest alone (/info), then the real files (the
-// next request retries and succeeds).
+// (500), a manifest from before encoder.bin or an encoder.bin that does not match it (503), the manifest alone (/info),
+// then the real files (the next request retries and succeeds).
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import app from "../../src/worker/index";

@@ -4,7 +4,9 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { CONVERTER_LAYOUT, convertFolder } from "../model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
+import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, UserError } from "./run.ts";
 
 /** What wrangler.toml serves as the Worker's private assets. */
@@ -30,6 +32,32 @@ async function randomWeights(dir: string): Promise<boolean> {
   return JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")).random_weights === true;
 }
 
+/**
+ * A model folder converted by an older splade-edge (another converter layout: the Worker would refuse it) is
+ * converted again from what it was made from — the Hub download cached under model/.hub, or the local folder — with
+ * the same settings. Nothing is downloaded.
+ */
+async function convertIfStale(dir: string): Promise<void> {
+  const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as ModelManifest;
+  if (manifest.converter?.layout === CONVERTER_LAYOUT) return;
+  const { repo, revision, commit, folder, license } = manifest.source;
+  const hubCache = commit ? join("model", ".hub", repo.replaceAll("/", "--"), commit, manifest.role) : undefined;
+  const from = hubCache && existsSync(hubCache) ? hubCache : existsSync(repo) ? repo : undefined;
+  if (!from) {
+    throw new UserError(
+      `${dir} was converted by an older splade-edge (layout ${manifest.converter?.layout}, this one writes ${CONVERTER_LAYOUT}) and its source ` +
+        `(${repo}${commit ? ` @ ${commit}` : ""}) is not on this machine — run \`npm run model -- fetch --only ${manifest.role}\` again`,
+    );
+  }
+  console.error(`${dir} was converted by an older splade-edge: converting ${from} again…`);
+  await convertFolder(from, dir, {
+    role: manifest.role,
+    maxLength: manifest.max_length,
+    ...(commit ? { source: { repo, revision, commit, folder } } : {}),
+    license,
+  });
+}
+
 const start = defineCommand({
   meta: { name: "start", description: "Serve the Worker locally (wrangler dev, no Cloudflare login), fetching the query model first if needed" },
   args: serveArgs,
@@ -46,6 +74,7 @@ const start = defineCommand({
         );
       }
     }
+    await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) console.error(`warning: ${QUERY_MODEL} holds generated random weights — its output is meaningless`);
     process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port]);
   },
@@ -70,6 +99,7 @@ const deploy = defineCommand({
     if (!existsSync(join(QUERY_MODEL, "manifest.json"))) {
       throw new UserError(`${QUERY_MODEL}/ is missing — run \`npm run model -- fetch --only query\` first`);
     }
+    await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) {
       throw new UserError(`${QUERY_MODEL} holds generated random weights; refusing to deploy them — fetch the real model first`);
     }

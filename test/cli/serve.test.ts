@@ -1,0 +1,51 @@
+// `npm start` / `npm run deploy` with a model folder converted by an older splade-edge: converted again from its
+// source, offline, before wrangler ever sees it. Run through `deploy`, which stops right after (it refuses the
+// generated weights) without needing a Cloudflare login.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CONVERTER_LAYOUT, convertFolder } from "../../src/model/convert.ts";
+import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
+import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import { ROOT, runScript } from "./run-script.ts";
+
+const tmp = mkdtempSync(join(tmpdir(), "splade-serve-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A project folder whose model/query looks like layout 2 (trunk.onnx + head.bin, no encoder.bin), made from `source`. */
+async function staleProject(name: string, source: string): Promise<string> {
+  const project = join(tmp, name);
+  const dir = join(project, "model", "query");
+  await convertFolder(resolve(FIXTURE_ROOT, "hf", "query"), dir, { role: "query" });
+  symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
+  const { edge: _, ...old } = { ...manifest, converter: { ...manifest.converter, layout: 2 }, source: { ...manifest.source, repo: source } };
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify(old));
+  rmSync(join(dir, "encoder.bin"));
+  for (const f of ["trunk.onnx", "head.bin"]) writeFileSync(join(dir, f), "stale");
+  return project;
+}
+
+describe("a model folder from an older converter layout", () => {
+  it("is converted again from its local source before deploy goes on (which then refuses random weights)", async () => {
+    const project = await staleProject("local", resolve(FIXTURE_ROOT, "hf", "query"));
+    const r = await runScript("src/cli/serve.ts", ["deploy"], { cwd: project });
+    expect(r.stderr).toContain(`model/query was converted by an older splade-edge: converting ${resolve(FIXTURE_ROOT, "hf", "query")} again`);
+    expect(r.stderr).toContain("refusing to deploy them");
+    expect(r.code).toBe(1);
+    const dir = join(project, "model", "query");
+    expect(readdirSync(dir).sort()).toEqual([".assetsignore", "encoder.bin", "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"]);
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
+    expect([manifest.converter.layout, manifest.edge?.file]).toEqual([CONVERTER_LAYOUT, "encoder.bin"]);
+  });
+
+  it("names the command to run when its source is gone, and leaves the folder as it was", async () => {
+    const project = await staleProject("gone", join(tmp, "no-such-folder"));
+    const r = await runScript("src/cli/serve.ts", ["deploy"], { cwd: project });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("was converted by an older splade-edge (layout 2, this one writes");
+    expect(r.stderr).toContain("run `npm run model -- fetch --only query` again");
+    expect(existsSync(join(project, "model", "query", "trunk.onnx"))).toBe(true);
+  });
+});

@@ -144,6 +144,9 @@ export function buildKernelWeights(encoder: MlmEncoder, maxLength: number, file 
     const data = values.get(name)!;
     const size = shape.reduce((a, b) => a * b, 1);
     if (data.length !== size) throw new Error(`${name}: ${data.length} values for shape [${shape}]`);
+    // The kernel's error bound, and any meaningful output, need finite weights: refused here, not in a Worker.
+    const bad = data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new RangeError(`${name}: value ${bad} is ${data[bad]} — the checkpoint holds a non-finite weight`);
     bytes.set(new Uint8Array(data.buffer, data.byteOffset, size * 4), tensors[name][0]);
   }
   return { bytes, layout: { format: KERNEL_WEIGHTS_FORMAT, file, bytes: end, config, tensors } };

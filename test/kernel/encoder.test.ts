@@ -112,6 +112,12 @@ describe("small models on the kernel", () => {
     expectMatchesReference(kernel, model, ids(16, 2));
   });
 
+  it("refuses to write weights that are not finite", () => {
+    const model = smallModel({ activation: "gelu" }, 43);
+    model.layers[1].intermediate.weight.data[5] = NaN;
+    expect(() => buildKernelWeights(model, 16)).toThrow(/layers\.1\.intermediate\.weight: value \d+ is NaN — the checkpoint holds a non-finite weight/);
+  });
+
   it("refuses weights that do not match their table", () => {
     const { bytes, layout } = buildKernelWeights(smallModel({ activation: "gelu" }, 42), 16);
     expect(() => SpladeKernel.create(kernelModule(), bytes.subarray(0, bytes.length - 4), layout)).toThrow(KernelWeightsError);

@@ -3,7 +3,7 @@
 // word embeddings when tied), so the [vocab, hidden] matrix is held once. Runtime-agnostic, like SpladeHead: Node and
 // workerd hand it a compiled `WebAssembly.Module`.
 import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput, type SpladeHeadOptions } from "./splade-head.ts";
-import { KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, type KernelLayout } from "./weights.ts";
+import { KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, unsupportedBy, type KernelLayout } from "./weights.ts";
 
 interface EncoderExports extends HeadExports {
   model_words(): number;
@@ -38,6 +38,8 @@ function checkLayout(layout: KernelLayout, byteLength: number): void {
   if (layout.format !== KERNEL_WEIGHTS_FORMAT) throw new KernelWeightsError(`weights are ${JSON.stringify(layout.format)}, not ${KERNEL_WEIGHTS_FORMAT}`);
   if (layout.bytes !== byteLength) throw new KernelWeightsError(`${layout.file} holds ${byteLength} bytes, not the ${layout.bytes} its table lists`);
   if (!(layout.config.activation in ACTIVATIONS)) throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
+  const unsupported = unsupportedBy(layout.config);
+  if (unsupported) throw new KernelWeightsError(unsupported);
   for (const [name, shape] of kernelTensorShapes(layout.config)) {
     const entry = layout.tensors[name];
     const [offset, ...got] = entry ?? [];
@@ -78,7 +80,6 @@ export class SpladeKernel {
       ptr("embeddings.norm.weight"), ptr("embeddings.norm.bias"),
       ptr("head.transform.weight"), ptr("head.transform.bias"), ptr("head.norm.weight"), ptr("head.norm.bias"),
     ], 8);
-    if (MODEL_HEADER_WORDS + c.num_layers * LAYER_WORDS > words) throw new KernelWeightsError(`${c.num_layers} layers: the kernel runs at most ${(words - MODEL_HEADER_WORDS) / LAYER_WORDS}`);
     for (let l = 0; l < c.num_layers; l++) w.set(layerTensorNames(l).map(ptr), MODEL_HEADER_WORDS + l * LAYER_WORDS);
 
     const scratch = arena.take(wasm.scratch_floats(model, c.positions) * 4 + 8);

@@ -65,6 +65,20 @@ export function kernelTensorShapes(c: KernelConfig): [string, number[]][] {
   ];
 }
 
+/** encoder.c's MAX_LAYERS. */
+export const KERNEL_MAX_LAYERS = 48;
+
+/** Why the kernel cannot run a model of this config (encoder.c's size checks), or undefined when it can. */
+export function unsupportedBy(c: KernelConfig): string | undefined {
+  const n = c.hidden_size;
+  if (!(n > 0 && n <= 1024 && n % 16 === 0)) return `hidden size ${n}: the kernel needs a multiple of 16, at most 1024`;
+  if (!(c.intermediate_size > 0 && c.intermediate_size % 16 === 0)) return `intermediate size ${c.intermediate_size}: the kernel needs a multiple of 16`;
+  if (!(c.num_heads > 0 && n % (4 * c.num_heads) === 0)) return `${c.num_heads} heads of width ${n / c.num_heads}: the kernel needs a head width that is a multiple of 4`;
+  if (!(c.num_layers >= 0 && c.num_layers <= KERNEL_MAX_LAYERS)) return `${c.num_layers} layers: the kernel runs at most ${KERNEL_MAX_LAYERS}`;
+  if (!(c.positions >= 1)) return `max length ${c.positions}`;
+  return undefined;
+}
+
 /** The names of one layer's tensors in encoder.c's order. */
 export const layerTensorNames = (l: number): string[] => LAYER_PARTS.map((part) => `layers.${l}.${part}`);
 
@@ -102,6 +116,8 @@ export function buildKernelWeights(encoder: MlmEncoder, maxLength: number, file 
     token_type: c.architecture === "BertForMaskedLM",
     tied: sameValues(encoder.head.decoder.data, encoder.wordEmbeddings.data),
   };
+  const unsupported = unsupportedBy(config);
+  if (unsupported) throw new RangeError(`the splade-edge kernel cannot run this model: ${unsupported}`);
   const norm = (prefix: string, ln: LayerNorm): [string, Float32Array][] => [[`${prefix}.weight`, ln.weight.data], [`${prefix}.bias`, ln.bias.data]];
   const values = new Map<string, Float32Array>([
     ["word_embeddings", encoder.wordEmbeddings.data],

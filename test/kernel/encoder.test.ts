@@ -112,6 +112,15 @@ describe("small models on the kernel", () => {
     expectMatchesReference(kernel, model, ids(16, 2));
   });
 
+  it("refuses sizes encoder.c does not run, when writing and when loading", () => {
+    expect(() => buildKernelWeights(smallModel({ activation: "gelu", hiddenSize: 72, intermediateSize: 144, numHeads: 2 }, 44), 16)).toThrow(
+      /the splade-edge kernel cannot run this model: hidden size 72: the kernel needs a multiple of 16/,
+    );
+    const { bytes, layout } = buildKernelWeights(smallModel({ activation: "gelu" }, 45), 16);
+    const narrowHeads = { ...layout, config: { ...layout.config, num_heads: 32 } };
+    expect(() => SpladeKernel.create(kernelModule(), bytes, narrowHeads)).toThrow(/32 heads of width 2: the kernel needs a head width that is a multiple of 4/);
+  });
+
   it("refuses to write weights that are not finite", () => {
     const model = smallModel({ activation: "gelu" }, 43);
     model.layers[1].intermediate.weight.data[5] = NaN;

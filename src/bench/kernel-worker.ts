@@ -22,7 +22,7 @@ import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
 import type { HeadMode } from "../kernel/splade-head.ts";
 import type { KernelLayout } from "../kernel/weights.ts";
-import { seededUniform } from "../model/random.ts";
+import { INPUTS_PER_SHAPE, randomIds, shapeInputs } from "./query-ids.ts";
 
 interface Env {
   ASSETS: { fetch(input: string): Promise<Response> };
@@ -72,21 +72,9 @@ export interface KernelColdResult {
   selftest: number;
 }
 
-// ---- Seeded ids: a copy of randomIds (src/bench/query-inputs.ts), which imports node:fs and cannot be bundled here.
-const CLS = 101;
-const SEP = 102;
-const FIRST_WORD_PIECE = 1000;
-
-function randomIds(length: number, seed: number): number[] {
-  const u = seededUniform(seed);
-  return Array.from({ length }, (_, t) => (t === 0 ? CLS : t === length - 1 ? SEP : FIRST_WORD_PIECE + Math.floor(u() * (30522 - FIRST_WORD_PIECE))));
-}
-
-/** Distinct inputs per shape, cycled through the reps; the seeds query-node.ts uses, so both see the same ids. */
-const INPUTS_PER_SHAPE = 8;
-
+/** A shape's inputs (query-ids.ts: the ids the Node cells get), cycled through the reps. */
 function inputs(tokens: number, batch: number): Int32Array[][] {
-  return Array.from({ length: INPUTS_PER_SHAPE }, (_, i) => Array.from({ length: batch }, (_, b) => Int32Array.from(randomIds(tokens, 1000 * tokens + 100 * batch + 17 * i + b))));
+  return shapeInputs(tokens, batch).map((rows) => rows.map((row) => Int32Array.from(row)));
 }
 
 // ---- Isolate state.

@@ -10,7 +10,7 @@ import ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web/wasm";
 import { padBatch } from "../encoder/encoder.ts";
 import type { HeadMode } from "../kernel/splade-head.ts";
-import { kernelModule, loadKernel, QUERY_SHAPES, randomIds, type QueryShape } from "./query-inputs.ts";
+import { INPUTS_PER_SHAPE, kernelModule, loadKernel, QUERY_SHAPES, shapeInputs, type QueryShape } from "./query-inputs.ts";
 
 // One wasm thread, as in the Worker; unset, Node 20 fails session creation (src/cli/ort-web.ts says why).
 ortWeb.env.wasm.numThreads = 1;
@@ -18,9 +18,6 @@ ortWeb.env.wasm.numThreads = 1;
 export const BASELINE = "ort-node full (baseline)";
 export const NODE_VARIANTS = [BASELINE, "ort-web full", "kernel exact", "kernel approx", "part: kernel trunk", "part: kernel head exact"] as const;
 export type NodeVariant = (typeof NODE_VARIANTS)[number];
-
-/** Distinct inputs per shape; round r runs input r mod this. */
-const INPUTS_PER_SHAPE = 8;
 
 export interface NodeCell {
   model: string;
@@ -48,8 +45,7 @@ export async function loadNodeModel(name: string, dir: string): Promise<NodeMode
   for (const shape of QUERY_SHAPES) {
     const { batch, tokens } = shape;
     const dims = [batch, tokens];
-    const inputs = Array.from({ length: INPUTS_PER_SHAPE }, (_, i) => {
-      const rows = Array.from({ length: batch }, (_, b) => randomIds(tokens, 1000 * tokens + 100 * batch + 17 * i + b));
+    const inputs = shapeInputs(tokens, batch).map((rows) => {
       const { inputIds, attentionMask } = padBatch(rows);
       return { rows: rows.map((r) => Int32Array.from(r)), ids: inputIds, mask: attentionMask };
     });

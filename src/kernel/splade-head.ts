@@ -258,18 +258,6 @@ export class SpladeHead {
     };
   }
 
-  /** Rows of the decoder for the given ids, [ids.length, hiddenSize]: the word embeddings when they are tied. */
-  rows(ids: ArrayLike<number | bigint>, out = new Float32Array(ids.length * this.hiddenSize)): Float32Array {
-    const n = this.hiddenSize;
-    const e = new Float32Array(this.wasm.memory.buffer, this.at.e, this.vocabSize * n);
-    for (let i = 0; i < ids.length; i++) {
-      const id = Number(ids[i]);
-      if (!(id >= 0 && id < this.vocabSize)) throw new RangeError(`id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
-      out.set(e.subarray(id * n, (id + 1) * n), i * n);
-    }
-    return out;
-  }
-
   /** Copies the unmasked rows into wasm memory; returns how many. */
   private loadTokens(hidden: Float32Array, tokens: number, mask?: Mask): number {
     const n = this.hiddenSize;

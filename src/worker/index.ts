@@ -73,7 +73,6 @@ app.use(
 app.use("/encode", timing({ totalDescription: "", crossOrigin: true }));
 app.use("/embed_sparse", timing({ totalDescription: "", crossOrigin: true }));
 
-/** The isolate's encoder; the request that waited for its load reports the load's stages in Server-Timing. */
 /** Keeps work that follows the answer alive (the kernel's int8 decoder): waitUntil where the runtime offers it. */
 function afterResponse(c: Context<AppEnv>, work: Promise<void> | undefined): void {
   if (!work) return;
@@ -85,6 +84,7 @@ function afterResponse(c: Context<AppEnv>, work: Promise<void> | undefined): voi
   }
 }
 
+/** The isolate's encoder; the request that waited for its load reports the load's stages in Server-Timing. */
 async function loadEncoderTimed(c: Context<AppEnv>): Promise<SpladeEncoder> {
   const loaded = isEncoderLoaded();
   const encoder = await loadEncoder(c.env.ASSETS);

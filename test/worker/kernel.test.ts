@@ -9,16 +9,8 @@ import relaxedModule from "../../src/kernel/kernel-relaxed.wasm";
 import plainModule from "../../src/kernel/kernel.wasm";
 import type { HeadWeights } from "../../src/kernel/splade-head.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
-import { seededUniform } from "../../src/model/random.ts";
+import { randomIds as ids } from "../../src/bench/query-ids.ts";
 import { dense, oracleMaxLogits } from "../kernel/oracle.ts";
-
-const CLS = 101;
-const SEP = 102;
-
-function ids(length: number, seed: number): number[] {
-  const u = seededUniform(seed);
-  return Array.from({ length }, (_, t) => (t === 0 ? CLS : t === length - 1 ? SEP : 1000 + Math.floor(u() * 29522)));
-}
 
 let relaxed: SpladeKernel;
 let plain: SpladeKernel;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { SpladeEncoder } from "../encoder/encoder.ts";
 import { planBatches } from "../corpus/batching.ts";
 import { encodeCorpus } from "../corpus/encode.ts";
-import { DOCUMENT_FORMATS } from "../corpus/formats.ts";
+import { FORMATS } from "../encoder/formats/index.ts";
 import { generatePassages } from "./passages.ts";
 import { quantile } from "./stats.ts";
 
@@ -88,7 +88,8 @@ export async function benchCorpus(options: CorpusBenchOptions): Promise<CorpusBe
     const summary = await encodeCorpus({
       input: file,
       output,
-      format: DOCUMENT_FORMATS.anserini,
+      format: FORMATS.anserini,
+      formatOptions: {},
       encoder,
       model: "bench",
       engine: "bench",

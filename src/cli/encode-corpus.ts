@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { isMainThread } from "node:worker_threads";
 import { SpladeEncoder } from "../encoder/encoder.ts";
 import { CorpusError, encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
-import { DOCUMENT_FORMAT_NAMES, DOCUMENT_FORMATS, isDocumentFormatName } from "../corpus/formats.ts";
+import { DOCUMENT_FORMAT_NAMES, FORMATS, isDocumentFormatName } from "../encoder/formats/index.ts";
 import { INPUT_FORMATS } from "../corpus/records.ts";
 import { parseShard } from "../corpus/shard.ts";
 import { ENGINES, startBackendThread, type Engine } from "./backend-thread.ts";
@@ -101,7 +101,11 @@ export const encodeCorpusCommand = defineCommand({
   args: {
     input: { type: "positional", description: "Collection: MS MARCO TSV (id<TAB>text) or JSONL (_id/id, text/contents, title); .gz read as such; - for stdin", required: true },
     output: { type: "string", alias: "o", description: "Output file (.gz compresses), or with --split-size a directory or part pattern", required: true },
-    format: { type: "string", description: `${DOCUMENT_FORMAT_NAMES.join(" | ")}`, default: "anserini" },
+    format: { type: "string", description: `${DOCUMENT_FORMAT_NAMES.join(" | ")} (docs/engines.md: one recipe per engine)`, default: "anserini" },
+    field: { type: "string", description: "The engine's field: elasticsearch, opensearch, milvus field; qdrant vector name; vespa tensor field" },
+    index: { type: "string", description: "elasticsearch, opensearch: _index on every bulk action line (else give it in the _bulk URL)" },
+    doctype: { type: "string", description: "vespa: the document type, as in id:NAMESPACE:DOCTYPE::ID" },
+    namespace: { type: "string", description: "vespa: the document id namespace (default: the document type)" },
     model: { type: "string", description: "Converted doc model folder", default: "model/doc" },
     shard: { type: "string", description: "i/n: encode the i-th of n contiguous parts (0-based); outputs of 0..n-1 concatenate to the whole" },
     resume: { type: "boolean", description: "Continue a killed or interrupted run from its checkpoint" },
@@ -112,7 +116,7 @@ export const encodeCorpusCommand = defineCommand({
     "batch-size": { type: "string", description: `Documents per model run (default ${DEFAULT_BATCH})` },
     "sort-window": { type: "string", description: `Records sorted by length together (default ${WINDOW_BATCHES} × batch size; = batch size for input order)` },
     "max-length": { type: "string", description: "Tokens per document, [CLS] and [SEP] included (default: the model's, 256)" },
-    quantize: { type: "string", description: "Integer weights round(w × N) (anserini, pretokenized: default 100; jsonl, ids: floats unless given)" },
+    quantize: { type: "string", description: "Integer weights round(w × N) (anserini, pisa, pretokenized: default 100; the others: float32 unless given)" },
     "top-k": { type: "string", description: "Keep each document's N heaviest terms" },
     "min-weight": { type: "string", description: "Keep terms with weight ≥ W" },
     "split-size": { type: "string", description: "Documents per output file" },
@@ -120,7 +124,7 @@ export const encodeCorpusCommand = defineCommand({
     "on-error": { type: "string", description: "stop | skip: what a malformed line does (skip records and counts it)", default: "stop" },
   },
   async run({ args }) {
-    const format = isDocumentFormatName(args.format) ? DOCUMENT_FORMATS[args.format] : usage(`--format must be one of ${DOCUMENT_FORMAT_NAMES.join(", ")}, got ${args.format}`);
+    const format = isDocumentFormatName(args.format) ? FORMATS[args.format] : usage(`--format must be one of ${DOCUMENT_FORMAT_NAMES.join(", ")}, got ${args.format}`);
     const engine = oneOf<Engine>("engine", args.engine, ENGINES);
     const onError = oneOf("on-error", args["on-error"], ["stop", "skip"] as const);
     const inputFormat = oneOf("input-format", args["input-format"], ["auto", ...INPUT_FORMATS] as const);
@@ -131,7 +135,7 @@ export const encodeCorpusCommand = defineCommand({
     const options = {
       batchSize,
       sortWindow: positiveInt("sort-window", args["sort-window"]) ?? batchSize * WINDOW_BATCHES,
-      quantize: positiveInt("quantize", args.quantize),
+      formatOptions: { quantize: positiveInt("quantize", args.quantize), field: args.field, index: args.index, doctype: args.doctype, namespace: args.namespace },
       splitSize: positiveInt("split-size", args["split-size"]),
       sparsify: { topK: positiveInt("top-k", args["top-k"]), minWeight: nonNegative("min-weight", args["min-weight"]) },
     };

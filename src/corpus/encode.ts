@@ -11,13 +11,13 @@
 // w+1 and writes window w−1.
 import { resolve } from "node:path";
 import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
+import { FormatError, idProblem, optionProblems, renderDocument, type Format, type FormatContext, type FormatOptions } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import { planBatches } from "./batching.ts";
 import { CHECKPOINT_FORMAT, readCheckpoint, settingsChange, SKIPPED_DETAIL, writeCheckpoint, ZERO_TOTALS, type Checkpoint, type CorpusTotals } from "./checkpoint.ts";
-import type { DocumentFormat } from "./formats.ts";
 import { openInput, type Input } from "./input.ts";
 import { OutputSink, planOutput, START, type OutputPosition } from "./output.ts";
-import { formatFromLine, formatFromName, parseRecord, type CorpusDocument, type InputFormat } from "./records.ts";
+import { formatFromLine, formatFromName, parseRecord, type CorpusDocument, type InputFormat, type ParsedRecord } from "./records.ts";
 import { shardRange, type Shard } from "./shard.ts";
 
 /** What the user must fix: a bad option combination, a malformed input line, a checkpoint that does not fit. */
@@ -36,14 +36,15 @@ export interface EncodeCorpusOptions {
   input: string;
   /** File, directory or part pattern (see planOutput). */
   output: string;
-  format: DocumentFormat;
+  /** A format with a document side, and its options (field, quantize, index, …). */
+  format: Format;
+  formatOptions: FormatOptions;
   /** Default: from the input's name, else from its first line. */
   inputFormat?: InputFormat;
   encoder: SpladeEncoder;
   /** What the checkpoint records as the model (e.g. model.onnx's sha256) and engine, so a resume uses the same. */
   model: string;
   engine: string;
-  quantize?: number;
   sparsify: SparsifyOptions;
   batchSize: number;
   /** Records per window: the unit sorted by length, written, and checkpointed. */
@@ -137,7 +138,11 @@ function settingsOf(options: EncodeCorpusOptions, input: Input): Checkpoint["set
     input_bytes: input.size ?? null,
     input_format: options.inputFormat ?? null,
     format: options.format.name,
-    quantize: options.quantize ?? options.format.defaultQuantize ?? null,
+    quantize: options.formatOptions.quantize ?? options.format.defaultQuantize ?? null,
+    field: options.formatOptions.field ?? null,
+    index: options.formatOptions.index ?? null,
+    namespace: options.formatOptions.namespace ?? null,
+    doctype: options.formatOptions.doctype ?? null,
     top_k: options.sparsify.topK ?? null,
     min_weight: options.sparsify.minWeight ?? null,
     max_length: options.encoder.tokenizer.maxLength,
@@ -158,6 +163,8 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   if (options.shard && options.input === "-") {
     throw new CorpusError("usage", "--shard needs a file, not stdin: shards are cut by position, which takes counting the records first");
   }
+  const formatProblems = optionProblems(format, "document", options.formatOptions, (name) => `--${name}`);
+  if (formatProblems.length > 0) throw new CorpusError("usage", formatProblems.join("; "));
   const plan = planOutput(options.output, options.splitSize);
   const input = await open(options.input, options.stdin);
   const range = options.shard ? shardRange(await countRecords(options.input), sortWindow, options.shard) : { start: 0, end: Infinity };
@@ -216,18 +223,33 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     return { window, vectors };
   };
 
+  const context: FormatContext = { token: (id) => encoder.tokenizer.token(id), model: options.model, vocabSize: encoder.vocabSize };
+  const skip = (line: number, reason: string) => {
+    totals.skipped++;
+    if (totals.skippedLines.length < SKIPPED_DETAIL) totals.skippedLines.push({ line, reason });
+  };
+
   const writeWindow = async ({ window, vectors }: EncodedWindow): Promise<void> => {
     const lines: string[] = [];
     let v = 0;
     for (const entry of window.entries) {
       if (!entry.doc) {
-        totals.skipped++;
-        if (totals.skippedLines.length < SKIPPED_DETAIL) totals.skippedLines.push({ line: entry.line, reason: entry.reason ?? "" });
+        skip(entry.line, entry.reason ?? "");
         continue;
       }
       const vector = vectors[v++];
-      const rendered = format.render(entry.doc, vector, (id) => encoder.tokenizer.token(id), { quantize: options.quantize });
-      lines.push(rendered.line);
+      let rendered: { text: string; terms: number };
+      try {
+        rendered = renderDocument(format, { vector, id: entry.doc.id, text: entry.doc.text }, context, options.formatOptions);
+      } catch (error) {
+        // The engine would refuse this document (e.g. over its non-zero limit): a line to fix, like a malformed one.
+        if (!(error instanceof FormatError)) throw error;
+        if (options.onError !== "skip") throw new CorpusError("input", `${input.name}:${entry.line}: ${error.message} (--on-error skip leaves such documents out)`);
+        events.onWarning?.(`${input.name}:${entry.line}: ${error.message} — skipped`);
+        skip(entry.line, error.message);
+        continue;
+      }
+      lines.push(rendered.text);
       totals.documents++;
       totals.terms += rendered.terms;
       totals.tokens += vector.tokens;
@@ -249,6 +271,11 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     inflight.push(encoding);
   };
 
+  // An id the engine cannot take is a line to fix before the model runs, like a malformed one.
+  const checkId = (parsed: ParsedRecord): ParsedRecord => {
+    const problem = parsed.ok ? idProblem(format, "document", parsed.doc.id) : undefined;
+    return problem === undefined ? parsed : { ok: false, reason: problem };
+  };
   const seen = new Set<string>();
   let inputFormat = options.inputFormat ?? (options.input === "-" ? undefined : formatFromName(options.input));
   let record = -1;
@@ -260,7 +287,7 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
       inputFormat ??= formatFromLine(text);
       if (record < range.start) continue;
       if (record >= range.end) break;
-      const parsed = parseRecord(text, inputFormat);
+      const parsed = checkId(parseRecord(text, inputFormat));
       if (record < range.start + resumedAt) {
         // Already written by an earlier run: only its id matters, for the duplicate check.
         if (parsed.ok) seen.add(parsed.doc.id);

@@ -9,7 +9,7 @@ import { endTime, setMetric, startTime, timing, type TimingVariables } from "hon
 import { validator } from "hono/validator";
 import packageJson from "../../package.json";
 import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
-import { FORMATS, FORMAT_NAMES, renderItems, teiSparse } from "../encoder/formats/index.ts";
+import { FormatError, FORMATS, type Format, QUERY_FORMAT_NAMES, renderQueries, teiSparse } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { ApiError, errorResponse } from "./errors";
@@ -117,14 +117,22 @@ async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise
   const encoder = await loadEncoderTimed(c);
   const manifest = await loadManifest(c.env.ASSETS);
   const vectors = await encodeTimed(c, encoder, request.texts, { topK: request.topK, minWeight: request.minWeight });
-  const { contentType, body } = renderItems(
-    FORMATS[request.format],
-    vectors.map((vector, i) => ({ vector, id: request.ids[i] })),
-    { token: (id) => encoder.tokenizer.token(id), model: manifest.source.repo },
-    request.options,
-    request.single,
-  );
-  return c.body(body, 200, { "Content-Type": contentType });
+  // What only the encoded vectors show (an engine's limit on non-zero terms, a vector it would refuse empty) is the
+  // caller's to change (top_k, min_weight): a 422 like any other request the engine would refuse.
+  let rendered: { contentType: string; body: string };
+  try {
+    rendered = renderQueries(
+      FORMATS[request.format],
+      vectors.map((vector, i) => ({ vector, id: request.ids[i] })),
+      { token: (id) => encoder.tokenizer.token(id), model: manifest.source.repo, vocabSize: manifest.vocab_size },
+      request.options,
+      request.single,
+    );
+  } catch (error) {
+    if (error instanceof FormatError) throw new ApiError("validation", error.message, { cause: error });
+    throw error;
+  }
+  return c.body(rendered.body, 200, { "Content-Type": rendered.contentType });
 }
 
 app.get("/health", (c) => c.json({ status: "ok", model_loaded: isEncoderLoaded() }));
@@ -146,7 +154,10 @@ app.get("/info", async (c) => {
     random_weights: manifest.random_weights,
     ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
     limits: { max_queries: MAX_QUERIES, max_body_bytes: MAX_BODY_BYTES },
-    formats: FORMAT_NAMES.map((name) => ({ name, description: FORMATS[name].description, requires: FORMATS[name].requires })),
+    formats: QUERY_FORMAT_NAMES.map((name) => {
+      const side = FORMATS[name].query as NonNullable<Format["query"]>;
+      return { name, description: side.description, requires: side.requires, accepts: side.accepts };
+    }),
     engine: { name: "splade-edge kernel", build: kernelBuild().name, head: "exact" },
     versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
   });

@@ -2,16 +2,7 @@
 // TEI says so) whose message names the field and what it must be, e.g. "top_k must be a positive integer".
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import {
-  FORMATS,
-  FORMAT_NAMES,
-  invalidField,
-  invalidId,
-  isFormatName,
-  missingOptions,
-  type FormatName,
-  type FormatOptions,
-} from "../encoder/formats/index.ts";
+import { FORMATS, idProblem, isQueryFormatName, optionProblems, QUERY_FORMAT_NAMES, type FormatName, type FormatOptions } from "../encoder/formats/index.ts";
 import { ApiError } from "./errors";
 
 /** Most queries one request may encode. */
@@ -45,8 +36,8 @@ const text = z
 const queryId = z.union([z.string(), z.int().nonnegative()], { error: "must be a string or a non-negative integer" }).transform(String);
 const topK = z.int({ error: "must be a positive integer" }).min(1, { error: "must be a positive integer" });
 const minWeight = z.number({ error: "must be a number ≥ 0" }).min(0, { error: "must be a number ≥ 0" });
-const format = z.string({ error: "must be a string" }).refine(isFormatName, {
-  error: (issue) => `must be one of ${FORMAT_NAMES.join(", ")} (got ${JSON.stringify(issue.input)})`,
+const format = z.string({ error: "must be a string" }).refine(isQueryFormatName, {
+  error: (issue) => `must be one of ${QUERY_FORMAT_NAMES.join(", ")} (got ${JSON.stringify(issue.input)})`,
 });
 const field = z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
 const quantize = z
@@ -82,17 +73,13 @@ interface RawEncode {
   quantize?: number;
 }
 
-/** Checks what depends on the format (required options, field and id syntax) and settles the defaults. */
+/** Checks what depends on the format (required and unused options, field and id syntax) and settles the defaults. */
 function finishEncode(raw: RawEncode, ctx: z.RefinementCtx): EncodeRequest {
   const name = (raw.format ?? "terms") as FormatName;
   const f = FORMATS[name];
   const options: FormatOptions = { field: raw.field, quantize: raw.quantize };
   const ids = raw.ids ?? raw.texts.map((_, i) => String(i));
-  const problems = [
-    ...missingOptions(f, options).map((option) => `format "${name}" requires the "${option}" option`),
-    raw.field === undefined ? undefined : invalidField(f, raw.field),
-    ...ids.map((id) => invalidId(f, id)),
-  ];
+  const problems = [...optionProblems(f, "query", options), ...ids.map((id) => idProblem(f, "query", id))];
   for (const message of problems) if (message !== undefined) ctx.addIssue({ code: "custom", message });
   // Weights are float32, printed as the shortest decimal that reads back as the same float32, which can lie just above
   // it: compared in float32, a min_weight copied from a response keeps that term.

@@ -430,7 +430,7 @@ describe.concurrent("encode-corpus usage", () => {
   it("rejects bad options with exit 2, and a missing input with its path", async () => {
     const format = await encode([path("small.tsv"), "--output", path("u.jsonl"), "--format", "csv"]);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain("--format must be one of anserini, jsonl, ids, pretokenized, got csv");
+    expect(format.stderr).toContain("--format must be one of ids, jsonl, elasticsearch, opensearch, qdrant, pinecone, vespa, pgvector, milvus, anserini, pisa, pretokenized, got csv");
     const shard = await encode([path("small.tsv"), "--output", path("u.jsonl"), "--shard", "2/2"]);
     expect(shard.code).toBe(2);
     expect(shard.stderr).toContain("--shard must be i/n with 0 ≤ i < n, got 2/2");

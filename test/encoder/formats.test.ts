@@ -3,15 +3,16 @@
 import { describe, expect, it } from "vitest";
 import type { EncodedText } from "../../src/encoder/encoder.ts";
 import {
+  DOCUMENT_FORMAT_NAMES,
   elasticsearchTerm,
-  FORMAT_NAMES,
   FORMATS,
-  invalidField,
-  invalidId,
-  isFormatName,
-  missingOptions,
+  idProblem,
+  isDocumentFormatName,
+  isQueryFormatName,
+  optionProblems,
+  QUERY_FORMAT_NAMES,
   quantize,
-  renderItems,
+  renderQueries,
   roundHalfEven,
   teiSparse,
   type FormatContext,
@@ -27,7 +28,7 @@ const VOCAB = new Map([
   [2075, "##ing"],
   [1012, "."],
 ]);
-const ctx: FormatContext = { model: "splade-test", token: (id) => VOCAB.get(id) ?? `[${id}]` };
+const ctx: FormatContext = { model: "splade-test", token: (id) => VOCAB.get(id) ?? `[${id}]`, vocabSize: 30522 };
 
 // Weight-descending, as the encoder produces it. "2019" is integer-like: JSON.stringify would hoist it to the front.
 const vector: EncodedText = {
@@ -40,7 +41,7 @@ const item: FormatItem = { vector, id: "q1" };
 const empty: FormatItem = { vector: { indices: [], values: [], tokens: 2, truncated: false }, id: "q2" };
 
 function render(name: FormatName, options: FormatOptions = {}, items: FormatItem[] = [item], single = true) {
-  return renderItems(FORMATS[name], items, ctx, options, single);
+  return renderQueries(FORMATS[name], items, ctx, options, single);
 }
 
 const WEIGHTS = { red: 2.83, planet: 1.5, "2019": 0.625, "##ing": 0.015, ".": 0.004 };
@@ -68,7 +69,9 @@ describe("single item, exact output per format", () => {
   it("elasticsearch: sparse_vector query, dots rewritten as ELSER does", () => {
     const { body } = render("elasticsearch", { field: "ml.tokens" });
     expect(JSON.parse(body)).toEqual({
-      query: { sparse_vector: { field: "ml.tokens", query_vector: { red: 2.83, planet: 1.5, "2019": 0.625, "##ing": 0.015, __: 0.004 } } },
+      query: {
+        sparse_vector: { field: "ml.tokens", query_vector: { red: 2.83, planet: 1.5, "2019": 0.625, "##ing": 0.015, __: 0.004 }, prune: false },
+      },
     });
     expect(body).toContain('{"red":2.83,"planet":1.5,"2019":0.625,');
   });
@@ -133,7 +136,7 @@ describe("quantize on JSON formats", () => {
       using: "s",
     });
     expect(JSON.parse(render("elasticsearch", { field: "f", quantize: 1 }).body)).toEqual({
-      query: { sparse_vector: { field: "f", query_vector: { red: 3, planet: 2, "2019": 1 } } },
+      query: { sparse_vector: { field: "f", query_vector: { red: 3, planet: 2, "2019": 1 }, prune: false } },
     });
   });
 });
@@ -150,7 +153,7 @@ describe("a vector with no terms left", () => {
 
   it("JSON formats render the engine's own empty query", () => {
     expect(JSON.parse(render("elasticsearch", { field: "f" }, [empty]).body)).toEqual({
-      query: { sparse_vector: { field: "f", query_vector: {} } },
+      query: { sparse_vector: { field: "f", query_vector: {}, prune: false } },
     });
     expect(JSON.parse(render("qdrant", { field: "s" }, [empty]).body)).toEqual({ query: { indices: [], values: [] }, using: "s" });
     expect(JSON.parse(render("terms", {}, [empty]).body)).toEqual({ model: "splade-test", tokens: 2, truncated: false, terms: {} });
@@ -159,10 +162,10 @@ describe("a vector with no terms left", () => {
 
 describe("batches", () => {
   it("JSON formats return an array in item order", () => {
-    const { body } = render("pinecone", {}, [item, empty], false);
+    const { body } = render("qdrant", { field: "s" }, [item, empty], false);
     expect(JSON.parse(body)).toEqual([
-      { sparseVector: { indices: [2417, 4774, 10476, 2075, 1012], values: [2.83, 1.5, 0.625, 0.015, 0.004] } },
-      { sparseVector: { indices: [], values: [] } },
+      { query: { indices: [2417, 4774, 10476, 2075, 1012], values: [2.83, 1.5, 0.625, 0.015, 0.004] }, using: "s" },
+      { query: { indices: [], values: [] }, using: "s" },
     ]);
   });
 
@@ -176,47 +179,75 @@ describe("batches", () => {
 });
 
 describe("option and id checks", () => {
-  it("missingOptions names the required options not given", () => {
-    for (const name of ["elasticsearch", "opensearch", "qdrant"] as const) {
-      expect(missingOptions(FORMATS[name], {})).toEqual(["field"]);
-      expect(missingOptions(FORMATS[name], { field: "" })).toEqual(["field"]);
-      expect(missingOptions(FORMATS[name], { field: "f" })).toEqual([]);
+  it("optionProblems names the required options not given, per side", () => {
+    for (const name of ["elasticsearch", "opensearch", "qdrant", "milvus"] as const) {
+      for (const role of ["query", "document"] as const) {
+        expect(optionProblems(FORMATS[name], role, {})).toEqual([`format "${name}" requires the "field" option for ${role === "query" ? "queries" : "documents"}`]);
+        expect(optionProblems(FORMATS[name], role, { field: "" })).toHaveLength(1);
+        expect(optionProblems(FORMATS[name], role, { field: "f" })).toEqual([]);
+      }
     }
-    for (const name of ["terms", "ids", "pinecone", "vespa", "anserini", "pisa"] as const) {
-      expect(missingOptions(FORMATS[name], {})).toEqual([]);
+    for (const name of ["terms", "ids", "pinecone", "vespa", "anserini", "pisa", "pgvector"] as const) {
+      expect(optionProblems(FORMATS[name], "query", {})).toEqual([]);
     }
+    expect(optionProblems(FORMATS.vespa, "document", { field: "splade" })).toEqual(['format "vespa" requires the "doctype" option for documents']);
+    expect(optionProblems(FORMATS.elasticsearch, "document", {}, (n) => `--${n}`)).toEqual(['format "elasticsearch" requires the --field option for documents']);
   });
 
-  it("invalidId refuses ids that would break a query line", () => {
-    expect(invalidId(FORMATS.anserini, "1048585")).toBeUndefined();
-    expect(invalidId(FORMATS.anserini, "q:1")).toBeUndefined();
-    expect(invalidId(FORMATS.anserini, "q\t1")).toMatch(/whitespace/);
-    expect(invalidId(FORMATS.anserini, "q 1")).toMatch(/whitespace/);
-    expect(invalidId(FORMATS.pisa, "q\n1")).toMatch(/whitespace/);
-    expect(invalidId(FORMATS.pisa, "q:1")).toMatch(/":"/);
-    expect(invalidId(FORMATS.anserini, "")).toMatch(/empty/);
-    expect(invalidId(FORMATS.terms, "any id\tat all")).toBeUndefined();
+  it("optionProblems refuses an option the side would ignore, and a side the format lacks", () => {
+    expect(optionProblems(FORMATS.terms, "query", { field: "f" })).toEqual(['format "terms" takes no "field" option for queries']);
+    expect(optionProblems(FORMATS.elasticsearch, "query", { field: "f", index: "i" })).toEqual([
+      'format "elasticsearch" takes no "index" option for queries (it takes "field")',
+    ]);
+    expect(optionProblems(FORMATS.jsonl, "query", {})).toEqual(['format "jsonl" has no query side']);
+    expect(optionProblems(FORMATS.terms, "document", {})).toEqual(['format "terms" has no document side']);
+    expect(optionProblems(FORMATS.ids, "query", { quantize: 10 })).toEqual([]);
   });
 
-  it("invalidField refuses a Vespa input name that is not an identifier", () => {
-    expect(invalidField(FORMATS.vespa, "q_tokens")).toBeUndefined();
-    expect(invalidField(FORMATS.vespa, "q)")).toMatch(/identifier/);
-    expect(invalidField(FORMATS.elasticsearch, "ml.tokens")).toBeUndefined();
+  it("idProblem refuses ids that would break a query line, naming the item", () => {
+    expect(idProblem(FORMATS.anserini, "query", "1048585")).toBeUndefined();
+    expect(idProblem(FORMATS.anserini, "query", "q:1")).toBeUndefined();
+    expect(idProblem(FORMATS.anserini, "query", "q\t1")).toMatch(/^query "q\\t1": .*whitespace/);
+    expect(idProblem(FORMATS.anserini, "query", "q 1")).toMatch(/whitespace/);
+    expect(idProblem(FORMATS.pisa, "query", "q\n1")).toMatch(/whitespace/);
+    expect(idProblem(FORMATS.pisa, "query", "q:1")).toMatch(/":"/);
+    expect(idProblem(FORMATS.anserini, "query", "")).toMatch(/empty/);
+    expect(idProblem(FORMATS.terms, "query", "any id\tat all")).toBeUndefined();
+    // documents too: run files list document ids
+    expect(idProblem(FORMATS.anserini, "document", "doc 1")).toMatch(/^document "doc 1": .*whitespace/);
+    expect(idProblem(FORMATS.pretokenized, "document", "doc\t1")).toMatch(/whitespace/);
   });
 
-  it("renderItems throws on what the caller should have refused", () => {
-    expect(() => render("elasticsearch")).toThrow('elasticsearch requires the "field" option');
+  it("option values the engine would refuse", () => {
+    expect(optionProblems(FORMATS.vespa, "query", { field: "q_tokens" })).toEqual([]);
+    expect(optionProblems(FORMATS.vespa, "query", { field: "q)" })[0]).toMatch(/identifier/);
+    expect(optionProblems(FORMATS.elasticsearch, "query", { field: "ml.tokens" })).toEqual([]);
+    expect(optionProblems(FORMATS.elasticsearch, "document", { field: "f", index: "Passages" })[0]).toMatch(/not a valid index name/);
+    expect(optionProblems(FORMATS.opensearch, "document", { field: "f", index: "_x" })[0]).toMatch(/not a valid index name/);
+    expect(optionProblems(FORMATS.milvus, "document", { field: "id" })[0]).toMatch(/primary key/);
+    expect(optionProblems(FORMATS.milvus, "query", { field: "sparse-vec" })[0]).toMatch(/letters, digits and _/);
+    expect(optionProblems(FORMATS.vespa, "document", { field: "splade", doctype: "pass age" })[0]).toMatch(/document type/);
+    expect(optionProblems(FORMATS.vespa, "document", { field: "splade", doctype: "passage", namespace: "a:b" })[0]).toMatch(/namespace/);
+  });
+
+  it("renderQueries throws on what the caller should have refused", () => {
+    expect(() => render("elasticsearch")).toThrow('format "elasticsearch" requires the "field" option for queries');
     expect(() => render("vespa", { field: "a b" })).toThrow(/identifier/);
     expect(() => render("anserini", {}, [{ ...item, id: "q 1" }])).toThrow(/whitespace/);
     expect(() => render("terms", {}, [item, item], true)).toThrow(/exactly one item/);
+    expect(() => render("jsonl")).toThrow(/no query side/);
   });
 
   it("names", () => {
-    expect(FORMAT_NAMES).toEqual(["terms", "ids", "elasticsearch", "opensearch", "qdrant", "pinecone", "vespa", "anserini", "pisa"]);
-    for (const name of FORMAT_NAMES) expect(FORMATS[name].name).toBe(name);
-    expect(isFormatName("vespa")).toBe(true);
-    expect(isFormatName("toString")).toBe(false);
-    expect(isFormatName("tei")).toBe(false);
+    expect(QUERY_FORMAT_NAMES).toEqual(["terms", "ids", "elasticsearch", "opensearch", "qdrant", "pinecone", "vespa", "pgvector", "milvus", "anserini", "pisa"]);
+    expect(DOCUMENT_FORMAT_NAMES).toEqual(["ids", "jsonl", "elasticsearch", "opensearch", "qdrant", "pinecone", "vespa", "pgvector", "milvus", "anserini", "pisa", "pretokenized"]);
+    for (const name of Object.keys(FORMATS) as FormatName[]) expect(FORMATS[name].name).toBe(name);
+    expect(isQueryFormatName("vespa")).toBe(true);
+    expect(isQueryFormatName("jsonl")).toBe(false);
+    expect(isDocumentFormatName("jsonl")).toBe(true);
+    expect(isDocumentFormatName("terms")).toBe(false);
+    expect(isQueryFormatName("toString")).toBe(false);
+    expect(isQueryFormatName("tei")).toBe(false);
   });
 });
 

@@ -2,7 +2,7 @@
 // carries; /health, /info, CORS, and the model files staying private.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { FORMAT_NAMES } from "../../src/encoder/formats/index.ts";
+import { QUERY_FORMAT_NAMES } from "../../src/encoder/formats/index.ts";
 import type { Golden, GoldenQuery } from "./golden";
 import { errorBody, get, postJson } from "./http";
 
@@ -183,7 +183,7 @@ describe("/health and /info", () => {
     });
     expect(info.warning).toMatch(/random/);
     const formats = info.formats as Array<{ name: string; description: string; requires: string[] }>;
-    expect(formats.map((f) => f.name)).toEqual(FORMAT_NAMES);
+    expect(formats.map((f) => f.name)).toEqual(QUERY_FORMAT_NAMES);
     expect(formats.find((f) => f.name === "elasticsearch")?.requires).toEqual(["field"]);
     for (const f of formats) expect(f.description).not.toBe("");
   });

@@ -1,7 +1,7 @@
 // Every way a request can be refused, with its status, error_type and a message that says what to fix.
 // (Model files missing → 503 and an internal error → 500 are in worker.test.ts, which controls the isolate's state.)
 import { beforeAll, describe, expect, it } from "vitest";
-import { FORMAT_NAMES } from "../../src/encoder/formats/index.ts";
+import { QUERY_FORMAT_NAMES } from "../../src/encoder/formats/index.ts";
 import { errorBody, get, post, postJson } from "./http";
 
 async function expectError(response: Promise<Response> | Response, status: number, errorType: string, message?: RegExp | string): Promise<void> {
@@ -106,20 +106,34 @@ describe("options", () => {
   });
 
   it("422 for an unknown format, listing the valid ones", async () => {
-    const list = FORMAT_NAMES.join(", ");
+    const list = QUERY_FORMAT_NAMES.join(", ");
     await expectError(postJson("/encode", { query: "mars", format: "solr" }), 422, "validation", `format must be one of ${list} (got "solr")`);
     await expectError(get("/encode?q=mars&format=Terms"), 422, "validation", `format must be one of ${list} (got "Terms")`);
   });
 
-  it.each(["elasticsearch", "opensearch", "qdrant"])("422 when %s is asked for without a field", async (format) => {
-    await expectError(postJson("/encode", { query: "mars", format }), 422, "validation", `format "${format}" requires the "field" option`);
-    await expectError(get(`/encode?q=mars&format=${format}`), 422, "validation", `format "${format}" requires the "field" option`);
+  it.each(["elasticsearch", "opensearch", "qdrant", "milvus"])("422 when %s is asked for without a field", async (format) => {
+    const message = `format "${format}" requires the "field" option for queries`;
+    await expectError(postJson("/encode", { query: "mars", format }), 422, "validation", message);
+    await expectError(get(`/encode?q=mars&format=${format}`), 422, "validation", message);
+  });
+
+  it("422 for an option the format would ignore", async () => {
+    await expectError(postJson("/encode", { query: "mars", format: "pinecone", field: "f" }), 422, "validation", 'format "pinecone" takes no "field" option for queries');
+    await expectError(get("/encode?q=mars&field=f"), 422, "validation", 'format "terms" takes no "field" option for queries');
+  });
+
+  it("422 when the encoded vector is one the engine refuses (Pinecone: over 1,000 non-zeros), naming top_k", async () => {
+    // The generated query model is dense (~28k non-zero terms for any query).
+    await expectError(postJson("/encode", { query: "mars", format: "pinecone" }), 422, "validation", /^query "0" has \d+ non-zero terms; Pinecone takes at most 1000 per sparse vector — keep the heaviest with top_k 1000/);
+    const ok = await postJson("/encode", { query: "mars", format: "pinecone", top_k: 1000 });
+    expect(ok.status).toBe(200);
+    expect((await ok.json<{ sparseVector: { indices: number[] } }>()).sparseVector.indices).toHaveLength(1000);
   });
 
   it("422 for a field or query id the format cannot write", async () => {
     await expectError(postJson("/encode", { query: "mars", format: "vespa", field: "my-tensor" }), 422, "validation", /^Vespa query input "my-tensor" must be an identifier/);
-    await expectError(postJson("/encode", { queries: ["mars", "venus"], ids: ["q 1", "q2"], format: "anserini" }), 422, "validation", /^id "q 1" contains whitespace/);
-    await expectError(postJson("/encode", { query: "mars", id: "a:b", format: "pisa" }), 422, "validation", /^id "a:b" contains ":"/);
+    await expectError(postJson("/encode", { queries: ["mars", "venus"], ids: ["q 1", "q2"], format: "anserini" }), 422, "validation", /^query "q 1": the id contains whitespace/);
+    await expectError(postJson("/encode", { query: "mars", id: "a:b", format: "pisa" }), 422, "validation", /^query "a:b": the id contains ":"/);
     await expectError(postJson("/encode", { queries: ["mars", "venus"], ids: ["q1"] }), 422, "validation", "ids must hold one id per query (got 1 ids for 2 queries)");
     await expectError(postJson("/encode", { query: "mars", ids: ["q1"] }), 422, "validation", '"ids" goes with "queries"; a single "query" takes "id"');
     await expectError(postJson("/encode", { query: "mars", id: true }), 422, "validation", "id must be a string or a non-negative integer");

@@ -63,16 +63,18 @@ describe("formats", () => {
     expect(new Set(ids.indices).size).toBe(TOP_K);
   });
 
-  it('elasticsearch: {"query":{"sparse_vector":{"field":F,"query_vector":{term: weight}}}}', async () => {
-    const body = await encodeJson<{ query: { sparse_vector: { field: string; query_vector: Record<string, number> } } }>({
+  it('elasticsearch: {"query":{"sparse_vector":{"field":F,"query_vector":{term: weight},"prune":false}}}', async () => {
+    const body = await encodeJson<{ query: { sparse_vector: { field: string; query_vector: Record<string, number>; prune: boolean } } }>({
       query: QUERY,
       format: "elasticsearch",
       field: "ml.tokens",
     });
     expect(Object.keys(body)).toEqual(["query"]);
     expect(Object.keys(body.query)).toEqual(["sparse_vector"]);
-    expect(Object.keys(body.query.sparse_vector)).toEqual(["field", "query_vector"]);
+    expect(Object.keys(body.query.sparse_vector)).toEqual(["field", "query_vector", "prune"]);
     expect(body.query.sparse_vector.field).toBe("ml.tokens");
+    // Since 8.19 / 9.1 new sparse_vector fields prune query tokens by default: exact dot products need prune: false.
+    expect(body.query.sparse_vector.prune).toBe(false);
     // rank_features rejects "." in names: written as "__", as ELSER does.
     expect(body.query.sparse_vector.query_vector).toEqual(Object.fromEntries(terms.map(([t, w]) => [t.replaceAll(".", "__"), w])));
     expect(Object.values(body.query.sparse_vector.query_vector).every((w) => w > 0)).toBe(true);
@@ -106,6 +108,23 @@ describe("formats", () => {
   it('vespa: {"input.query(q)":{term: weight}}, the tensor name from field', async () => {
     expect(await encodeJson({ query: QUERY, format: "vespa" })).toEqual({ "input.query(q)": Object.fromEntries(terms) });
     expect(Object.keys(await encodeJson<object>({ query: QUERY, format: "vespa", field: "qt" }))).toEqual(["input.query(qt)"]);
+  });
+
+  it("pgvector: one text line, the sparsevec literal {token_id+1:weight,…}/30522, indices ascending", async () => {
+    const response = await encode({ query: QUERY, format: "pgvector" });
+    expect(response.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    const match = /^\{([^}]*)\}\/30522\n$/.exec(await response.text());
+    expect(match).not.toBeNull();
+    const pairs = (match?.[1] ?? "").split(",").map((pair) => pair.split(":").map(Number));
+    const expected = ids.indices.map((id, k) => [id + 1, ids.values[k]]).sort((a, b) => a[0] - b[0]);
+    expect(pairs).toEqual(expected);
+  });
+
+  it('milvus: {"data":[{token_id: weight}],"annsField":F}', async () => {
+    const body = await encodeJson<{ data: Array<Record<string, number>>; annsField: string }>({ query: QUERY, format: "milvus", field: "sparse" });
+    expect(Object.keys(body)).toEqual(["data", "annsField"]);
+    expect(body.annsField).toBe("sparse");
+    expect(body.data).toEqual([Object.fromEntries(ids.indices.map((id, k) => [String(id), ids.values[k]]))]);
   });
 
   it.each([
@@ -142,8 +161,16 @@ describe("formats", () => {
     expect(body.query.values).toEqual(ids.values.map((w) => roundHalfEven(Math.fround(w * 100))).filter((n) => n > 0));
   });
 
-  it.each(["terms", "ids", "elasticsearch", "opensearch", "qdrant", "pinecone", "vespa"])("%s: a batch is a JSON array of the single answers, in order", async (format) => {
-    const options = { format, field: "f" };
+  it.each([
+    { format: "terms" },
+    { format: "ids" },
+    { format: "elasticsearch", field: "f" },
+    { format: "opensearch", field: "f" },
+    { format: "qdrant", field: "f" },
+    { format: "pinecone", top_k: TOP_K },
+    { format: "vespa", field: "f" },
+    { format: "milvus", field: "f" },
+  ])("$format: a batch is a JSON array of the single answers, in order", async (options) => {
     const batch = await encodeJson<unknown[]>({ queries: [QUERY, OTHER], ...options });
     expect(batch).toEqual([await encodeJson({ query: QUERY, ...options }), await encodeJson({ query: OTHER, ...options })]);
   });

@@ -1,16 +1,36 @@
-// Pinecone query body for a sparse (or hybrid) dotproduct index. The REST API (POST /query) and the TypeScript
-// SDK spell the key `sparseVector`; only the Python SDK takes `sparse_vector=` as a keyword argument.
+// Pinecone (serverless, dotproduct): documents as upsert records (POST /vectors/upsert takes
+// {"vectors": [record, …], "namespace"}), queries as the body of POST /query. The REST API and the TypeScript SDK
+// spell the keys `sparseValues` / `sparseVector`; only the Python SDK takes snake_case keyword arguments.
 import { toJson } from "./json.ts";
-import type { OutputFormat } from "./types.ts";
-import { formatWeights } from "./weights.ts";
+import type { Format } from "./types.ts";
 
-export const pinecone: OutputFormat = {
+const MAX_ID_LENGTH = 512;
+
+export const pinecone: Format = {
   name: "pinecone",
-  description: 'Pinecone query (REST / TypeScript SDK): {"sparseVector":{"indices":[id],"values":[weight]}}; add topK',
-  kind: "json",
-  requires: [],
-  render({ vector }, _ctx, options) {
-    const w = formatWeights(vector, options);
-    return toJson({ sparseVector: { indices: w.indices, values: w.values } });
+  engine: "Pinecone (API 2025-04)",
+  reference: [
+    "Pinecone documentation (API 2025-04): Upsert vectors — sparseValues {indices, values}",
+    "Pinecone documentation (API 2025-04): Query — sparseVector, topK",
+    "Pinecone documentation: Limits — at most 1,000 non-zero values per sparse vector",
+  ],
+  maxTerms: { limit: 1000, engine: "Pinecone" },
+  empty: "refuse",
+  query: {
+    description: 'Pinecone query (REST / TypeScript SDK): {"sparseVector":{"indices":[id],"values":[weight]}}; add topK',
+    kind: "json",
+    requires: [],
+    accepts: [],
+    render: (_item, w) => toJson({ sparseVector: { indices: w.indices, values: w.values } }),
+  },
+  document: {
+    description: 'an upsert record per line ({"vectors":[…]}): {"id","sparseValues":{"indices","values"}}; at most 1,000 non-zeros',
+    requires: [],
+    accepts: [],
+    invalidId(id) {
+      if (id === "") return "a Pinecone record id must not be empty";
+      return id.length > MAX_ID_LENGTH ? `a Pinecone record id is at most ${MAX_ID_LENGTH} characters, this one has ${id.length}` : undefined;
+    },
+    render: (item, w) => toJson({ id: item.id, sparseValues: { indices: w.indices, values: w.values } }),
   },
 };

@@ -1,31 +1,60 @@
-// The model's own view of a vector: vocabulary terms (human-readable) or token ids (for any engine we lack).
+// The model's own view of a vector, for any engine without a format here: vocabulary terms exactly as the
+// tokenizer spells them (human-readable), or token ids.
 import { TermWeights, toJson } from "./json.ts";
-import type { OutputFormat } from "./types.ts";
-import { formatWeights } from "./weights.ts";
+import type { Format } from "./types.ts";
 
-export const terms: OutputFormat = {
+export const terms: Format = {
   name: "terms",
-  description: "{model, tokens, truncated, terms: {term: weight}}, heaviest term first",
-  kind: "json",
-  requires: [],
-  render({ vector }, ctx, options) {
-    const w = formatWeights(vector, options);
-    return toJson({
-      model: ctx.model,
-      tokens: vector.tokens,
-      truncated: vector.truncated,
-      terms: new TermWeights(w.indices.map((id) => ctx.token(id)), w.values),
-    });
+  engine: "none (the model's vocabulary terms)",
+  reference: [],
+  query: {
+    description: "{model, tokens, truncated, terms: {term: weight}}, heaviest term first",
+    kind: "json",
+    requires: [],
+    accepts: [],
+    render(item, w, ctx) {
+      const { tokens, truncated } = item.vector;
+      return toJson({ model: ctx.model, tokens, truncated, terms: new TermWeights(w.terms, w.values) });
+    },
   },
 };
 
-export const ids: OutputFormat = {
+// The document side of the same view; a separate name because a corpus line is not a query answer (no model,
+// no token counts: they are in the summary).
+export const jsonl: Format = {
+  name: "jsonl",
+  engine: "none (the model's vocabulary terms)",
+  reference: [],
+  document: {
+    description: '{"id","vector":{term: weight}}: vocabulary terms as the model spells them, float32 weights',
+    requires: [],
+    accepts: [],
+    render(item, w) {
+      return toJson({ id: item.id, vector: new TermWeights(w.terms, w.values) });
+    },
+  },
+};
+
+export const ids: Format = {
   name: "ids",
-  description: "{model, tokens, truncated, indices, values}: token ids and weights, heaviest first",
-  kind: "json",
-  requires: [],
-  render({ vector }, ctx, options) {
-    const w = formatWeights(vector, options);
-    return toJson({ model: ctx.model, tokens: vector.tokens, truncated: vector.truncated, indices: w.indices, values: w.values });
+  engine: "none (token ids)",
+  reference: [],
+  query: {
+    description: "{model, tokens, truncated, indices, values}: token ids and weights, heaviest first",
+    kind: "json",
+    requires: [],
+    accepts: [],
+    render(item, w, ctx) {
+      const { tokens, truncated } = item.vector;
+      return toJson({ model: ctx.model, tokens, truncated, indices: w.indices, values: w.values });
+    },
+  },
+  document: {
+    description: '{"id","indices","values"}: token ids (0-based) and float32 weights, heaviest first',
+    requires: [],
+    accepts: [],
+    render(item, w) {
+      return toJson({ id: item.id, indices: w.indices, values: w.values });
+    },
   },
 };

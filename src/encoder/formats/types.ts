@@ -1,46 +1,96 @@
-// What every output format (terms, ids, and each search engine's native query shape) receives and declares.
-// One registry (./index.ts) serves the Worker and encode-corpus alike.
+// What a format is: one search engine (or a generic shape) with a query side, what /encode?format=NAME answers,
+// and a document side, what `encode-corpus --format NAME` writes. Both sides of one format receive their weights
+// from the same preparation (./rules.ts: term naming, quantization, non-zero limits, the empty-vector rule), so a
+// document and a query written for the same engine cannot disagree.
 import type { EncodedText } from "../encoder.ts";
 
-/** Everything a format may need about one encoded query or document. */
+/** One encoded query or document, with what its format may write beside the vector. */
 export interface FormatItem {
   /** Sparse vector, weight-descending, after top_k / min_weight. */
   vector: EncodedText;
-  /** Caller-supplied id (query id for anserini/pisa lines, document id for corpus files); defaults to the position. */
+  /** Query id (anserini/pisa lines) or document id; for queries it defaults to the position. */
   id: string;
+  /** The document's text (Anserini JsonVectorCollection keeps it as `contents`); queries have none. */
+  text?: string;
 }
 
 export interface FormatOptions {
-  /** The engine's field / vector / tensor name (Elasticsearch & OpenSearch field, Qdrant `using`, Vespa query tensor). */
+  /**
+   * The engine's field name: the Elasticsearch / OpenSearch / Milvus field, the Qdrant named vector, the Vespa
+   * document tensor field (documents) or query input `query(F)` (queries, default "q").
+   */
   field?: string;
   /** Integer factor: weights become round-half-even(w × quantize), zeros dropped. */
   quantize?: number;
+  /** Elasticsearch / OpenSearch `_index` on each bulk action line (else the index goes in the _bulk URL). */
+  index?: string;
+  /** Vespa document id namespace (`id:NAMESPACE:TYPE::ID`). */
+  namespace?: string;
+  /** Vespa document type (`id:NS:DOCTYPE::ID`), the schema's name. */
+  doctype?: string;
 }
+
+export type OptionName = keyof FormatOptions;
 
 export interface FormatContext {
   /** The vocabulary entry of a token id ("##" continuation prefix included). */
   token(id: number): string;
   /** Model name reported in the terms/ids formats. */
   model: string;
+  /** Dimensions of the vector space (30522): pgvector's sparsevec(N). */
+  vocabSize: number;
 }
 
-export interface OutputFormat {
-  name: string;
-  /** One line for /info and errors. */
+/** The weights a side writes, prepared once by the format's rules: parallel arrays, weight-descending. */
+export interface EngineWeights {
+  indices: number[];
+  values: number[];
+  /** Term names after the engine's naming rule. */
+  terms: string[];
+}
+
+interface Side {
+  /** One line for /info, --help and the docs. */
   description: string;
-  /** "json": one JSON value per item (a batch is a JSON array); "text": one line per item (a batch is lines). */
-  kind: "json" | "text";
-  /** Options the format cannot do without (a request without them is a 422 naming them). */
-  requires: ReadonlyArray<keyof FormatOptions>;
-  /** Default quantization factor for formats that only take integers (anserini, pisa). */
-  defaultQuantize?: number;
-  /**
-   * One item as text: a JSON value (kind "json") or one line without its newline (kind "text").
-   * Assumes required options are present and the field and id valid; renderItems() checks them first.
-   */
-  render(item: FormatItem, ctx: FormatContext, options: FormatOptions): string;
-  /** Why this id cannot be written by this format (text formats put it on the line), or undefined. */
+  /** Options this side cannot do without (a missing one is a 422 / a usage error naming it). */
+  requires: readonly OptionName[];
+  /** Options this side reads besides `quantize` (anything else given is refused, so nothing is silently ignored). */
+  accepts: readonly OptionName[];
+  /** Why this side cannot write this id, or undefined. */
   invalidId?(id: string): string | undefined;
-  /** Why this field name cannot be used by this format, or undefined. */
-  invalidField?(field: string): string | undefined;
+  /** Why this side cannot use this value of an option (a field name, an index name), or undefined. */
+  invalidOption?(name: OptionName, value: string): string | undefined;
+}
+
+export interface QuerySide extends Side {
+  /** "json": one JSON value per query (a batch is a JSON array); "text": one line per query (a batch is lines). */
+  kind: "json" | "text";
+  /** One query: a JSON value or a line without its newline. Options and id were checked before. */
+  render(item: FormatItem, weights: EngineWeights, ctx: FormatContext, options: FormatOptions): string;
+}
+
+export interface DocumentSide extends Side {
+  /** One document as the lines the engine ingests (no trailing newline; _bulk formats write two lines). */
+  render(item: FormatItem, weights: EngineWeights, ctx: FormatContext, options: FormatOptions): string;
+}
+
+export interface Format {
+  name: string;
+  /** The engine and the versions the shapes were checked against. */
+  engine: string;
+  /** The official documentation each side was checked against (with its version). */
+  reference: readonly string[];
+  /** Integer-only engines (Anserini, PISA) quantize by this factor unless `quantize` says otherwise. */
+  defaultQuantize?: number;
+  /** The engine's rule for term names, applied to documents and queries alike (Elasticsearch: "." → "__"). */
+  term?(token: string): string;
+  /** The most non-zero entries one vector may hold in this engine; more is refused, never cut silently. */
+  maxTerms?: { limit: number; engine: string };
+  /**
+   * What a vector with no terms becomes: "filler" writes naver/splade's [unused993] with weight 1 (engines that
+   * read impacts as term frequencies break on an empty line); "refuse" is an error naming the item.
+   */
+  empty?: "filler" | "refuse";
+  query?: QuerySide;
+  document?: DocumentSide;
 }

@@ -1,24 +1,47 @@
-// Vespa query input for a mapped tensor<float>(token{}), in the short form the tensor guide's POST example uses
-// ({"label": value}); the key is the flat `input.query(NAME)` parameter, so it merges into a body next to yql.
+// Vespa: a mapped tensor field `tensor<float>(token{})`; documents as feed operations (JSONL for `vespa feed`,
+// one {"put": "id:NAMESPACE:DOCTYPE::ID", "fields": {…}} per line), queries as the `input.query(NAME)` parameter
+// that merges into a query body next to yql, in the short form for one mapped dimension ({"label": value}).
+// Ranking is the dot product `sum(query(q) * attribute(FIELD))` (the schema snippet is in docs/engines.md).
 import { TermWeights, toJson } from "./json.ts";
-import type { OutputFormat } from "./types.ts";
-import { formatWeights } from "./weights.ts";
+import type { Format, OptionName } from "./types.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const vespa: OutputFormat = {
+function identifierProblem(what: string) {
+  return (name: OptionName, value: string): string | undefined => {
+    if (name === "namespace" ? !value.includes(":") && value !== "" : IDENTIFIER.test(value)) return undefined;
+    return name === "namespace"
+      ? `Vespa namespace ${JSON.stringify(value)} must be non-empty and hold no ":"`
+      : `Vespa ${name === "field" ? what : "document type"} ${JSON.stringify(value)} must be an identifier (letters, digits, _)`;
+  };
+}
+
+export const vespa: Format = {
   name: "vespa",
-  description: 'Vespa query input for tensor<float>(token{}): {"input.query(F)":{term: weight}}, F defaults to "q"',
-  kind: "json",
-  requires: [],
-  render({ vector }, ctx, options) {
-    const w = formatWeights(vector, options);
-    const cells = new TermWeights(w.indices.map((id) => ctx.token(id)), w.values);
-    return toJson({ [`input.query(${options.field ?? "q"})`]: cells });
+  engine: "Vespa 8",
+  reference: [
+    "Vespa documentation (Vespa 8): Document JSON format — put, mapped tensor short form",
+    "Vespa documentation (Vespa 8): Documents — document id id:<namespace>:<document-type>::<user-specified>",
+    "Vespa documentation (Vespa 8): Tensor user guide — query inputs, sum(query(q) * attribute(f))",
+  ],
+  query: {
+    description: 'Vespa query input for tensor<float>(token{}): {"input.query(F)":{term: weight}}, F defaults to "q"',
+    kind: "json",
+    requires: [],
+    accepts: ["field"],
+    invalidOption: identifierProblem("query input"),
+    render: (_item, w, _ctx, options) => toJson({ [`input.query(${options.field ?? "q"})`]: new TermWeights(w.terms, w.values) }),
   },
-  invalidField(field) {
-    return IDENTIFIER.test(field)
-      ? undefined
-      : `Vespa query input "${field}" must be an identifier (letters, digits, _), as declared in the rank profile's inputs`;
+  document: {
+    description: 'feed JSONL: {"put":"id:NAMESPACE:DOCTYPE::ID","fields":{F:{term: weight}}} (namespace defaults to the document type)',
+    requires: ["field", "doctype"],
+    accepts: ["field", "doctype", "namespace"],
+    invalidOption: identifierProblem("field"),
+    invalidId: (id) => (id === "" ? "a Vespa document id needs a non-empty user-specified part" : undefined),
+    render: (item, w, _ctx, options) =>
+      toJson({
+        put: `id:${options.namespace ?? options.doctype}:${options.doctype}::${item.id}`,
+        fields: { [options.field as string]: new TermWeights(w.terms, w.values) },
+      }),
   },
 };

@@ -5,7 +5,8 @@ import { defineCommand } from "citty";
 import { availableParallelism } from "node:os";
 import { isMainThread } from "node:worker_threads";
 import { SpladeEncoder } from "../encoder/encoder.ts";
-import { CorpusError, encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
+import { encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
+import { CorpusError, type CorpusErrorKind } from "../corpus/errors.ts";
 import { DOCUMENT_FORMAT_NAMES, FORMATS, isDocumentFormatName } from "../encoder/formats/index.ts";
 import { INPUT_FORMATS } from "../corpus/records.ts";
 import { parseShard } from "../corpus/shard.ts";
@@ -16,7 +17,9 @@ import { runCli, UserError } from "./run.ts";
 
 /** Exit code for malformed input (sysexits EX_DATAERR), apart from 1 = failed and 2 = usage. */
 export const EXIT_BAD_INPUT = 65;
-const EXIT_CODES: Record<CorpusError["kind"], number> = { usage: 2, resume: 2, input: EXIT_BAD_INPUT };
+/** Exit code for a failed write of the output (sysexits EX_IOERR). */
+export const EXIT_OUTPUT = 74;
+const EXIT_CODES = { usage: 2, resume: 2, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT } as const satisfies Record<CorpusErrorKind, number>;
 const DEFAULT_BATCH = 32;
 /** Windows of this many batches are sorted by length: long enough to group similar lengths, short enough to checkpoint often. */
 const WINDOW_BATCHES = 16;
@@ -109,6 +112,7 @@ export const encodeCorpusCommand = defineCommand({
     model: { type: "string", description: "Converted doc model folder", default: "model/doc" },
     shard: { type: "string", description: "i/n: encode the i-th of n contiguous parts (0-based); outputs of 0..n-1 concatenate to the whole" },
     resume: { type: "boolean", description: "Continue a killed or interrupted run from its checkpoint" },
+    force: { type: "boolean", description: "Write over an existing output (a finished run, or files no checkpoint accounts for); never over the input" },
     quiet: { type: "boolean", description: "No progress bar or warnings list" },
     json: { type: "boolean", description: "Print the summary as JSON on stdout" },
     threads: { type: "string", description: "Inference threads (default: every core)" },
@@ -152,6 +156,11 @@ export const encodeCorpusCommand = defineCommand({
       if (warnings <= WARNINGS_SHOWN) bar.log(`⚠ ${message}`);
       else if (warnings === WARNINGS_SHOWN + 1) bar.log("⚠ further warnings are counted in the summary, not shown");
     };
+    const randomWeights = folder.manifest.random_weights;
+    // Shown even with --quiet, as the Worker flags every answer of such a model: an index of these vectors is useless.
+    if (randomWeights) {
+      console.error(`⚠ ${args.model} holds random weights (a generated test model): its vectors mean nothing — run \`${FETCH_DOC}\` for the real one before indexing anything`);
+    }
     if (folder.manifest.role !== "doc") warn(`${args.model} holds a ${folder.manifest.role} encoder; documents are meant for the doc encoder (${FETCH_DOC})`);
     const backend = await startBackendThread({ modelFile: folder.modelFile, engine, threads: engine === "node" ? (threads ?? availableParallelism()) : undefined });
     process.once("SIGINT", () => {
@@ -173,6 +182,7 @@ export const encodeCorpusCommand = defineCommand({
           engine,
           shard,
           resume: Boolean(args.resume),
+          force: Boolean(args.force),
           onError,
         },
         {
@@ -188,7 +198,7 @@ export const encodeCorpusCommand = defineCommand({
       await backend.close();
     }
     if (args.json) {
-      console.log(summaryJson(summary, { input: args.input, output: args.output, format: format.name, engine, shard: args.shard ?? null }));
+      console.log(summaryJson(summary, { input: args.input, output: args.output, format: format.name, engine, shard: args.shard ?? null, random_weights: randomWeights }));
     } else {
       for (const line of describe(summary)) console.log(line);
     }

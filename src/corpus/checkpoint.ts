@@ -46,7 +46,8 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // ENOTDIR: a parent of the output is a file; the run stops on that with a clearer message when it creates it.
+    if (["ENOENT", "ENOTDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
     throw error;
   }
   const checkpoint = JSON.parse(text) as Checkpoint;

@@ -9,27 +9,17 @@
 // Overlap: the encoder's backend runs on another thread (onnxruntime-node's run() blocks the thread that calls it),
 // and up to two windows are in flight, so while the model encodes window w this thread reads and tokenizes window
 // w+1 and writes window w−1.
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
 import { FormatError, idProblem, optionProblems, renderDocument, type Format, type FormatContext, type FormatOptions } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import { planBatches } from "./batching.ts";
+import { CorpusError } from "./errors.ts";
 import { CHECKPOINT_FORMAT, readCheckpoint, settingsChange, SKIPPED_DETAIL, writeCheckpoint, ZERO_TOTALS, type Checkpoint, type CorpusTotals } from "./checkpoint.ts";
 import { openInput, type Input } from "./input.ts";
-import { OutputSink, planOutput, START, type OutputPosition } from "./output.ts";
+import { createDirectory, existingParts, OutputSink, planOutput, refuseInputAsOutput, START, type OutputPosition } from "./output.ts";
 import { formatFromLine, formatFromName, parseRecord, type CorpusDocument, type InputFormat, type ParsedRecord } from "./records.ts";
 import { shardRange, type Shard } from "./shard.ts";
-
-/** What the user must fix: a bad option combination, a malformed input line, a checkpoint that does not fit. */
-export class CorpusError extends Error {
-  constructor(
-    readonly kind: "usage" | "input" | "resume",
-    message: string,
-  ) {
-    super(message);
-    this.name = "CorpusError";
-  }
-}
 
 export interface EncodeCorpusOptions {
   /** A path, or "-" for stdin. */
@@ -54,6 +44,8 @@ export interface EncodeCorpusOptions {
   shard?: Shard;
   splitSize?: number;
   resume: boolean;
+  /** Write over an output this run did not start (a finished run, or files no checkpoint accounts for). */
+  force?: boolean;
   onError: "stop" | "skip";
   stdin?: NodeJS.ReadableStream;
 }
@@ -126,6 +118,25 @@ async function open(path: string, stdin?: NodeJS.ReadableStream): Promise<Input>
   }
 }
 
+/**
+ * Runs one write of the output or the checkpoint; a failure of the file system (disk full, I/O error, permissions)
+ * becomes an "output" error naming the file. The checkpoint is only ever replaced after a durable write, so the
+ * previous one still names complete documents and --resume continues from it.
+ */
+async function writing<T>(file: string, durableDocuments: number, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new CorpusError(
+      "output",
+      `writing ${file} failed (${code}: ${(error as Error).message.replace(/^\w+: /, "").split(",")[0]}): the checkpoint still holds the ${durableDocuments} documents written before — fix that and rerun the same command with --resume`,
+      { cause: error },
+    );
+  }
+}
+
 async function countRecords(path: string): Promise<number> {
   let count = 0;
   for await (const _ of (await open(path)).lines()) count++;
@@ -166,8 +177,10 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   const formatProblems = optionProblems(format, "document", options.formatOptions, (name) => `--${name}`);
   if (formatProblems.length > 0) throw new CorpusError("usage", formatProblems.join("; "));
   const plan = planOutput(options.output, options.splitSize);
+  await refuseInputAsOutput(plan, options.input === "-" ? undefined : options.input);
   const input = await open(options.input, options.stdin);
-  const range = options.shard ? shardRange(await countRecords(options.input), sortWindow, options.shard) : { start: 0, end: Infinity };
+  const total = options.shard ? await countRecords(options.input) : undefined;
+  const range = options.shard && total !== undefined ? shardRange(total, sortWindow, options.shard) : { start: 0, end: Infinity };
   const settings = settingsOf(options, input);
 
   const previous = await readCheckpoint(plan.checkpoint);
@@ -178,13 +191,19 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
       throw new CorpusError("resume", `${plan.checkpoint} belongs to a run with other settings (${change}): rerun with the same options, or delete it to start over`);
     }
     resumed = previous;
-  } else if (previous && !previous.done) {
+  } else if (previous && !options.force) {
     throw new CorpusError(
-      "resume",
-      `${options.output} holds an unfinished run (${previous.totals.documents} documents written): add --resume to continue it, or delete ${plan.checkpoint} to start over`,
+      previous.done ? "usage" : "resume",
+      previous.done
+        ? `${options.output} holds a finished run (${previous.totals.documents} documents): choose another --output, or add --force to write over it`
+        : `${options.output} holds an unfinished run (${previous.totals.documents} documents written): add --resume to continue it, or --force to start over`,
     );
-  } else if (options.resume) {
-    events.onWarning?.(`no checkpoint at ${plan.checkpoint}: starting from the first record`);
+  } else if (!previous && !options.force) {
+    const existing = existingParts(plan);
+    if (existing.length > 0) {
+      throw new CorpusError("usage", `${existing[0]} exists and no checkpoint of encode-corpus accounts for it: choose another --output, or add --force to write over it`);
+    }
+    if (options.resume) events.onWarning?.(`no checkpoint at ${plan.checkpoint}: starting from the first record`);
   }
   const resumedAt = resumed?.records ?? 0;
   if (resumed?.done) {
@@ -192,7 +211,15 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   }
 
   const totals: CorpusTotals = structuredClone(resumed?.totals ?? ZERO_TOTALS);
-  const sink = await OutputSink.open(plan, resumed?.output ?? START);
+  if (!resumed) {
+    // The checkpoint comes before the first output byte, so every output this tool creates is accounted for: a run
+    // killed before its first window is an unfinished run that --resume continues, not a stranger's file.
+    await createDirectory(dirname(plan.checkpoint));
+    await writing(plan.checkpoint, 0, () =>
+      writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: 0, output: START, totals, files: [], done: false }),
+    );
+  }
+  const sink = await writing(plan.file(resumed?.output.part ?? 0), totals.documents, () => OutputSink.open(plan, resumed?.output ?? START));
   const rangeSize = Number.isFinite(range.end) ? range.end - range.start : undefined;
   events.onStart?.({ resumedAt, records: rangeSize });
 
@@ -256,10 +283,13 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
       if (vector.truncated) totals.truncated++;
       if (entry.duplicate) totals.duplicates++;
     }
-    position = await sink.write(lines);
+    const durable = totals.documents - lines.length;
+    position = await writing(sink.files().at(-1) as string, durable, () => sink.write(lines));
     recordsDone = Math.min(window.end, range.end) - range.start;
     bytesDone = window.bytes;
-    await writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: recordsDone, output: position, totals, files: sink.files(), done: false });
+    await writing(plan.checkpoint, durable, () =>
+      writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: recordsDone, output: position, totals, files: sink.files(), done: false }),
+    );
     progress();
   };
 
@@ -316,8 +346,17 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     while (inflight.length > 0) await writeWindow(await (inflight.shift() as Promise<EncodedWindow>));
     if (stop) throw stop;
     recordsDone = rangeSize ?? record + 1 - range.start;
-    await sink.close();
-    await writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: recordsDone, output: position, totals, files: sink.files(), done: true });
+    await writing(sink.files().at(-1) as string, totals.documents, () => sink.close());
+    await writing(plan.checkpoint, totals.documents, () =>
+      writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: recordsDone, output: position, totals, files: sink.files(), done: true }),
+    );
+    if (totals.documents === 0 && totals.skipped === 0) {
+      events.onWarning?.(
+        options.shard
+          ? `shard ${options.shard.index}/${options.shard.count} of ${input.name} holds no records (the input's ${total} fall in other shards: windows of ${sortWindow} are kept whole): its output is empty`
+          : `${input.name} holds no documents: the output is empty`,
+      );
+    }
     return {
       totals,
       files: sink.files(),

@@ -5,11 +5,12 @@
 // Gzip output stays resumable because each flush is written as its own gzip member: members concatenate into one
 // valid gzip stream (RFC 1952 §2.2; gunzip, zcat, Java's GZIPInputStream and Python's gzip read them all), and every
 // member boundary is a place the file can be cut back to. The cost is a slightly lower ratio than one member.
-import { existsSync, statSync } from "node:fs";
-import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { existsSync, statSync, type Stats } from "node:fs";
+import { mkdir, open, rm, stat, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
+import { CorpusError } from "./errors.ts";
 
 const gzip = promisify(gzipCallback);
 
@@ -54,6 +55,76 @@ export function planOutput(output: string, splitSize?: number): OutputPlan {
   };
 }
 
+/** The file's stats, or undefined where nothing is (ENOTDIR: a parent on the way is a file). */
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+/** Every path a run with this plan may write (parts that exist now, the first part, the checkpoint and its temp). */
+function writtenPaths(plan: OutputPlan): string[] {
+  const parts = [plan.file(0)];
+  if (plan.splitSize !== undefined) for (let part = 1; existsSync(plan.file(part)); part++) parts.push(plan.file(part));
+  return [...parts, plan.checkpoint, `${plan.checkpoint}.tmp`];
+}
+
+/**
+ * Throws a usage CorpusError when a path this run writes is the input file itself — by name, through a symlink or `..`,
+ * or as a hard link (same device and inode) — or when the single output file names a directory.
+ */
+export async function refuseInputAsOutput(plan: OutputPlan, input: string | undefined): Promise<void> {
+  const inputStat = input === undefined ? undefined : await statOrUndefined(input);
+  for (const path of writtenPaths(plan)) {
+    const target = await statOrUndefined(path);
+    if (!target) continue;
+    if (inputStat && target.dev === inputStat.dev && target.ino === inputStat.ino) {
+      throw new CorpusError("usage", `${path} is the input file ${input}${resolve(path) === resolve(input as string) ? "" : " (the same file under another name)"}: refusing to write over it — choose another --output`);
+    }
+    if (path === plan.file(0) && plan.splitSize === undefined && target.isDirectory()) {
+      throw new CorpusError("usage", `${path} is a directory: give a file name for --output (or --split-size N to write numbered parts into it)`);
+    }
+  }
+}
+
+/** The output parts that exist already (what a run that did not start them would write over). */
+export function existingParts(plan: OutputPlan): string[] {
+  return writtenPaths(plan).filter((path) => path !== plan.checkpoint && path !== `${plan.checkpoint}.tmp` && existsSync(path));
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time: Node's recursive mkdir spins forever where a parent
+ * exists but refuses children in a way it misreads (procfs answers ENOENT), so each level is created and checked here.
+ */
+export async function createDirectory(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    const found = await statOrUndefined(at);
+    if (found) {
+      if (!found.isDirectory()) throw new CorpusError("usage", `cannot create ${dir}: ${at} is not a directory`);
+      break;
+    }
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const path of missing) {
+    try {
+      await mkdir(path);
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      if (e.code === "EEXIST") continue;
+      throw new CorpusError("usage", `cannot create the output directory ${path}: ${e.code ?? e.message}`);
+    }
+  }
+}
+
 /** fsync a directory, so that files created or renamed in it survive a power cut too. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, "r");
@@ -79,7 +150,7 @@ export class OutputSink {
    * after its last checkpoint.
    */
   static async open(plan: OutputPlan, from: OutputPosition = START): Promise<OutputSink> {
-    await mkdir(dirname(plan.file(0)), { recursive: true });
+    await createDirectory(dirname(plan.file(0)));
     await removeParts(plan, from.part + 1);
     const file = plan.file(from.part);
     const fresh = from.bytes === 0;

@@ -6,48 +6,22 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { elasticsearchTerm, roundHalfEven } from "../../src/encoder/formats/index.ts";
+import { roundHalfEven } from "../../src/encoder/formats/index.ts";
 import { SpladeTokenizer } from "../../src/encoder/tokenizer.ts";
 import { loadEncoder, parseConfig, type MlmEncoder } from "../../src/model/architectures.ts";
 import { openCheckpoint } from "../../src/model/checkpoint/index.ts";
-import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import { referenceSplade } from "../../src/model/reference.ts";
+import { BASE, CLI, corpus, encode, expectOk, HF, MAX_LENGTH, MIN_WEIGHT, MODEL, tsv } from "./corpus-support.ts";
 import { ROOT, runScript, startScript, type CliResult } from "./run-script.ts";
 
-const CLI = "src/cli/encode-corpus.ts";
-const MODEL = resolve(FIXTURE_ROOT, "model", "doc");
-const HF = resolve(FIXTURE_ROOT, "hf", "doc");
-const MAX_LENGTH = 32;
-// Generated weights make all 30522 terms non-zero; the cut keeps ~100 per document, as a trained model would.
-const MIN_WEIGHT = 0.9;
 const QUANTIZE = 100;
 const FLOAT_TOLERANCE = 1e-4;
 // Where the reference sits this close to a rounding boundary (or to the min-weight cut), float32 may land either side.
 const AMBIGUOUS = 1e-5;
-/** Settings every run shares: small batches and windows so a small corpus spans many of them. */
-const BASE = ["--model", MODEL, "--max-length", String(MAX_LENGTH), "--min-weight", String(MIN_WEIGHT), "--batch-size", "3", "--sort-window", "6", "--quiet"];
 
 const tmp = mkdtempSync(join(tmpdir(), "splade-encode-corpus-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const path = (name: string) => join(tmp, name);
-
-const WORDS = (
-  "the of and a to in is was for on that with as by at from his an were are which this be has it or had not first " +
-  "river planet mars red venus twin ocean city history music station energy protein cell court village season game " +
-  "café naïve zürich são paulo résumé 1997 42 co-operation e-mail u.s. dr. smith's well-known"
-).split(" ");
-
-/** A seeded corpus: ids d0…, 1–40 words, with an empty text and accented words among them. */
-function corpus(count: number, seed: number, maxWords = 40): Array<{ id: string; text: string }> {
-  let state = seed;
-  const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  return Array.from({ length: count }, (_, i) => ({
-    id: `d${i}`,
-    text: i === 3 ? "" : Array.from({ length: 1 + Math.floor(next() * maxWords) }, () => WORDS[Math.floor(next() * WORDS.length)]).join(" "),
-  }));
-}
-
-const tsv = (docs: Array<{ id: string; text: string }>) => docs.map((d) => `${d.id}\t${d.text}\n`).join("");
 
 function lines(file: string): string[] {
   const bytes = readFileSync(file);
@@ -55,15 +29,6 @@ function lines(file: string): string[] {
 }
 
 const records = <T>(file: string): T[] => lines(file).map((l) => JSON.parse(l) as T);
-
-async function encode(args: string[], input?: string | Uint8Array): Promise<CliResult> {
-  return runScript(CLI, [...args, ...BASE], { input });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-}
 
 const SMALL = corpus(20, 7);
 const FORMATS = ["jsonl", "anserini", "ids", "pretokenized"] as const;
@@ -73,7 +38,6 @@ let formatRuns: Promise<CliResult[]>;
 let tokenizer: SpladeTokenizer;
 let reference: Float64Array[];
 let vocabIds: Map<string, number>;
-let esIds: Map<string, number>;
 
 beforeAll(async () => {
   writeFileSync(path("small.tsv"), tsv(SMALL));
@@ -84,7 +48,6 @@ beforeAll(async () => {
   reference = SMALL.map((d) => referenceSplade(model, tokenizer.encode(d.text).ids));
   const vocab = Array.from({ length: tokenizer.vocabSize }, (_, i) => tokenizer.token(i));
   vocabIds = new Map(vocab.map((t, i) => [t, i]));
-  esIds = new Map(vocab.map((t, i) => [elasticsearchTerm(t), i]));
 });
 
 interface JsonlDoc {
@@ -121,11 +84,11 @@ function expectMatchesReference(ref: Float64Array, weights: Map<number, number>,
   expect(wrong).toEqual([]);
 }
 
-/** A jsonl document's vector by token id (jsonl writes "." as "__", as Elasticsearch needs). */
+/** A jsonl document's vector by token id (jsonl writes the vocabulary's terms unchanged, dots included). */
 function jsonlWeights(doc: JsonlDoc): Map<number, number> {
   const terms = Object.keys(doc.vector);
-  expect(terms.filter((t) => !esIds.has(t))).toEqual([]);
-  return new Map(terms.map((t) => [esIds.get(t) as number, doc.vector[t]]));
+  expect(terms.filter((t) => !vocabIds.has(t))).toEqual([]);
+  return new Map(terms.map((t) => [vocabIds.get(t) as number, doc.vector[t]]));
 }
 
 describe("encode-corpus output", () => {

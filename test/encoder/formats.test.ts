@@ -230,6 +230,22 @@ describe("option and id checks", () => {
     expect(optionProblems(FORMATS.vespa, "document", { field: "splade", doctype: "passage", namespace: "a:b" })[0]).toMatch(/namespace/);
   });
 
+  it("engine limits that only the vector shows: OpenSearch query weights ≤ 64, Milvus and Pinecone refuse empty vectors", () => {
+    expect(JSON.parse(render("opensearch", { field: "f", quantize: 22 }).body).query.neural_sparse.f.query_tokens.red).toBe(62);
+    expect(() => render("opensearch", { field: "f", quantize: 23 })).toThrow(
+      'query "q1" has a weight of 65; OpenSearch\'s neural_sparse takes query weights up to 64 — use a smaller quantize factor',
+    );
+    expect(() => render("milvus", { field: "f" }, [empty])).toThrow(/^query "q2" has no terms left .* refuses an empty sparse vector/);
+    expect(() => render("pinecone", {}, [empty])).toThrow(/^query "q2" has no terms left/);
+  });
+
+  it("Vespa document ids hold only text characters", () => {
+    expect(idProblem(FORMATS.vespa, "document", "doc 1: ü/中")).toBeUndefined();
+    expect(idProblem(FORMATS.vespa, "document", "a\u0001b")).toMatch(/text characters/);
+    expect(idProblem(FORMATS.vespa, "document", "x\ud83d")).toMatch(/text characters/);
+    expect(idProblem(FORMATS.vespa, "document", "")).toMatch(/non-empty/);
+  });
+
   it("renderQueries throws on what the caller should have refused", () => {
     expect(() => render("elasticsearch")).toThrow('format "elasticsearch" requires the "field" option for queries');
     expect(() => render("vespa", { field: "a b" })).toThrow(/identifier/);

@@ -1,8 +1,8 @@
 // Milvus ≥ 2.4: a SPARSE_FLOAT_VECTOR field (SPARSE_INVERTED_INDEX, metric IP); documents as insert rows for the
 // RESTful v2 API (POST /v2/vectordb/entities/insert takes {"collectionName", "data": [row, …]}) with a VARCHAR
 // primary key `id`, queries as the part of a search body (POST /v2/vectordb/entities/search) that carries the vector.
-// A sparse row is a {token_id: weight} object; JSON keys are strings, which the RESTful API and pymilvus's JSON
-// loading both accept.
+// A sparse row is a {token_id: weight} object with string keys, as the 2.5 RESTful insert example writes them; Milvus
+// reads each key with Go's ParseUint(k, 0, 32), so keys are plain decimal (a leading 0 would read as octal).
 import { TermWeights, toJson } from "./json.ts";
 import type { EngineWeights, Format, OptionName } from "./types.ts";
 
@@ -23,9 +23,11 @@ export const milvus: Format = {
   name: "milvus",
   engine: "Milvus ≥ 2.4",
   reference: [
-    "Milvus 2.5 documentation: Sparse Vector (SPARSE_FLOAT_VECTOR, SPARSE_INVERTED_INDEX, metric IP)",
-    "Milvus 2.5 RESTful API v2: Insert, Search",
+    "Milvus 2.5 documentation: Sparse Vector (SPARSE_FLOAT_VECTOR, SPARSE_INVERTED_INDEX, metric IP; RESTful insert and search)",
+    "Milvus 2.4 documentation: Sparse vector FAQ (uint32 indices below 2^32 − 1, non-negative float32 values)",
   ],
+  // "Sparse embeddings must have at least one non-zero value" (Milvus 2.4 sparse vector FAQ).
+  empty: "refuse",
   query: {
     description: 'Milvus search body part: {"data":[{token_id: weight}],"annsField":F}; add collectionName, limit',
     kind: "json",

@@ -10,9 +10,8 @@ export const pinecone: Format = {
   name: "pinecone",
   engine: "Pinecone (API 2025-04)",
   reference: [
-    "Pinecone documentation (API 2025-04): Upsert vectors — sparseValues {indices, values}",
-    "Pinecone documentation (API 2025-04): Query — sparseVector, topK",
-    "Pinecone documentation: Limits — at most 1,000 non-zero values per sparse vector",
+    "Pinecone OpenAPI db_data 2025-04 (unchanged to 2026-04): upsert Vector {id 1–512 characters, sparseValues}, query sparseVector; SparseValues holds 1–1,000 entries",
+    "Pinecone documentation: Database limits — at most 1,000 non-zero values per sparse vector, 1,000 records or 2 MB per upsert",
   ],
   maxTerms: { limit: 1000, engine: "Pinecone" },
   empty: "refuse",

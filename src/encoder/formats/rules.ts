@@ -41,6 +41,11 @@ export function engineWeights(format: Format, role: Role, item: FormatItem, ctx:
       `${label(role, item.id)} has ${w.indices.length} non-zero terms; ${max.engine} takes at most ${max.limit} per sparse vector — keep the heaviest with top_k ${max.limit} (encode-corpus: --top-k ${max.limit})`,
     );
   }
+  const maxWeight = role === "query" ? format.maxQueryWeight : undefined;
+  const heaviest = w.values.length > 0 ? Math.max(...w.values) : 0;
+  if (maxWeight && heaviest > maxWeight.limit) {
+    throw new FormatError(`${label(role, item.id)} has a weight of ${heaviest}; ${maxWeight.engine} takes query weights up to ${maxWeight.limit} — use a smaller quantize factor`);
+  }
   const rename = format.term;
   const terms = w.indices.map((id) => (rename ? rename(ctx.token(id)) : ctx.token(id)));
   return { indices: w.indices, values: w.values, terms };

@@ -86,6 +86,8 @@ export interface Format {
   term?(token: string): string;
   /** The most non-zero entries one vector may hold in this engine; more is refused, never cut silently. */
   maxTerms?: { limit: number; engine: string };
+  /** The largest weight a query may carry (OpenSearch's neural_sparse: Lucene FeatureField caps boosts at 64). */
+  maxQueryWeight?: { limit: number; engine: string };
   /**
    * What a vector with no terms becomes: "filler" writes naver/splade's [unused993] with weight 1 (engines that
    * read impacts as term frequencies break on an empty line); "refuse" is an error naming the item.

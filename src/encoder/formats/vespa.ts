@@ -7,6 +7,16 @@ import type { Format, OptionName } from "./types.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+// A document id may hold only "text characters" (com.yahoo.text.Text.isTextCharacter): no C0 control but tab, newline
+// and carriage return, no unpaired surrogate (\p{Cs} matches only those under the u flag), no non-character.
+const NOT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFDD0-\uFDDF\p{Noncharacter_Code_Point}]|\p{Cs}/u;
+
+function documentIdProblem(id: string): string | undefined {
+  if (id === "") return "a Vespa document id needs a non-empty user-specified part";
+  if (NOT_TEXT.test(id)) return "a Vespa document id may hold only text characters (no control characters, unpaired surrogates or non-characters)";
+  return undefined;
+}
+
 function identifierProblem(what: string) {
   return (name: OptionName, value: string): string | undefined => {
     if (name === "namespace" ? !value.includes(":") && value !== "" : IDENTIFIER.test(value)) return undefined;
@@ -37,7 +47,7 @@ export const vespa: Format = {
     requires: ["field", "doctype"],
     accepts: ["field", "doctype", "namespace"],
     invalidOption: identifierProblem("field"),
-    invalidId: (id) => (id === "" ? "a Vespa document id needs a non-empty user-specified part" : undefined),
+    invalidId: documentIdProblem,
     render: (item, w, _ctx, options) =>
       toJson({
         put: `id:${options.namespace ?? options.doctype}:${options.doctype}::${item.id}`,

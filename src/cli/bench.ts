@@ -10,7 +10,7 @@ import { benchQuery, type QueryBenchResult } from "../bench/query.ts";
 import type { Quantiles } from "../bench/stats.ts";
 import { SpladeEncoder } from "../encoder/encoder.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
-import { ENGINES, startBackendThread, type Engine } from "./backend-thread.ts";
+import { ENGINES, startBackendThread } from "./backend-thread.ts";
 import { loadModelFolder } from "./model-folder.ts";
 import { runCli, UserError } from "./run.ts";
 
@@ -35,14 +35,13 @@ const corpusCommand = defineCommand({
     "batch-size": { type: "string", description: "Documents per model run", default: "32" },
     "window-batches": { type: "string", description: "Batches per length-sorted window", default: "16" },
     threads: { type: "string", description: "Inference threads (default: every core)" },
-    engine: { type: "string", description: "node | web", default: "node" },
+    engine: { type: "enum", options: [...ENGINES], description: "node: onnxruntime-node; web: onnxruntime-web (WebAssembly, one thread)", default: "node" },
     seed: { type: "string", description: "Passage generator seed", default: "1" },
     model: { type: "string", description: "Doc model folder (default: the generated one, made if needed)" },
     out: { type: "string", description: "Folder for the corpus, outputs and results JSON", default: BENCH_RESULTS },
   },
   async run({ args }) {
-    if (!(ENGINES as readonly string[]).includes(args.engine)) throw new UserError(`--engine must be node or web, got ${args.engine}`, 2);
-    const engine = args.engine as Engine;
+    const engine = args.engine;
     const modelDir = args.model ?? (await ensureFixtureModels()).models.doc;
     const folder = await loadModelFolder(modelDir, { fetchHint: "npm run model -- fetch --only doc" });
     const threads = engine === "node" ? (args.threads ? count("threads", args.threads) : availableParallelism()) : 1;

@@ -104,7 +104,7 @@ export const encodeCorpusCommand = defineCommand({
   args: {
     input: { type: "positional", description: "Collection: MS MARCO TSV (id<TAB>text) or JSONL (_id/id, text/contents, title); .gz read as such; - for stdin", required: true },
     output: { type: "string", alias: "o", description: "Output file (.gz compresses), or with --split-size a directory or part pattern", required: true },
-    format: { type: "string", description: `${DOCUMENT_FORMAT_NAMES.join(" | ")} (docs/engines.md: one recipe per engine)`, default: "anserini" },
+    format: { type: "enum", options: [...DOCUMENT_FORMAT_NAMES], description: "What to write, for which engine (docs/engines.md: one recipe per engine)", default: "anserini" },
     field: { type: "string", description: "The engine's field: elasticsearch, opensearch, milvus field; qdrant vector name; vespa tensor field" },
     index: { type: "string", description: "elasticsearch, opensearch: _index on every bulk action line (else give it in the _bulk URL)" },
     doctype: { type: "string", description: "vespa: the document type, as in id:NAMESPACE:DOCTYPE::ID" },
@@ -116,7 +116,7 @@ export const encodeCorpusCommand = defineCommand({
     quiet: { type: "boolean", description: "No progress bar or warnings list" },
     json: { type: "boolean", description: "Print the summary as JSON on stdout" },
     threads: { type: "string", description: "Inference threads (default: every core)" },
-    engine: { type: "string", description: "node (onnxruntime-node) | web (onnxruntime-web: WebAssembly, one thread)", default: "node" },
+    engine: { type: "enum", options: [...ENGINES], description: "node: onnxruntime-node; web: onnxruntime-web (WebAssembly, one thread)", default: "node" },
     "batch-size": { type: "string", description: `Documents per model run (default ${DEFAULT_BATCH})` },
     "sort-window": { type: "string", description: `Records sorted by length together (default ${WINDOW_BATCHES} × batch size; = batch size for input order)` },
     "max-length": { type: "string", description: "Tokens per document, [CLS] and [SEP] included (default: the model's, 256)" },
@@ -124,8 +124,8 @@ export const encodeCorpusCommand = defineCommand({
     "top-k": { type: "string", description: "Keep each document's N heaviest terms" },
     "min-weight": { type: "string", description: "Keep terms with weight ≥ W" },
     "split-size": { type: "string", description: "Documents per output file" },
-    "input-format": { type: "string", description: "auto | tsv | jsonl (auto: from the name, else the first line)", default: "auto" },
-    "on-error": { type: "string", description: "stop | skip: what a malformed line does (skip records and counts it)", default: "stop" },
+    "input-format": { type: "enum", options: ["auto", ...INPUT_FORMATS], description: "auto: from the name, else the first line", default: "auto" },
+    "on-error": { type: "enum", options: ["stop", "skip"], description: "What a malformed line does: stop the run, or skip it (counted in the summary)", default: "stop" },
   },
   async run({ args }) {
     const format = isDocumentFormatName(args.format) ? FORMATS[args.format] : usage(`--format must be one of ${DOCUMENT_FORMAT_NAMES.join(", ")}, got ${args.format}`);

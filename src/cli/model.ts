@@ -40,16 +40,13 @@ const fetchCommand = defineCommand({
     "query-repo": { type: "string", description: "Hub id of the query encoder", default: DEFAULT_REPOS.query },
     "doc-repo": { type: "string", description: "Hub id of the document encoder", default: DEFAULT_REPOS.doc },
     revision: { type: "string", description: "Branch, tag or commit to pin (both repos)", default: "main" },
-    only: { type: "string", description: "Fetch just one encoder: query or doc" },
+    only: { type: "enum", options: ["query", "doc"], description: "Fetch just one encoder" },
     out: { type: "string", description: "Folder for the converted models", default: "model" },
     "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
     quiet: { type: "boolean", description: "No progress output" },
   },
   async run({ args }) {
-    if (args.only !== undefined && args.only !== "query" && args.only !== "doc") {
-      throw new UserError(`--only must be query or doc, got ${args.only}`, 2);
-    }
-    const roles: ModelRole[] = args.only ? [args.only as ModelRole] : ["query", "doc"];
+    const roles: ModelRole[] = args.only ? [args.only] : ["query", "doc"];
     const length = maxLength(args["max-length"]);
     const out = resolve(args.out);
     const show = interactive({ quiet: args.quiet });
@@ -89,13 +86,12 @@ const convertCommand = defineCommand({
   args: {
     input: { type: "positional", description: "Hugging Face model folder (config.json + model.safetensors or pytorch_model.bin)", required: true },
     output: { type: "positional", description: "Output folder (e.g. model/query)", required: true },
-    role: { type: "string", description: "query or doc (default: from the output folder name, else the architecture)" },
+    role: { type: "enum", options: ["query", "doc"], description: "Which encoder (default: from the output folder name, else the architecture)" },
     "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
     quiet: { type: "boolean", description: "No progress output" },
   },
   async run({ args }) {
     const role = args.role ?? (basename(args.output) === "doc" ? "doc" : basename(args.output) === "query" ? "query" : undefined);
-    if (role !== undefined && role !== "query" && role !== "doc") throw new UserError(`--role must be query or doc, got ${role}`, 2);
     const started = performance.now();
     const manifest = await convertFolder(resolve(args.input), resolve(args.output), {
       role,

@@ -1,5 +1,7 @@
 // Progress display for the CLIs: a cli-progress bar on an interactive terminal, nothing otherwise
-// (pipes, CI logs, --quiet, --json), so the commands' cores never draw.
+// (pipes, CI logs, --quiet, --json), so the commands' cores never draw. The bars carry no colour (the shades_classic
+// characters and formats without escape codes; only cursor movement, on a TTY), so NO_COLOR needs nothing here:
+// colour is decided in one place, run.ts's useColour.
 import cliProgress from "cli-progress";
 
 export interface ByteProgress {

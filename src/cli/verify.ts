@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { dot } from "../encoder/sparse.ts";
 import { loadNodeEncoder } from "./ort-node.ts";
-import { runCli, UserError } from "./run.ts";
+import { printJson, runCli, UserError } from "./run.ts";
 
 export const VERIFY_QUERY = "Which planet is known as the Red Planet?";
 export const VERIFY_DOCS = [
@@ -25,7 +25,7 @@ await runCli(
     meta: { name: "verify", description: "Check real weights in model/ against published scores" },
     args: {
       dir: { type: "string", description: "Folder holding query/ and doc/", default: "model" },
-      json: { type: "boolean", description: "Print the result as JSON" },
+      json: { type: "boolean", description: "Print the result as JSON (also on failure: ok, error, exit_code)" },
     },
     async run({ args }) {
       const missing = ["query", "doc"].filter((r) => !existsSync(join(args.dir, r, "manifest.json")));
@@ -52,7 +52,7 @@ await runCli(
       });
       const ok = rows.every((r) => r.ok);
       if (args.json) {
-        console.log(JSON.stringify({ ok, tolerance: VERIFY_TOLERANCE, query: VERIFY_QUERY, results: rows }, null, 2));
+        printJson({ ok, exit_code: ok ? 0 : 1, tolerance: VERIFY_TOLERANCE, query: VERIFY_QUERY, results: rows });
       } else {
         console.log(`query: ${VERIFY_QUERY} (${q.indices.length} terms)`);
         for (const r of rows) console.log(`${r.ok ? "✔" : "✖"} ${r.score.toFixed(5)} (expected ${r.expected.toFixed(5)} ± ${VERIFY_TOLERANCE})  ${r.document}`);

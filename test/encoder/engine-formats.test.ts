@@ -202,7 +202,7 @@ const DOCUMENT_CASES: Array<Case & { refused: string[] }> = [
   { golden: "opensearch.documents.ndjson", format: "opensearch", options: { field: "splade" }, refused: [] },
   { golden: "opensearch.index.documents.ndjson", format: "opensearch", options: { field: "splade", index: "passages" }, refused: [] },
   { golden: "qdrant.documents.jsonl", format: "qdrant", options: { field: "splade" }, refused: [] },
-  { golden: "pinecone.documents.jsonl", format: "pinecone", options: {}, refused: ["empty"] },
+  { golden: "pinecone.documents.jsonl", format: "pinecone", options: {}, refused: [SPACE_ID, "empty"] },
   { golden: "vespa.documents.jsonl", format: "vespa", options: { field: "splade", doctype: "passage" }, refused: [] },
   { golden: "vespa.namespace.documents.jsonl", format: "vespa", options: { field: "splade", doctype: "passage", namespace: "msmarco" }, refused: [] },
   { golden: "pgvector.documents.tsv", format: "pgvector", options: {}, refused: [] },
@@ -458,19 +458,17 @@ describe("qdrant", () => {
     expect(POINT_ID_NAMESPACE).toBe(uuidV5("https://github.com/splade-edge/splade-edge#qdrant-point-id", uuidV5.URL));
   });
 
-  it("point ids: an unsigned integer for \"7\", the UUID itself lowercased, a UUID v5 of the id otherwise; doc_id keeps the id", () => {
+  it("point ids: an unsigned integer for \"7\", a UUID v5 of the id otherwise (an uppercase UUID too: Qdrant would lowercase it); doc_id keeps the id", () => {
     const points = parseQdrantDocuments(renderCorpus(c).text, { field: "splade" });
     expect(points.map((p) => p.id)).toEqual(DOCS.map((d) => d.id));
     expect(points.map((p) => p.pointId)).toEqual([
       7,
       uuidV5(SPACE_ID, POINT_ID_NAMESPACE),
-      UUID_ID.toLowerCase(),
+      uuidV5(UUID_ID, POINT_ID_NAMESPACE),
       uuidV5(LONG_ID, POINT_ID_NAMESPACE),
       uuidV5("empty", POINT_ID_NAMESPACE),
     ]);
-    for (const p of points.slice(1)) {
-      if (p.id !== UUID_ID) expect(p.pointId).toMatch(V5);
-    }
+    for (const p of points.slice(1)) expect(p.pointId).toMatch(V5);
     expect(fileLines(renderCorpus(c).text)[0]).toMatch(/^\{"id":7,"vector":\{"splade":\{"indices":\[/);
   });
 
@@ -542,9 +540,14 @@ describe("pinecone", () => {
   });
 
   // Pinecone answers "Vector ID must be ASCII" for ids like "café" (pinecone-python-client
-  // tests/integration/data/seed.py weird_invalid_ids, and its "must not contain null character" test), but the
-  // format's invalidId only checks empty and > 512: SPACE_ID above is written to the golden file as it is.
-  it.todo("pinecone: refuse non-ASCII ids and NUL, which Pinecone's upsert rejects (src/encoder/formats/pinecone.ts invalidId)");
+  // tests/integration/data/seed.py weird_invalid_ids, and its "must not contain null character" test).
+  it("refuses ids Pinecone's upsert rejects: non-ASCII, NUL, over 512 characters", () => {
+    expect(idProblem(FORMATS.pinecone, "document", SPACE_ID)).toMatch(/must be ASCII/);
+    expect(idProblem(FORMATS.pinecone, "document", "a\u0000b")).toMatch(/must be ASCII \(and hold no NUL\)/);
+    expect(idProblem(FORMATS.pinecone, "document", "x".repeat(513))).toMatch(/at most 512 characters/);
+    expect(idProblem(FORMATS.pinecone, "document", "x".repeat(512))).toBeUndefined();
+    expect(idProblem(FORMATS.pinecone, "document", "doc-1 ~!@#")).toBeUndefined();
+  });
 });
 
 // Vespa documentation (Vespa 8): "Document JSON format" (put: {"put": ID, "fields": {…}}; a tensor with one mapped

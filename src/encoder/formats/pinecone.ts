@@ -26,8 +26,10 @@ export const pinecone: Format = {
     description: 'an upsert record per line ({"vectors":[…]}): {"id","sparseValues":{"indices","values"}}; at most 1,000 non-zeros',
     requires: [],
     accepts: [],
+    // Upserts answer "Vector ID must be ASCII" otherwise (pinecone-python-client's integration tests seed such ids).
     invalidId(id) {
       if (id === "") return "a Pinecone record id must not be empty";
+      if (!/^[\x01-\x7f]*$/.test(id)) return "a Pinecone record id must be ASCII (and hold no NUL)";
       return id.length > MAX_ID_LENGTH ? `a Pinecone record id is at most ${MAX_ID_LENGTH} characters, this one has ${id.length}` : undefined;
     },
     render: (item, w) => toJson({ id: item.id, sparseValues: { indices: w.indices, values: w.values } }),

@@ -2,7 +2,8 @@
 // {"points": [point, …]}), queries as the Query API body (POST /collections/{name}/points/query).
 //
 // Point ids are unsigned integers or UUIDs only. A document id that is a canonical decimal integer (no sign, no
-// leading zero, ≤ 2^53 − 1 so every JSON reader keeps it exact) or a UUID is used as it is; any other id becomes the
+// leading zero, ≤ 2^53 − 1 so every JSON reader keeps it exact) or a lowercase hyphenated UUID is used as it is (Qdrant
+// stores UUIDs in that form, so an uppercase one would collide with its lowercase twin); any other id becomes the
 // name-based UUID v5 of that id in POINT_ID_NAMESPACE, the same in every run and every shard, and the original id is
 // kept in the payload as `doc_id`, so search results map back to it.
 import { v5 as uuidV5 } from "uuid";
@@ -13,12 +14,12 @@ import type { Format } from "./types.ts";
 export const POINT_ID_NAMESPACE = "f6dbf81e-7012-5c8d-b5de-9ff53d6b93c9";
 
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The Qdrant point id for a document id: itself when Qdrant takes it, else its UUID v5. */
 export function qdrantPointId(id: string): number | string {
   if (DECIMAL.test(id) && Number(id) <= Number.MAX_SAFE_INTEGER) return Number(id);
-  if (UUID.test(id)) return id.toLowerCase();
+  if (UUID.test(id)) return id;
   return uuidV5(id, POINT_ID_NAMESPACE);
 }
 

@@ -1,25 +1,30 @@
 // encode-corpus's core: read → parse → tokenize → batch by length → encode → write in input order → checkpoint.
 // UI-free: it reports through callbacks and throws CorpusError for what the user must fix.
 //
-// The input is cut into windows of `sortWindow` records at fixed positions (k·W from the start of the input). A
-// window is tokenized, sorted by length into batches, encoded, then written in input order as one durable flush
-// followed by a checkpoint. Fixed windows make the batches a pure function of the input and the settings, so a
-// resumed run and every shard run the same batches as one uninterrupted run: their outputs match byte for byte.
+// This file decides whether a run may start (the input is not the output, a finished run or a stranger's file is not
+// written over, a resume fits its checkpoint) and wires three pieces:
+// - windows.ts reads the input as windows of `sortWindow` records at fixed positions (k·W from the start), so the
+//   batches are a pure function of the input and the settings, and a resumed run or a shard runs exactly the
+//   batches one uninterrupted run would: their outputs match byte for byte;
+// - window-encoder.ts tokenizes a window, sorts it by length into batches and encodes them;
+// - run-state.ts renders a window and makes it durable: the output flush, then the checkpoint.
 //
 // Overlap: the encoder's backend runs on another thread (onnxruntime-node's run() blocks the thread that calls it),
 // and up to two windows are in flight, so while the model encodes window w this thread reads and tokenizes window
 // w+1 and writes window w−1.
-import { dirname, resolve } from "node:path";
-import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
-import { FormatError, idProblem, optionProblems, renderDocument, type Format, type FormatContext, type FormatOptions } from "../encoder/formats/index.ts";
+import { resolve } from "node:path";
+import type { SpladeEncoder } from "../encoder/encoder.ts";
+import { idProblem, optionProblems, type Format, type FormatOptions } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
-import { planBatches } from "./batching.ts";
+import { readCheckpoint, settingsChange, type Checkpoint, type CorpusTotals } from "./checkpoint.ts";
 import { CorpusError } from "./errors.ts";
-import { CHECKPOINT_FORMAT, readCheckpoint, settingsChange, SKIPPED_DETAIL, writeCheckpoint, ZERO_TOTALS, type Checkpoint, type CorpusTotals } from "./checkpoint.ts";
 import { openInput, type Input } from "./input.ts";
-import { createDirectory, existingParts, OutputSink, planOutput, refuseInputAsOutput, START, type OutputPosition } from "./output.ts";
-import { formatFromLine, formatFromName, parseRecord, type CorpusDocument, type InputFormat, type ParsedRecord } from "./records.ts";
+import { existingParts, planOutput, refuseInputAsOutput } from "./output.ts";
+import { formatFromName, type InputFormat } from "./records.ts";
+import { CorpusRun, renderWindow, type RenderSettings } from "./run-state.ts";
 import { shardRange, type Shard } from "./shard.ts";
+import { encodeWindow, type EncodedWindow } from "./window-encoder.ts";
+import { readWindows } from "./windows.ts";
 
 export interface EncodeCorpusOptions {
   /** A path, or "-" for stdin. */
@@ -80,27 +85,6 @@ export interface CorpusSummary {
   seconds: number;
 }
 
-interface WindowEntry {
-  line: number;
-  doc?: CorpusDocument;
-  duplicate?: boolean;
-  reason?: string;
-}
-
-interface Window {
-  entries: WindowEntry[];
-  /** Input record index (0-based, whole input) just past the window. */
-  end: number;
-  /** Input bytes read when the window was complete (within a read chunk of its end). */
-  bytes: number;
-}
-
-interface EncodedWindow {
-  window: Window;
-  /** One per entry with a document, in entry order. */
-  vectors: EncodedText[];
-}
-
 function errnoMessage(error: unknown, path: string): string | undefined {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return `${path}: no such file`;
@@ -115,25 +99,6 @@ async function open(path: string, stdin?: NodeJS.ReadableStream): Promise<Input>
   } catch (error) {
     const message = errnoMessage(error, path);
     throw message ? new CorpusError("usage", message) : error;
-  }
-}
-
-/**
- * Runs one write of the output or the checkpoint; a failure of the file system (disk full, I/O error, permissions)
- * becomes an "output" error naming the file. The checkpoint is only ever replaced after a durable write, so the
- * previous one still names complete documents and --resume continues from it.
- */
-async function writing<T>(file: string, durableDocuments: number, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
-    throw new CorpusError(
-      "output",
-      `writing ${file} failed (${code}: ${(error as Error).message.replace(/^\w+: /, "").split(",")[0]}): the checkpoint still holds the ${durableDocuments} documents written before — fix that and rerun the same command with --resume`,
-      { cause: error },
-    );
   }
 }
 
@@ -210,146 +175,77 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     return { totals: resumed.totals, files: resumed.files, checkpoint: plan.checkpoint, resumedAt, alreadyDone: true, encoded: 0, tokens: 0, seconds: 0 };
   }
 
-  const totals: CorpusTotals = structuredClone(resumed?.totals ?? ZERO_TOTALS);
-  if (!resumed) {
-    // The checkpoint comes before the first output byte, so every output this tool creates is accounted for: a run
-    // killed before its first window is an unfinished run that --resume continues, not a stranger's file.
-    await createDirectory(dirname(plan.checkpoint));
-    await writing(plan.checkpoint, 0, () =>
-      writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: 0, output: START, totals, files: [], done: false }),
-    );
-  }
-  const sink = await writing(plan.file(resumed?.output.part ?? 0), totals.documents, () => OutputSink.open(plan, resumed?.output ?? START));
+  const run = await CorpusRun.begin(plan, settings, resumed);
   const rangeSize = Number.isFinite(range.end) ? range.end - range.start : undefined;
   events.onStart?.({ resumedAt, records: rangeSize });
 
   let encoded = 0;
   let tokens = 0;
-  let position: OutputPosition = resumed?.output ?? START;
-  let recordsDone = resumedAt;
-  const resumedDocuments = totals.documents;
+  const resumedDocuments = run.totals.documents;
   // Done so far: records of a known range, else input bytes read up to the last written window (reading runs ahead).
   let bytesDone = 0;
   const fraction = () =>
-    rangeSize !== undefined ? (rangeSize === 0 ? 1 : recordsDone / rangeSize) : input.size ? bytesDone / input.size : undefined;
+    rangeSize !== undefined ? (rangeSize === 0 ? 1 : run.records / rangeSize) : input.size ? bytesDone / input.size : undefined;
   const progress = () => events.onProgress?.({ documents: resumedDocuments + encoded, tokens, fraction: fraction() });
 
-  const encodeWindow = async (window: Window): Promise<EncodedWindow> => {
-    const docs = window.entries.filter((e) => e.doc);
-    const tokenized = docs.map((e) => encoder.tokenizer.encode((e.doc as CorpusDocument).text));
-    const vectors: EncodedText[] = new Array(docs.length);
-    await Promise.all(
-      planBatches(tokenized.map((t) => t.ids.length), batchSize, options.byLength ?? true).map(async (batch) => {
-        const out = await encoder.encodeTokenized(batch.map((i) => tokenized[i]), options.sparsify);
-        batch.forEach((i, k) => (vectors[i] = out[k]));
-        encoded += batch.length;
-        tokens += out.reduce((n, v) => n + v.tokens, 0);
-        progress();
-      }),
-    );
-    return { window, vectors };
+  const encoding = { batchSize, byLength: options.byLength ?? true, sparsify: options.sparsify };
+  const rendering: RenderSettings = {
+    format,
+    formatOptions: options.formatOptions,
+    context: { token: (id) => encoder.tokenizer.token(id), model: options.model, vocabSize: encoder.vocabSize },
+    onError: options.onError,
+    inputName: input.name,
+    onWarning: events.onWarning,
   };
-
-  const context: FormatContext = { token: (id) => encoder.tokenizer.token(id), model: options.model, vocabSize: encoder.vocabSize };
-  const skip = (line: number, reason: string) => {
-    totals.skipped++;
-    if (totals.skippedLines.length < SKIPPED_DETAIL) totals.skippedLines.push({ line, reason });
-  };
-
-  const writeWindow = async ({ window, vectors }: EncodedWindow): Promise<void> => {
-    const lines: string[] = [];
-    let v = 0;
-    for (const entry of window.entries) {
-      if (!entry.doc) {
-        skip(entry.line, entry.reason ?? "");
-        continue;
-      }
-      const vector = vectors[v++];
-      let rendered: { text: string; terms: number };
-      try {
-        rendered = renderDocument(format, { vector, id: entry.doc.id, text: entry.doc.text }, context, options.formatOptions);
-      } catch (error) {
-        // The engine would refuse this document (e.g. over its non-zero limit): a line to fix, like a malformed one.
-        if (!(error instanceof FormatError)) throw error;
-        if (options.onError !== "skip") throw new CorpusError("input", `${input.name}:${entry.line}: ${error.message} (--on-error skip leaves such documents out)`);
-        events.onWarning?.(`${input.name}:${entry.line}: ${error.message} — skipped`);
-        skip(entry.line, error.message);
-        continue;
-      }
-      lines.push(rendered.text);
-      totals.documents++;
-      totals.terms += rendered.terms;
-      totals.tokens += vector.tokens;
-      if (vector.truncated) totals.truncated++;
-      if (entry.duplicate) totals.duplicates++;
-    }
-    const durable = totals.documents - lines.length;
-    position = await writing(sink.files().at(-1) as string, durable, () => sink.write(lines));
-    recordsDone = Math.min(window.end, range.end) - range.start;
+  const write = async (encodedWindow: EncodedWindow) => {
+    const { window } = encodedWindow;
+    await run.commit(renderWindow(encodedWindow, rendering), Math.min(window.end, range.end) - range.start);
     bytesDone = window.bytes;
-    await writing(plan.checkpoint, durable, () =>
-      writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: recordsDone, output: position, totals, files: sink.files(), done: false }),
-    );
     progress();
   };
 
+  // Up to two windows in flight: while the model encodes window w, this thread reads and tokenizes w+1 and writes
+  // w−1. They are written in input order, each as one durable flush and checkpoint.
   const inflight: Array<Promise<EncodedWindow>> = [];
-  const submit = (window: Window) => {
-    const encoding = encodeWindow(window);
-    // Awaited in order below; this only keeps a failure from being reported as unhandled before then.
-    encoding.catch(() => {});
-    inflight.push(encoding);
-  };
-
-  // An id the engine cannot take is a line to fix before the model runs, like a malformed one.
-  const checkId = (parsed: ParsedRecord): ParsedRecord => {
-    const problem = parsed.ok ? idProblem(format, "document", parsed.doc.id) : undefined;
-    return problem === undefined ? parsed : { ok: false, reason: problem };
-  };
-  const seen = new Set<string>();
-  let inputFormat = options.inputFormat ?? (options.input === "-" ? undefined : formatFromName(options.input));
-  let record = -1;
-  let window: Window = { entries: [], end: 0, bytes: 0 };
+  const windows = readWindows(input, {
+    range,
+    resumedAt,
+    sortWindow,
+    inputFormat: options.inputFormat ?? (options.input === "-" ? undefined : formatFromName(options.input)),
+    idProblem: (id) => idProblem(format, "document", id),
+    onError: options.onError,
+    onWarning: events.onWarning,
+  });
+  let lastEnd: number | undefined;
   let stop: CorpusError | undefined;
-  try {
-    for await (const { line, text } of input.lines()) {
-      record++;
-      inputFormat ??= formatFromLine(text);
-      if (record < range.start) continue;
-      if (record >= range.end) break;
-      const parsed = checkId(parseRecord(text, inputFormat));
-      if (record < range.start + resumedAt) {
-        // Already written by an earlier run: only its id matters, for the duplicate check.
-        if (parsed.ok) seen.add(parsed.doc.id);
-        continue;
-      }
-      if (parsed.ok) {
-        const duplicate = seen.has(parsed.doc.id);
-        if (duplicate) events.onWarning?.(`${input.name}:${line}: duplicate id ${JSON.stringify(parsed.doc.id)} (encoded again)`);
-        seen.add(parsed.doc.id);
-        window.entries.push({ line, doc: parsed.doc, duplicate });
-      } else if (options.onError === "skip") {
-        events.onWarning?.(`${input.name}:${line}: ${parsed.reason} — skipped`);
-        window.entries.push({ line, reason: parsed.reason });
-      } else {
-        stop = new CorpusError("input", `${input.name}:${line}: ${parsed.reason} (--on-error skip records such lines and goes on)`);
-        break;
-      }
-      if ((record + 1) % sortWindow === 0) {
-        submit({ entries: window.entries, end: record + 1, bytes: input.bytesRead() });
-        window = { entries: [], end: 0, bytes: 0 };
-        if (inflight.length > 1) await writeWindow(await (inflight.shift() as Promise<EncodedWindow>));
-      }
+  // A malformed line ends the reading; the windows before it are still written, then the run stops on it.
+  const nextWindow = async () => {
+    try {
+      return await windows.next();
+    } catch (error) {
+      if (!(error instanceof CorpusError && error.kind === "input")) throw error;
+      stop = error;
+      return { done: true as const, value: undefined };
     }
-    // The records before a malformed line in its own window stay unwritten: windows are written whole.
-    if (!stop && window.entries.length > 0) submit({ entries: window.entries, end: record + (record >= range.end ? 0 : 1), bytes: input.bytesRead() });
-    while (inflight.length > 0) await writeWindow(await (inflight.shift() as Promise<EncodedWindow>));
+  };
+  try {
+    for (let next = await nextWindow(); !next.done; next = await nextWindow()) {
+      const window = next.value;
+      lastEnd = window.end;
+      const pending = encodeWindow(encoder, window, encoding, (documents, batchTokens) => {
+        encoded += documents;
+        tokens += batchTokens;
+        progress();
+      });
+      // Awaited in order below; this only keeps a failure from being reported as unhandled before then.
+      pending.catch(() => {});
+      inflight.push(pending);
+      if (inflight.length > 1) await write(await (inflight.shift() as Promise<EncodedWindow>));
+    }
+    while (inflight.length > 0) await write(await (inflight.shift() as Promise<EncodedWindow>));
     if (stop) throw stop;
-    recordsDone = rangeSize ?? record + 1 - range.start;
-    await writing(sink.files().at(-1) as string, totals.documents, () => sink.close());
-    await writing(plan.checkpoint, totals.documents, () =>
-      writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: recordsDone, output: position, totals, files: sink.files(), done: true }),
-    );
+    await run.finish(rangeSize ?? (lastEnd ?? range.start + resumedAt) - range.start);
+    const totals = run.totals;
     if (totals.documents === 0 && totals.skipped === 0) {
       events.onWarning?.(
         options.shard
@@ -359,7 +255,7 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     }
     return {
       totals,
-      files: sink.files(),
+      files: run.files(),
       checkpoint: plan.checkpoint,
       resumedAt,
       alreadyDone: false,
@@ -369,6 +265,6 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     };
   } finally {
     await Promise.allSettled(inflight);
-    await sink.release();
+    await run.release();
   }
 }

@@ -204,7 +204,13 @@ export class OutputSink {
 
   private async append(data: Buffer): Promise<void> {
     const bytes = this.plan.gzip ? await gzip(data) : data;
-    await this.handle.write(bytes, 0, bytes.length, this.position.bytes);
+    // A write may be short (a file system that fills up mid-write): keep writing until it errors, so the position
+    // never counts bytes that are not in the file.
+    for (let done = 0; done < bytes.length; ) {
+      const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.position.bytes + done);
+      if (bytesWritten === 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: "ENOSPC" });
+      done += bytesWritten;
+    }
     this.position.bytes += bytes.length;
   }
 

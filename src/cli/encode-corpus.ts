@@ -7,8 +7,8 @@ import { isMainThread } from "node:worker_threads";
 import { SpladeEncoder } from "../encoder/encoder.ts";
 import { encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
 import { CorpusError, type CorpusErrorKind } from "../corpus/errors.ts";
-import { DOCUMENT_FORMAT_NAMES, FORMATS, isDocumentFormatName } from "../encoder/formats/index.ts";
-import { INPUT_FORMATS } from "../corpus/records.ts";
+import { DOCUMENT_FORMAT_NAMES, FORMATS } from "../encoder/formats/index.ts";
+import { INPUT_FORMATS, type InputFormat } from "../corpus/records.ts";
 import { parseShard } from "../corpus/shard.ts";
 import { ENGINES, startBackendThread, type Engine } from "./backend-thread.ts";
 import { loadModelFolder } from "./model-folder.ts";
@@ -43,11 +43,6 @@ function nonNegative(name: string, value: string | undefined): number | undefine
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) usage(`--${name} must be a number ≥ 0, got ${value}`);
   return n;
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) usage(`--${name} must be one of ${allowed.join(", ")}, got ${value}`);
-  return value as T;
 }
 
 function describe(s: CorpusSummary): string[] {
@@ -128,10 +123,11 @@ export const encodeCorpusCommand = defineCommand({
     "on-error": { type: "enum", options: ["stop", "skip"], description: "What a malformed line does: stop the run, or skip it (counted in the summary)", default: "stop" },
   },
   async run({ args }) {
-    const format = isDocumentFormatName(args.format) ? FORMATS[args.format] : usage(`--format must be one of ${DOCUMENT_FORMAT_NAMES.join(", ")}, got ${args.format}`);
-    const engine = oneOf<Engine>("engine", args.engine, ENGINES);
-    const onError = oneOf("on-error", args["on-error"], ["stop", "skip"] as const);
-    const inputFormat = oneOf("input-format", args["input-format"], ["auto", ...INPUT_FORMATS] as const);
+    // Enum values were checked against their options before run() (src/cli/run.ts).
+    const format = FORMATS[args.format];
+    const engine: Engine = args.engine;
+    const onError: "stop" | "skip" = args["on-error"];
+    const inputFormat: "auto" | InputFormat = args["input-format"];
     const shard = args.shard === undefined ? undefined : (parseShard(args.shard) ?? usage(`--shard must be i/n with 0 ≤ i < n, got ${args.shard}`));
     const batchSize = positiveInt("batch-size", args["batch-size"]) ?? DEFAULT_BATCH;
     const threads = positiveInt("threads", args.threads);

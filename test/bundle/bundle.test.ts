@@ -1,0 +1,326 @@
+// The artifact `npm run deploy` uploads, tested: the real wrangler CLI builds the deploy bundle (`wrangler deploy
+// --dry-run --outdir`, offline: a preload refuses every connection and the test checks none was tried), and exactly
+// those files run in workerd through Miniflare's own API, with the generated sparse query model as the Worker's
+// private assets. Its answers are checked against the float64 reference encoder (src/model/reference.ts).
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { Miniflare, type MiniflareOptions } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unstable_readConfig } from "wrangler";
+import { SpladeTokenizer } from "../../src/encoder/tokenizer.ts";
+import { loadEncoder, parseConfig } from "../../src/model/architectures.ts";
+import { openCheckpoint } from "../../src/model/checkpoint/index.ts";
+import { ensureFixtureModels } from "../../src/model/fixture.ts";
+import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import { referenceSplade } from "../../src/model/reference.ts";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const WRANGLER = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
+const NO_NETWORK = pathToFileURL(join(REPO, "test", "bundle", "no-network.mjs")).href;
+const ORIGIN = "https://splade-edge.test";
+const KIB = 1024;
+/** Workers' limits: 3 MB gzip for a free-plan script, 25 MiB for one static asset. */
+const FREE_PLAN_GZIP_BYTES = 3 * 1024 * 1024;
+const ASSET_FILE_BYTES = 25 * 1024 * 1024;
+const VS_REFERENCE = 1e-4;
+
+const QUERIES = [
+  // 10 tokens with [CLS] and [SEP].
+  "what is the capital of france and germany",
+  "Café Müller naïve résumé — ÀÉÎÕÜ",
+  "東京タワーの高さは？北京大学",
+  "a",
+  // Far over 256 tokens: truncated.
+  "the quick brown fox jumps over the lazy dog while sparse encoders count every word ".repeat(20).trim(),
+];
+
+interface Reference {
+  text: string;
+  tokens: number;
+  truncated: boolean;
+  /** Every non-zero weight, by token id. */
+  weights: Map<number, number>;
+}
+
+interface IdsBody {
+  model: string;
+  tokens: number;
+  truncated: boolean;
+  indices: number[];
+  values: number[];
+}
+
+interface BundleFile {
+  name: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+/** The fields of wrangler's parsed config (its `Config`, whose types wrangler does not ship) the test reads. */
+interface DeployConfig {
+  main: string;
+  compatibility_date: string;
+  compatibility_flags: string[];
+  vars: Record<string, Json>;
+  ratelimits: Array<{ name: string; simple: { limit: number; period: 10 | 60 } }>;
+  assets?: { binding?: string; run_worker_first?: boolean | string[] };
+}
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", fail);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+// wrangler.toml as wrangler itself reads it for deploy.
+const deploy = unstable_readConfig({ config: join(REPO, "wrangler.toml") }) as DeployConfig;
+/** The bundled entry point: wrangler names it after `main`. */
+const entry = `${basename(deploy.main, ".ts")}.js`;
+const work = mkdtempSync(join(tmpdir(), "splade-edge-bundle-"));
+const outdir = join(work, "out");
+const netLog = join(work, "net.log");
+let assetsDir: string;
+let wranglerOutput = "";
+let files: BundleFile[] = [];
+/** The names the Miniflare options bind in the Worker's env. */
+let boundNames: string[] = [];
+let mf: Miniflare | undefined;
+let references: Reference[] = [];
+let manifest: ModelManifest;
+
+beforeAll(async () => {
+  const { hf, models } = await ensureFixtureModels();
+  assetsDir = resolve(REPO, models["query-sparse"]);
+
+  // 1. The bundle, built by the CLI users deploy with. `--assets` swaps only the folder (model/query holds the real
+  // model, absent here); binding and run_worker_first still come from wrangler.toml. The banner is hidden: it is
+  // what asks registry.npmjs.org for a newer wrangler.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    WRANGLER_LOG_PATH: join(work, "logs"),
+    NET_GUARD_LOG: netLog,
+    FORCE_COLOR: "0",
+    NO_COLOR: "1",
+  };
+  const build = await run(process.execPath, ["--import", NO_NETWORK, WRANGLER, "deploy", "--dry-run", "--outdir", outdir, "--assets", assetsDir], env, 60_000);
+  wranglerOutput = build.stdout + build.stderr;
+  if (build.code !== 0) throw new Error(`wrangler deploy --dry-run exited ${build.code}:\n${wranglerOutput}`);
+  files = readdirSync(outdir)
+    .sort()
+    .map((name) => {
+      const bytes = readFileSync(join(outdir, name));
+      return { name, bytes: bytes.byteLength, gzipBytes: gzipSync(bytes).byteLength };
+    });
+
+  // 2. Exactly that bundle in workerd, through Miniflare's API, with what wrangler.toml gives it deployed: its
+  // compatibility date and flags, vars, rate limiters and private assets. The assets options are those wrangler's own
+  // dev server derives from wrangler.toml (getAssetsOptions): the router forwards only to a Worker it is told exists
+  // (has_user_worker), and run_worker_first is invoke_user_worker_ahead_of_assets.
+  const modules = files
+    .filter((f) => f.name.endsWith(".js") || f.name.endsWith(".wasm"))
+    .map((f) => ({ type: f.name.endsWith(".wasm") ? ("CompiledWasm" as const) : ("ESModule" as const), path: join(outdir, f.name) }));
+  // The entry point first: Miniflare runs the first module.
+  modules.sort((a, b) => Number(basename(b.path) === entry) - Number(basename(a.path) === entry));
+  if (!deploy.assets?.binding) throw new Error("wrangler.toml: [assets] has no binding");
+  if (Array.isArray(deploy.assets.run_worker_first)) throw new Error("wrangler.toml: run_worker_first as routes needs routerConfig.static_routing here");
+  const ratelimits = Object.fromEntries(deploy.ratelimits.map((r) => [r.name, { simple: r.simple }]));
+  boundNames = [deploy.assets.binding, ...Object.keys(deploy.vars), ...Object.keys(ratelimits)].sort();
+  const options: MiniflareOptions = {
+    modulesRoot: outdir,
+    modules,
+    compatibilityDate: deploy.compatibility_date,
+    compatibilityFlags: deploy.compatibility_flags,
+    bindings: deploy.vars,
+    ratelimits,
+    assets: {
+      directory: assetsDir,
+      binding: deploy.assets.binding,
+      routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: deploy.assets.run_worker_first === true },
+      assetConfig: { compatibility_date: deploy.compatibility_date, compatibility_flags: deploy.compatibility_flags },
+    },
+  };
+  mf = new Miniflare(options);
+  await mf.ready;
+
+  // 3. The reference vectors, as test/worker/global-setup.ts computes them.
+  const readJson = (dir: string, file: string): object => JSON.parse(readFileSync(join(dir, file), "utf8")) as object;
+  manifest = readJson(assetsDir, "manifest.json") as ModelManifest;
+  const tokenizer = new SpladeTokenizer(readJson(assetsDir, "tokenizer.json"), readJson(assetsDir, "tokenizer_config.json"), manifest.max_length);
+  const config = parseConfig(readJson(hf["query-sparse"], "config.json"), join(hf["query-sparse"], "config.json"));
+  const model = loadEncoder(config, openCheckpoint(join(hf["query-sparse"], "model.safetensors")));
+  references = QUERIES.map((text) => {
+    const { ids, truncated } = tokenizer.encode(text);
+    const weights = new Map<number, number>();
+    referenceSplade(model, ids).forEach((w, id) => w > 0 && weights.set(id, w));
+    return { text, tokens: ids.length, truncated, weights };
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await mf?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function fetchWorker(path: string, init?: RequestInit): ReturnType<Miniflare["dispatchFetch"]> {
+  if (!mf) throw new Error("Miniflare did not start");
+  return mf.dispatchFetch(`${ORIGIN}${path}`, init as Parameters<Miniflare["dispatchFetch"]>[1]);
+}
+
+function postJson(path: string, body: unknown): ReturnType<Miniflare["dispatchFetch"]> {
+  return fetchWorker(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+/** Largest |answer − reference| over every token id either side holds (an id one side lacks weighs 0 there). */
+function maxDifference(body: IdsBody, reference: Reference): number {
+  const got = new Map(body.indices.map((id, k) => [id, body.values[k]]));
+  let max = 0;
+  for (const id of new Set([...got.keys(), ...reference.weights.keys()])) max = Math.max(max, Math.abs((got.get(id) ?? 0) - (reference.weights.get(id) ?? 0)));
+  return max;
+}
+
+function expectReference(body: IdsBody, reference: Reference): void {
+  expect(body.model).toBe(manifest.source.repo);
+  expect(body.tokens).toBe(reference.tokens);
+  expect(body.truncated).toBe(reference.truncated);
+  expect(body.indices.length).toBeGreaterThan(0);
+  expect(new Set(body.indices).size).toBe(body.indices.length);
+  expect(maxDifference(body, reference)).toBeLessThanOrEqual(VS_REFERENCE);
+}
+
+describe("wrangler deploy --dry-run --outdir", () => {
+  it("builds offline: no connection or DNS lookup tried, in wrangler's CLI process too", () => {
+    const log = existsSync(netLog) ? readFileSync(netLog, "utf8").trim().split("\n") : [];
+    expect(log.some((line) => /^guarding \d+ .*wrangler-dist[/\\]cli\.js$/.test(line))).toBe(true);
+    expect(log.filter((line) => !line.startsWith("guarding "))).toEqual([]);
+    expect(wranglerOutput).toContain("--dry-run: exiting now.");
+  });
+
+  it("writes one ES module, the kernel's .wasm modules it imports, and nothing else it would upload", () => {
+    const js = files.filter((f) => f.name.endsWith(".js"));
+    const wasm = files.filter((f) => f.name.endsWith(".wasm"));
+    expect(js.map((f) => f.name)).toEqual([entry]);
+    expect(wasm.map((f) => f.name.replace(/^[0-9a-f]{40}-/, "")).sort()).toEqual(["kernel-relaxed.wasm", "kernel.wasm"]);
+    // The rest: the source map (not uploaded: wrangler.toml has no upload_source_maps) and wrangler's README.
+    expect(files.filter((f) => !js.includes(f) && !wasm.includes(f)).map((f) => f.name)).toEqual(["README.md", `${entry}.map`]);
+    const source = readFileSync(join(outdir, js[0].name), "utf8");
+    const imported = [...source.matchAll(/^import \w+ from "\.\/([^"]+\.wasm)";$/gm)].map((m) => m[1]).sort();
+    expect(imported).toEqual(wasm.map((f) => f.name).sort());
+    // Hono, zod, the tokenizer and the kernel; no onnxruntime code (package.json's text, inlined for /info, names it).
+    expect(source).not.toMatch(/^\/\/ node_modules\/onnxruntime/m);
+  });
+
+  it("gives the Worker the bindings wrangler lists for it, each one in the Miniflare options", () => {
+    const listed = [...wranglerOutput.matchAll(/^env\.(\w+)\b/gm)].map((m) => m[1]).sort();
+    expect(listed).toContain("ASSETS");
+    expect(boundNames).toEqual(listed);
+  });
+
+  it("is the size wrangler reports, under the free plan's 3 MB gzip; each asset is under 25 MiB", () => {
+    const uploaded = files.filter((f) => f.name.endsWith(".js") || f.name.endsWith(".wasm"));
+    // As wrangler measures (bundle-reporter.ts): the modules' bytes, and one gzip of them all, the entry point last.
+    const ordered = [...uploaded.filter((f) => f.name.endsWith(".wasm")), ...uploaded.filter((f) => f.name.endsWith(".js"))];
+    const bytes = ordered.reduce((sum, f) => sum + f.bytes, 0);
+    const gzipBytes = gzipSync(Buffer.concat(ordered.map((f) => readFileSync(join(outdir, f.name))))).byteLength;
+    const reported = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(wranglerOutput);
+    expect(reported, wranglerOutput).not.toBeNull();
+    expect((bytes / KIB).toFixed(2)).toBe(reported?.[1]);
+    expect(Math.abs(gzipBytes / KIB - Number(reported?.[2]))).toBeLessThan(1);
+    expect(gzipBytes).toBeLessThan(FREE_PLAN_GZIP_BYTES);
+
+    // What wrangler uploads of the folder: not .assetsignore, nor the names it lists (model.onnx).
+    const ignored = new Set([".assetsignore", ...readFileSync(join(assetsDir, ".assetsignore"), "utf8").split("\n").map((line) => line.trim())]);
+    const assets = readdirSync(assetsDir)
+      .filter((name) => !ignored.has(name))
+      .map((name) => ({ name, bytes: statSync(join(assetsDir, name)).size }));
+    expect(assets.map((a) => a.name).sort()).toEqual(["encoder.bin", "manifest.json", "tokenizer.json", "tokenizer_config.json"]);
+    for (const asset of assets) expect(asset.bytes, asset.name).toBeLessThan(ASSET_FILE_BYTES);
+
+    const kib = (n: number) => `${(n / KIB).toFixed(2)} KiB`;
+    console.log(
+      [
+        `deploy bundle (wrangler deploy --dry-run --outdir): ${kib(bytes)} raw / ${kib(gzipBytes)} gzip; wrangler reports ${reported?.[1]} KiB / gzip: ${reported?.[2]} KiB`,
+        ...files.map((f) => `  ${f.name}: ${f.bytes} B (${kib(f.bytes)}), gzip ${f.gzipBytes} B${uploaded.includes(f) ? "" : " — not uploaded"}`),
+        `assets uploaded from ${assetsDir}: ${assets.map((a) => `${a.name} ${a.bytes} B`).join(", ")}`,
+      ].join("\n"),
+    );
+  });
+});
+
+describe("the bundle in workerd (Miniflare)", () => {
+  it("answers /health", async () => {
+    const response = await fetchWorker("/health");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok", model_loaded: expect.any(Boolean) });
+  });
+
+  it("reports the model its assets hold at /info", async () => {
+    const response = await fetchWorker("/info");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      model: {
+        repo: manifest.source.repo,
+        sha256: manifest.files["encoder.bin"].sha256,
+        weights_sha256: manifest.source.weights_sha256,
+        architecture: "BertForMaskedLM",
+        max_length: manifest.max_length,
+        vocab_size: manifest.vocab_size,
+      },
+      random_weights: true,
+      engine: { name: "splade-edge kernel" },
+    });
+  });
+
+  it("encodes each query as the reference encoder does, within 1e-4", async () => {
+    for (const reference of references) {
+      const response = await postJson("/encode", { query: reference.text, format: "ids" });
+      expect(response.status, reference.text).toBe(200);
+      expectReference((await response.json()) as IdsBody, reference);
+    }
+    expect(references.some((r) => r.truncated)).toBe(true);
+    const health = await fetchWorker("/health");
+    expect(await health.json()).toEqual({ status: "ok", model_loaded: true });
+  });
+
+  it("encodes them as one batch the same way", async () => {
+    const response = await postJson("/encode", { queries: references.map((r) => r.text), format: "ids" });
+    expect(response.status).toBe(200);
+    const rows = (await response.json()) as IdsBody[];
+    expect(rows).toHaveLength(references.length);
+    rows.forEach((row, i) => expectReference(row, references[i]));
+  });
+
+  it("answers a bad request with 422 and {error, error_type}", async () => {
+    const response = await postJson("/encode", { query: "   " });
+    expect(response.status).toBe(422);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["error", "error_type"]);
+    expect(body.error_type).toBe("validation");
+    expect(body.error).toEqual(expect.any(String));
+  });
+
+  it("keeps the model files private (run_worker_first)", async () => {
+    for (const path of ["/manifest.json", "/encoder.bin", "/tokenizer.json"]) {
+      const response = await fetchWorker(path);
+      expect(response.status, path).toBe(404);
+      expect(((await response.json()) as { error_type: string }).error_type).toBe("not_found");
+    }
+  });
+});

@@ -53,12 +53,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * Starts `wrangler dev` serving the model folder `assets`; resolves once /health answers. `config`: a wrangler config
  * other than the production wrangler.toml (e.g. KERNEL_WORKER_CONFIG).
  */
-export async function startWorker(assets: string, options: { config?: string } = {}): Promise<WorkerServer> {
+export async function startWorker(assets: string, options: { config?: string; vars?: Record<string, string> } = {}): Promise<WorkerServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const config = options.config ? ["--config", options.config] : [];
-  const child = spawn(process.execPath, ["-e", WATCHDOG, WRANGLER, "dev", ...config, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets], {
+  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const child = spawn(process.execPath, ["-e", WATCHDOG, WRANGLER, "dev", ...config, ...vars, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets], {
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
@@ -164,6 +165,29 @@ export async function encodeOnce(base: string, query: string): Promise<EncodeTim
 /** One GET /health, ms. */
 export async function healthOnce(base: string): Promise<number> {
   return (await timed(`${base}/health`)).ms;
+}
+
+/** One GET /encode?q=…, as a page or a search backend repeats it; X-Splade-Cache says whether it was a hit. */
+export async function encodeGetOnce(base: string, query: string): Promise<EncodeTiming & { cache: string | null }> {
+  const { response, ms } = await timed(`${base}/encode?${new URLSearchParams({ q: query })}`);
+  return {
+    roundTripMs: ms,
+    serverTiming: parseServerTiming(response.headers.get("server-timing")),
+    tokens: Number(response.headers.get("x-splade-tokens")),
+    cache: response.headers.get("x-splade-cache"),
+  };
+}
+
+/**
+ * /health answered back to back while one batch of `queries` is encoded: the latencies another client of the isolate
+ * sees during the batch, and the batch's own round trip.
+ */
+export async function healthDuringBatch(base: string, queries: readonly string[]): Promise<{ health_ms: number[]; batch_ms: number }> {
+  let done = false;
+  const batch = timed(`${base}/encode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ queries }) }).finally(() => (done = true));
+  const health: number[] = [];
+  while (!done) health.push(await healthOnce(base));
+  return { health_ms: health, batch_ms: (await batch).ms };
 }
 
 export interface KernelRunRequest {

@@ -16,6 +16,8 @@ import {
   kernelColdOnce,
   kernelRunOnce,
   queryOfLength,
+  encodeGetOnce,
+  healthDuringBatch,
   startWorker,
   type EncodeTiming,
 } from "./query-worker.ts";
@@ -68,6 +70,10 @@ export interface WorkerResult {
   rows: WorkerRow[];
   /** Goal 5 at T≈10: (/encode p50 − /health p50) − inference p50, ms. */
   http_overhead_ms: number;
+  /** GET /encode of the T≈10 query on a second Worker with the cache on: repeated (hit) against a new query each round (miss). */
+  cache: { hit: Quantiles; miss: Quantiles; hit_vs_miss: number };
+  /** /health back to back while a batch at the token budget runs (one isolate), against /health alone. */
+  health_under_batch: { batch_queries: number; batch_tokens: number; batch_ms: Quantiles; health_during: Quantiles; health_idle: Quantiles; answered_during: number };
 }
 
 export interface KernelWorkerRow {
@@ -138,6 +144,39 @@ function cell<T>(group: string, samples: T[], sample: (round: number) => Promise
   };
 }
 
+/** A timing, after checking the answer came the way the cell means it to (a cache hit, or a miss). */
+function expectCache(wanted: "hit" | "miss") {
+  return (t: Awaited<ReturnType<typeof encodeGetOnce>>): number => {
+    if (t.cache !== wanted) throw new Error(`expected a cache ${wanted}, the Worker answered X-Splade-Cache: ${t.cache}`);
+    return t.roundTripMs;
+  };
+}
+
+/** Batches that fill wrangler.toml's token budget (2,048): 64 queries of 32 tokens; HEALTH_BATCHES of them in a row. */
+const BUDGET_BATCH = { queries: 64, tokens: 32 };
+const HEALTH_BATCHES = 5;
+
+async function measureHealthUnderBatch(base: string, tokenCount: (text: string) => number, idle: Quantiles): Promise<WorkerResult["health_under_batch"]> {
+  const query = queryOfLength(BUDGET_BATCH.tokens, tokenCount);
+  const during: number[] = [];
+  const batches: number[] = [];
+  for (let b = 0; b < HEALTH_BATCHES; b++) {
+    // Distinct texts (a batch number and a position) so nothing repeats; the cache is off on this Worker anyway.
+    const queries = Array.from({ length: BUDGET_BATCH.queries }, (_, i) => `${query.split(" ").slice(0, -1).join(" ")} ${b}${i}`);
+    const r = await healthDuringBatch(base, queries);
+    during.push(...r.health_ms);
+    batches.push(r.batch_ms);
+  }
+  return {
+    batch_queries: BUDGET_BATCH.queries,
+    batch_tokens: BUDGET_BATCH.queries * tokenCount(`${query.split(" ").slice(0, -1).join(" ")} 00`),
+    batch_ms: quantiles(batches),
+    health_during: quantiles(during),
+    health_idle: idle,
+    answered_during: during.length,
+  };
+}
+
 export async function benchQuery(options: QueryBenchOptions): Promise<QueryBenchResult> {
   const loadStart = loadavg();
   const phase = options.onPhase ?? (() => {});
@@ -145,6 +184,9 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   const nodeTimes = new Map<NodeCell, number[]>();
   const models: NodeModel[] = [];
   let server: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let cacheServer: Awaited<ReturnType<typeof startWorker>> | undefined;
+  const cacheHits: number[] = [];
+  const cacheMisses: number[] = [];
   let kernelServer: Awaited<ReturnType<typeof startWorker>> | undefined;
   let worker: WorkerResult | null = null;
   let workerdKernel: KernelWorkerResult | null = null;
@@ -155,7 +197,8 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     if (options.worker) {
       const { model, tokenCount } = options.worker;
       phase(`starting the Worker (wrangler dev, ${model})…`);
-      server = await startWorker(options.models[model]);
+      // The cache off: every round must run the model (the cache is measured on its own Worker below).
+      server = await startWorker(options.models[model], { vars: { SPLADE_CACHE_TTL: "0" } });
       const base = server.base;
       const queries = WORKER_LENGTHS.map((t) => queryOfLength(t, tokenCount));
       const coldQuery = queries[WORKER_LENGTHS.indexOf(10)];
@@ -165,6 +208,13 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       const health: number[] = [];
       queries.forEach((query, i) => cells.push(cell("worker", encodes[i], () => encodeOnce(base, query))));
       cells.push(cell("worker", health, () => healthOnce(base)));
+      phase(`starting a second Worker with the cache on (wrangler dev, ${model})…`);
+      cacheServer = await startWorker(options.models[model], { vars: { SPLADE_CACHE_TTL: "3600" } });
+      const cacheBase = cacheServer.base;
+      await encodeGetOnce(cacheBase, coldQuery);
+      cells.push(cell("worker", cacheHits, () => encodeGetOnce(cacheBase, coldQuery).then(expectCache("hit"))));
+      // A new query every round (a number appended): one token more than the hit's, so a miss of the same size.
+      cells.push(cell("worker", cacheMisses, (round) => encodeGetOnce(cacheBase, `${coldQuery} ${round}`).then(expectCache("miss"))));
       workerRows = () => [
         ...queries.map((query, i): WorkerRow => {
           const timings = encodes[i];
@@ -235,12 +285,18 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       });
       const t10 = rows[WORKER_LENGTHS.indexOf(10)];
       const healthRow = rows[rows.length - 1];
+      phase("/health during batches at the token budget…");
+      const underBatch = await measureHealthUnderBatch(server.base, options.worker.tokenCount, healthRow.round_trip_ms);
+      const hit = quantiles(cacheHits);
+      const miss = quantiles(cacheMisses);
       worker = {
         model,
         startup_ms: server.startupMs,
         cold: workerCold,
         rows,
         http_overhead_ms: t10.round_trip_ms.p50 - healthRow.round_trip_ms.p50 - (t10.inference_p50_ms ?? NaN),
+        cache: { hit, miss, hit_vs_miss: hit.p50 / miss.p50 },
+        health_under_batch: underBatch,
       };
     }
     if (options.kernelWorker && kernelServer) {
@@ -271,6 +327,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   } finally {
     await Promise.all(models.map((m) => m.release()));
     await server?.stop();
+    await cacheServer?.stop();
     await kernelServer?.stop();
   }
 

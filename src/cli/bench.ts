@@ -127,6 +127,12 @@ function printQuery(r: QueryBenchResult, machine: string): void {
     }
     console.log("(round trip p50/p90/p99; inference = Server-Timing p50, the in-Worker encode; × = inference p50 / baseline p50 at that length)");
     console.log(`goal 5, T≈10: (/encode p50 − /health p50) − inference p50 = ${ms(k.http_overhead_ms)} ms`);
+    const c = k.cache;
+    console.log(`cache (GET /encode, T≈10, second Worker with the cache on): hit p50 ${ms(c.hit.p50)} / p99 ${ms(c.hit.p99)} ms, miss p50 ${ms(c.miss.p50)} / p99 ${ms(c.miss.p99)} ms → hit/miss ${c.hit_vs_miss.toFixed(2)}`);
+    const h = k.health_under_batch;
+    console.log(
+      `/health during ${h.batch_queries}-query batches (${h.batch_tokens} tokens, batch p50 ${ms(h.batch_ms.p50)} ms): p50 ${ms(h.health_during.p50)} / p99 ${ms(h.health_during.p99)} ms over ${h.answered_during} answers; idle p50 ${ms(h.health_idle.p50)} / p99 ${ms(h.health_idle.p99)} ms`,
+    );
   }
   if (r.workerd_kernel) {
     const k = r.workerd_kernel;

@@ -14,6 +14,7 @@ import type { SparsifyOptions } from "../encoder/sparse.ts";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { ApiError, errorResponse } from "./errors";
 import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest, modelLoadTimings, prepareInBackground } from "./model";
+import { registerPage } from "./page";
 import { MAX_QUERIES, parseEmbedSparseBody, parseEncodeBody, parseEncodeQuery, requireJson, type EncodeRequest } from "./requests";
 
 /** Bindings declared in `wrangler.toml`. */
@@ -187,6 +188,8 @@ app.post("/embed_sparse", requireJson, validator("json", parseEmbedSparseBody), 
   });
   return c.json(vectors.map(teiSparse));
 });
+
+registerPage(app);
 
 app.notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path} — see GET /info`)));
 

@@ -141,8 +141,16 @@ describe("options", () => {
 });
 
 describe("routes", () => {
-  it.each(["/", "/encode/", "/v1/encode", "/embed", "/favicon.ico"])("404 not_found as JSON for GET %s", async (path) => {
+  it.each(["/encode/", "/v1/encode", "/embed", "/favicon.ico"])("404 not_found as JSON for GET %s", async (path) => {
     await expectError(get(path), 404, "not_found", `no route for GET ${path} — see GET /info`);
+  });
+
+  it("GET / is the page (HTML under a hash-based CSP), not a 404", async () => {
+    const response = await get("/");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("content-security-policy")).toMatch(/script-src 'sha256-[A-Za-z0-9+/]{43}='/);
+    expect(await response.text()).toMatch(/^<!doctype html>/);
   });
 
   it("405 method_not_allowed with Allow for a known path", async () => {

@@ -1,0 +1,346 @@
+// The page at `/`: type a query, see its SPLADE terms as weighted bars (heaviest first, the weights as sent) and the
+// exact body /encode answers in any query format, with a copy button. One self-contained HTML document — inline CSS
+// and JS, no CDN, no external request, works offline — that calls only the same-origin GET /info and POST /encode.
+// Its Content-Security-Policy lets exactly its own inline <style> and <script> run, by their SHA-256 hashes
+// (computed once per isolate from the strings below), and nothing else: no other script, style, frame or origin.
+import type { Env, Hono, Schema } from "hono";
+
+const STYLE = String.raw`
+:root{--bg:#f6f6f4;--panel:#fff;--fg:#1d1f22;--muted:#5e636a;--line:#dddfe2;--accent:#2a56c6;--track:#eaecf0;--code:#f8f8f7;
+--warn-bg:#fff5d9;--warn-fg:#553c00;--warn-line:#e3c266;--err-bg:#fdeeee;--err-fg:#8b1d1d;--err-line:#e9a9a9;
+--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--bg:#131416;--panel:#1b1d20;--fg:#e7e8ea;--muted:#9ca2aa;--line:#30333a;--accent:#7ea4ff;
+--track:#272b31;--code:#16181b;--warn-bg:#372c0c;--warn-fg:#f4dc9c;--warn-line:#6d5819;--err-bg:#3a1717;--err-fg:#f4b8b8;--err-line:#702c2c}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+.wrap{max-width:76rem;margin:0 auto;padding:1.5rem 1.25rem 2.5rem}
+header{display:flex;align-items:baseline;gap:.75rem;flex-wrap:wrap;margin-bottom:1rem}
+h1{font-size:1.25rem;margin:0;letter-spacing:-.01em}
+h2{font-size:.9375rem;margin:0}
+.sub,.hint,.meta,footer{color:var(--muted);font-size:.8125rem;margin:0}
+.banner,.error{border:1px solid;border-radius:8px;padding:.625rem .875rem;margin:0 0 1rem}
+.banner{background:var(--warn-bg);color:var(--warn-fg);border-color:var(--warn-line)}
+.error{background:var(--err-bg);color:var(--err-fg);border-color:var(--err-line);margin:1rem 0 0}
+.error code{font-family:var(--mono);font-size:.8125rem}
+form,section{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:1rem}
+label{display:block;font-size:.8125rem;font-weight:600;margin-bottom:.25rem}
+.opt{font-weight:400;color:var(--muted)}
+input,select,button{font:inherit;color:inherit}
+input,select{width:100%;height:2.5rem;padding:0 .625rem;border:1px solid var(--line);border-radius:6px;background:var(--code)}
+#q{font-size:1.0625rem}
+.controls{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin-top:.75rem}
+.controls>div{flex:0 1 13rem}
+.controls>div.k{flex-basis:7rem}
+button{height:2.5rem;padding:0 1rem;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;font-weight:600;cursor:pointer}
+@media (prefers-color-scheme:dark){button{color:#0d1220}}
+button.quiet{height:auto;background:transparent;color:var(--accent);padding:.25rem .75rem;font-size:.8125rem}
+button:disabled{opacity:.45;cursor:default}
+:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
+.hint{margin-top:.5rem}
+.results{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr);gap:1rem;margin-top:1rem;align-items:start}
+@media (max-width:56rem){.results{grid-template-columns:minmax(0,1fr)}}
+@media (max-width:40rem){.controls>div,.controls>div.k{flex:1 1 100%}}
+section{min-width:0}
+.head{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem .75rem;margin-bottom:.75rem;min-height:1.875rem}
+.meta{margin-left:auto;text-align:right}
+.bars{list-style:none;margin:0;padding:0}
+.bars li{display:grid;grid-template-columns:minmax(4rem,10rem) minmax(3rem,1fr) auto;gap:.75rem;align-items:center;padding:.125rem 0}
+.term{font-family:var(--mono);font-size:.875rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.bar{height:.75rem;background:var(--track);border-radius:3px;overflow:hidden}
+.bar span{display:block;height:100%;background:var(--accent);border-radius:3px}
+.w{font-family:var(--mono);font-size:.8125rem;text-align:right;font-variant-numeric:tabular-nums;min-width:6.5rem}
+pre{margin:0;padding:.75rem;background:var(--code);border:1px solid var(--line);border-radius:6px;font:.8125rem/1.5 var(--mono);overflow:auto;max-height:36rem;white-space:pre;tab-size:4}
+pre.text{white-space:pre-wrap;overflow-wrap:anywhere}
+.empty{color:var(--muted);margin:0}
+footer{margin-top:1.25rem}
+a{color:var(--accent)}
+[hidden]{display:none!important}
+`;
+
+// No backticks or "${" below: this is a template string. Objects in /encode's JSON keep their order here (a terms
+// map is heaviest first, and JSON.parse would hoist integer-like keys such as "2019"), so the page reads and
+// re-indents the JSON by its tokens and never re-serializes it.
+const SCRIPT = String.raw`
+"use strict";
+const $ = (id) => document.getElementById(id);
+const q = $("q"), fmt = $("format"), field = $("field"), fieldBox = $("field-box"), fieldHint = $("field-hint"), topk = $("top_k");
+const results = $("results"), bars = $("bars"), empty = $("empty"), meta = $("meta"), pre = $("body"), bodyMeta = $("body-meta");
+const bodyEmpty = $("body-empty"), errorBox = $("error"), banner = $("banner"), copy = $("copy"), copied = $("copied");
+const DEFAULT_FIELD = "splade";
+let formats = {}, fieldEdited = false, seq = 0, timer = 0, ctrl = null, copiedTimer = 0;
+
+const TOKEN = /"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+/g;
+const tokens = (text) => text.match(TOKEN) || [];
+function pretty(text) {
+  const t = tokens(text), pad = (n) => "\n" + "  ".repeat(n);
+  let out = "", depth = 0;
+  for (let i = 0; i < t.length; i++) {
+    const s = t[i];
+    if (s === "{" || s === "[") {
+      const close = s === "{" ? "}" : "]";
+      if (t[i + 1] === close) { out += s + close; i++; } else out += s + pad(++depth);
+    } else if (s === "}" || s === "]") out += pad(--depth) + s;
+    else if (s === ",") out += "," + pad(depth);
+    else if (s === ":") out += ": ";
+    else out += s;
+  }
+  return out;
+}
+// The "terms" map of a terms answer in the order sent: [[term, weight exactly as sent], …].
+function termsOf(text) {
+  const t = tokens(text), pairs = [];
+  let i = t.indexOf('"terms"');
+  if (i < 0 || t[i + 2] !== "{") return pairs;
+  for (i += 3; i < t.length && t[i] !== "}"; i += t[i + 3] === "," ? 4 : 3) pairs.push([JSON.parse(t[i]), t[i + 2]]);
+  return pairs;
+}
+
+function encode(body, signal) {
+  return fetch("/encode", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal })
+    .then((r) => r.text().then((text) => ({ ok: r.ok, status: r.status, type: r.headers.get("content-type") || "", random: r.headers.get("x-splade-random-weights") === "true", text })));
+}
+function showError(status, type, message) {
+  errorBox.replaceChildren();
+  const strong = document.createElement("strong");
+  strong.textContent = message;
+  errorBox.append(strong);
+  if (status) {
+    const code = document.createElement("code");
+    code.textContent = " (" + status + (type ? " " + type : "") + ")";
+    errorBox.append(code);
+  }
+  errorBox.hidden = false;
+}
+function failure(r) {
+  let body = {};
+  try { body = JSON.parse(r.text); } catch (e) {}
+  showError(r.status, body.error_type, typeof body.error === "string" ? body.error : "the request failed");
+}
+function showBanner(text) {
+  if (!text || !banner.hidden) return;
+  banner.replaceChildren();
+  const strong = document.createElement("strong");
+  strong.textContent = "Random weights: ";
+  banner.append(strong, text);
+  banner.hidden = false;
+}
+
+function takesField(spec) { return !!spec && (spec.requires.includes("field") || spec.accepts.includes("field")); }
+function syncFormat() {
+  const spec = formats[fmt.value];
+  $("format-desc").textContent = spec ? spec.description : "";
+  const takes = takesField(spec), required = takes && spec.requires.includes("field");
+  fieldBox.hidden = !takes;
+  field.required = required;
+  if (takes && !fieldEdited) field.value = required ? DEFAULT_FIELD : "";
+  field.placeholder = required ? DEFAULT_FIELD : "format default";
+  fieldHint.textContent = required ? "(required)" : "(optional)";
+}
+function saveState() {
+  const p = new URLSearchParams();
+  if (q.value) p.set("q", q.value);
+  if (fmt.value && fmt.value !== "terms") p.set("format", fmt.value);
+  if (!fieldBox.hidden && field.value) p.set("field", field.value);
+  if (topk.value) p.set("top_k", topk.value);
+  const s = p.toString();
+  history.replaceState(null, "", s ? "?" + s : location.pathname);
+}
+function clear(note) {
+  bars.replaceChildren();
+  meta.textContent = "";
+  empty.textContent = note || "Type a query to see its terms.";
+  empty.hidden = false;
+  noBody(note || "The body /encode answers appears here.");
+}
+function noBody(note) {
+  pre.textContent = bodyMeta.textContent = "";
+  pre.hidden = true;
+  bodyEmpty.textContent = note;
+  bodyEmpty.hidden = false;
+  copy.disabled = true;
+}
+
+function run() {
+  clearTimeout(timer);
+  saveState();
+  if (ctrl) ctrl.abort();
+  errorBox.hidden = true;
+  if (!q.value.trim()) { clear(); results.dataset.state = "idle"; return; }
+  ctrl = new AbortController();
+  const id = ++seq, signal = ctrl.signal, name = fmt.value;
+  const base = { query: q.value };
+  if (topk.value.trim() !== "") base.top_k = Number(topk.value);
+  const request = Object.assign({ format: name }, base);
+  if (!fieldBox.hidden && field.value !== "") request.field = field.value;
+  results.dataset.state = "busy";
+  results.setAttribute("aria-busy", "true");
+  Promise.all([encode(request, signal), name === "terms" ? null : encode(Object.assign({ format: "terms" }, base), signal)])
+    .then(([chosen, terms]) => {
+      if (id !== seq) return;
+      terms = terms || chosen;
+      if (chosen.random || terms.random) showBanner("The model's vectors mean nothing.");
+      if (!terms.ok) { clear("No answer: see the error above."); failure(terms); results.dataset.state = "error"; return; }
+      renderTerms(terms.text);
+      if (chosen.ok) renderBody(chosen, name);
+      else { noBody("No body: see the error above."); failure(chosen); }
+      results.dataset.query = base.query;
+      results.dataset.format = name;
+      results.dataset.state = chosen.ok ? "done" : "error";
+    })
+    .catch((e) => {
+      if (id !== seq || e.name === "AbortError") return;
+      showError(0, "", "Could not reach /encode: " + e.message);
+      results.dataset.state = "error";
+    })
+    .finally(() => { if (id === seq) results.setAttribute("aria-busy", "false"); });
+}
+function renderTerms(text) {
+  const pairs = termsOf(text), info = JSON.parse(text), max = pairs.length ? Math.max(...pairs.map((p) => Number(p[1]))) : 0;
+  const items = pairs.map(([term, w]) => {
+    const li = document.createElement("li"), t = document.createElement("span"), bar = document.createElement("span"), fill = document.createElement("span"), n = document.createElement("span");
+    t.className = "term"; t.textContent = t.title = term;
+    bar.className = "bar"; bar.setAttribute("aria-hidden", "true");
+    fill.style.width = (max > 0 ? Math.max(0.5, (Number(w) / max) * 100) : 0) + "%";
+    bar.append(fill);
+    n.className = "w"; n.textContent = w;
+    li.append(t, bar, n);
+    return li;
+  });
+  bars.replaceChildren(...items);
+  empty.hidden = items.length > 0;
+  empty.textContent = items.length ? "" : "No non-zero terms.";
+  meta.textContent = pairs.length + (pairs.length === 1 ? " term" : " terms") + " · " + info.tokens + " tokens" + (info.truncated ? " · truncated" : "");
+}
+function renderBody(r, name) {
+  const json = r.type.startsWith("application/json");
+  pre.className = json ? "" : "text";
+  pre.textContent = json ? pretty(r.text) : r.text.replace(/\n$/, "");
+  bodyMeta.textContent = name + " · " + r.type.split(";")[0];
+  bodyEmpty.hidden = true;
+  pre.hidden = false;
+  copy.disabled = false;
+}
+function later() { clearTimeout(timer); timer = setTimeout(run, 250); }
+
+copy.addEventListener("click", () => {
+  const text = pre.textContent;
+  const done = () => { copied.textContent = "Copied"; clearTimeout(copiedTimer); copiedTimer = setTimeout(() => (copied.textContent = ""), 2000); };
+  const fallback = () => {
+    const range = document.createRange();
+    range.selectNodeContents(pre);
+    const sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
+    if (document.execCommand("copy")) done(); else copied.textContent = "Press Ctrl+C to copy the selection";
+  };
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback); else fallback();
+});
+$("form").addEventListener("submit", (e) => { e.preventDefault(); run(); });
+q.addEventListener("input", later);
+field.addEventListener("input", () => { fieldEdited = true; later(); });
+topk.addEventListener("input", later);
+fmt.addEventListener("change", () => { syncFormat(); run(); });
+
+const params = new URLSearchParams(location.search);
+q.value = params.get("q") || "";
+if (params.has("top_k")) topk.value = params.get("top_k");
+if (params.has("field")) { field.value = params.get("field"); fieldEdited = true; }
+clear();
+fetch("/info").then((r) => r.json().then((info) => {
+  if (!r.ok) { showError(r.status, info.error_type, info.error || "GET /info failed"); return; }
+  if (info.random_weights) showBanner(info.warning || "The model's vectors mean nothing.");
+  $("model").textContent = info.model.repo + " · " + info.engine.name + " (" + info.engine.build + ")";
+  for (const f of info.formats) {
+    formats[f.name] = f;
+    const o = document.createElement("option");
+    o.value = o.textContent = f.name;
+    fmt.append(o);
+  }
+  const wanted = params.get("format");
+  if (wanted && formats[wanted]) fmt.value = wanted;
+  syncFormat();
+  fmt.disabled = false;
+  run();
+})).catch((e) => showError(0, "", "Could not load /info: " + e.message));
+`;
+
+const HTML_HEAD = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>splade-edge · query encoder</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<div class="wrap">
+<header><h1>splade-edge</h1><p class="sub" id="model">SPLADE query encoder</p></header>
+<div id="banner" class="banner" role="status" hidden></div>
+<noscript><p class="error">This page needs JavaScript. The API does not: <code>GET /encode?q=red+planet&amp;top_k=10</code></p></noscript>
+<main>
+<form id="form" role="search" aria-label="Encode a query">
+<label for="q">Query</label>
+<input id="q" name="q" type="search" autocomplete="off" spellcheck="false" autofocus placeholder="which planet is known as the red planet">
+<div class="controls">
+<div><label for="format">Format</label><select id="format" name="format" aria-describedby="format-desc" disabled></select></div>
+<div id="field-box" hidden><label for="field">Field <span id="field-hint" class="opt"></span></label><input id="field" name="field" autocomplete="off" spellcheck="false"></div>
+<div class="k"><label for="top_k">Top k</label><input id="top_k" name="top_k" type="number" min="1" step="1" inputmode="numeric" value="20"></div>
+<button type="submit">Encode</button>
+</div>
+<p class="hint" id="format-desc"></p>
+</form>
+<div id="error" class="error" role="alert" hidden></div>
+<div id="results" class="results" data-state="idle">
+<section aria-labelledby="terms-h">
+<div class="head"><h2 id="terms-h">Terms, heaviest first</h2><p class="meta" id="meta" aria-live="polite"></p></div>
+<ol id="bars" class="bars" aria-labelledby="terms-h"></ol>
+<p id="empty" class="empty">Type a query to see its terms.</p>
+</section>
+<section aria-labelledby="body-h">
+<div class="head"><h2 id="body-h">Engine body</h2><button type="button" class="quiet" id="copy" disabled>Copy</button><span id="copied" class="sub" role="status"></span><p class="meta" id="body-meta"></p></div>
+<pre id="body" tabindex="0" aria-labelledby="body-h" hidden></pre>
+<p id="body-empty" class="empty"></p>
+</section>
+</div>
+</main>
+<footer>POST /encode · <a href="/info">GET /info</a> · <a href="/health">GET /health</a></footer>
+</div>
+<script>`;
+
+/** The whole page: the script is the document's last element. */
+export const PAGE_HTML = `${HTML_HEAD}${SCRIPT}</script>\n</body>\n</html>\n`;
+
+async function sha256Source(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return `'sha256-${btoa(String.fromCharCode(...digest))}'`;
+}
+
+let headers: Promise<Record<string, string>> | undefined;
+
+/** The page's headers, its CSP hashes computed once per isolate. */
+function pageHeaders(): Promise<Record<string, string>> {
+  headers ??= Promise.all([sha256Source(SCRIPT), sha256Source(STYLE)]).then(([script, style]) => ({
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": [
+      "default-src 'none'",
+      `script-src ${script}`,
+      `style-src ${style}`,
+      "connect-src 'self'",
+      "img-src data:",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+      "require-trusted-types-for 'script'",
+    ].join("; "),
+    // Small and static per deployment: browsers may keep it five minutes, then ask again.
+    "Cache-Control": "public, max-age=300",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+  }));
+  return headers;
+}
+
+/** Adds `GET /` (and HEAD): the page. */
+export function registerPage<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>): void {
+  app.get("/", async (c) => c.body(PAGE_HTML, 200, await pageHeaders()));
+}

@@ -11,12 +11,10 @@ import { gzipSync } from "node:zlib";
 import { Miniflare, type MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import { SpladeTokenizer } from "../../src/encoder/tokenizer.ts";
-import { loadEncoder, parseConfig } from "../../src/model/architectures.ts";
-import { openCheckpoint } from "../../src/model/checkpoint/index.ts";
 import { ensureFixtureModels } from "../../src/model/fixture.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
-import { referenceSplade } from "../../src/model/reference.ts";
+import { referenceQueries } from "../support/reference.ts";
+import { expectReference, type GoldenQuery, type IdsBody } from "../worker/golden.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -37,22 +35,6 @@ const QUERIES = [
   // Far over 256 tokens: truncated.
   "the quick brown fox jumps over the lazy dog while sparse encoders count every word ".repeat(20).trim(),
 ];
-
-interface Reference {
-  text: string;
-  tokens: number;
-  truncated: boolean;
-  /** Every non-zero weight, by token id. */
-  weights: Map<number, number>;
-}
-
-interface IdsBody {
-  model: string;
-  tokens: number;
-  truncated: boolean;
-  indices: number[];
-  values: number[];
-}
 
 interface BundleFile {
   name: string;
@@ -100,7 +82,7 @@ let files: BundleFile[] = [];
 /** The names the Miniflare options bind in the Worker's env. */
 let boundNames: string[] = [];
 let mf: Miniflare | undefined;
-let references: Reference[] = [];
+let references: GoldenQuery[] = [];
 let manifest: ModelManifest;
 
 beforeAll(async () => {
@@ -160,17 +142,8 @@ beforeAll(async () => {
   await mf.ready;
 
   // 3. The reference vectors, as test/worker/global-setup.ts computes them.
-  const readJson = (dir: string, file: string): object => JSON.parse(readFileSync(join(dir, file), "utf8")) as object;
-  manifest = readJson(assetsDir, "manifest.json") as ModelManifest;
-  const tokenizer = new SpladeTokenizer(readJson(assetsDir, "tokenizer.json"), readJson(assetsDir, "tokenizer_config.json"), manifest.max_length);
-  const config = parseConfig(readJson(hf["query-sparse"], "config.json"), join(hf["query-sparse"], "config.json"));
-  const model = loadEncoder(config, openCheckpoint(join(hf["query-sparse"], "model.safetensors")));
-  references = QUERIES.map((text) => {
-    const { ids, truncated } = tokenizer.encode(text);
-    const weights = new Map<number, number>();
-    referenceSplade(model, ids).forEach((w, id) => w > 0 && weights.set(id, w));
-    return { text, tokens: ids.length, truncated, weights };
-  });
+  manifest = JSON.parse(readFileSync(join(assetsDir, "manifest.json"), "utf8")) as ModelManifest;
+  references = referenceQueries(assetsDir, hf["query-sparse"], QUERIES);
 }, 120_000);
 
 afterAll(async () => {
@@ -187,21 +160,9 @@ function postJson(path: string, body: unknown): ReturnType<Miniflare["dispatchFe
   return fetchWorker(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 }
 
-/** Largest |answer − reference| over every token id either side holds (an id one side lacks weighs 0 there). */
-function maxDifference(body: IdsBody, reference: Reference): number {
-  const got = new Map(body.indices.map((id, k) => [id, body.values[k]]));
-  let max = 0;
-  for (const id of new Set([...got.keys(), ...reference.weights.keys()])) max = Math.max(max, Math.abs((got.get(id) ?? 0) - (reference.weights.get(id) ?? 0)));
-  return max;
-}
-
-function expectReference(body: IdsBody, reference: Reference): void {
+function expectAnswer(body: IdsBody, reference: GoldenQuery): void {
   expect(body.model).toBe(manifest.source.repo);
-  expect(body.tokens).toBe(reference.tokens);
-  expect(body.truncated).toBe(reference.truncated);
-  expect(body.indices.length).toBeGreaterThan(0);
-  expect(new Set(body.indices).size).toBe(body.indices.length);
-  expect(maxDifference(body, reference)).toBeLessThanOrEqual(VS_REFERENCE);
+  expectReference(body, reference, VS_REFERENCE);
 }
 
 describe("wrangler deploy --dry-run --outdir", () => {
@@ -291,7 +252,7 @@ describe("the bundle in workerd (Miniflare)", () => {
     for (const reference of references) {
       const response = await postJson("/encode", { query: reference.text, format: "ids" });
       expect(response.status, reference.text).toBe(200);
-      expectReference((await response.json()) as IdsBody, reference);
+      expectAnswer((await response.json()) as IdsBody, reference);
     }
     expect(references.some((r) => r.truncated)).toBe(true);
     const health = await fetchWorker("/health");
@@ -303,7 +264,7 @@ describe("the bundle in workerd (Miniflare)", () => {
     expect(response.status).toBe(200);
     const rows = (await response.json()) as IdsBody[];
     expect(rows).toHaveLength(references.length);
-    rows.forEach((row, i) => expectReference(row, references[i]));
+    rows.forEach((row, i) => expectAnswer(row, references[i]));
   });
 
   it("answers a bad request with 422 and {error, error_type}", async () => {

@@ -64,8 +64,8 @@ function linesInput(lines: string[]): Input {
   };
 }
 
-async function windowsOf(lines: string[], options: Partial<WindowReaderOptions> = {}): Promise<Window[]> {
-  const out: Window[] = [];
+/** The windows the reader yields; `out` holds those yielded before a throw. */
+async function windowsOf(lines: string[], options: Partial<WindowReaderOptions> = {}, out: Window[] = []): Promise<Window[]> {
   const reader = readWindows(linesInput(lines), {
     range: { start: 0, end: Infinity },
     resumedAt: 0,
@@ -104,19 +104,9 @@ describe("readWindows", () => {
   it("stops at a malformed line after the windows before it, or skips it with onError skip", async () => {
     const lines = [...docLines(4), "no tab here", ...docLines(2)];
     const seen: Window[] = [];
-    const reader = readWindows(linesInput(lines), {
-      range: { start: 0, end: Infinity },
-      resumedAt: 0,
-      sortWindow: 3,
-      inputFormat: "tsv",
-      idProblem: () => undefined,
-      onError: "stop",
-    });
-    await expect(
-      (async () => {
-        for await (const w of reader) seen.push(w);
-      })(),
-    ).rejects.toThrow(new CorpusError("input", "c.tsv:5: expected 2 tab-separated columns (id, text), found 1 (--on-error skip records such lines and goes on)"));
+    await expect(windowsOf(lines, {}, seen)).rejects.toThrow(
+      new CorpusError("input", "c.tsv:5: expected 2 tab-separated columns (id, text), found 1 (--on-error skip records such lines and goes on)"),
+    );
     expect(seen.map(ids)).toEqual([["d0", "d1", "d2"]]);
     const skipped = await windowsOf(lines, { onError: "skip" });
     expect(skipped.map(ids)).toEqual([["d0", "d1", "d2"], ["d3", "!5", "d0"], ["d1"]]);

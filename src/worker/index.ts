@@ -1,12 +1,12 @@
 // splade-edge's Worker: a query in, its SPLADE vector out in the caller's search engine format, plus TEI's
 // /embed_sparse. Routes are thin: requests.ts checks input, model.ts loads and runs the model, the format registry
 // (src/encoder/formats) writes the bytes, errors.ts maps every failure to its status.
-import { Hono, type Context } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { endTime, setMetric, startTime, timing, type TimingVariables } from "hono/timing";
-import { validator } from "hono/validator";
 import packageJson from "../../package.json";
 import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
 import { FormatError, FORMATS, type Format, QUERY_FORMAT_NAMES, renderQueries, teiSparse } from "../encoder/formats/index.ts";
@@ -15,7 +15,8 @@ import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { ApiError, errorResponse } from "./errors";
 import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest, modelLoadTimings, prepareInBackground } from "./model";
 import { registerPage } from "./page";
-import { MAX_QUERIES, parseEmbedSparseBody, parseEncodeBody, parseEncodeQuery, requireJson, type EncodeRequest } from "./requests";
+import { embedSparseRoute, encodeGetRoute, encodePostRoute, healthRoute, infoRoute, registerOpenApi } from "./openapi";
+import { MAX_QUERIES, refuseInvalid, type EncodeRequest } from "./requests";
 
 /** Bindings declared in `wrangler.toml`. */
 export interface Env {
@@ -30,7 +31,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 const RANDOM_WEIGHTS_WARNING =
   "this model's weights are random (a generated test model): its vectors mean nothing — run `npm run model -- fetch` for the real one";
 
-const app = new Hono<AppEnv>();
+// Routes are declared in openapi.ts (what they take and answer, GET /openapi.json); a request that fails their schemas
+// is the 422 refuseInvalid throws.
+const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
 
 // Once the manifest is known, every answer of a random-weights model says so, errors included; a request served
 // before anything loaded the manifest (only /health can be) goes without.
@@ -136,9 +139,9 @@ async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise
   return c.body(rendered.body, 200, { "Content-Type": rendered.contentType });
 }
 
-app.get("/health", (c) => c.json({ status: "ok", model_loaded: isEncoderLoaded() }));
+app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, model_loaded: isEncoderLoaded() }, 200));
 
-app.get("/info", async (c) => {
+app.openapi(infoRoute, async (c) => {
   const manifest = await loadManifest(c.env.ASSETS);
   return c.json({
     model: {
@@ -161,16 +164,16 @@ app.get("/info", async (c) => {
     }),
     engine: { name: "splade-edge kernel", build: kernelBuild().name, head: "exact" },
     versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
-  });
+  }, 200);
 });
 
-app.post("/encode", requireJson, validator("json", parseEncodeBody), (c) => answerEncode(c, c.req.valid("json")));
+app.openapi(encodePostRoute, (c) => answerEncode(c, c.req.valid("json")));
 
-app.get("/encode", validator("query", parseEncodeQuery), (c) => answerEncode(c, c.req.valid("query")));
+app.openapi(encodeGetRoute, (c) => answerEncode(c, c.req.valid("query")));
 
 // Text-embeddings-inference's request and response, and its answers to empty, too many and too long inputs
 // (413 "Validation", core/src/tokenization.rs and router/src/http/server.rs), so TEI clients work unchanged.
-app.post("/embed_sparse", requireJson, validator("json", parseEmbedSparseBody), async (c) => {
+app.openapi(embedSparseRoute, async (c) => {
   const { inputs, truncate } = c.req.valid("json");
   if (inputs.length === 0 || inputs.some((s) => s === "")) {
     throw new ApiError("Validation", inputs.length === 0 ? "`inputs` cannot be empty" : "Input validation error: `inputs` cannot be empty");
@@ -186,10 +189,11 @@ app.post("/embed_sparse", requireJson, validator("json", parseEmbedSparseBody), 
       throw new ApiError("Validation", `Input validation error: \`inputs\` must have less than ${max} tokens. Given: ${tooLong.length}`);
     }
   });
-  return c.json(vectors.map(teiSparse));
+  return c.json(vectors.map(teiSparse), 200);
 });
 
 registerPage(app);
+registerOpenApi(app);
 
 app.notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path} — see GET /info`)));
 

@@ -1,8 +1,9 @@
 // What /encode and /embed_sparse accept, checked before the model is touched. Every problem becomes a 422 (413 where
-// TEI says so) whose message names the field and what it must be, e.g. "top_k must be a positive integer".
+// TEI says so) whose message names the field and what it must be, e.g. "top_k must be a positive integer". The same
+// schemas are the request side of GET /openapi.json (openapi.ts): the descriptions below are what it shows per field.
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { FORMATS, idProblem, isQueryFormatName, optionProblems, QUERY_FORMAT_NAMES, type FormatName, type FormatOptions } from "../encoder/formats/index.ts";
+import { FORMATS, idProblem, optionProblems, QUERY_FORMAT_NAMES, type Format, type FormatName, type FormatOptions, type OptionName } from "../encoder/formats/index.ts";
 import { ApiError } from "./errors";
 
 /** Most queries one request may encode. */
@@ -30,20 +31,48 @@ export interface EmbedSparseRequest {
   truncate: boolean;
 }
 
+const querySide = (name: FormatName) => FORMATS[name].query as NonNullable<Format["query"]>;
+const formatsWhere = (test: (name: FormatName) => boolean) => QUERY_FORMAT_NAMES.filter(test).join(", ");
+const quantizing = QUERY_FORMAT_NAMES.filter((n) => FORMATS[n].defaultQuantize !== undefined);
+const needs = (option: OptionName) => `required by ${formatsWhere((n) => querySide(n).requires.includes(option))}`;
+
 const text = z
   .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-  .refine((s) => s.trim() !== "", { error: "must not be empty or whitespace only", abort: true });
+  .regex(/\S/, { error: "must not be empty or whitespace only" });
 const queryId = z.union([z.string(), z.int().nonnegative()], { error: "must be a string or a non-negative integer" }).transform(String);
 const topK = z.int({ error: "must be a positive integer" }).min(1, { error: "must be a positive integer" });
 const minWeight = z.number({ error: "must be a number ≥ 0" }).min(0, { error: "must be a number ≥ 0" });
-const format = z.string({ error: "must be a string" }).refine(isQueryFormatName, {
-  error: (issue) => `must be one of ${QUERY_FORMAT_NAMES.join(", ")} (got ${JSON.stringify(issue.input)})`,
-});
-const field = z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
+const format = z
+  .enum(QUERY_FORMAT_NAMES as [FormatName, ...FormatName[]], {
+    error: (issue) => (typeof issue.input === "string" ? `must be one of ${QUERY_FORMAT_NAMES.join(", ")} (got ${JSON.stringify(issue.input)})` : "must be a string"),
+  })
+  .meta({
+    description: [
+      "The shape of the answer, one search engine's query syntax or the model's own view (default `terms`):",
+      ...QUERY_FORMAT_NAMES.map((n) => {
+        const side = querySide(n);
+        const requires = side.requires.length > 0 ? `; requires ${side.requires.join(", ")}` : "";
+        return `- \`${n}\` (${side.kind === "text" ? "text/plain" : "application/json"}${requires}): ${side.description}`;
+      }),
+    ].join("\n"),
+    default: "terms",
+    "x-enumDescriptions": Object.fromEntries(QUERY_FORMAT_NAMES.map((n) => [n, querySide(n).description])),
+  });
+const field = z
+  .string({ error: "must be a string" })
+  .min(1, { error: "must not be empty" })
+  .meta({
+    description: `The engine's field, named vector or query input: ${needs("field")}; taken by ${formatsWhere((n) => querySide(n).accepts.includes("field"))}; refused by the others.`,
+  });
 const quantize = z
   .int({ error: `must be an integer from 1 to ${MAX_QUANTIZE}` })
   .min(1, { error: `must be an integer from 1 to ${MAX_QUANTIZE}` })
-  .max(MAX_QUANTIZE, { error: `must be an integer from 1 to ${MAX_QUANTIZE}` });
+  .max(MAX_QUANTIZE, { error: `must be an integer from 1 to ${MAX_QUANTIZE}` })
+  .meta({
+    description: `Integer factor: weights become round-half-even(w × quantize), zeros dropped. Default ${quantizing.map((n) => `${FORMATS[n].defaultQuantize} for ${n}`).join(", ")}; none for the others.`,
+  });
+const TOP_K = "Keep the k heaviest terms (default: every non-zero term).";
+const MIN_WEIGHT = "Keep the terms whose weight is ≥ this, compared in float32 (so a weight copied from an answer keeps its term).";
 
 // Query strings carry numbers as text; a value that is no number stays text and fails with the same message.
 function fromQueryString<T extends z.ZodType>(schema: T) {
@@ -88,48 +117,57 @@ function finishEncode(raw: RawEncode, ctx: z.RefinementCtx): EncodeRequest {
 }
 
 /** POST /encode: `{"query": "…"}` or `{"queries": ["…", …]}` plus options. */
-const encodeBody = objectOf(
+export const encodeBody = objectOf(
   {
-    query: text.optional(),
+    query: text.optional().meta({ description: 'One query; the answer is one result. Give either "query" or "queries".' }),
     queries: z
       .array(text, { error: "must be a list of strings" })
       .min(1, { error: "must hold at least one query" })
       .max(MAX_QUERIES, {
         error: (issue) => `must hold at most ${MAX_QUERIES} queries (got ${(issue.input as unknown[]).length}) — split the batch`,
       })
-      .optional(),
-    id: queryId.optional(),
-    ids: z.array(queryId, { error: "must be a list of query ids" }).optional(),
-    top_k: topK.optional(),
-    min_weight: minWeight.optional(),
+      .optional()
+      .meta({ description: `1 to ${MAX_QUERIES} queries; the answer is a JSON array in their order, or one line per query for text formats.` }),
+    id: queryId.optional().meta({ description: 'The id of the single "query" in text formats (anserini, pisa lines; default "0").' }),
+    ids: z
+      .array(queryId, { error: "must be a list of query ids" })
+      .optional()
+      .meta({ description: 'One id per query of "queries" for text formats (anserini, pisa lines; default "0", "1", …).' }),
+    top_k: topK.optional().meta({ description: TOP_K }),
+    min_weight: minWeight.optional().meta({ description: MIN_WEIGHT }),
     format: format.optional(),
     field: field.optional(),
     quantize: quantize.optional(),
   },
   "field",
-).transform((body, ctx) => {
-  const { query, queries, id, ids, ...options } = body;
-  if ((query === undefined) === (queries === undefined)) {
-    ctx.addIssue({ code: "custom", message: 'give either "query": "…" or "queries": ["…", …] (exactly one of them)' });
-    return z.NEVER;
-  }
-  if (query !== undefined && ids !== undefined) ctx.addIssue({ code: "custom", message: '"ids" goes with "queries"; a single "query" takes "id"' });
-  if (queries !== undefined && id !== undefined) ctx.addIssue({ code: "custom", message: '"id" goes with "query"; "queries" take "ids"' });
-  if (queries !== undefined && ids !== undefined && ids.length !== queries.length) {
-    ctx.addIssue({ code: "custom", message: `ids must hold one id per query (got ${ids.length} ids for ${queries.length} queries)` });
-  }
-  const texts = query !== undefined ? [query] : (queries as string[]);
-  const given = query !== undefined ? (id === undefined ? undefined : [id]) : ids;
-  return finishEncode({ texts, ids: given, single: query !== undefined, ...options }, ctx);
-});
+)
+  .meta({
+    description: 'Exactly one of "query" and "queries"; "id" goes with "query", "ids" (one per query) with "queries".',
+    oneOf: [{ required: ["query"] }, { required: ["queries"] }],
+  })
+  .transform((body, ctx) => {
+    const { query, queries, id, ids, ...options } = body;
+    if ((query === undefined) === (queries === undefined)) {
+      ctx.addIssue({ code: "custom", message: 'give either "query": "…" or "queries": ["…", …] (exactly one of them)' });
+      return z.NEVER;
+    }
+    if (query !== undefined && ids !== undefined) ctx.addIssue({ code: "custom", message: '"ids" goes with "queries"; a single "query" takes "id"' });
+    if (queries !== undefined && id !== undefined) ctx.addIssue({ code: "custom", message: '"id" goes with "query"; "queries" take "ids"' });
+    if (queries !== undefined && ids !== undefined && ids.length !== queries.length) {
+      ctx.addIssue({ code: "custom", message: `ids must hold one id per query (got ${ids.length} ids for ${queries.length} queries)` });
+    }
+    const texts = query !== undefined ? [query] : (queries as string[]);
+    const given = query !== undefined ? (id === undefined ? undefined : [id]) : ids;
+    return finishEncode({ texts, ids: given, single: query !== undefined, ...options }, ctx);
+  });
 
 /** GET /encode?q=…: one query, options as query parameters. */
-const encodeQuery = objectOf(
+export const encodeQuery = objectOf(
   {
-    q: text,
-    id: z.string({ error: "must be given once" }).optional(),
-    top_k: fromQueryString(topK).optional(),
-    min_weight: fromQueryString(minWeight).optional(),
+    q: text.meta({ description: "The query; the answer is one result." }),
+    id: z.string({ error: "must be given once" }).optional().meta({ description: 'The query\'s id in text formats (anserini, pisa lines; default "0").' }),
+    top_k: fromQueryString(topK).optional().meta({ description: TOP_K }),
+    min_weight: fromQueryString(minWeight).optional().meta({ description: MIN_WEIGHT }),
     format: format.optional(),
     field: field.optional(),
     quantize: fromQueryString(quantize).optional(),
@@ -138,17 +176,26 @@ const encodeQuery = objectOf(
 ).transform(({ q, id, ...options }, ctx) => finishEncode({ texts: [q], ids: id === undefined ? undefined : [id], single: true, ...options }, ctx));
 
 /** POST /embed_sparse as text-embeddings-inference takes it; fields TEI knows and we do not use are ignored. */
-const embedSparseBody = z
+export const embedSparseBody = z
   .object(
     {
-      inputs: z.union([z.string(), z.array(z.string())], { error: "must be a string or a list of strings" }),
-      truncate: z.boolean({ error: "must be true or false" }).nullish(),
+      inputs: z
+        .union([z.string(), z.array(z.string())], { error: "must be a string or a list of strings" })
+        .meta({ description: `One text or a list of 1 to ${MAX_QUERIES}; the answer is one list of {index, value} per text.` }),
+      truncate: z
+        .boolean({ error: "must be true or false" })
+        .nullish()
+        .meta({ description: "Cut a text longer than the model's maximum length (keeping the final [SEP]) instead of refusing it (default false)." }),
       truncation_direction: z
-        .string({ error: 'must be "Right"' })
-        .refine((d) => d === "Right", {
-          error: (issue) => `${JSON.stringify(issue.input)} is not supported: splade-edge truncates on the right, keeping the final [SEP] (must be "Right")`,
+        .literal("Right", {
+          error: (issue) =>
+            typeof issue.input === "string"
+              ? `${JSON.stringify(issue.input)} is not supported: splade-edge truncates on the right, keeping the final [SEP] (must be "Right")`
+              : 'must be "Right"',
         })
-        .nullish(),
+        .nullish()
+        // zod-to-openapi 9 writes a nullable literal as {"type": ["string", "null"], "enum": ["Right"]}, which refuses null.
+        .meta({ description: 'Only "Right" (TEI\'s default) is supported.', enum: ["Right", null] }),
     },
     { error: "the request body must be a JSON object" },
   )
@@ -159,15 +206,10 @@ function describe(issue: z.core.$ZodIssue): string {
   return name === "" ? issue.message : `${name} ${issue.message}`;
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
+/** The routes' validation hook (OpenAPIHono's defaultHook): the first problem, named by its field, is the 422. */
+export function refuseInvalid(result: { success: true } | { success: false; error: z.ZodError }): void {
   if (!result.success) throw new ApiError("validation", describe(result.error.issues[0]));
-  return result.data;
 }
-
-export const parseEncodeBody = (value: unknown): EncodeRequest => parse(encodeBody, value);
-export const parseEncodeQuery = (value: unknown): EncodeRequest => parse(encodeQuery, value);
-export const parseEmbedSparseBody = (value: unknown): EmbedSparseRequest => parse(embedSparseBody, value);
 
 /**
  * 415 unless the body is declared `application/json` (parameters such as charset allowed), 400 unless it parses.

@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: "node",
           root: ".",
-          include: ["test/model/**/*.test.ts", "test/cli/**/*.test.ts", "test/encoder/**/*.test.ts", "test/kernel/**/*.test.ts", "test/engines/**/*.test.ts", "test/corpus/**/*.test.ts", "test/bundle/**/*.test.ts", "test/browser/**/*.test.ts"],
+          include: ["test/model/**/*.test.ts", "test/cli/**/*.test.ts", "test/encoder/**/*.test.ts", "test/kernel/**/*.test.ts", "test/engines/**/*.test.ts", "test/eval/**/*.test.ts", "test/corpus/**/*.test.ts", "test/bundle/**/*.test.ts", "test/browser/**/*.test.ts", "test/dev/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -20,7 +20,25 @@ function run(cmd: string, args: string[]): Promise<number> {
   });
 }
 
-const wrangler = (args: string[]) => run(process.execPath, [join("node_modules", "wrangler", "bin", "wrangler.js"), ...args]);
+const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
+const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args]);
+
+/** The names of the Worker's secrets, or undefined when wrangler cannot tell (not logged in, never deployed). */
+function secretNames(): Promise<string[] | undefined> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [WRANGLER, "secret", "list", "--format", "json"], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", () => done(undefined));
+    child.on("close", (code) => {
+      try {
+        done(code === 0 ? (JSON.parse(out) as Array<{ name: string }>).map((s) => s.name) : undefined);
+      } catch {
+        done(undefined);
+      }
+    });
+  });
+}
 const npmRun = (args: string[]) => run(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "-s", ...args]);
 
 const serveArgs = {
@@ -102,6 +120,16 @@ const deploy = defineCommand({
     await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) {
       throw new UserError(`${QUERY_MODEL} holds generated random weights; refusing to deploy them — fetch the real model first`);
+    }
+    // Said plainly: an endpoint without keys lets anyone who finds the URL spend the account's CPU.
+    const secrets = await secretNames();
+    if (!secrets?.includes("SPLADE_API_KEYS")) {
+      console.error(
+        secrets === undefined
+          ? "⚠ could not list this Worker's secrets (first deploy, or not logged in): unless SPLADE_API_KEYS is set, this deploys an OPEN endpoint"
+          : "⚠ SPLADE_API_KEYS is not set: this deploys an OPEN endpoint — anyone with its URL can call it (only the rate limit in wrangler.toml applies)",
+      );
+      console.error("  set keys with `npx wrangler secret put SPLADE_API_KEYS` (comma-separated), before or after this deploy");
     }
     process.exitCode = await wrangler(["deploy"]);
   },

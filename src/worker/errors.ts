@@ -6,11 +6,15 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export const ERROR_STATUS = {
   invalid_json: 400,
+  unauthorized: 401,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
+  /** More tokens in one request than SPLADE_MAX_BATCH_TOKENS allows. */
+  too_many_tokens: 413,
   unsupported_media_type: 415,
   validation: 422,
+  rate_limited: 429,
   internal: 500,
   model_unavailable: 503,
   // TEI's own kind, for /embed_sparse only: TEI answers empty, too long (truncate: false) and too many inputs
@@ -21,14 +25,17 @@ export const ERROR_STATUS = {
 
 export type ErrorKind = keyof typeof ERROR_STATUS;
 
-/** A failure the caller can act on: its kind picks the status, its message is sent as is. */
+/** A failure the caller can act on: its kind picks the status, its message is sent as is, with its headers. */
 export class ApiError extends HTTPException {
+  readonly headers: Record<string, string>;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
     super(ERROR_STATUS[kind], { message, cause: options?.cause });
+    this.headers = options?.headers ?? {};
   }
 }
 
@@ -36,7 +43,7 @@ export class ApiError extends HTTPException {
 // status and take the kind listed for it.
 function kindOf(error: HTTPException): ErrorKind {
   if (error instanceof ApiError) return error.kind;
-  const kind = (Object.keys(ERROR_STATUS) as ErrorKind[]).find((k) => ERROR_STATUS[k] === error.status && k !== "Validation");
+  const kind = (Object.keys(ERROR_STATUS) as ErrorKind[]).find((k) => ERROR_STATUS[k] === error.status && k !== "Validation" && k !== "too_many_tokens");
   return kind ?? "internal";
 }
 
@@ -44,9 +51,13 @@ function kindOf(error: HTTPException): ErrorKind {
 export function errorResponse(c: Context, error: unknown): Response {
   if (error instanceof HTTPException) {
     const kind = kindOf(error);
-    if (kind !== "internal") return c.json({ error: error.message, error_type: kind }, ERROR_STATUS[kind]);
+    if (kind !== "internal") {
+      c.set("errorType", kind);
+      return c.json({ error: error.message, error_type: kind }, ERROR_STATUS[kind], error instanceof ApiError ? error.headers : {});
+    }
   }
   // Messages and stacks of unexpected errors can name files and internals: they go to the log, never to the caller.
   console.error(error);
+  c.set("errorType", "internal");
   return c.json({ error: "internal error", error_type: "internal" }, 500);
 }

@@ -3,8 +3,6 @@
 // (src/encoder/formats) writes the bytes, errors.ts maps every failure to its status.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { endTime, setMetric, startTime, timing, type TimingVariables } from "hono/timing";
 import packageJson from "../../package.json";
@@ -12,19 +10,22 @@ import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
 import { FormatError, FORMATS, type Format, QUERY_FORMAT_NAMES, renderQueries, teiSparse } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
+import { corsForOrigins, requireApiKey, type AccessVariables } from "./access";
+import { readBody } from "./body";
+import { cacheEntry, cachedAnswer, storeAnswer } from "./cache";
 import { ApiError, errorResponse } from "./errors";
-import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest, modelLoadTimings, prepareInBackground } from "./model";
+import { checkTokenBudget, rateLimit } from "./limits";
+import { requestLog, type LogVariables } from "./log";
+import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest, modelLoadTimings, prepareInBackground, type EdgeManifest } from "./model";
 import { registerPage } from "./page";
 import { embedSparseRoute, encodeGetRoute, encodePostRoute, healthRoute, infoRoute, registerOpenApi } from "./openapi";
 import { MAX_QUERIES, refuseInvalid, type EncodeRequest } from "./requests";
 
-/** Bindings declared in `wrangler.toml`. */
-export interface Env {
-  /** The `model/query` folder, served only to this Worker (`run_worker_first = true`). */
-  ASSETS: Fetcher;
-}
+import { settingsOf, type Env } from "./settings";
 
-type AppEnv = { Bindings: Env; Variables: TimingVariables };
+export type { Env } from "./settings";
+
+type AppEnv = { Bindings: Env; Variables: TimingVariables & AccessVariables & LogVariables };
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -35,6 +36,8 @@ const RANDOM_WEIGHTS_WARNING =
 // is the 422 refuseInvalid throws.
 const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
 
+app.use(requestLog);
+
 // Once the manifest is known, every answer of a random-weights model says so, errors included; a request served
 // before anything loaded the manifest (only /health can be) goes without.
 app.use(async (c, next) => {
@@ -42,23 +45,10 @@ app.use(async (c, next) => {
   if (loadedManifest()?.random_weights) c.header("X-Splade-Random-Weights", "true");
 });
 
-// Any origin: the encoder is meant to be called from search pages in the browser, and it holds no user data.
-app.use(
-  cors({
-    origin: "*",
-    allowMethods: ["GET", "POST"],
-    exposeHeaders: ["Server-Timing", "X-Splade-Tokens", "X-Splade-Truncated", "X-Splade-Random-Weights"],
-  }),
-);
+app.use(corsForOrigins);
 
-app.use(
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError("payload_too_large", `the request body is over ${MAX_BODY_BYTES / 1024} KiB — send fewer or shorter queries`);
-    },
-  }),
-);
+// Before anything may answer early (401, 413, 415, 429): the body is read whole, so the connection stays reusable.
+app.use(readBody(MAX_BODY_BYTES));
 
 app.use(
   methodNotAllowed({
@@ -71,6 +61,11 @@ app.use(
     },
   }),
 );
+
+app.use(requireApiKey);
+// The routes that run the model count against the client's rate limit.
+app.use("/encode", rateLimit);
+app.use("/embed_sparse", rateLimit);
 
 // performance.now() in a deployed Worker advances only on I/O (a Spectre mitigation), so these durations are
 // coarse there; under `wrangler dev` they advance, to the millisecond.
@@ -117,10 +112,34 @@ async function encodeTimed(
   return vectors;
 }
 
+/** What an answer depends on besides the request: the served weights and tokenizer, and this Worker's code. */
+function servedModel(manifest: EdgeManifest): string {
+  return [manifest.edge ? manifest.files[manifest.edge.file]?.sha256 : manifest.source.weights_sha256, manifest.files["tokenizer.json"]?.sha256, packageJson.version].join(":");
+}
+
+/** Headers a cached answer keeps (the rest is added per request: Server-Timing, CORS, random-weights). */
+const CACHED_HEADERS = ["Content-Type", "X-Splade-Tokens", "X-Splade-Truncated"];
+
 async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise<Response> {
-  const encoder = await loadEncoderTimed(c);
+  c.set("queries", request.texts);
   const manifest = await loadManifest(c.env.ASSETS);
-  const vectors = await encodeTimed(c, encoder, request.texts, { topK: request.topK, minWeight: request.minWeight });
+  const { cacheTtl, maxBatchTokens } = settingsOf(c.env);
+  const entry = cacheTtl > 0 ? await cacheEntry(servedModel(manifest), request) : undefined;
+  if (entry) {
+    c.header("ETag", entry.etag);
+    if (c.req.method === "GET") c.header("Cache-Control", `public, max-age=${cacheTtl}`);
+    const hit = c.req.header("If-None-Match")?.includes(entry.etag) ? "not-modified" : await cachedAnswer(entry);
+    c.header("X-Splade-Cache", hit ? "hit" : "miss");
+    if (hit === "not-modified") return c.body(null, 304);
+    if (hit) {
+      for (const name of CACHED_HEADERS) c.header(name, hit.headers.get(name) ?? undefined);
+      return c.body(await hit.arrayBuffer(), 200);
+    }
+  }
+  const encoder = await loadEncoderTimed(c);
+  const vectors = await encodeTimed(c, encoder, request.texts, { topK: request.topK, minWeight: request.minWeight }, (tokenized) =>
+    checkTokenBudget(tokenized, maxBatchTokens),
+  );
   // What only the encoded vectors show (an engine's limit on non-zero terms, a vector it would refuse empty) is the
   // caller's to change (top_k, min_weight): a 422 like any other request the engine would refuse.
   let rendered: { contentType: string; body: string };
@@ -136,7 +155,9 @@ async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise
     if (error instanceof FormatError) throw new ApiError("validation", error.message, { cause: error });
     throw error;
   }
-  return c.body(rendered.body, 200, { "Content-Type": rendered.contentType });
+  const response = c.body(rendered.body, 200, { "Content-Type": rendered.contentType });
+  if (entry) storeAnswer(c, entry, response, cacheTtl);
+  return response;
 }
 
 app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, model_loaded: isEncoderLoaded() }, 200));
@@ -183,6 +204,7 @@ app.openapi(embedSparseRoute, async (c) => {
   }
   const encoder = await loadEncoderTimed(c);
   const vectors = await encodeTimed(c, encoder, inputs, {}, (tokenized) => {
+    checkTokenBudget(tokenized, settingsOf(c.env).maxBatchTokens);
     const tooLong = truncate ? undefined : tokenized.find((t) => t.truncated);
     if (tooLong) {
       const max = encoder.tokenizer.maxLength;

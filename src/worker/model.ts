@@ -16,7 +16,7 @@ const CONVERT_AGAIN = "convert the model again (`npm run model -- fetch`, or `np
 
 type EdgeFiles = NonNullable<ModelManifest["edge"]>;
 /** A manifest that lists what the Worker runs. */
-type EdgeManifest = ModelManifest & { edge: EdgeFiles };
+export type EdgeManifest = ModelManifest & { edge: EdgeFiles };
 
 // The host is ignored by the assets binding; only the path selects the file.
 async function fetchAsset(assets: Fetcher, file: string): Promise<Response> {
@@ -57,10 +57,15 @@ function rowLength(batch: ModelBatch, b: number): number {
 function kernelBackend(kernel: SpladeKernel): SparseSpladeBackend {
   return {
     async runSparse(batch) {
-      return Array.from({ length: batch.batch }, (_, b) => {
+      const rows = [];
+      for (let b = 0; b < batch.batch; b++) {
+        // Between queries the isolate answers its other requests (a /health, a one-query /encode): a 64-query batch
+        // would otherwise hold it for the whole batch.
+        if (b > 0) await new Promise((resolve) => setTimeout(resolve, 0));
         const from = b * batch.length;
-        return kernel.encode(batch.inputIds.subarray(from, from + rowLength(batch, b)), { mode: "auto" });
-      });
+        rows.push(kernel.encode(batch.inputIds.subarray(from, from + rowLength(batch, b)), { mode: "auto" }));
+      }
+      return rows;
     },
   };
 }

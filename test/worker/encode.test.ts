@@ -124,7 +124,8 @@ describe("headers", () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
     expect(preflight.headers.get("access-control-allow-methods")).toBe("GET,POST");
-    expect(preflight.headers.get("access-control-allow-headers")).toBe("content-type");
+    // The headers a browser client may send: the API key, JSON, and a revalidation of a cached answer.
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type,If-None-Match");
   });
 });
 

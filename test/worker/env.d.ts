@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import type { Env as WorkerEnv } from "../../src/worker/index";
 
 // Types `env` and `exports` from "cloudflare:workers" as the Worker under test declares them.

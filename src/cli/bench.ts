@@ -1,4 +1,4 @@
-// `npm run bench [-- query|corpus]`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
+// `npm run bench [-- query|corpus|retrieval]`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
 // nothing (a timing is not a test). Without a benchmark name, `query` runs.
 import { defineCommand } from "citty";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { BATCHING_MODES, benchCorpus } from "../bench/corpus.ts";
 import { BASELINE } from "../bench/query-node.ts";
 import { benchQuery, type QueryBenchResult } from "../bench/query.ts";
+import { benchRetrieval } from "../bench/retrieval.ts";
 import type { Quantiles } from "../bench/stats.ts";
 import { SpladeEncoder } from "../encoder/encoder.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
@@ -206,11 +207,55 @@ const queryCommand = defineCommand({
   },
 });
 
+const retrievalCommand = defineCommand({
+  meta: { name: "retrieval", description: "the eval engine at scale: generated ids collections, DuckDB vs pgvector (PGlite) load, exact top-k query time, RSS" },
+  args: {
+    sizes: { type: "string", description: "Collection sizes, comma-separated", default: "100000,1000000" },
+    "pgvector-max": { type: "string", description: "Run pgvector (PGlite) too at sizes up to this", default: "100000" },
+    queries: { type: "string", description: "Measured queries per engine and size (after 3 warm-up ones)", default: "50" },
+    hits: { type: "string", description: "Exact top-k per query", default: "1000" },
+    seed: { type: "string", description: "Generator seed", default: "1" },
+    memory: { type: "string", description: "DuckDB memory_limit (default: DuckDB's, 80% of RAM)" },
+    out: { type: "string", description: "Folder for the collections, databases and results JSON", default: join(BENCH_RESULTS, "retrieval") },
+  },
+  async run({ args }) {
+    const sizes = args.sizes.split(",").map((s) => count("sizes", s.trim().replaceAll("_", "")));
+    const machine = `${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, Node ${process.versions.node}`;
+    console.error(`retrieval benchmark on ${machine}`);
+    const r = await benchRetrieval({
+      sizes,
+      pgvectorMax: count("pgvector-max", args["pgvector-max"]),
+      queries: count("queries", args.queries),
+      hits: count("hits", args.hits),
+      seed: count("seed", args.seed),
+      memory: args.memory,
+      out: args.out,
+      onPhase: (message) => console.error(message),
+    });
+    const w = [10, 10, 12, 9, 9, 9, 9, 10, 9];
+    console.log(`\n${machine}; exact top-${r.hits}, ${r.queries} queries per row (ms: p50 p90 p99); RSS in MiB`);
+    console.log(cols(w, ["engine", "docs", "postings", "load s", "p50", "p90", "p99", "RSS peak", "disk MiB"]));
+    for (const row of r.rows) {
+      console.log(cols(w, [row.engine, row.documents.toLocaleString("en-US"), row.postings.toLocaleString("en-US"), row.load_s.toFixed(1), ...pct(row.query_ms), row.rss_peak_mib.toFixed(0), row.disk_mib === null ? "—" : row.disk_mib.toFixed(0)]));
+    }
+    for (const [size, share] of Object.entries(r.top10_agreement)) console.log(`top-10 ids shared by both engines at ${Number(size).toLocaleString("en-US")} documents: ${(share * 100).toFixed(1)}%`);
+    const m = r.msmarco;
+    console.log(
+      `MS MARCO dev, extrapolated linearly from ${m.from_documents.toLocaleString("en-US")} documents (DuckDB, this machine): load ${(m.load_s / 60).toFixed(0)} min, ` +
+        `${m.query_ms_mean.toFixed(0)} ms a query, ${(m.all_queries_s / 3600).toFixed(1)} h for 6,980 queries${m.disk_gib === null ? "" : `, ${m.disk_gib.toFixed(1)} GiB on disk`}`,
+    );
+    const file = join(args.out, `retrieval-${new Date().toISOString().replaceAll(":", "-")}.json`);
+    const environment = { node: process.versions.node, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, date: new Date().toISOString() };
+    await writeFile(file, JSON.stringify({ benchmark: "retrieval", environment, ...r }, null, 2) + "\n");
+    console.log(`results: ${file}`);
+  },
+});
+
 export const benchCommand = defineCommand({
-  meta: { name: "bench", description: "splade-edge benchmarks: query (the default) and corpus" },
+  meta: { name: "bench", description: "splade-edge benchmarks: query (the default), corpus and retrieval" },
   args: queryArgs,
   default: "query",
-  subCommands: { query: queryCommand, corpus: corpusCommand },
+  subCommands: { query: queryCommand, corpus: corpusCommand, retrieval: retrievalCommand },
 });
 
 await runCli(benchCommand);

@@ -2,30 +2,22 @@
 // search engines ingest. The work is src/corpus/encode.ts; this command parses options, loads the model, draws
 // progress and prints the summary.
 import { defineCommand } from "citty";
-import { availableParallelism } from "node:os";
 import { isMainThread } from "node:worker_threads";
-import { SpladeEncoder } from "../encoder/encoder.ts";
 import { encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
-import { CorpusError, type CorpusErrorKind } from "../corpus/errors.ts";
 import { DOCUMENT_FORMAT_NAMES, FORMATS } from "../encoder/formats/index.ts";
 import { INPUT_FORMATS, type InputFormat } from "../corpus/records.ts";
 import { parseShard } from "../corpus/shard.ts";
-import { ENGINES, startBackendThread, type Engine } from "./backend-thread.ts";
-import { loadModelFolder } from "./model-folder.ts";
+import { ENGINES, type Engine } from "./backend-thread.ts";
+import { corpusUserError, loadDocModel, startDocEncoder } from "./doc-encoder.ts";
 import { documentBar, interactive } from "./progress.ts";
 import { runCli, UserError } from "./run.ts";
 
-/** Exit code for malformed input (sysexits EX_DATAERR), apart from 1 = failed and 2 = usage. */
-export const EXIT_BAD_INPUT = 65;
-/** Exit code for a failed write of the output (sysexits EX_IOERR). */
-export const EXIT_OUTPUT = 74;
-const EXIT_CODES = { usage: 2, resume: 2, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT } as const satisfies Record<CorpusErrorKind, number>;
+export { EXIT_BAD_INPUT, EXIT_OUTPUT } from "./doc-encoder.ts";
 const DEFAULT_BATCH = 32;
 /** Windows of this many batches are sorted by length: long enough to group similar lengths, short enough to checkpoint often. */
 const WINDOW_BATCHES = 16;
 /** Warnings printed one by one before the rest are only counted (the summary has the totals). */
 const WARNINGS_SHOWN = 20;
-const FETCH_DOC = "npm run model -- fetch --only doc";
 
 function usage(message: string): never {
   throw new UserError(message, 2);
@@ -142,7 +134,7 @@ export const encodeCorpusCommand = defineCommand({
     const maxLength = positiveInt("max-length", args["max-length"]);
     if (maxLength !== undefined && maxLength < 2) usage("--max-length must be at least 2 ([CLS] and [SEP])");
 
-    const folder = await loadModelFolder(args.model, { maxLength, fetchHint: FETCH_DOC });
+    const model = await loadDocModel(args.model, { maxLength });
     const show = interactive({ quiet: args.quiet, json: args.json });
     const bar = documentBar(show);
     let warnings = 0;
@@ -152,13 +144,10 @@ export const encodeCorpusCommand = defineCommand({
       if (warnings <= WARNINGS_SHOWN) bar.log(`⚠ ${message}`);
       else if (warnings === WARNINGS_SHOWN + 1) bar.log("⚠ further warnings are counted in the summary, not shown");
     };
-    const randomWeights = folder.manifest.random_weights;
-    // Shown even with --quiet, as the Worker flags every answer of such a model: an index of these vectors is useless.
-    if (randomWeights) {
-      console.error(`⚠ ${args.model} holds random weights (a generated test model): its vectors mean nothing — run \`${FETCH_DOC}\` for the real one before indexing anything`);
-    }
-    if (folder.manifest.role !== "doc") warn(`${args.model} holds a ${folder.manifest.role} encoder; documents are meant for the doc encoder (${FETCH_DOC})`);
-    const backend = await startBackendThread({ modelFile: folder.modelFile, engine, threads: engine === "node" ? (threads ?? availableParallelism()) : undefined });
+    const randomWeights = model.randomWeights;
+    if (model.randomWeightsWarning) console.error(`⚠ ${model.randomWeightsWarning}`);
+    if (model.roleWarning) warn(model.roleWarning);
+    const { encoder, backend } = await startDocEncoder(model, { engine, threads });
     process.once("SIGINT", () => {
       bar.stop();
       console.error("\n✖ interrupted — run the same command with --resume to continue from the last checkpoint");
@@ -173,8 +162,8 @@ export const encodeCorpusCommand = defineCommand({
           output: args.output,
           format,
           inputFormat: inputFormat === "auto" ? undefined : inputFormat,
-          encoder: new SpladeEncoder(folder.tokenizer, backend, folder.manifest.vocab_size),
-          model: folder.manifest.files["model.onnx"]?.sha256 ?? folder.modelFile,
+          encoder,
+          model: model.modelId,
           engine,
           shard,
           resume: Boolean(args.resume),
@@ -187,8 +176,7 @@ export const encodeCorpusCommand = defineCommand({
         },
       );
     } catch (error) {
-      if (error instanceof CorpusError) throw new UserError(error.message, EXIT_CODES[error.kind]);
-      throw error;
+      throw corpusUserError(error);
     } finally {
       bar.stop();
       await backend.close();

@@ -95,8 +95,14 @@ function termsOf(text) {
   return pairs;
 }
 
+// With SPLADE_API_KEYS set, /info and /encode need the key: asked for on the first 401, kept for this tab only.
+const key = $("key"), keyBox = $("key-box");
+key.value = sessionStorage.getItem("splade-edge-key") || "";
+keyBox.hidden = key.value === "";
+const auth = () => (key.value ? { authorization: "Bearer " + key.value } : {});
+function askForKey(r) { if (r.status === 401) { keyBox.hidden = false; key.focus(); } }
 function encode(body, signal) {
-  return fetch("/encode", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal })
+  return fetch("/encode", { method: "POST", headers: Object.assign({ "content-type": "application/json" }, auth()), body: JSON.stringify(body), signal })
     .then((r) => r.text().then((text) => ({ ok: r.ok, status: r.status, type: r.headers.get("content-type") || "", random: r.headers.get("x-splade-random-weights") === "true", text })));
 }
 function showError(status, type, message) {
@@ -112,6 +118,7 @@ function showError(status, type, message) {
   errorBox.hidden = false;
 }
 function failure(r) {
+  askForKey(r);
   let body = {};
   try { body = JSON.parse(r.text); } catch (e) {}
   showError(r.status, body.error_type, typeof body.error === "string" ? body.error : "the request failed");
@@ -220,7 +227,7 @@ function renderBody(r, name) {
   pre.hidden = false;
   copy.disabled = false;
 }
-function later() { clearTimeout(timer); timer = setTimeout(run, 250); }
+function later() { clearTimeout(timer); timer = setTimeout(() => refresh(), 250); }
 
 copy.addEventListener("click", () => {
   const text = pre.textContent;
@@ -233,7 +240,9 @@ copy.addEventListener("click", () => {
   };
   if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback); else fallback();
 });
-$("form").addEventListener("submit", (e) => { e.preventDefault(); run(); });
+// Until /info has answered (it may need the key) there is no format list to encode with: load it first.
+const refresh = () => (Object.keys(formats).length === 0 ? loadInfo() : run());
+$("form").addEventListener("submit", (e) => { e.preventDefault(); refresh(); });
 q.addEventListener("input", later);
 field.addEventListener("input", () => { fieldEdited = true; later(); });
 topk.addEventListener("input", later);
@@ -244,8 +253,11 @@ q.value = params.get("q") || "";
 if (params.has("top_k")) topk.value = params.get("top_k");
 if (params.has("field")) { field.value = params.get("field"); fieldEdited = true; }
 clear();
-fetch("/info").then((r) => r.json().then((info) => {
-  if (!r.ok) { showError(r.status, info.error_type, info.error || "GET /info failed"); return; }
+key.addEventListener("change", () => sessionStorage.setItem("splade-edge-key", key.value));
+function loadInfo() {
+fetch("/info", { headers: auth() }).then((r) => r.json().then((info) => {
+  errorBox.hidden = true;
+  if (!r.ok) { askForKey(r); showError(r.status, info.error_type, info.error || "GET /info failed"); return; }
   if (info.random_weights) showBanner(info.warning || "The model's vectors mean nothing.");
   $("model").textContent = info.model.repo + " · " + info.engine.name + " (" + info.engine.build + ")";
   for (const f of info.formats) {
@@ -260,6 +272,8 @@ fetch("/info").then((r) => r.json().then((info) => {
   fmt.disabled = false;
   run();
 })).catch((e) => showError(0, "", "Could not load /info: " + e.message));
+}
+loadInfo();
 `;
 
 const HTML_HEAD = `<!doctype html>
@@ -285,6 +299,7 @@ const HTML_HEAD = `<!doctype html>
 <div><label for="format">Format</label><select id="format" name="format" aria-describedby="format-desc" disabled></select></div>
 <div id="field-box" hidden><label for="field">Field <span id="field-hint" class="opt"></span></label><input id="field" name="field" autocomplete="off" spellcheck="false"></div>
 <div class="k"><label for="top_k">Top k</label><input id="top_k" name="top_k" type="number" min="1" step="1" inputmode="numeric" value="20"></div>
+<div id="key-box" hidden><label for="key">API key</label><input id="key" name="key" type="password" autocomplete="off" spellcheck="false"></div>
 <button type="submit">Encode</button>
 </div>
 <p class="hint" id="format-desc"></p>

@@ -181,3 +181,33 @@ describe("the page at /", () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe("the page with API keys on", () => {
+  const KEY = "page-test-key";
+  let keyed: WorkerServer | undefined;
+  afterAll(async () => {
+    await keyed?.stop();
+  });
+
+  it("asks for the key on /info's 401, then encodes with it (Authorization: Bearer), kept for the tab", async () => {
+    keyed = await startWorker(MODEL, { vars: { SPLADE_API_KEYS: KEY } });
+    const tab = await context.newPage();
+    await tab.goto(`${keyed.base}/?q=${encodeURIComponent(QUERY)}&top_k=${TOP_K}`);
+    const keyBox = tab.locator("#key-box");
+    await expect.poll(() => keyBox.isVisible()).toBe(true);
+    expect(await tab.locator("#error strong").textContent()).toBe("this endpoint needs an API key: send Authorization: Bearer KEY");
+
+    await tab.getByLabel("API key", { exact: true }).fill(KEY);
+    await tab.getByLabel("API key", { exact: true }).press("Enter");
+    await tab.locator(`#results[data-state="done"][data-format="terms"]`).waitFor();
+    const shown = await tab.locator("#bars li .term").allTextContents();
+    const expected = await fetch(`${keyed.base}/encode`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ query: QUERY, format: "terms", top_k: TOP_K }),
+    });
+    expect(shown).toEqual(orderedTerms(await expected.text()).map(([term]) => term));
+    expect(await tab.evaluate("sessionStorage.getItem('splade-edge-key')")).toBe(KEY);
+    await tab.close();
+  });
+});

@@ -10,7 +10,7 @@ import { parseShard } from "../corpus/shard.ts";
 import { ENGINES, type Engine } from "./backend-thread.ts";
 import { corpusUserError, loadDocModel, startDocEncoder } from "./doc-encoder.ts";
 import { documentBar, interactive } from "./progress.ts";
-import { runCli, UserError } from "./run.ts";
+import { nonNegative, positiveInt, runCli, usage } from "./run.ts";
 
 export { EXIT_BAD_INPUT, EXIT_OUTPUT } from "./doc-encoder.ts";
 const DEFAULT_BATCH = 32;
@@ -18,24 +18,6 @@ const DEFAULT_BATCH = 32;
 const WINDOW_BATCHES = 16;
 /** Warnings printed one by one before the rest are only counted (the summary has the totals). */
 const WARNINGS_SHOWN = 20;
-
-function usage(message: string): never {
-  throw new UserError(message, 2);
-}
-
-function positiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
-
-function nonNegative(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) usage(`--${name} must be a number ≥ 0, got ${value}`);
-  return n;
-}
 
 function describe(s: CorpusSummary): string[] {
   const t = s.totals;

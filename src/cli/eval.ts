@@ -22,7 +22,7 @@ import { EvalInputError, readQrels, readQueries, readRun, trecIdProblem, type Qu
 import { corpusUserError, EXIT_BAD_INPUT, loadDocModel, startDocEncoder } from "./doc-encoder.ts";
 import { loadModelFolder } from "./model-folder.ts";
 import { documentBar, interactive } from "./progress.ts";
-import { printJson, runCli, UserError } from "./run.ts";
+import { nonNegative, positiveInt, printJson, runCli, usage, UserError } from "./run.ts";
 
 const DEFAULT_HITS = 1000;
 const DEFAULT_TAG = "splade-edge";
@@ -32,24 +32,6 @@ const FETCH_QUERY = "npm run model -- fetch --only query";
 const MSMARCO_DEV = { documents: 8_841_823, queries: 6_980 };
 /** naver/efficient-splade-VI-BT-large model card: MS MARCO dev, in percent. */
 const MODEL_CARD = { mrr10: 38.0, recall1000: 97.8 } as const;
-
-function usage(message: string): never {
-  throw new UserError(message, 2);
-}
-
-function positiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
-
-function nonNegative(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) usage(`--${name} must be a number ≥ 0, got ${value}`);
-  return n;
-}
 
 /** What the data says is wrong (exit 65), as one message. */
 function dataError(error: unknown): unknown {

@@ -444,3 +444,24 @@ async function fail(error: unknown, invocation: Invocation | undefined): Promise
   if (invocation?.json) printJsonError(message, exitCode);
   process.exitCode = exitCode;
 }
+
+/** A usage error (exit 2): a bad value of a valid option. */
+export function usage(message: string): never {
+  throw new UserError(message, 2);
+}
+
+/** `--name`'s value as a positive integer, or undefined when it was not given. */
+export function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+/** `--name`'s value as a number ≥ 0, or undefined when it was not given. */
+export function nonNegative(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) usage(`--${name} must be a number ≥ 0, got ${value}`);
+  return n;
+}

@@ -1,15 +1,16 @@
 // Queries encoded the way the Worker encodes them, in Node: the model folder's tokenizer and encoder.bin on the
 // splade-edge kernel (src/kernel), the head in "auto" mode, no top_k or min_weight (the Worker's default answer), so
-// the vectors — and the metrics computed from them — are the Worker's. This mirrors src/worker/model.ts
-// (kernelBackend, createEncoder, kernelBuild): the build chosen by the same self-test, relaxed SIMD where the engine
+// the vectors — and the metrics computed from them — are the Worker's. The backend is the Worker's own
+// (src/kernel/sparse-backend.ts), and the build is chosen by the same self-test: relaxed SIMD where the engine
 // compiles it (Node 20's V8 does not without --experimental-relaxed-simd, so kernel.wasm runs; both builds give
 // the same bits on the exact path).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SpladeEncoder, type ModelBatch, type SparseSpladeBackend } from "../encoder/encoder.ts";
+import { SpladeEncoder } from "../encoder/encoder.ts";
 import type { SparseVector } from "../encoder/sparse.ts";
 import { chooseKernelBuild, SpladeKernel, type KernelBuildName } from "../kernel/encoder-kernel.ts";
 import { KERNEL_DIR, KERNEL_WASM } from "../kernel/build.ts";
+import { kernelBackend } from "../kernel/sparse-backend.ts";
 import type { ModelFolder } from "../cli/model-folder.ts";
 
 function compile(file: string): WebAssembly.Module | undefined {
@@ -18,24 +19,6 @@ function compile(file: string): WebAssembly.Module | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Tokens in row `b` of a right-padded batch (its mask is 1 then 0). */
-function rowLength(batch: ModelBatch, b: number): number {
-  let n = 0;
-  while (n < batch.length && batch.attentionMask[b * batch.length + n] === 1n) n++;
-  return n;
-}
-
-function kernelBackend(kernel: SpladeKernel): SparseSpladeBackend {
-  return {
-    async runSparse(batch) {
-      return Array.from({ length: batch.batch }, (_, b) => {
-        const from = b * batch.length;
-        return kernel.encode(batch.inputIds.subarray(from, from + rowLength(batch, b)), { mode: "auto" });
-      });
-    },
-  };
 }
 
 export interface QueryEncoder {

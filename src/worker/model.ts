@@ -1,9 +1,10 @@
 // The query model inside the isolate: manifest, tokenizer and the encoder kernel (src/kernel), read from the
 // ASSETS binding (the `model/query` folder, private to this Worker) once per isolate. A failed load is forgotten so the next request
 // tries again: `npm run model -- fetch` can fill the folder while `wrangler dev` keeps running.
-import { SpladeEncoder, type ModelBatch, type SparseSpladeBackend } from "../encoder/encoder.ts";
+import { SpladeEncoder } from "../encoder/encoder.ts";
 import { SpladeTokenizer } from "../encoder/tokenizer.ts";
 import { chooseKernelBuild, KernelWeightsError, SpladeKernel } from "../kernel/encoder-kernel.ts";
+import { kernelBackend } from "../kernel/sparse-backend.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
 import { KERNEL_WEIGHTS_FORMAT } from "../kernel/weights.ts";
@@ -43,32 +44,9 @@ export const loadManifest = manifest.get;
 /** The manifest if some request of this isolate has loaded it already. */
 export const loadedManifest = manifest.value;
 
-/** Tokens in row `b` of a right-padded batch (its mask is 1 then 0). */
-function rowLength(batch: ModelBatch, b: number): number {
-  let n = 0;
-  while (n < batch.length && batch.attentionMask[b * batch.length + n] === 1n) n++;
-  return n;
-}
-
-/**
- * The whole encoder on the kernel, one row at a time on its own tokens (no padding is ever computed). The head runs
- * `auto`: exact, the same terms and float32 weights as a float32 scan of the vocabulary.
- */
-function kernelBackend(kernel: SpladeKernel): SparseSpladeBackend {
-  return {
-    async runSparse(batch) {
-      const rows = [];
-      for (let b = 0; b < batch.batch; b++) {
-        // Between queries the isolate answers its other requests (a /health, a one-query /encode): a 64-query batch
-        // would otherwise hold it for the whole batch.
-        if (b > 0) await new Promise((resolve) => setTimeout(resolve, 0));
-        const from = b * batch.length;
-        rows.push(kernel.encode(batch.inputIds.subarray(from, from + rowLength(batch, b)), { mode: "auto" }));
-      }
-      return rows;
-    },
-  };
-}
+// Between queries the isolate answers its other requests (a /health, a one-query /encode): a 64-query batch would
+// otherwise hold it for the whole batch.
+const yieldToIsolate = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 let build: ReturnType<typeof chooseKernelBuild> | undefined;
 
@@ -119,7 +97,7 @@ async function createEncoder(assets: Fetcher): Promise<SpladeEncoder> {
   const [{ k, ms: kernelMs }, { t, ms: tokenizerMs }] = await Promise.all([kernel, tokenizer]);
   loadedKernel = k;
   loadTimings = { "load-manifest": manifestMs, "load-tokenizer": tokenizerMs, "load-kernel": kernelMs };
-  return new SpladeEncoder(t, kernelBackend(k), m.vocab_size);
+  return new SpladeEncoder(t, kernelBackend(k, yieldToIsolate), m.vocab_size);
 }
 
 /** Rows of the int8 decoder quantized per step of prepareInBackground: a few ms each, so requests interleave. */

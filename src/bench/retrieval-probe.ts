@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { openDuckdb } from "../engines/duckdb.ts";
 import { openPgvector } from "../engines/pgvector.ts";
 import { INDEX_PREFIX, fingerprint } from "../eval/retrieve.ts";
-import { copyFileFor, sparsevecLiteral, VOCAB_SIZE, type SparseVectorRecord } from "./sparse-collection.ts";
+import { sparsevecLiteral } from "../encoder/formats/pgvector.ts";
+import { copyFileFor, VOCAB_SIZE, type SparseVectorRecord } from "./sparse-collection.ts";
 
 export interface RetrievalProbe {
   engine: "duckdb" | "pgvector";
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
       load_ms: load.copyMs + load.analyzeMs, load_parts_ms: { copy: load.copyMs, analyze: load.analyzeMs },
       rss_start, rss_after_load: rss(), disk_bytes: null,
     };
-    search = (q) => pg.search(sparsevecLiteral(q), hits, { table: "docs", scan: "exact" });
+    search = (q) => pg.search(sparsevecLiteral(q, VOCAB_SIZE), hits, { table: "docs", scan: "exact" });
     close = () => pg.close();
   } else {
     throw new Error(`engine must be duckdb or pgvector, got ${engine}`);

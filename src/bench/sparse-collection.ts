@@ -15,6 +15,7 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { sparsevecLiteral } from "../encoder/formats/pgvector.ts";
 import { seededUniform } from "../model/random.ts";
 
 export const VOCAB_SIZE = 30522;
@@ -118,12 +119,6 @@ export async function writeSparseCollection(path: string, options: { count: numb
   return { vectors: options.count, postings, bytes };
 }
 
-/** The pgvector sparsevec literal of a record: 1-based indices, ascending. */
-export function sparsevecLiteral(r: SparseVectorRecord): string {
-  const order = r.indices.map((_, k) => k).sort((a, b) => r.indices[a] - r.indices[b]);
-  return `{${order.map((k) => `${r.indices[k] + 1}:${r.values[k]}`).join(",")}}/${VOCAB_SIZE}`;
-}
-
 /** Where writeCopyFile puts the COPY rows of an ids file. */
 export const copyFileFor = (ids: string) => `${ids.replace(/\.ids\.jsonl$/, "")}.copy`;
 
@@ -135,7 +130,7 @@ export async function writeCopyFile(ids: string): Promise<string> {
   for await (const line of createInterface({ input: createReadStream(ids), crlfDelay: Infinity })) {
     if (line === "") continue;
     const r = JSON.parse(line) as SparseVectorRecord;
-    if (!out.write(`${r.id}\t${sparsevecLiteral(r)}\n`)) await once(out, "drain");
+    if (!out.write(`${r.id}\t${sparsevecLiteral(r, VOCAB_SIZE)}\n`)) await once(out, "drain");
   }
   out.end();
   await once(out, "finish");

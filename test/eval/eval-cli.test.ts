@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePassages } from "../../src/bench/passages.ts";
-import { sparsevecLiteral } from "../../src/bench/sparse-collection.ts";
+import { sparsevecLiteral } from "../../src/encoder/formats/pgvector.ts";
 import { loadModelFolder } from "../../src/cli/model-folder.ts";
 import { compareCodePoints, evaluate } from "../../src/eval/metrics.ts";
 import { queryEncoder } from "../../src/eval/query-encoder.ts";
@@ -217,7 +217,7 @@ describe("npm run eval on a BEIR folder", () => {
     const copy = join(tmp, "docs.copy");
     writeFileSync(copy, [...readFileSync(join(work, "docs.ids.jsonl"), "utf8").split("\n").filter(Boolean)].map((line) => {
       const r = JSON.parse(line) as { id: string; indices: number[]; values: number[] };
-      return `${r.id}\t${sparsevecLiteral(r)}\n`;
+      return `${r.id}\t${sparsevecLiteral(r, 30522)}\n`;
     }).join(""));
     const queries = readFileSync(join(beir, "queries.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { _id: string; text: string });
     writeFileSync(join(tmp, "queries.tsv"), queries.map((q) => `${q._id}\t${q.text}\n`).join(""));
@@ -262,6 +262,16 @@ describe("npm run eval on a BEIR folder", () => {
     const b = await evalCli(["--run", runFile, "--qrels", bad]);
     expect(b.code).toBe(65);
     expect(b.stderr).toMatch(/bad\.qrels:2: expected 4 columns/);
+  });
+});
+
+describe("the splade-eval bin", () => {
+  it("runs the same CLI as npm run eval (the committed shim, through tsx)", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const viaBin = spawnSync(process.execPath, [resolve("src/cli/bin/splade-eval.mjs"), "--run", runFile, "--qrels", qrelsFile, "--json"], { encoding: "utf8" });
+    const viaScript = await evalCli(["--run", runFile, "--qrels", qrelsFile, "--json"]);
+    expect(viaBin.status).toBe(0);
+    expect(JSON.parse(viaBin.stdout)).toEqual(JSON.parse(viaScript.stdout));
   });
 });
 

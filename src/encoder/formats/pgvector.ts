@@ -6,7 +6,7 @@
 import type { EngineWeights, Format, FormatContext } from "./types.ts";
 
 /** The sparsevec text literal of these weights: 1-based indices in ascending order. */
-export function sparsevecLiteral(w: EngineWeights, dimensions: number): string {
+export function sparsevecLiteral(w: Pick<EngineWeights, "indices" | "values">, dimensions: number): string {
   const order = w.indices.map((_, k) => k).sort((a, b) => w.indices[a] - w.indices[b]);
   return `{${order.map((k) => `${w.indices[k] + 1}:${w.values[k]}`).join(",")}}/${dimensions}`;
 }

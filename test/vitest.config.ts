@@ -2,6 +2,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // The Worker's one JSON line per request (src/worker/log.ts) would be hundreds of lines of test output; its
+    // content is asserted in test/worker/public.test.ts, which spies on console.log.
+    onConsoleLog: (log) => !log.startsWith('{"method":'),
     projects: [
       {
         test: {

@@ -3,7 +3,10 @@
 // word embeddings when tied), so the [vocab, hidden] matrix is held once. Runtime-agnostic, like SpladeHead: Node and
 // workerd hand it a compiled `WebAssembly.Module`.
 import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput, type SpladeHeadOptions } from "./splade-head.ts";
-import { KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, unsupportedBy, type KernelLayout } from "./weights.ts";
+import {
+  KERNEL_ACTIVATIONS, KERNEL_LAYER_WORDS, KERNEL_MODEL_HEADER_WORDS, KERNEL_MODEL_WORDS, KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, unsupportedBy,
+  type KernelBuildName, type KernelLayout,
+} from "./contract.ts";
 
 interface EncoderExports extends HeadExports {
   model_words(): number;
@@ -11,12 +14,7 @@ interface EncoderExports extends HeadExports {
   encoder_forward(model: number, ids: number, t: number, scratch: number, out: number): number;
 }
 
-const ACTIVATIONS = { gelu: 0, gelu_new: 1, relu: 2 } as const;
-/** Words of encoder.c's Model before `layer`: 7 ints, eps, 9 pointers. */
-const MODEL_HEADER_WORDS = 17;
-const LAYER_WORDS = 12;
-
-export type KernelBuildName = "relaxed-simd" | "simd128";
+export type { KernelBuildName } from "./contract.ts";
 
 /**
  * The first of `builds` (fastest first) whose module instantiates and passes its int8 self-test: kernel-relaxed.wasm
@@ -37,7 +35,7 @@ export class KernelWeightsError extends Error {}
 function checkLayout(layout: KernelLayout, byteLength: number): void {
   if (layout.format !== KERNEL_WEIGHTS_FORMAT) throw new KernelWeightsError(`weights are ${JSON.stringify(layout.format)}, not ${KERNEL_WEIGHTS_FORMAT}`);
   if (layout.bytes !== byteLength) throw new KernelWeightsError(`${layout.file} holds ${byteLength} bytes, not the ${layout.bytes} its table lists`);
-  if (!(layout.config.activation in ACTIVATIONS)) throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
+  if (!(layout.config.activation in KERNEL_ACTIVATIONS)) throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
   const unsupported = unsupportedBy(layout.config);
   if (unsupported) throw new KernelWeightsError(unsupported);
   for (const [name, shape] of kernelTensorShapes(layout.config)) {
@@ -73,14 +71,14 @@ export class SpladeKernel {
     this.head = new SpladeHead(wasm, arena, { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size }, c.positions, prepare);
 
     const w = new Int32Array(wasm.memory.buffer, model, words);
-    w.set([c.hidden_size, c.num_heads, c.num_layers, c.intermediate_size, ACTIVATIONS[c.activation], c.vocab_size, c.positions]);
+    w.set([c.hidden_size, c.num_heads, c.num_layers, c.intermediate_size, KERNEL_ACTIVATIONS[c.activation], c.vocab_size, c.positions]);
     new Float32Array(wasm.memory.buffer, model, words)[7] = c.layer_norm_eps;
     w.set([
       ptr("word_embeddings"), ptr("position_embeddings"), c.token_type ? ptr("token_type_embedding") : 0,
       ptr("embeddings.norm.weight"), ptr("embeddings.norm.bias"),
       ptr("head.transform.weight"), ptr("head.transform.bias"), ptr("head.norm.weight"), ptr("head.norm.bias"),
     ], 8);
-    for (let l = 0; l < c.num_layers; l++) w.set(layerTensorNames(l).map(ptr), MODEL_HEADER_WORDS + l * LAYER_WORDS);
+    for (let l = 0; l < c.num_layers; l++) w.set(layerTensorNames(l).map(ptr), KERNEL_MODEL_HEADER_WORDS + l * KERNEL_LAYER_WORDS);
 
     const scratch = arena.take(wasm.scratch_floats(model, c.positions) * 4 + 8);
     const ids = arena.take(c.positions * 4);
@@ -103,6 +101,8 @@ export class SpladeKernel {
   /** A fresh instance with room for encoder.bin at `weightsAt`. */
   private static instantiate(module: WebAssembly.Module, layout: KernelLayout): { wasm: EncoderExports; arena: WasmArena; weightsAt: number } {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as EncoderExports;
+    // The module's Model struct must be the one the words below are written for (contract.ts).
+    if (wasm.model_words() !== KERNEL_MODEL_WORDS) throw new Error(`the kernel module's Model is ${wasm.model_words()} words, not the contract's ${KERNEL_MODEL_WORDS}: rebuild it (npm run build:kernel)`);
     const arena = new WasmArena(wasm.memory, wasm.__heap_base.value as number);
     const weightsAt = arena.take(layout.bytes, 64);
     arena.commit();

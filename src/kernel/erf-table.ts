@@ -1,9 +1,9 @@
 // erf-table.h for encoder.c's vectorized GELU: erfc(z) = e^(−z²)·erfcx(z) for z ≥ 0, with the scaled complementary
 // error function erfcx as one Chebyshev series in t = 1/(1 + z/K), fitted here to the float64 reference erfc
-// (src/model/reference.ts, ~1e-15 relative). erfcx is smooth and slowly varying in t: degree 10 fits it to 6e-9
+// (src/math/erf.ts, ~1e-15 relative). erfcx is smooth and slowly varying in t: degree 10 fits it to 6e-9
 // relative on [0, ZMAX]; rounding the coefficients to float32 leaves 2.6e-7, a few float32 roundings. `npm run build:kernel` writes the header before compiling, and a test
 // checks the committed header is what this file generates.
-import { erfc } from "../model/reference.ts";
+import { erfc } from "../math/erf.ts";
 
 export const ERFCX_K = 3;
 /** erfc(9.3) ≈ 1.3e-39, e^(−9.3²) still a normal float32: beyond it erfc is 0 to float32. */

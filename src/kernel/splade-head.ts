@@ -2,6 +2,7 @@
 // `WebAssembly.Module` (workerd refuses to compile wasm from bytes, so a Worker imports the .wasm through wrangler's
 // CompiledWasm rule; Node compiles the file). The decoder is copied into the module's memory and quantized there once;
 // each call copies only the hidden states in and the non-zero terms out.
+import { KERNEL_HEAD_MODES, KERNEL_ROW_TILE, unsupportedHiddenSize } from "./contract.ts";
 
 /** The decoder of an MLM head: logit[t, v] = hidden[t] · decoder[v] + bias[v]. */
 export interface HeadWeights {
@@ -60,11 +61,9 @@ export interface HeadExports {
   f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, first: number, count: number, outIds: number, outVals: number): number;
 }
 
-const MODE_CANDIDATES = 0;
-const MODE_APPROX = 1;
-const MODE_BOUNDS = 2;
+const { candidates: MODE_CANDIDATES, approx: MODE_APPROX, bounds: MODE_BOUNDS } = KERNEL_HEAD_MODES;
 /** prepare() pads the vocabulary to a multiple of the int8 tile (2 groups of 4 rows). */
-const ROW_TILE = 8;
+const ROW_TILE = KERNEL_ROW_TILE;
 const PAGE = 65536;
 /**
  * Rows per call of a pass over the vocabulary. V8 replaces a function's baseline code with optimized code between calls
@@ -124,7 +123,8 @@ export class SpladeHead {
     if ("decoder" in weights && weights.decoder.length !== v * n) {
       throw new RangeError(`decoder has ${weights.decoder.length} values, not vocab ${v} × hidden ${n}`);
     }
-    if (n % 16 !== 0 || n > 1024) throw new RangeError(`hidden size ${n} is not supported: the kernel needs a multiple of 16, at most 1024`);
+    const unsupported = unsupportedHiddenSize(n);
+    if (unsupported) throw new RangeError(`${unsupported} (not supported)`);
     this.vocabSize = v;
     this.hiddenSize = n;
     this.maxTokens = maxTokens;

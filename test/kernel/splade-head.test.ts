@@ -134,7 +134,7 @@ describe.each(["query-sparse", "query"])("the %s model", (name) => {
 });
 
 describe("approximate mode", () => {
-  // 200 keeps `npm test` quick; SPLADE_APPROX_QUERIES=1000 reproduces the figures in the issue 5 note.
+  // 200 keeps `npm test` quick; SPLADE_APPROX_QUERIES=1000 measures the approx error over 1,000 queries (docs/performance.md).
   const QUERIES = Number(process.env.SPLADE_APPROX_QUERIES ?? 200);
   const TOP = 20;
 

@@ -29,7 +29,7 @@ const SEP = 102;
 const VS_REFERENCE = 1e-4;
 const VS_UNBATCHED = 1e-5;
 
-/** The query model's real config (FACTS.md) and a reduced DistilBERT with the real vocabulary. */
+/** The query model's real config (docs/facts.md) and a reduced DistilBERT with the real vocabulary. */
 const MODELS = [
   {
     name: "BertForMaskedLM (query config)",

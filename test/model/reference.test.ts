@@ -277,7 +277,7 @@ describe("input validation", () => {
   });
 });
 
-// naver/efficient-splade-VI-BT-large-query (FACTS.md) as its config.json says it, with seeded random weights.
+// naver/efficient-splade-VI-BT-large-query (docs/facts.md) as its config.json says it, with seeded random weights.
 const QUERY_CONFIG = toHfConfig(QUERY_ENCODER);
 
 function randomEncoder(raw: Record<string, unknown>, seed: number): MlmEncoder {

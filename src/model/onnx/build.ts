@@ -11,7 +11,7 @@
 //   padded row, which comes out all zeros (a real row always has [CLS] unmasked).
 // - GELU is written 0.5·x·(1 + erf(x/√2)) in the exact node order of ORT's GeluFusion (Div → Erf → Add → Mul
 //   with a separate Mul(x, 0.5)); gelu_new follows FastGeluFusion's Pow form. Opset 17 has no Gelu op.
-// - SPLADE pooling is max-first (FACTS.md): log(1 + relu(max over unmasked t of logit[t, v])). ONNX has no
+// - SPLADE pooling is max-first (docs/facts.md, "SPLADE"): log(1 + relu(max over unmasked t of logit[t, v])). ONNX has no
 //   Log1p, so Add 1 then Log; for small x the float32 rounding of 1 + x costs < 1e-7 absolute.
 // - Tensors go out as little-endian raw_data: Float32Array views are little-endian on every JS engine we
 //   target (x86-64, arm64, wasm).

@@ -17,13 +17,16 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal: 500,
   model_unavailable: 503,
-  // TEI's own kind, for /embed_sparse only: TEI answers empty, too long (truncate: false) and too many inputs
-  // with `{"error_type": "Validation"}` and 413 (core/src/tokenization.rs, router/src/http/server.rs), and TEI
-  // clients are written against that.
-  Validation: 413,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorKind = keyof typeof ERROR_STATUS;
+
+// TEI's wire spelling, for /embed_sparse only (index.ts renders it): text-embeddings-inference v1.9.3 answers an
+// empty list with `{"error_type": "Empty"}` and 400, and an empty, too long (truncate: false) or one too many input
+// with `{"error_type": "Validation"}` and 422 (router/src/lib.rs ErrorType, serialized by name; router/src/http/server.rs).
+export const TEI_ERROR_STATUS = { Validation: 422, Empty: 400 } as const satisfies Record<string, ContentfulStatusCode>;
+
+export type TeiErrorType = keyof typeof TEI_ERROR_STATUS;
 
 /** A failure the caller can act on: its kind picks the status, its message is sent as is, with its headers. */
 export class ApiError extends HTTPException {
@@ -39,16 +42,27 @@ export class ApiError extends HTTPException {
   }
 }
 
+const ROUTE_RENDERED = new WeakSet<HTTPException>();
+
+/** Ends a request with `res`, an error answer its route rendered in its own wire spelling (errorResponse sends it). */
+export function renderedError(res: Response): HTTPException {
+  const error = new HTTPException(res.status as ContentfulStatusCode, { res });
+  ROUTE_RENDERED.add(error);
+  return error;
+}
+
 // Hono throws its own HTTPExceptions only for client errors (e.g. bodyLimit, a malformed JSON body); they keep their
 // status and take the kind listed for it.
 function kindOf(error: HTTPException): ErrorKind {
   if (error instanceof ApiError) return error.kind;
-  const kind = (Object.keys(ERROR_STATUS) as ErrorKind[]).find((k) => ERROR_STATUS[k] === error.status && k !== "Validation" && k !== "too_many_tokens");
+  const kind = (Object.keys(ERROR_STATUS) as ErrorKind[]).find((k) => ERROR_STATUS[k] === error.status && k !== "too_many_tokens");
   return kind ?? "internal";
 }
 
 /** The JSON error response for `error`; anything that is not an HTTPException is logged and answered as a bare 500. */
 export function errorResponse(c: Context, error: unknown): Response {
+  // A route that rendered its own error (TEI's spelling on /embed_sparse) sends it as it is.
+  if (error instanceof HTTPException && ROUTE_RENDERED.has(error)) return error.getResponse();
   if (error instanceof HTTPException) {
     const kind = kindOf(error);
     if (kind !== "internal") {

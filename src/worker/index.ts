@@ -13,7 +13,7 @@ import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { corsForOrigins, requireApiKey, type AccessVariables } from "./access";
 import { readBody } from "./body";
 import { cacheEntry, cachedAnswer, storeAnswer } from "./cache";
-import { ApiError, errorResponse } from "./errors";
+import { ApiError, errorResponse, renderedError, TEI_ERROR_STATUS, type TeiErrorType } from "./errors";
 import { checkTokenBudget, rateLimit } from "./limits";
 import { requestLog, type LogVariables } from "./log";
 import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest, modelLoadTimings, prepareInBackground, type EdgeManifest } from "./model";
@@ -192,27 +192,37 @@ app.openapi(encodePostRoute, (c) => answerEncode(c, c.req.valid("json")));
 
 app.openapi(encodeGetRoute, (c) => answerEncode(c, c.req.valid("query")));
 
-// Text-embeddings-inference's request and response, and its answers to empty, too many and too long inputs
-// (413 "Validation", core/src/tokenization.rs and router/src/http/server.rs), so TEI clients work unchanged.
+// Text-embeddings-inference's request and response, and its answers to an empty list, an empty, too long or one too
+// many input as TEI v1.9.3 gives them (router/src/http/server.rs, core/src/tokenization.rs), so TEI clients work
+// unchanged. TEI's wire spelling (its `error_type` and status) is this route's own: thrown as a `validation`
+// ApiError, rendered here by teiError.
 app.openapi(embedSparseRoute, async (c) => {
   const { inputs, truncate } = c.req.valid("json");
-  if (inputs.length === 0 || inputs.some((s) => s === "")) {
-    throw new ApiError("Validation", inputs.length === 0 ? "`inputs` cannot be empty" : "Input validation error: `inputs` cannot be empty");
-  }
-  if (inputs.length > MAX_QUERIES) {
-    throw new ApiError("Validation", `batch size ${inputs.length} > maximum allowed batch size ${MAX_QUERIES}`);
-  }
+  if (inputs.length === 0) teiError(c, "Empty", "`inputs` cannot be empty");
+  if (inputs.some((s) => s === "")) teiError(c, "Validation", "Input validation error: `inputs` cannot be empty");
+  if (inputs.length > MAX_QUERIES) teiError(c, "Validation", `batch size ${inputs.length} > maximum allowed batch size ${MAX_QUERIES}`);
   const encoder = await loadEncoderTimed(c);
-  const vectors = await encodeTimed(c, encoder, inputs, {}, (tokenized) => {
-    checkTokenBudget(tokenized, settingsOf(c.env).maxBatchTokens);
-    const tooLong = truncate ? undefined : tokenized.find((t) => t.truncated);
-    if (tooLong) {
-      const max = encoder.tokenizer.maxLength;
-      throw new ApiError("Validation", `Input validation error: \`inputs\` must have less than ${max} tokens. Given: ${tooLong.length}`);
-    }
-  });
-  return c.json(vectors.map(teiSparse), 200);
+  try {
+    const vectors = await encodeTimed(c, encoder, inputs, {}, (tokenized) => {
+      checkTokenBudget(tokenized, settingsOf(c.env).maxBatchTokens);
+      const tooLong = truncate ? undefined : tokenized.find((t) => t.truncated);
+      if (tooLong) {
+        const max = encoder.tokenizer.maxLength;
+        throw new ApiError("validation", `Input validation error: \`inputs\` must have less than ${max} tokens. Given: ${tooLong.length}`);
+      }
+    });
+    return c.json(vectors.map(teiSparse), 200);
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === "validation") teiError(c, "Validation", error.message);
+    throw error;
+  }
 });
+
+/** Ends the request with TEI's error body, `{"error", "error_type"}` with TEI's own type and status (errorResponse sends it). */
+function teiError(c: Context, type: TeiErrorType, message: string): never {
+  c.set("errorType", type);
+  throw renderedError(c.json({ error: message, error_type: type }, TEI_ERROR_STATUS[type]));
+}
 
 registerPage(app);
 registerOpenApi(app);

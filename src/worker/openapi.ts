@@ -6,7 +6,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Env } from "hono";
 import packageJson from "../../package.json";
 import { FORMATS, type Format, type FormatName, QUERY_FORMAT_NAMES } from "../encoder/formats/index.ts";
-import { ERROR_STATUS, type ErrorKind } from "./errors";
+import { ERROR_STATUS, TEI_ERROR_STATUS, type ErrorKind, type TeiErrorType } from "./errors";
 import { embedSparseBody, encodeBody, encodeQuery, MAX_QUERIES, requireJson } from "./requests";
 
 const MODEL = "naver/efficient-splade-VI-BT-large-query";
@@ -115,7 +115,7 @@ const ERROR_DESCRIPTION: Partial<Record<number, string>> = {
   401: "SPLADE_API_KEYS is set and the request has no valid `Authorization: Bearer KEY`.",
   404: "No route for this path.",
   405: "The path exists, not for this method; Allow lists the methods it takes.",
-  413: "The body is over the size limit, the queries hold more tokens than the request budget, or (TEI's own kind, /embed_sparse only) an input is empty, too long without truncate, or too many.",
+  413: "The body is over the size limit, or the queries hold more tokens than the request budget.",
   415: "The body is not declared Content-Type: application/json.",
   422: "A field is missing, unknown or out of range, or the engine would refuse the answer; the message names the field and what it must be.",
   429: "Too many requests from this client (its API key, else its IP); retry after Retry-After seconds.",
@@ -128,29 +128,42 @@ const ERROR_HEADERS: Partial<Record<number, Record<string, ReturnType<typeof hea
   429: { "Retry-After": header("seconds to wait before retrying", true) },
 };
 
-const errorBody = (kinds: readonly ErrorKind[]) =>
+/** What a route's errors name as `error_type`: a kind of errors.ts's table, or on /embed_sparse TEI's own spelling. */
+type ErrorType = ErrorKind | TeiErrorType;
+
+const errorBody = (kinds: readonly ErrorType[]) =>
   z.strictObject({
     error: z.string().meta({ description: "what is wrong and what to do" }),
-    error_type: z.enum(kinds as [ErrorKind, ...ErrorKind[]]),
+    error_type: z.enum(kinds as [ErrorType, ...ErrorType[]]),
   });
 
-type ErrorExamples = Partial<Record<number, Record<string, { summary: string; value: { error: string; error_type: ErrorKind } }>>>;
+type ErrorExamples = Partial<Record<number, Record<string, { summary: string; value: { error: string; error_type: ErrorType } }>>>;
+
+const TEI_TYPES = Object.keys(TEI_ERROR_STATUS) as TeiErrorType[];
+
+/** What TEI's own answers mean, by status (/embed_sparse only). */
+const TEI_DESCRIPTION: Partial<Record<number, string>> = {
+  400: 'TEI\'s {"error_type": "Empty"}: `inputs` is an empty list.',
+  422: 'TEI\'s {"error_type": "Validation"}: an input is empty, too long without truncate, or one too many.',
+};
 
 const ERROR_KINDS = Object.keys(ERROR_STATUS) as ErrorKind[];
 
 /**
  * The error answers of a route, one per status it can give, each listing the kinds errors.ts's table gives that
- * status (so a kind added there is documented wherever its status is); TEI's own "Validation" only where `tei`.
+ * status (so a kind added there is documented wherever its status is); TEI's own types (TEI_ERROR_STATUS) only where `tei`.
  */
 function errorResponses(statuses: readonly number[], examples: ErrorExamples = {}, tei = false) {
   return Object.fromEntries(
     [...new Set(statuses)]
       .sort((a, b) => a - b)
       .flatMap((status) => {
-        const kinds = ERROR_KINDS.filter((k) => ERROR_STATUS[k] === status && (tei || k !== "Validation"));
+        const teiKinds = tei ? TEI_TYPES.filter((t) => TEI_ERROR_STATUS[t] === status) : [];
+        const kinds: ErrorType[] = [...ERROR_KINDS.filter((k) => ERROR_STATUS[k] === status), ...teiKinds];
         if (kinds.length === 0) return [];
         const content = { "application/json": { schema: errorBody(kinds), examples: examples[status] } };
-        return [[status, { description: ERROR_DESCRIPTION[status] ?? "An error.", headers: { ...RANDOM_WEIGHTS, ...ERROR_HEADERS[status] }, content }]];
+        const description = [ERROR_DESCRIPTION[status], teiKinds.length > 0 ? TEI_DESCRIPTION[status] : undefined].filter(Boolean).join(" Or ") || "An error.";
+        return [[status, { description, headers: { ...RANDOM_WEIGHTS, ...ERROR_HEADERS[status] }, content }]];
       }),
   );
 }
@@ -171,7 +184,7 @@ interface Example {
   /** A POST body, or GET /encode's query parameters. */
   request: Record<string, unknown>;
   /** The answer: 200 with an illustrative body (weights depend on the model), or an error with its exact body. */
-  response: { status: 200; type: "application/json" | typeof TEXT_PLAIN; value: unknown } | { status: number; value: { error: string; error_type: ErrorKind } };
+  response: { status: 200; type: "application/json" | typeof TEXT_PLAIN; value: unknown } | { status: number; value: { error: string; error_type: ErrorType } };
 }
 
 const RED_PLANET = "which planet is known as the red planet";
@@ -265,7 +278,7 @@ const EMBED_SPARSE_EXAMPLES: Record<string, Example> = {
     ]),
   },
   single: { summary: "One input as a string", request: { inputs: "red planet" }, response: json([[{ index: 4774, value: 2.02 }]]) },
-  "no-inputs": { summary: "An empty list (TEI's 413 Validation)", request: { inputs: [] }, response: { status: 413, value: { error: "`inputs` cannot be empty", error_type: "Validation" } } },
+  "no-inputs": { summary: "An empty list (TEI's 400 Empty)", request: { inputs: [] }, response: { status: 400, value: { error: "`inputs` cannot be empty", error_type: "Empty" } } },
   "bad-truncate": { summary: "truncate that is not a boolean", request: { inputs: "mars", truncate: "yes" }, response: invalid("truncate must be true or false") },
 };
 
@@ -337,7 +350,7 @@ export const embedSparseRoute = createRoute({
   method: "post",
   path: "/embed_sparse",
   summary: "text-embeddings-inference's /embed_sparse",
-  description: `TEI's request and answer, and its 413 {"error_type": "Validation"} for empty, too long (truncate false) and too many (over ${MAX_QUERIES}) inputs, so TEI clients work unchanged. Fields TEI knows and splade-edge does not use are ignored.`,
+  description: `TEI's request and answer, and TEI v1.9.3's errors: 400 {"error_type": "Empty"} for an empty list, 422 {"error_type": "Validation"} for an empty, too long (truncate false) or one too many (over ${MAX_QUERIES}) input, so TEI clients work unchanged. Fields TEI knows and splade-edge does not use are ignored.`,
   middleware: [requireJson] as const,
   request: { body: jsonBody(embedSparseBody, EMBED_SPARSE_EXAMPLES) },
   ...KEYED,

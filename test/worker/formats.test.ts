@@ -215,10 +215,10 @@ describe("TEI POST /embed_sparse", () => {
     expect((await response.json<Sparse>())[0]).toEqual(asPairs(all));
   });
 
-  it("refuses a long input without truncate with TEI's 413 Validation", async () => {
+  it("refuses a long input without truncate with TEI v1.9.3's 422 Validation", async () => {
     for (const body of [{ inputs: golden.queries[7].text }, { inputs: [OTHER, golden.queries[7].text], truncate: false }]) {
       const response = await postJson("/embed_sparse", body);
-      expect(response.status).toBe(413);
+      expect(response.status).toBe(422);
       expect(await errorBody(response)).toEqual({
         error: `Input validation error: \`inputs\` must have less than 256 tokens. Given: ${golden.queries[7].length}`,
         error_type: "Validation",
@@ -226,16 +226,16 @@ describe("TEI POST /embed_sparse", () => {
     }
   });
 
-  it("refuses empty input and too many inputs with TEI's 413 Validation", async () => {
-    const cases: Array<[unknown, string]> = [
-      [{ inputs: [] }, "`inputs` cannot be empty"],
-      [{ inputs: "" }, "Input validation error: `inputs` cannot be empty"],
-      [{ inputs: Array(65).fill("q") }, "batch size 65 > maximum allowed batch size 64"],
+  it("refuses an empty list with TEI v1.9.3's 400 Empty, an empty input and too many inputs with its 422 Validation", async () => {
+    const cases: Array<[unknown, number, string, string]> = [
+      [{ inputs: [] }, 400, "Empty", "`inputs` cannot be empty"],
+      [{ inputs: "" }, 422, "Validation", "Input validation error: `inputs` cannot be empty"],
+      [{ inputs: Array(65).fill("q") }, 422, "Validation", "batch size 65 > maximum allowed batch size 64"],
     ];
-    for (const [body, error] of cases) {
+    for (const [body, status, type, error] of cases) {
       const response = await postJson("/embed_sparse", body);
-      expect(response.status).toBe(413);
-      expect(await errorBody(response)).toEqual({ error, error_type: "Validation" });
+      expect(response.status).toBe(status);
+      expect(await errorBody(response)).toEqual({ error, error_type: type });
     }
   });
 

@@ -7,17 +7,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { KERNEL_BUILD_FILES, type KernelBuildName } from "./contract.ts";
 import { erfHeader } from "./erf-table.ts";
 
 export const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
 export const KERNEL_SOURCES = ["encoder.c", "splade-head.c"];
-export const KERNEL_WASM = join(KERNEL_DIR, "kernel.wasm");
-export const KERNEL_RELAXED_WASM = join(KERNEL_DIR, "kernel-relaxed.wasm");
+export const KERNEL_WASM = join(KERNEL_DIR, KERNEL_BUILD_FILES.simd128);
+export const KERNEL_RELAXED_WASM = join(KERNEL_DIR, KERNEL_BUILD_FILES["relaxed-simd"]);
 
-export type KernelBuild = "plain" | "relaxed";
+/** A build by the contract's name for it (the name the Worker reports). */
+export type KernelBuild = KernelBuildName;
 export const KERNEL_BUILDS: Record<KernelBuild, { file: string; flags: string[] }> = {
-  plain: { file: KERNEL_WASM, flags: [] },
-  relaxed: { file: KERNEL_RELAXED_WASM, flags: ["-mrelaxed-simd", "-DRELAXED"] },
+  "relaxed-simd": { file: KERNEL_RELAXED_WASM, flags: ["-mrelaxed-simd", "-DRELAXED"] },
+  simd128: { file: KERNEL_WASM, flags: [] },
 };
 export const ERF_HEADER = join(KERNEL_DIR, "erf-table.h");
 
@@ -53,7 +55,7 @@ export function clangVersion(): string | undefined {
 }
 
 /** Compiles one build of the kernel (with the committed erf-table.h) and returns the .wasm bytes. */
-export function buildKernel(build: KernelBuild = "plain"): Uint8Array {
+export function buildKernel(build: KernelBuild = "simd128"): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "splade-kernel-"));
   try {
     const out = join(dir, "kernel.wasm");

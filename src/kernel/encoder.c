@@ -9,7 +9,7 @@
 // (cheap at this size). The activations are vectorized float32 approximations accurate to a few float32 roundings.
 // Together they keep this kernel within ~1e-6 of the float64 reference forward pass (src/model/reference.ts).
 //
-// Weights arrive in the layout the converter writes (src/kernel/weights.ts): Linear weights transposed to [in, out] so
+// Weights arrive in the layout the converter writes (src/model/encoder-bin.ts, to src/kernel/contract.ts): Linear weights transposed to [in, out] so
 // the inner loop broadcasts one input and updates 16 outputs; query, key and value concatenated into one [n, 3n].
 #include "simd.h"
 
@@ -25,7 +25,11 @@ enum layer_tensor {
   FFN_IN_W, FFN_IN_B, FFN_OUT_W, FFN_OUT_B, OUT_NORM_W, OUT_NORM_B, LAYER_TENSORS
 };
 
-/** Written by the caller (src/kernel/encoder-kernel.ts) as 32-bit words; pointers are offsets into this memory. */
+/**
+ * Written by the caller (src/kernel/encoder-kernel.ts) as 32-bit words; pointers are offsets into this memory. Its word
+ * counts, MAX_LAYERS, MAX_HIDDEN and the enums above are mirrored in src/kernel/contract.ts and pinned by
+ * test/kernel/contract.test.ts.
+ */
 typedef struct {
   int32_t hidden, heads, layers, intermediate, activation, vocab, positions;
   float eps;

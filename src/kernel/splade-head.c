@@ -16,7 +16,7 @@
 // the relaxed build quantizes tokens to [−63, 63] and feeds p + 64 ∈ [1, 127]: then every lane is fully specified by
 // the spec (no implementation-defined case), and p·q = (p + 64)·q − 64·Σq exactly in int32, Σq kept per row. The
 // bound below holds for either grid (the scale is max|x|/Q for Q = 127 or 63, still 17 significant bits). workerd's
-// V8 (14.7) computes it exactly in every tier; Node 20's V8 (11.3) gets it wrong in its baseline tier (issue 5), which
+// V8 (14.7) computes it exactly in every tier; Node 20's V8 (11.3) gets it wrong in its baseline tier (docs/facts.md), which
 // is why callers choose the build (encoder-kernel.ts) and int8_selftest() checks it before use.
 //
 // Memory is the module's own (exported as `memory`); the caller lays out every buffer and grows memory itself, so

@@ -109,7 +109,8 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     "tokenizer_config.json": tokenizer.config,
   };
   // The Worker runs the whole query encoder on the splade-edge kernel (src/kernel: encoder.c + splade-head.c), from
-  // encoder.bin; onnxruntime is not part of it (issue 5: no runtime start, 23 MB of wasm memory, ~3× faster).
+  // encoder.bin; onnxruntime is not part of it (docs/performance.md: no runtime start, 23 MB of wasm memory against
+  // onnxruntime-web's 73, ~3× faster).
   let edge: ModelManifest["edge"];
   if (role === "query") {
     const kernel = buildKernelWeights(encoder, maxLength);

@@ -17,7 +17,7 @@ import { referenceSplade } from "../../src/model/reference.ts";
 import { seededUniform } from "../../src/model/random.ts";
 import { CLS, SEP, dense, kernelModule, randomIds } from "./harness.ts";
 
-/** The bar for every response; the kernel keeps ~1e-6. */
+/** The bar every response must meet against the float64 reference; the kernel keeps ~1e-6. */
 const VS_REFERENCE = 1e-4;
 /** A term whose reference weight is below this may be 0 on one side (float32 cannot decide the sign of its logit). */
 const TIE = 1e-6;

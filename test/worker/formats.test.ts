@@ -1,4 +1,4 @@
-// Every output format through HTTP, checked against the shape its engine documents (FACTS.md "Wire formats"), and
+// Every output format through HTTP, checked against the shape its engine documents (docs/facts.md, "The engines' wire formats"), and
 // TEI's /embed_sparse request and response.
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { roundHalfEven } from "../../src/encoder/formats/index.ts";

@@ -34,8 +34,15 @@ export const KERNEL_LAYER_TENSORS = ["qkv.weight", "qkv.bias", "attention_output
   "intermediate.weight", "intermediate.bias", "output.weight", "output.bias", "output_norm.weight", "output_norm.bias"] as const;
 export type KernelLayerTensor = (typeof KERNEL_LAYER_TENSORS)[number];
 
-/** Words of encoder.c's Model before `layer`: 7 int32 (hidden … positions), eps (float32), 9 pointers. */
-export const KERNEL_MODEL_HEADER_WORDS = 17;
+/**
+ * encoder.c's Model fields before `layer`, in order, one 32-bit word each: int32 sizes, eps (the one float32), then
+ * offsets of tensors in wasm memory (token_type 0 when the model has none).
+ */
+export const KERNEL_MODEL_HEADER = ["hidden", "heads", "layers", "intermediate", "activation", "vocab", "positions", "eps",
+  "word", "position", "token_type", "emb_norm_w", "emb_norm_b", "head_w", "head_b", "head_norm_w", "head_norm_b"] as const;
+export type KernelModelField = (typeof KERNEL_MODEL_HEADER)[number];
+/** Words of encoder.c's Model before `layer`. */
+export const KERNEL_MODEL_HEADER_WORDS = KERNEL_MODEL_HEADER.length;
 /** Words per layer in Model.layer: LAYER_TENSORS pointers. */
 export const KERNEL_LAYER_WORDS = KERNEL_LAYER_TENSORS.length;
 /** sizeof(Model) / 4, what the module's model_words() returns. */

@@ -5,7 +5,7 @@
 import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput, type SpladeHeadOptions } from "./splade-head.ts";
 import {
   KERNEL_ACTIVATIONS, KERNEL_LAYER_WORDS, KERNEL_MODEL_HEADER_WORDS, KERNEL_MODEL_WORDS, KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, unsupportedBy,
-  type KernelBuildName, type KernelLayout,
+  KERNEL_MODEL_HEADER, type KernelBuildName, type KernelLayout, type KernelModelField,
 } from "./contract.ts";
 
 interface EncoderExports extends HeadExports {
@@ -71,13 +71,17 @@ export class SpladeKernel {
     this.head = new SpladeHead(wasm, arena, { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size }, c.positions, prepare);
 
     const w = new Int32Array(wasm.memory.buffer, model, words);
-    w.set([c.hidden_size, c.num_heads, c.num_layers, c.intermediate_size, KERNEL_ACTIVATIONS[c.activation], c.vocab_size, c.positions]);
-    new Float32Array(wasm.memory.buffer, model, words)[7] = c.layer_norm_eps;
-    w.set([
-      ptr("word_embeddings"), ptr("position_embeddings"), c.token_type ? ptr("token_type_embedding") : 0,
-      ptr("embeddings.norm.weight"), ptr("embeddings.norm.bias"),
-      ptr("head.transform.weight"), ptr("head.transform.bias"), ptr("head.norm.weight"), ptr("head.norm.bias"),
-    ], 8);
+    const header: Record<Exclude<KernelModelField, "eps">, number> = {
+      hidden: c.hidden_size, heads: c.num_heads, layers: c.num_layers, intermediate: c.intermediate_size,
+      activation: KERNEL_ACTIVATIONS[c.activation], vocab: c.vocab_size, positions: c.positions,
+      word: ptr("word_embeddings"), position: ptr("position_embeddings"), token_type: c.token_type ? ptr("token_type_embedding") : 0,
+      emb_norm_w: ptr("embeddings.norm.weight"), emb_norm_b: ptr("embeddings.norm.bias"),
+      head_w: ptr("head.transform.weight"), head_b: ptr("head.transform.bias"), head_norm_w: ptr("head.norm.weight"), head_norm_b: ptr("head.norm.bias"),
+    };
+    KERNEL_MODEL_HEADER.forEach((field, i) => {
+      if (field === "eps") new Float32Array(wasm.memory.buffer, model, words)[i] = c.layer_norm_eps;
+      else w[i] = header[field];
+    });
     for (let l = 0; l < c.num_layers; l++) w.set(layerTensorNames(l).map(ptr), KERNEL_MODEL_HEADER_WORDS + l * KERNEL_LAYER_WORDS);
 
     const scratch = arena.take(wasm.scratch_floats(model, c.positions) * 4 + 8);

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { KERNEL_BUILDS, KERNEL_DIR } from "../../src/kernel/build.ts";
 import {
   KERNEL_ACTIVATIONS, KERNEL_BUILD_FILES, KERNEL_HEAD_MODES, KERNEL_HEAD_WIDTH_MULTIPLE, KERNEL_LAYER_TENSORS, KERNEL_LAYER_WORDS, KERNEL_MAX_HIDDEN,
-  KERNEL_MAX_LAYERS, KERNEL_MODEL_HEADER_WORDS, KERNEL_MODEL_WORDS, KERNEL_ROW_TILE, KERNEL_SIZE_MULTIPLE, unsupportedBy, type KernelBuildName,
+  KERNEL_MAX_LAYERS, KERNEL_MODEL_HEADER, KERNEL_MODEL_HEADER_WORDS, KERNEL_MODEL_WORDS, KERNEL_ROW_TILE, KERNEL_SIZE_MULTIPLE, unsupportedBy, type KernelBuildName,
 } from "../../src/kernel/contract.ts";
 
 const source = (file: string): string => readFileSync(join(KERNEL_DIR, file), "utf8");
@@ -66,11 +66,13 @@ describe("the kernel contract (src/kernel/contract.ts) against the C source", ()
     const [header, layers] = body.split(/const float\* layer\[/);
     expect(layers).toMatch(/^MAX_LAYERS\]\[LAYER_TENSORS\];\s*$/);
     // Every field before `layer` is a 4-byte int32_t, float or (wasm32) pointer: one word per declared name.
-    const words = header.split(";").map((d) => d.trim()).filter(Boolean).reduce((sum, d) => {
-      expect(d).toMatch(/^(int32_t|float|const float) /);
-      return sum + d.split(",").length;
-    }, 0);
-    expect(words).toBe(KERNEL_MODEL_HEADER_WORDS);
+    const fields = header.split(";").map((d) => d.trim()).filter(Boolean).flatMap((d) => {
+      const [, type, names] = /^(int32_t|float|const float) (.*)$/s.exec(d)!;
+      return names.split(",").map((name) => ({ type, name: name.trim().replace(/^\*/, "") }));
+    });
+    expect(fields.map((f) => f.name)).toEqual([...KERNEL_MODEL_HEADER]);
+    expect(fields.filter((f) => f.type === "float").map((f) => f.name)).toEqual(["eps"]);
+    expect(fields.length).toBe(KERNEL_MODEL_HEADER_WORDS);
     expect(KERNEL_MODEL_WORDS).toBe(KERNEL_MODEL_HEADER_WORDS + KERNEL_MAX_LAYERS * KERNEL_LAYER_WORDS);
   });
 

@@ -21,7 +21,7 @@ import { SpladeKernel } from "../kernel/encoder-kernel.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
 import type { HeadMode } from "../kernel/splade-head.ts";
-import type { KernelLayout } from "../kernel/weights.ts";
+import type { KernelLayout } from "../kernel/contract.ts";
 import { INPUTS_PER_SHAPE, randomIds, shapeInputs } from "./query-ids.ts";
 
 interface Env {

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KERNEL_WASM } from "../kernel/build.ts";
 import { SpladeKernel } from "../kernel/encoder-kernel.ts";
-import type { KernelLayout } from "../kernel/weights.ts";
+import type { KernelLayout } from "../kernel/contract.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 
 export { INPUTS_PER_SHAPE, QUERY_SHAPES, randomIds, shapeInputs, type QueryShape } from "./query-ids.ts";

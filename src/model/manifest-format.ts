@@ -1,7 +1,7 @@
 // manifest.json's format: what a converted model folder holds and where it came from. The Worker and the CLI read
 // it to find max length and vocabulary size, and to say when weights are random (generated fixtures). Kept apart
 // from manifest.ts, which needs Node, so the Worker can check its types against it.
-import type { KernelLayout } from "../kernel/weights.ts";
+import type { KernelLayout } from "../kernel/contract.ts";
 import type { EncoderConfig } from "./architectures.ts";
 
 export const MANIFEST_FORMAT = "splade-edge/model@1";
@@ -28,7 +28,7 @@ export interface ModelManifest {
   onnx: { opset: number; inputs: string[]; output: string; pooling: "max-first" };
   /**
    * What the Worker runs (query models): encoder.bin, every weight of the encoder in the kernel's layout
-   * (src/kernel/weights.ts: float32 little-endian, Linear weights [in, out], 64-byte aligned), and its table.
+   * (src/kernel/contract.ts: float32 little-endian, Linear weights [in, out], 64-byte aligned), and its table.
    */
   edge?: KernelLayout;
   /** sha256 and size of every file in the folder except the manifest itself. */

@@ -7,7 +7,7 @@ import { chooseKernelBuild, KernelWeightsError, SpladeKernel } from "../kernel/e
 import { kernelBackend } from "../kernel/sparse-backend.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
-import { KERNEL_WEIGHTS_FORMAT } from "../kernel/weights.ts";
+import { KERNEL_WEIGHTS_FORMAT } from "../kernel/contract.ts";
 import { MANIFEST_FORMAT, type ModelManifest } from "../model/manifest-format.ts";
 import { ApiError } from "./errors";
 import { memoize } from "./memoize";

@@ -6,7 +6,7 @@ import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { kernelModule } from "../../src/bench/query-inputs.ts";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
-import { KERNEL_WEIGHTS_FORMAT } from "../../src/kernel/weights.ts";
+import { KERNEL_WEIGHTS_FORMAT } from "../../src/kernel/contract.ts";
 import { CONVERTER_LAYOUT } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import { sha256, type ModelManifest } from "../../src/model/manifest.ts";

@@ -13,7 +13,7 @@ import { SpladeEncoder } from "../encoder/encoder.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import { ENGINES, startBackendThread } from "./backend-thread.ts";
 import { loadModelFolder } from "./model-folder.ts";
-import { runCli, UserError } from "./run.ts";
+import { runCli, CliError } from "./run.ts";
 
 /** Results live with the other generated, git-ignored files (the repository's top level is fixed). */
 export const BENCH_RESULTS = join(FIXTURE_ROOT, "bench");
@@ -24,7 +24,7 @@ const GENERATED_MIN_WEIGHT = 0.85;
 
 function count(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} must be a positive integer, got ${value}`, 2);
+  if (!Number.isInteger(n) || n < 1) throw new CliError("usage", `--${name} must be a positive integer, got ${value}`);
   return n;
 }
 

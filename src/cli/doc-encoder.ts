@@ -1,24 +1,11 @@
 // The doc model as the document-encoding CLIs run it (encode-corpus, eval): the converted folder loaded with the
-// warnings a generated or misplaced model deserves, its inference on a backend thread, and encode-corpus's exit
-// codes for what the corpus core refuses.
+// warnings a generated or misplaced model deserves, and its inference on a backend thread.
 import { availableParallelism } from "node:os";
 import { SpladeEncoder } from "../encoder/encoder.ts";
-import { CorpusError, type CorpusErrorKind } from "../corpus/errors.ts";
 import { startBackendThread, type Engine, type ThreadBackend } from "./backend-thread.ts";
 import { loadModelFolder, type ModelFolder } from "./model-folder.ts";
-import { UserError } from "./run.ts";
 
 export const FETCH_DOC = "npm run model -- fetch --only doc";
-/** Exit code for malformed input (sysexits EX_DATAERR), apart from 1 = failed and 2 = usage. */
-export const EXIT_BAD_INPUT = 65;
-/** Exit code for a failed write of the output (sysexits EX_IOERR). */
-export const EXIT_OUTPUT = 74;
-const EXIT_CODES = { usage: 2, resume: 2, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT } as const satisfies Record<CorpusErrorKind, number>;
-
-/** A CorpusError as the UserError (message, exit code) the CLIs end with; anything else as it is. */
-export function corpusUserError(error: unknown): unknown {
-  return error instanceof CorpusError ? new UserError(error.message, EXIT_CODES[error.kind]) : error;
-}
 
 export interface DocModel {
   folder: ModelFolder;

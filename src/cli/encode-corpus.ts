@@ -8,11 +8,11 @@ import { DOCUMENT_FORMAT_NAMES, FORMATS } from "../encoder/formats/index.ts";
 import { INPUT_FORMATS, type InputFormat } from "../corpus/records.ts";
 import { parseShard } from "../corpus/shard.ts";
 import { ENGINES, type Engine } from "./backend-thread.ts";
-import { corpusUserError, loadDocModel, startDocEncoder } from "./doc-encoder.ts";
+import { loadDocModel, startDocEncoder } from "./doc-encoder.ts";
 import { documentBar, interactive } from "./progress.ts";
 import { nonNegative, positiveInt, runCli, usage } from "./run.ts";
 
-export { EXIT_BAD_INPUT, EXIT_OUTPUT } from "./doc-encoder.ts";
+export { EXIT_BAD_INPUT, EXIT_OUTPUT } from "./exit-codes.ts";
 const DEFAULT_BATCH = 32;
 /** Windows of this many batches are sorted by length: long enough to group similar lengths, short enough to checkpoint often. */
 const WINDOW_BATCHES = 16;
@@ -157,8 +157,6 @@ export const encodeCorpusCommand = defineCommand({
           onWarning: warn,
         },
       );
-    } catch (error) {
-      throw corpusUserError(error);
     } finally {
       bar.stop();
       await backend.close();

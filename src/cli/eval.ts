@@ -13,16 +13,17 @@ import { mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
 import { FORMATS } from "../encoder/formats/index.ts";
-import { openDuckdb, IndexInputError, type Duckdb } from "../engines/duckdb.ts";
+import { openDuckdb, type Duckdb } from "../engines/duckdb.ts";
 import { convertToIds, sniffEncoded } from "../eval/encoded.ts";
-import { DuplicateDocumentError, evaluate, MEASURES, NothingToEvaluateError, type Evaluation, type MeasureName, type Qrels } from "../eval/metrics.ts";
+import { evaluate, MEASURES, type Evaluation, type MeasureName, type Qrels } from "../eval/metrics.ts";
 import { queryEncoder } from "../eval/query-encoder.ts";
 import { ensureIndex, retrieve, type EncodedQuery } from "../eval/retrieve.ts";
-import { EvalInputError, readQrels, readQueries, readRun, trecIdProblem, type Query } from "../eval/trec.ts";
-import { corpusUserError, EXIT_BAD_INPUT, loadDocModel, startDocEncoder } from "./doc-encoder.ts";
+import { inputError } from "../eval/errors.ts";
+import { readQrels, readQueries, readRun, trecIdProblem, type Query } from "../eval/trec.ts";
+import { loadDocModel, startDocEncoder } from "./doc-encoder.ts";
 import { loadModelFolder } from "./model-folder.ts";
 import { documentBar, interactive } from "./progress.ts";
-import { nonNegative, positiveInt, printJson, runCli, usage, UserError } from "./run.ts";
+import { nonNegative, positiveInt, printJson, runCli, usage, CliError } from "./run.ts";
 
 const DEFAULT_HITS = 1000;
 const DEFAULT_TAG = "splade-edge";
@@ -32,14 +33,6 @@ const FETCH_QUERY = "npm run model -- fetch --only query";
 const MSMARCO_DEV = { documents: 8_841_823, queries: 6_980 };
 /** naver/efficient-splade-VI-BT-large model card: MS MARCO dev, in percent. */
 const MODEL_CARD = { mrr10: 38.0, recall1000: 97.8 } as const;
-
-/** What the data says is wrong (exit 65), as one message. */
-function dataError(error: unknown): unknown {
-  if (error instanceof EvalInputError || error instanceof IndexInputError || error instanceof DuplicateDocumentError || error instanceof NothingToEvaluateError) {
-    return new UserError(error.message, EXIT_BAD_INPUT);
-  }
-  return corpusUserError(error);
-}
 
 function requireFile(option: string, path: string): string {
   if (!existsSync(path)) usage(`${option} ${path}: no such file`);
@@ -175,14 +168,10 @@ async function scoreRun(runFile: string, qrelsFile: string, options: { complete:
   let evaluation: Evaluation;
   let lines: number;
   let format: string;
-  try {
-    const [run, qrels] = await Promise.all([readRun(runFile), readQrels(qrelsFile)]);
-    evaluation = evaluate(run.run, qrels.qrels, { complete: options.complete });
-    lines = run.lines;
-    format = run.format;
-  } catch (error) {
-    throw dataError(error);
-  }
+  const [run, qrels] = await Promise.all([readRun(runFile), readQrels(qrelsFile)]);
+  evaluation = evaluate(run.run, qrels.qrels, { complete: options.complete });
+  lines = run.lines;
+  format = run.format;
   if (options.json) {
     printJson({
       ok: true,
@@ -230,19 +219,15 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
 
   let qrels: Qrels;
   let queries: Query[];
-  try {
-    qrels = (await readQrels(dataset.qrels)).qrels;
-    const all = await readQueries(dataset.queries);
-    // Only judged queries are encoded: the others cannot change a measure (BEIR's queries.jsonl holds every split's).
-    queries = all.filter((q) => qrels.has(q.qid));
-    for (const q of queries) {
-      const problem = trecIdProblem("query", q.qid);
-      if (problem) throw new EvalInputError(dataset.queries, undefined, problem);
-    }
-    if (queries.length === 0) throw new EvalInputError(dataset.queries, undefined, `none of its ${all.length} queries is in ${dataset.qrels}`);
-  } catch (error) {
-    throw dataError(error);
+  qrels = (await readQrels(dataset.qrels)).qrels;
+  const all = await readQueries(dataset.queries);
+  // Only judged queries are encoded: the others cannot change a measure (BEIR's queries.jsonl holds every split's).
+  queries = all.filter((q) => qrels.has(q.qid));
+  for (const q of queries) {
+    const problem = trecIdProblem("query", q.qid);
+    if (problem) throw inputError(dataset.queries, undefined, problem);
   }
+  if (queries.length === 0) throw inputError(dataset.queries, undefined, `none of its ${all.length} queries is in ${dataset.qrels}`);
   const queryFolder = await loadModelFolder(options.queryModel, { fetchHint: FETCH_QUERY });
   const randomWeights: string[] = [];
   if (queryFolder.manifest.random_weights) randomWeights.push(options.queryModel);
@@ -288,8 +273,6 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
           },
         },
       );
-    } catch (error) {
-      throw dataError(error);
     } finally {
       bar.stop();
       await backend.close();
@@ -299,21 +282,17 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
         ? `documents: ${corpus.totals.documents.toLocaleString("en-US")} encoded before (${idsFile})`
         : `documents: encoded ${corpus.encoded.toLocaleString("en-US")}${corpus.resumedAt > 0 ? ` (resumed after ${corpus.resumedAt.toLocaleString("en-US")})` : ""} in ${corpus.seconds.toFixed(1)} s → ${idsFile}`,
     );
-    if (corpus.totals.duplicates > 0) throw new UserError(`${dataset.collection} has ${corpus.totals.duplicates} duplicate document id(s): a run cannot rank one document twice`, EXIT_BAD_INPUT);
+    if (corpus.totals.duplicates > 0) throw new CliError("input", `${dataset.collection} has ${corpus.totals.duplicates} duplicate document id(s): a run cannot rank one document twice`);
   } else {
     const sniffed = await sniffEncoded(dataset.encoded!);
-    if ("problem" in sniffed) throw new UserError(sniffed.problem, EXIT_BAD_INPUT);
+    if ("problem" in sniffed) throw new CliError("input", sniffed.problem);
     if (sniffed.format === "ids") idsFile = dataset.encoded!;
     else {
       idsFile = join(options.work, "encoded.ids.jsonl");
       const vocab = new Map<string, number>();
       for (let id = 0; id < queryFolder.tokenizer.vocabSize; id++) vocab.set(queryFolder.tokenizer.token(id), id);
-      try {
-        const n = await convertToIds(dataset.encoded!, sniffed.format, idsFile, (term) => vocab.get(term));
-        say(`documents: ${n.toLocaleString("en-US")} ${sniffed.format} records → ${idsFile}`);
-      } catch (error) {
-        throw dataError(error);
-      }
+      const n = await convertToIds(dataset.encoded!, sniffed.format, idsFile, (term) => vocab.get(term));
+      say(`documents: ${n.toLocaleString("en-US")} ${sniffed.format} records → ${idsFile}`);
     }
   }
 
@@ -321,11 +300,7 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
   const duck: Duckdb = await openDuckdb({ path: join(options.work, "index.duckdb"), memoryLimit: options.memory, tempDirectory: join(options.work, "duckdb.tmp") });
   try {
     let index;
-    try {
-      index = await ensureIndex(duck, [resolve(idsFile)]);
-    } catch (error) {
-      throw dataError(error);
-    }
+    index = await ensureIndex(duck, [resolve(idsFile)]);
     say(
       index.built
         ? `index: DuckDB ${duck.version}, ${index.documents.toLocaleString("en-US")} documents, ${index.postings.toLocaleString("en-US")} postings, built in ${((index.built.readMs + index.built.buildMs) / 1000).toFixed(1)} s`
@@ -360,11 +335,7 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
     if (result.empty.length > 0) say(`⚠ ${result.empty.length} quer${result.empty.length === 1 ? "y" : "ies"} retrieved nothing (no term any document has): absent from the run`);
 
     let evaluation: Evaluation;
-    try {
-      evaluation = evaluate(result.run, qrels, { complete: options.complete });
-    } catch (error) {
-      throw dataError(error);
-    }
+    evaluation = evaluate(result.run, qrels, { complete: options.complete });
     const looksLikeMsmarcoDev = qrels.size === MSMARCO_DEV.queries && index.documents === MSMARCO_DEV.documents;
     const card = looksLikeMsmarcoDev && randomWeights.length === 0 ? MODEL_CARD : undefined;
     const notice = randomWeights.length > 0 ? `${randomWeights.join(" and ")} hold${randomWeights.length === 1 ? "s" : ""} random weights (a generated test model): these numbers mean nothing` : undefined;

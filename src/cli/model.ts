@@ -5,7 +5,7 @@ import { convertFolder, DEFAULT_MAX_LENGTH, type ConvertOptions } from "../model
 import { fetchModel, listRepoFiles } from "../model/hub.ts";
 import type { ModelManifest, ModelRole } from "../model/manifest.ts";
 import { byteBar, interactive } from "./progress.ts";
-import { runCli, UserError } from "./run.ts";
+import { runCli, CliError } from "./run.ts";
 
 export const DEFAULT_REPOS: Record<ModelRole, string> = {
   query: "naver/efficient-splade-VI-BT-large-query",
@@ -23,7 +23,7 @@ function summary(m: ModelManifest, dir: string): string {
 
 function maxLength(value: string | undefined): number {
   const n = value === undefined ? DEFAULT_MAX_LENGTH : Number(value);
-  if (!Number.isInteger(n) || n < 2) throw new UserError(`--max-length must be an integer ≥ 2, got ${value}`, 2);
+  if (!Number.isInteger(n) || n < 2) throw new CliError("usage", `--max-length must be an integer ≥ 2, got ${value}`);
   return n;
 }
 

@@ -23,20 +23,9 @@
 // {"ok": false, "error": "…", "exit_code": N}, and so is an exit while the command still runs (an interrupt).
 import { renderUsage, runCommand, type ArgDef, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import { parseArgs } from "node:util";
+import { CliError, EXIT_USAGE, exitCodeOf } from "./exit-codes.ts";
 
-/** A failure the user can act on; `exitCode` lets a command say "not applicable" apart from "failed". */
-export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "UserError";
-  }
-}
-
-/** Exit code of a usage error: an unknown option, a missing argument, a value outside an option's values. */
-export const EXIT_USAGE = 2;
-
-/** Errors whose message already says what is wrong and what to do. */
-const EXPLAINED = new Set(["UserError", "CheckpointError", "HubError"]);
+export { CliError, EXIT_USAGE } from "./exit-codes.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandDef<any>;
@@ -416,7 +405,7 @@ export async function runCli(cmd: AnyCommand): Promise<void> {
         if (!settled && code !== 0) printJsonError(code === 130 ? `${name}: interrupted` : `${name} stopped before finishing (exit code ${code})`, code);
       });
     }
-    if (invocation.problem) throw new UserError(invocation.problem, EXIT_USAGE);
+    if (invocation.problem) throw new CliError("usage", invocation.problem);
     await runCommand(cmd, { rawArgs });
     settled = true;
   } catch (error) {
@@ -428,16 +417,16 @@ export async function runCli(cmd: AnyCommand): Promise<void> {
 async function fail(error: unknown, invocation: Invocation | undefined): Promise<void> {
   const e = error instanceof Error ? error : new Error(String(error));
   const message = plain(e.message);
-  let exitCode: number;
+  let exitCode = exitCodeOf(e);
   if (e.name === "CLIError") {
     // citty's own usage errors (a missing argument, no command named): the usage, then what is wrong.
     exitCode = EXIT_USAGE;
     if (invocation && !invocation.json) console.error(`${await usageFor(invocation, process.stderr)}\n`);
     console.error(`✖ ${message}`);
-  } else if (EXPLAINED.has(e.name) || e.name === "Error") {
-    exitCode = e instanceof UserError ? e.exitCode : 1;
+  } else if (exitCode !== undefined) {
     console.error(`✖ ${message}`);
   } else {
+    // Not a failure the user can act on (exit-codes.ts lists those): a bug, shown with its stack.
     exitCode = 1;
     console.error(e);
   }
@@ -447,7 +436,7 @@ async function fail(error: unknown, invocation: Invocation | undefined): Promise
 
 /** A usage error (exit 2): a bad value of a valid option. */
 export function usage(message: string): never {
-  throw new UserError(message, 2);
+  throw new CliError("usage", message);
 }
 
 /** `--name`'s value as a positive integer, or undefined when it was not given. */

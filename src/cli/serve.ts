@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CONVERTER_LAYOUT, convertFolder } from "../model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
-import { runCli, UserError } from "./run.ts";
+import { runCli, CliError } from "./run.ts";
 
 /** What wrangler.toml serves as the Worker's private assets. */
 const QUERY_MODEL = join("model", "query");
@@ -62,7 +62,8 @@ async function convertIfStale(dir: string): Promise<void> {
   const hubCache = commit ? join("model", ".hub", repo.replaceAll("/", "--"), commit, manifest.role) : undefined;
   const from = hubCache && existsSync(hubCache) ? hubCache : existsSync(repo) ? repo : undefined;
   if (!from) {
-    throw new UserError(
+    throw new CliError(
+      "failed",
       `${dir} was converted by an older splade-edge (layout ${manifest.converter?.layout}, this one writes ${CONVERTER_LAYOUT}) and its source ` +
         `(${repo}${commit ? ` @ ${commit}` : ""}) is not on this machine — run \`npm run model -- fetch --only ${manifest.role}\` again`,
     );
@@ -83,7 +84,8 @@ const start = defineCommand({
     if (!existsSync(join(QUERY_MODEL, "manifest.json"))) {
       console.error(`${QUERY_MODEL}/ is missing: fetching the query encoder from the Hugging Face Hub…`);
       if ((await npmRun(["model", "--", "fetch", "--only", "query"])) !== 0) {
-        throw new UserError(
+        throw new CliError(
+      "failed",
           [
             `could not get the query model, so there is nothing to serve. Either:`,
             `  • convert a local copy of naver/efficient-splade-VI-BT-large-query: npm run model -- convert <hf-folder> ${QUERY_MODEL}`,
@@ -115,11 +117,11 @@ const deploy = defineCommand({
   meta: { name: "deploy", description: "Deploy the Worker with model/query to Cloudflare (needs `wrangler login`)" },
   async run() {
     if (!existsSync(join(QUERY_MODEL, "manifest.json"))) {
-      throw new UserError(`${QUERY_MODEL}/ is missing — run \`npm run model -- fetch --only query\` first`);
+      throw new CliError("failed", `${QUERY_MODEL}/ is missing — run \`npm run model -- fetch --only query\` first`);
     }
     await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) {
-      throw new UserError(`${QUERY_MODEL} holds generated random weights; refusing to deploy them — fetch the real model first`);
+      throw new CliError("failed", `${QUERY_MODEL} holds generated random weights; refusing to deploy them — fetch the real model first`);
     }
     // Said plainly: an endpoint without keys lets anyone who finds the URL spend the account's CPU.
     const secrets = await secretNames();

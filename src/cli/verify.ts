@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { dot } from "../encoder/sparse.ts";
 import { loadNodeEncoder } from "./ort-node.ts";
-import { printJson, runCli, UserError } from "./run.ts";
+import { printJson, runCli, CliError } from "./run.ts";
 
 export const VERIFY_QUERY = "Which planet is known as the Red Planet?";
 export const VERIFY_DOCS = [
@@ -17,8 +17,7 @@ export const VERIFY_DOCS = [
 ];
 export const VERIFY_SCORES = [4.89399, 13.49699, 11.25572, 12.38231];
 export const VERIFY_TOLERANCE = 0.01;
-/** Exit code when there is nothing to verify (weights absent or generated), apart from 1 = failed. */
-export const EXIT_NO_WEIGHTS = 3;
+export { EXIT_NO_WEIGHTS } from "./exit-codes.ts";
 
 await runCli(
   defineCommand({
@@ -30,19 +29,19 @@ await runCli(
     async run({ args }) {
       const missing = ["query", "doc"].filter((r) => !existsSync(join(args.dir, r, "manifest.json")));
       if (missing.length > 0) {
-        throw new UserError(
+        throw new CliError(
+      "no_weights",
           `no converted ${missing.join(" and ")} model in ${args.dir}/ — nothing to verify. Fetch the real weights with \`npm run model -- fetch\` (or convert local copies with \`npm run model -- convert <hf-folder> ${args.dir}/<query|doc>\`), then run \`npm run verify\` again.`,
-          EXIT_NO_WEIGHTS,
-        );
+      );
       }
       const query = await loadNodeEncoder(join(args.dir, "query"));
       const doc = await loadNodeEncoder(join(args.dir, "doc"));
       const generated = [query, doc].filter((m) => m.manifest.random_weights).map((m) => m.manifest.role);
       if (generated.length > 0) {
-        throw new UserError(
+        throw new CliError(
+      "no_weights",
           `${generated.join(" and ")} in ${args.dir}/ hold generated random weights; verify needs the real ones (\`npm run model -- fetch\`).`,
-          EXIT_NO_WEIGHTS,
-        );
+      );
       }
       const [q] = await query.encoder.encode([VERIFY_QUERY]);
       const docs = await doc.encoder.encode(VERIFY_DOCS);

@@ -9,7 +9,7 @@ import { createWriteStream } from "node:fs";
 import { rename } from "node:fs/promises";
 import { openInput } from "../corpus/input.ts";
 import { idsLine } from "../bench/sparse-collection.ts";
-import { EvalInputError } from "./trec.ts";
+import { inputError } from "./errors.ts";
 
 export type EncodedFormat = "ids" | "jsonl" | "pgvector";
 
@@ -72,7 +72,7 @@ export async function convertToIds(source: string, format: Exclude<EncodedFormat
       const tab = text.indexOf("\t");
       const m = /^\{([^}]*)\}\/\d+$/.exec(text.slice(tab + 1));
       const unescaped = tab < 0 ? null : unescapeCopy(text.slice(0, tab));
-      if (!m || unescaped === null) throw new EvalInputError(source, line, "not a pgvector COPY row id<TAB>{index:weight,…}/N");
+      if (!m || unescaped === null) throw inputError(source, line, "not a pgvector COPY row id<TAB>{index:weight,…}/N");
       id = unescaped;
       for (const entry of m[1] === "" ? [] : m[1].split(",")) {
         const colon = entry.indexOf(":");
@@ -84,13 +84,13 @@ export async function convertToIds(source: string, format: Exclude<EncodedFormat
       try {
         record = JSON.parse(text);
       } catch (error) {
-        throw new EvalInputError(source, line, `invalid JSON (${(error as Error).message})`);
+        throw inputError(source, line, `invalid JSON (${(error as Error).message})`);
       }
-      if ((typeof record.id !== "string" && typeof record.id !== "number") || !record.vector) throw new EvalInputError(source, line, 'not a jsonl record {"id","vector":{term: weight}}');
+      if ((typeof record.id !== "string" && typeof record.id !== "number") || !record.vector) throw inputError(source, line, 'not a jsonl record {"id","vector":{term: weight}}');
       id = String(record.id);
       for (const [term, weight] of Object.entries(record.vector)) {
         const t = tokenId(term);
-        if (t === undefined) throw new EvalInputError(source, line, `term ${JSON.stringify(term)} is not in the model's vocabulary`);
+        if (t === undefined) throw inputError(source, line, `term ${JSON.stringify(term)} is not in the model's vocabulary`);
         indices.push(t);
         values.push(weight);
       }

@@ -33,6 +33,8 @@
 //   (v10.0 without -c exits 4 on a qrels query missing from the run, "result qid … not found in qrels": a
 //   regression of its rewritten loop; `complete: false` follows 9.0.8 and the documented behaviour, skipping it.)
 
+import { EvalError } from "./errors.ts";
+
 export interface RunEntry {
   docno: string;
   score: number;
@@ -85,19 +87,12 @@ export interface Evaluation extends Scores {
   options: Required<MetricOptions>;
 }
 
-export class DuplicateDocumentError extends Error {
-  constructor(readonly qid: string, readonly docno: string, where: "run" | "qrels") {
-    super(`query ${JSON.stringify(qid)} lists document ${JSON.stringify(docno)} twice in the ${where} (trec_eval refuses duplicates: "duplicate docs")`);
-    this.name = "DuplicateDocumentError";
-  }
+/** A duplicate_document EvalError: `docno` twice in `qid`'s ranking or qrels. */
+export function duplicateDocument(qid: string, docno: string, where: "run" | "qrels"): EvalError {
+  return new EvalError("duplicate_document", `query ${JSON.stringify(qid)} lists document ${JSON.stringify(docno)} twice in the ${where} (trec_eval refuses duplicates: "duplicate docs")`);
 }
 
-export class NothingToEvaluateError extends Error {
-  constructor() {
-    super("no query has both run lines and qrels (trec_eval: \"No queries with both results and relevance info\")");
-    this.name = "NothingToEvaluateError";
-  }
-}
+const NOTHING_TO_EVALUATE = 'no query has both run lines and qrels (trec_eval: "No queries with both results and relevance info")';
 
 /** strcmp on the UTF-8 bytes of a and b, on JavaScript strings: code point order (UTF-16 order differs above U+FFFF). */
 export function compareCodePoints(a: string, b: string): number {
@@ -117,7 +112,7 @@ export function compareCodePoints(a: string, b: string): number {
 
 /**
  * A query's documents in trec_eval's order: score descending, ties by docno descending. Throws
- * DuplicateDocumentError for a docno listed twice.
+ * a duplicate_document EvalError for a docno listed twice.
  */
 export function rankEntries(qid: string, entries: readonly RunEntry[], scorePrecision: "double" | "float32" = "double"): RunEntry[] {
   const key = scorePrecision === "float32" ? (s: number) => Math.fround(s) : (s: number) => s;
@@ -128,7 +123,7 @@ export function rankEntries(qid: string, entries: readonly RunEntry[], scorePrec
   });
   const seen = new Set<string>();
   for (const e of ranked) {
-    if (seen.has(e.docno)) throw new DuplicateDocumentError(qid, e.docno, "run");
+    if (seen.has(e.docno)) throw duplicateDocument(qid, e.docno, "run");
     seen.add(e.docno);
   }
   return ranked;
@@ -202,7 +197,7 @@ export function evaluate(run: Run, qrels: Qrels, options: MetricOptions = {}): E
     if (scores.relevant === 0) withoutRelevant.push(qid);
     perQuery.push(scores);
   }
-  if (perQuery.length === 0 || perQuery.every((q) => q.retrieved === 0)) throw new NothingToEvaluateError();
+  if (perQuery.length === 0 || perQuery.every((q) => q.retrieved === 0)) throw new EvalError("nothing_to_evaluate", NOTHING_TO_EVALUATE);
   const mean = (name: MeasureName) => perQuery.reduce((sum, q) => sum + q[name], 0) / perQuery.length;
   return {
     queries: perQuery.length,

@@ -10,15 +10,9 @@
 //   score a number). MS MARCO's `qid<TAB>docid<TAB>rank` (Anserini's -format msmarco) is read with score = −rank,
 //   which ranks as the file does. `#` comment lines and blank lines are skipped, as trec_eval 10.0 does.
 import { openInput, type InputLine } from "../corpus/input.ts";
+import { inputError } from "./errors.ts";
 import type { Qrels, Run, RunEntry } from "./metrics.ts";
 
-/** A line that is not what its file must hold; names file:line. */
-export class EvalInputError extends Error {
-  override name = "EvalInputError";
-  constructor(file: string, line: number | undefined, message: string) {
-    super(line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
-  }
-}
 
 const FIELDS = /\s+/;
 const INTEGER = /^[+-]?\d+$/;
@@ -33,8 +27,8 @@ async function* lines(path: string): AsyncGenerator<InputLine> {
     input = await openInput(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new EvalInputError(path, undefined, "no such file");
-    if (code === "EISDIR") throw new EvalInputError(path, undefined, "is a directory, not a file");
+    if (code === "ENOENT") throw inputError(path, undefined, "no such file");
+    if (code === "EISDIR") throw inputError(path, undefined, "is a directory, not a file");
     throw error;
   }
   for await (const line of input.lines()) if (!line.text.trimStart().startsWith("#")) yield line;
@@ -60,19 +54,19 @@ export function parseQrels(input: Iterable<InputLine>, file: string): QrelsFile 
       else if (f.length === 3) {
         format = "beir";
         if (!INTEGER.test(f[2])) continue; // the header: query-id corpus-id score
-      } else throw new EvalInputError(file, line, `a qrels line has 4 columns (qid iter docno rel: TREC, MS MARCO) or 3 (query-id corpus-id score: BEIR), found ${f.length}`);
+      } else throw inputError(file, line, `a qrels line has 4 columns (qid iter docno rel: TREC, MS MARCO) or 3 (query-id corpus-id score: BEIR), found ${f.length}`);
     }
     const want = format === "trec" ? 4 : 3;
-    if (f.length !== want) throw new EvalInputError(file, line, `expected ${want} columns like the first line (${format === "trec" ? "qid iter docno rel" : "query-id corpus-id score"}), found ${f.length}`);
+    if (f.length !== want) throw inputError(file, line, `expected ${want} columns like the first line (${format === "trec" ? "qid iter docno rel" : "query-id corpus-id score"}), found ${f.length}`);
     const [qid, docno, rel] = format === "trec" ? [f[0], f[2], f[3]] : [f[0], f[1], f[2]];
-    if (!INTEGER.test(rel)) throw new EvalInputError(file, line, `relevance ${JSON.stringify(rel)} is not an integer`);
+    if (!INTEGER.test(rel)) throw inputError(file, line, `relevance ${JSON.stringify(rel)} is not an integer`);
     let judged = qrels.get(qid);
     if (!judged) qrels.set(qid, (judged = new Map()));
-    if (judged.has(docno)) throw new EvalInputError(file, line, `query ${JSON.stringify(qid)} judges document ${JSON.stringify(docno)} twice (trec_eval refuses duplicates)`);
+    if (judged.has(docno)) throw inputError(file, line, `query ${JSON.stringify(qid)} judges document ${JSON.stringify(docno)} twice (trec_eval refuses duplicates)`);
     judged.set(docno, Number(rel));
     judgments++;
   }
-  if (format === undefined) throw new EvalInputError(file, undefined, "holds no judgments");
+  if (format === undefined) throw inputError(file, undefined, "holds no judgments");
   return { qrels, format, judgments };
 }
 
@@ -101,17 +95,17 @@ export function parseRun(input: Iterable<InputLine>, file: string): RunFile {
   for (const { line, text } of input) {
     const f = fields(text);
     format ??= f.length >= 6 ? "trec" : f.length === 3 ? "msmarco" : undefined;
-    if (format === undefined) throw new EvalInputError(file, line, `a run line has 6 columns (qid Q0 docno rank score tag: TREC) or 3 (qid docid rank: MS MARCO), found ${f.length}`);
+    if (format === undefined) throw inputError(file, line, `a run line has 6 columns (qid Q0 docno rank score tag: TREC) or 3 (qid docid rank: MS MARCO), found ${f.length}`);
     let entry: RunEntry;
     if (format === "trec") {
-      if (f.length < 6) throw new EvalInputError(file, line, `expected 6 columns (qid Q0 docno rank score tag), found ${f.length}`);
+      if (f.length < 6) throw inputError(file, line, `expected 6 columns (qid Q0 docno rank score tag), found ${f.length}`);
       const score = Number(f[4]);
-      if (f[4] === "" || Number.isNaN(score)) throw new EvalInputError(file, line, `score ${JSON.stringify(f[4])} is not a number`);
+      if (f[4] === "" || Number.isNaN(score)) throw inputError(file, line, `score ${JSON.stringify(f[4])} is not a number`);
       entry = { docno: f[2], score };
       tag = f[5];
     } else {
-      if (f.length !== 3) throw new EvalInputError(file, line, `expected 3 columns (qid docid rank) like the first line, found ${f.length}`);
-      if (!/^\d+$/.test(f[2]) || Number(f[2]) < 1) throw new EvalInputError(file, line, `rank ${JSON.stringify(f[2])} is not a positive integer`);
+      if (f.length !== 3) throw inputError(file, line, `expected 3 columns (qid docid rank) like the first line, found ${f.length}`);
+      if (!/^\d+$/.test(f[2]) || Number(f[2]) < 1) throw inputError(file, line, `rank ${JSON.stringify(f[2])} is not a positive integer`);
       entry = { docno: f[1], score: -Number(f[2]) };
     }
     let entries = run.get(f[0]);
@@ -119,7 +113,7 @@ export function parseRun(input: Iterable<InputLine>, file: string): RunFile {
     entries.push(entry);
     count++;
   }
-  if (format === undefined) throw new EvalInputError(file, undefined, "holds no run lines");
+  if (format === undefined) throw inputError(file, undefined, "holds no run lines");
   return { run, format, lines: count, tag };
 }
 
@@ -147,18 +141,18 @@ export async function readQueries(path: string): Promise<Query[]> {
       try {
         value = JSON.parse(text);
       } catch (error) {
-        throw new EvalInputError(path, line, `invalid JSON (${(error as Error).message})`);
+        throw inputError(path, line, `invalid JSON (${(error as Error).message})`);
       }
       const o = value as Record<string, unknown>;
       const id = o?._id ?? o?.id;
-      if ((typeof id !== "string" && typeof id !== "number") || typeof o.text !== "string") throw new EvalInputError(path, line, 'a query line is {"_id": …, "text": "…"}');
+      if ((typeof id !== "string" && typeof id !== "number") || typeof o.text !== "string") throw inputError(path, line, 'a query line is {"_id": …, "text": "…"}');
       query = { qid: String(id), text: o.text };
     } else {
       const tab = text.indexOf("\t");
-      if (tab <= 0) throw new EvalInputError(path, line, "a query line is qid<TAB>text");
+      if (tab <= 0) throw inputError(path, line, "a query line is qid<TAB>text");
       query = { qid: text.slice(0, tab).trim(), text: text.slice(tab + 1) };
     }
-    if (seen.has(query.qid)) throw new EvalInputError(path, line, `query id ${JSON.stringify(query.qid)} twice`);
+    if (seen.has(query.qid)) throw inputError(path, line, `query id ${JSON.stringify(query.qid)} twice`);
     seen.add(query.qid);
     queries.push(query);
   }

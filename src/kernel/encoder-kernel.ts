@@ -29,8 +29,14 @@ export function chooseKernelBuild(builds: Array<{ name: KernelBuildName; module:
   throw new Error(`no kernel build passed its self-test (${builds.map((b) => b.name).join(", ")})`);
 }
 
-/** encoder.bin does not match its table, or the table is not one this kernel reads. */
-export class KernelWeightsError extends Error {}
+/** What the kernel refuses: `weights`, encoder.bin does not match its table or the table is not one it reads. */
+export type KernelErrorKind = "weights";
+
+/** The kernel's errors; the message says what is wrong with the converted model (convert it again). */
+export class KernelWeightsError extends Error {
+  readonly kind: KernelErrorKind = "weights";
+  override name = "KernelWeightsError";
+}
 
 function checkLayout(layout: KernelLayout, byteLength: number): void {
   if (layout.format !== KERNEL_WEIGHTS_FORMAT) throw new KernelWeightsError(`weights are ${JSON.stringify(layout.format)}, not ${KERNEL_WEIGHTS_FORMAT}`);

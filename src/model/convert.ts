@@ -10,6 +10,7 @@ import { openCheckpoint } from "./checkpoint/index.ts";
 import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./manifest.ts";
 import { ONNX_INPUTS, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "./onnx/build.ts";
 import { bertSettings, buildBertTokenizerJson, parseVocab } from "./tokenizer-json.ts";
+import { ModelError } from "./errors.ts";
 import { CheckpointError } from "./tensor.ts";
 
 /**
@@ -50,8 +51,8 @@ export function modelFolder(dir: string, role: ModelRole | undefined): string {
   if (existsSync(join(dir, "config.json"))) return dir;
   const subs = (role ? [ST_FOLDERS[role]] : Object.values(ST_FOLDERS)).filter((s) => existsSync(join(dir, s, "config.json")));
   if (subs.length === 1) return join(dir, subs[0]);
-  if (subs.length > 1) throw new Error(`${dir}: holds both ${subs.join(" and ")} — say which with --role query|doc`);
-  throw new Error(`${dir}: no config.json here${role ? ` or in ${ST_FOLDERS[role]}/` : ""} — is this a Hugging Face model folder?`);
+  if (subs.length > 1) throw new ModelError("folder", `${dir}: holds both ${subs.join(" and ")} — say which with --role query|doc`);
+  throw new ModelError("folder", `${dir}: no config.json here${role ? ` or in ${ST_FOLDERS[role]}/` : ""} — is this a Hugging Face model folder?`);
 }
 
 async function readJson(file: string): Promise<unknown> {
@@ -69,7 +70,7 @@ async function tokenizerFiles(dir: string): Promise<{ tokenizer: string; config:
   const tokenizerFile = join(dir, "tokenizer.json");
   if (existsSync(tokenizerFile)) return { tokenizer: await readFile(tokenizerFile, "utf8"), config };
   const vocabFile = join(dir, "vocab.txt");
-  if (!existsSync(vocabFile)) throw new Error(`${dir}: neither tokenizer.json nor vocab.txt — the tokenizer is missing`);
+  if (!existsSync(vocabFile)) throw new ModelError("tokenizer", `${dir}: neither tokenizer.json nor vocab.txt — the tokenizer is missing`);
   const vocab = parseVocab(await readFile(vocabFile, "utf8"), vocabFile);
   return { tokenizer: JSON.stringify(buildBertTokenizerJson(vocab, bertSettings(rawConfig))), config };
 }
@@ -87,7 +88,8 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   const weightsName = WEIGHT_FILES.find((f) => existsSync(join(dir, f)));
   if (!weightsName) {
     const sharded = existsSync(join(dir, "model.safetensors.index.json")) || existsSync(join(dir, "pytorch_model.bin.index.json"));
-    throw new Error(
+    throw new ModelError(
+      "folder",
       `${dir}: ${sharded ? "sharded checkpoints are not supported" : `no weights (${WEIGHT_FILES.join(" or ")})`}`,
     );
   }

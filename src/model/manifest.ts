@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ModelError } from "./errors.ts";
 import { MANIFEST_FORMAT, type ModelManifest } from "./manifest-format.ts";
 
 export { MANIFEST_FORMAT, type ModelManifest, type ModelRole } from "./manifest-format.ts";
@@ -17,11 +18,11 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   try {
     text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new Error(`${file} not found — run \`npm run model -- fetch\` (or \`npm run model -- convert <hf-folder> ${dir}\`)`, { cause });
+    throw new ModelError("manifest", `${file} not found — run \`npm run model -- fetch\` (or \`npm run model -- convert <hf-folder> ${dir}\`)`, { cause });
   }
   const manifest = JSON.parse(text) as ModelManifest;
   if (manifest.format !== MANIFEST_FORMAT) {
-    throw new Error(`${file}: format ${JSON.stringify(manifest.format)} is not ${MANIFEST_FORMAT} — convert the model again`);
+    throw new ModelError("manifest", `${file}: format ${JSON.stringify(manifest.format)} is not ${MANIFEST_FORMAT} — convert the model again`);
   }
   return manifest;
 }

@@ -3,6 +3,8 @@
 // The JSON is what `BertTokenizerFast.from_pretrained(...).backend_tokenizer.to_str()` writes, so HF's Rust
 // tokenizers and @huggingface/tokenizers read it the same way.
 
+import { ModelError } from "./errors.ts";
+
 const SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
 
 /** Parses vocab.txt: one token a line, id = line number. `file` names it in errors. */
@@ -13,11 +15,11 @@ export function parseVocab(text: string, file: string): string[] {
   const seen = new Map<string, number>();
   tokens.forEach((t, i) => {
     const first = seen.get(t);
-    if (first !== undefined) throw new Error(`${file}:${i + 1}: token ${JSON.stringify(t)} repeats line ${first + 1}`);
+    if (first !== undefined) throw new ModelError("tokenizer", `${file}:${i + 1}: token ${JSON.stringify(t)} repeats line ${first + 1}`);
     seen.set(t, i);
   });
   for (const s of SPECIAL) {
-    if (!seen.has(s)) throw new Error(`${file}: special token ${s} is missing`);
+    if (!seen.has(s)) throw new ModelError("tokenizer", `${file}: special token ${s} is missing`);
   }
   return tokens;
 }

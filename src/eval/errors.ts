@@ -1,0 +1,28 @@
+// What the data given to npm run eval gets wrong, by kind; the CLI maps each kind to its exit code in one table
+// (src/cli/exit-codes.ts).
+
+export type EvalErrorKind =
+  /** A qrels, run, queries or encoded-vectors line that is not what its file must hold (named file:line). */
+  | "input"
+  /** A docno listed twice in one query's ranking or qrels (trec_eval refuses duplicates). */
+  | "duplicate_document"
+  /** No query has both run lines and qrels. */
+  | "nothing_to_evaluate"
+  /** An ids record the DuckDB index cannot take. */
+  | "index_input";
+
+export class EvalError extends Error {
+  constructor(
+    readonly kind: EvalErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "EvalError";
+  }
+}
+
+/** An input EvalError naming `file` and, when known, its line. */
+export function inputError(file: string, line: number | undefined, message: string): EvalError {
+  return new EvalError("input", line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
+}

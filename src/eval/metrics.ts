@@ -9,7 +9,7 @@
 //   v10.0 compares scores as C doubles; 9.0.x stored them as C floats, so scores equal in float32 tie there
 //   (`scorePrecision: "float32"` reproduces 9.0.x, which Anserini's tools/eval/trec_eval.9.0.4 and pytrec_eval run).
 // Duplicates (form_res_rels.c): a docno twice in one query's ranking is an error ("duplicate docs"; trec_eval stops
-//   with exit 4), not "keep the first": DuplicateDocumentError here. A docno twice in one query's qrels is too.
+//   with exit 4), not "keep the first": a duplicate_document EvalError here. A docno twice in one query's qrels is too.
 // Relevance: a retrieved docno absent from the query's qrels is RELVALUE_NONPOOL (-1), a qrels value below 0 is
 //   "unjudged in pool"; both count as non-relevant everywhere below. Relevant means rel ≥ relevance_level
 //   (-l, default 1): rel 0 is judged non-relevant.

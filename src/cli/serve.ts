@@ -85,7 +85,7 @@ const start = defineCommand({
       console.error(`${QUERY_MODEL}/ is missing: fetching the query encoder from the Hugging Face Hub…`);
       if ((await npmRun(["model", "--", "fetch", "--only", "query"])) !== 0) {
         throw new CliError(
-      "failed",
+          "failed",
           [
             `could not get the query model, so there is nothing to serve. Either:`,
             `  • convert a local copy of naver/efficient-splade-VI-BT-large-query: npm run model -- convert <hf-folder> ${QUERY_MODEL}`,

@@ -30,18 +30,18 @@ await runCli(
       const missing = ["query", "doc"].filter((r) => !existsSync(join(args.dir, r, "manifest.json")));
       if (missing.length > 0) {
         throw new CliError(
-      "no_weights",
+          "no_weights",
           `no converted ${missing.join(" and ")} model in ${args.dir}/ — nothing to verify. Fetch the real weights with \`npm run model -- fetch\` (or convert local copies with \`npm run model -- convert <hf-folder> ${args.dir}/<query|doc>\`), then run \`npm run verify\` again.`,
-      );
+        );
       }
       const query = await loadNodeEncoder(join(args.dir, "query"));
       const doc = await loadNodeEncoder(join(args.dir, "doc"));
       const generated = [query, doc].filter((m) => m.manifest.random_weights).map((m) => m.manifest.role);
       if (generated.length > 0) {
         throw new CliError(
-      "no_weights",
+          "no_weights",
           `${generated.join(" and ")} in ${args.dir}/ hold generated random weights; verify needs the real ones (\`npm run model -- fetch\`).`,
-      );
+        );
       }
       const [q] = await query.encoder.encode([VERIFY_QUERY]);
       const docs = await doc.encoder.encode(VERIFY_DOCS);

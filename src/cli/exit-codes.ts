@@ -1,6 +1,7 @@
 // Every failure a CLI user can act on, and the exit code it ends with: one table, keyed by domain and kind, so a
 // kind added to a domain's union does not compile until it has its exit code here. runCli prints these as one line
 // (their message says what is wrong and what to do); any other error is a bug in splade-edge and prints its stack.
+import { KindedError } from "../kinded-error.ts";
 import { CorpusError, type CorpusErrorKind } from "../corpus/errors.ts";
 import { EvalError, type EvalErrorKind } from "../eval/errors.ts";
 import { KernelWeightsError, type KernelErrorKind } from "../kernel/encoder-kernel.ts";
@@ -19,16 +20,7 @@ export type CliErrorKind =
   | "input";
 
 /** A failure of a command itself, as opposed to one of the domains below it. */
-export class CliError extends Error {
-  constructor(
-    readonly kind: CliErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "CliError";
-  }
-}
+export class CliError extends KindedError<CliErrorKind> {}
 
 /** Exit code of a usage error. */
 export const EXIT_USAGE = 2;

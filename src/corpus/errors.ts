@@ -1,4 +1,5 @@
 // What the user of encode-corpus must fix, by kind; the CLI maps each kind to its exit code in one table.
+import { KindedError } from "../kinded-error.ts";
 
 export type CorpusErrorKind =
   /** A bad option combination, or an output that would destroy the input or finished work. */
@@ -10,13 +11,4 @@ export type CorpusErrorKind =
   /** Writing the output failed (disk full, I/O error): the last checkpoint stays valid for --resume. */
   | "output";
 
-export class CorpusError extends Error {
-  constructor(
-    readonly kind: CorpusErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "CorpusError";
-  }
-}
+export class CorpusError extends KindedError<CorpusErrorKind> {}

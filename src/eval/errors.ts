@@ -1,5 +1,6 @@
 // What the data given to npm run eval gets wrong, by kind; the CLI maps each kind to its exit code in one table
 // (src/cli/exit-codes.ts).
+import { KindedError } from "../kinded-error.ts";
 
 export type EvalErrorKind =
   /** A qrels, run, queries or encoded-vectors line that is not what its file must hold (named file:line). */
@@ -11,16 +12,7 @@ export type EvalErrorKind =
   /** An ids record the DuckDB index cannot take. */
   | "index_input";
 
-export class EvalError extends Error {
-  constructor(
-    readonly kind: EvalErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "EvalError";
-  }
-}
+export class EvalError extends KindedError<EvalErrorKind> {}
 
 /** An input EvalError naming `file` and, when known, its line. */
 export function inputError(file: string, line: number | undefined, message: string): EvalError {

@@ -33,7 +33,7 @@ export const EXIT_NO_WEIGHTS = 3;
 
 export const EXIT_CODES = {
   cli: { failed: 1, usage: EXIT_USAGE, no_weights: EXIT_NO_WEIGHTS, input: EXIT_BAD_INPUT },
-  corpus: { usage: EXIT_USAGE, resume: EXIT_USAGE, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT },
+  corpus: { usage: EXIT_USAGE, resume: EXIT_USAGE, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT, changed: 1 },
   eval: { input: EXIT_BAD_INPUT, duplicate_document: EXIT_BAD_INPUT, nothing_to_evaluate: EXIT_BAD_INPUT, index_input: EXIT_BAD_INPUT },
   kernel: { weights: 1 },
   model: {

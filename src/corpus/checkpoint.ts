@@ -3,6 +3,7 @@
 // kill at any instant leaves either the previous checkpoint or the new one, never a torn file.
 import { open, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { CorpusError } from "./errors.ts";
 import { syncDirectory, type OutputPosition } from "./output.ts";
 
 export const CHECKPOINT_FORMAT = "splade-edge/encode-corpus-checkpoint@1";
@@ -51,7 +52,7 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
     throw error;
   }
   const checkpoint = JSON.parse(text) as Checkpoint;
-  if (checkpoint.format !== CHECKPOINT_FORMAT) throw new Error(`${file} is not an encode-corpus checkpoint (${JSON.stringify(checkpoint.format)})`);
+  if (checkpoint.format !== CHECKPOINT_FORMAT) throw new CorpusError("changed", `${file} is not an encode-corpus checkpoint (${JSON.stringify(checkpoint.format)})`);
   return checkpoint;
 }
 

@@ -9,6 +9,8 @@ export type CorpusErrorKind =
   /** A checkpoint that does not fit this run. */
   | "resume"
   /** Writing the output failed (disk full, I/O error): the last checkpoint stays valid for --resume. */
-  | "output";
+  | "output"
+  /** A checkpoint or output file that something else wrote or changed since this tool did. */
+  | "changed";
 
 export class CorpusError extends KindedError<CorpusErrorKind> {}

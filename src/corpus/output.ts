@@ -158,7 +158,7 @@ export class OutputSink {
     const { size } = await handle.stat();
     if (size < from.bytes) {
       await handle.close();
-      throw new Error(`${file} holds ${size} bytes but the checkpoint recorded ${from.bytes}: it was changed since`);
+      throw new CorpusError("changed", `${file} holds ${size} bytes but the checkpoint recorded ${from.bytes}: it was changed since`);
     }
     await handle.truncate(from.bytes);
     await handle.sync();

@@ -181,7 +181,10 @@ describe("OutputSink: truncate and resume", () => {
     expect(resumed.files().map((f) => readFileSync(f, "utf8"))).toEqual(["a\nb\n", "c\nd\n", "e\n"]);
     // A part shorter than its checkpoint was changed by someone else: refused, not padded.
     writeFileSync(plan.file(0), "a");
-    await expect(OutputSink.open(plan, { part: 0, bytes: 4, documents: 2 })).rejects.toThrow(/holds 1 bytes but the checkpoint recorded 4/);
+    const changed = await OutputSink.open(plan, { part: 0, bytes: 4, documents: 2 }).catch((e: unknown) => e);
+    expect(changed).toBeInstanceOf(CorpusError);
+    expect((changed as CorpusError).kind).toBe("changed");
+    expect((changed as CorpusError).message).toMatch(/holds 1 bytes but the checkpoint recorded 4: it was changed since/);
   });
 });
 

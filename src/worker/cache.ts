@@ -5,6 +5,7 @@
 // Cloudflare's Cache API is per data center and does nothing on *.workers.dev hostnames: deployed on workers.dev every
 // request is a miss; on a custom domain, repeats within a location hit.
 import type { Context } from "hono";
+import { afterResponse } from "./after-response";
 import type { EncodeRequest } from "./requests";
 
 const KEY_ORIGIN = "https://cache.splade-edge.internal";
@@ -45,10 +46,5 @@ export function storeAnswer(c: Context, entry: CacheEntry, response: Response, t
   const stored = new Response(response.clone().body, response);
   stored.headers.set("Cache-Control", `public, max-age=${ttl}`);
   stored.headers.delete("Server-Timing");
-  const put = caches.default.put(entry.key, stored).catch((error: unknown) => console.error("cache put failed:", error));
-  try {
-    c.executionCtx.waitUntil(put);
-  } catch {
-    // app.request() in tests has no ExecutionContext: the put still runs while the isolate does.
-  }
+  afterResponse(c, caches.default.put(entry.key, stored), "storing an answer in the cache");
 }

@@ -10,6 +10,7 @@ import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
 import { FormatError, FORMATS, type Format, QUERY_FORMAT_NAMES, renderQueries, teiSparse } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
+import { afterResponse } from "./after-response";
 import { corsForOrigins, requireApiKey, type AccessVariables } from "./access";
 import { readBody } from "./body";
 import { cacheEntry, cachedAnswer, storeAnswer } from "./cache";
@@ -72,17 +73,6 @@ app.use("/embed_sparse", rateLimit);
 app.use("/encode", timing({ totalDescription: "", crossOrigin: true }));
 app.use("/embed_sparse", timing({ totalDescription: "", crossOrigin: true }));
 
-/** Keeps work that follows the answer alive (the kernel's int8 decoder): waitUntil where the runtime offers it. */
-function afterResponse(c: Context<AppEnv>, work: Promise<void> | undefined): void {
-  if (!work) return;
-  const logged = work.catch((error: unknown) => console.error("preparing the kernel's int8 decoder failed:", error));
-  try {
-    c.executionCtx.waitUntil(logged);
-  } catch {
-    // app.request() in tests has no ExecutionContext: the work still runs while the isolate does.
-  }
-}
-
 /** The isolate's encoder; the request that waited for its load reports the load's stages in Server-Timing. */
 async function loadEncoderTimed(c: Context<AppEnv>): Promise<SpladeEncoder> {
   const loaded = isEncoderLoaded();
@@ -106,7 +96,7 @@ async function encodeTimed(
   startTime(c, "inference");
   const vectors = await encoder.encodeTokenized(tokenized, options);
   endTime(c, "inference");
-  afterResponse(c, prepareInBackground());
+  afterResponse(c, prepareInBackground(), "preparing the kernel's int8 decoder");
   c.header("X-Splade-Tokens", vectors.map((v) => v.tokens).join(","));
   c.header("X-Splade-Truncated", vectors.map((v) => v.truncated).join(","));
   return vectors;

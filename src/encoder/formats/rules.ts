@@ -42,9 +42,9 @@ export function engineWeights(format: Format, role: Role, item: FormatItem, ctx:
     );
   }
   const maxWeight = role === "query" ? format.maxQueryWeight : undefined;
-  const heaviest = w.values.length > 0 ? Math.max(...w.values) : 0;
-  if (maxWeight && heaviest > maxWeight.limit) {
-    throw new FormatError(`${label(role, item.id)} has a weight of ${heaviest}; ${maxWeight.engine} takes query weights up to ${maxWeight.limit} — use a smaller quantize factor`);
+  // Weights come heaviest first (FormatItem's contract, kept by quantize): the first is the largest.
+  if (maxWeight && w.values.length > 0 && w.values[0] > maxWeight.limit) {
+    throw new FormatError(`${label(role, item.id)} has a weight of ${w.values[0]}; ${maxWeight.engine} takes query weights up to ${maxWeight.limit} — use a smaller quantize factor`);
   }
   const rename = format.term;
   const terms = w.indices.map((id) => (rename ? rename(ctx.token(id)) : ctx.token(id)));
@@ -54,6 +54,7 @@ export function engineWeights(format: Format, role: Role, item: FormatItem, ctx:
 /** The side of `format` for `role`, if it has one. */
 export function sideOf(format: Format, role: "query"): QuerySide | undefined;
 export function sideOf(format: Format, role: "document"): DocumentSide | undefined;
+export function sideOf(format: Format, role: Role): QuerySide | DocumentSide | undefined;
 export function sideOf(format: Format, role: Role): QuerySide | DocumentSide | undefined {
   return role === "query" ? format.query : format.document;
 }
@@ -64,7 +65,7 @@ export function sideOf(format: Format, role: Role): QuerySide | DocumentSide | u
  * an option as the caller's users write it (`"field"` in the HTTP API, `--field` on the command line).
  */
 export function optionProblems(format: Format, role: Role, options: FormatOptions, spell: (name: OptionName) => string = (n) => `"${n}"`): string[] {
-  const side = role === "query" ? format.query : format.document;
+  const side = sideOf(format, role);
   if (!side) return [`format "${format.name}" has no ${role} side`];
   const problems: string[] = [];
   for (const name of side.requires) {
@@ -85,8 +86,7 @@ export function optionProblems(format: Format, role: Role, options: FormatOption
 
 /** Why this side of `format` cannot write `id`, naming the item, or undefined. */
 export function idProblem(format: Format, role: Role, id: string): string | undefined {
-  const side = role === "query" ? format.query : format.document;
-  const problem = side?.invalidId?.(id);
+  const problem = sideOf(format, role)?.invalidId?.(id);
   return problem === undefined ? undefined : `${label(role, id)}: ${problem}`;
 }
 

@@ -29,6 +29,12 @@ export function chooseKernelBuild(builds: Array<{ name: KernelBuildName; module:
   throw new Error(`no kernel build passed its self-test (${builds.map((b) => b.name).join(", ")})`);
 }
 
+/**
+ * The steps of SpladeKernel.create, ms: `instantiate` (a fresh instance, its memory grown to hold the model), `copy`
+ * (encoder.bin into that memory) and `setup` (the Model struct, the head's layout and its copy of the bias).
+ */
+export type KernelLoadTimings = Record<"instantiate" | "copy" | "setup", number>;
+
 /** What the kernel refuses: `weights`, encoder.bin does not match its table or the table is not one it reads. */
 export type KernelErrorKind = "weights";
 
@@ -56,6 +62,8 @@ export class SpladeKernel {
   readonly head: SpladeHead;
   readonly maxTokens: number;
   readonly vocabSize: number;
+  /** What create() spent, ms: the isolate's first request reports it (src/worker/model.ts). */
+  readonly loadTimings: KernelLoadTimings;
   private readonly at: { model: number; scratch: number; ids: number };
 
   /** With encoder.bin already at `weightsAt` in the module's memory (`arena` holds it): lays out and fills the rest. */
@@ -65,7 +73,9 @@ export class SpladeKernel {
     weightsAt: number,
     readonly layout: KernelLayout,
     prepare: SpladeHeadOptions["prepare"],
+    timings: Omit<KernelLoadTimings, "setup">,
   ) {
+    const setupStart = performance.now();
     const c = layout.config;
     this.maxTokens = c.positions;
     this.vocabSize = c.vocab_size;
@@ -94,6 +104,7 @@ export class SpladeKernel {
     const ids = arena.take(c.positions * 4);
     arena.commit();
     this.at = { model, scratch, ids };
+    this.loadTimings = { ...timings, setup: performance.now() - setupStart };
   }
 
   /**
@@ -103,9 +114,11 @@ export class SpladeKernel {
   static create(module: WebAssembly.Module, bytes: ArrayBuffer | Uint8Array, layout: KernelLayout, options: Pick<SpladeHeadOptions, "prepare"> = {}): SpladeKernel {
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     checkLayout(layout, view.byteLength);
+    const start = performance.now();
     const { wasm, arena, weightsAt } = SpladeKernel.instantiate(module, layout);
+    const instantiated = performance.now();
     new Uint8Array(wasm.memory.buffer, weightsAt, view.byteLength).set(view);
-    return new SpladeKernel(wasm, arena, weightsAt, layout, options.prepare);
+    return new SpladeKernel(wasm, arena, weightsAt, layout, options.prepare, { instantiate: instantiated - start, copy: performance.now() - instantiated });
   }
 
   /** A fresh instance with room for encoder.bin at `weightsAt`. */

@@ -17,7 +17,7 @@ import { cacheEntry, cachedAnswer, storeAnswer } from "./cache";
 import { ApiError, errorResponse, renderedError, TEI_ERROR_STATUS, type TeiErrorType } from "./errors";
 import { checkTokenBudget, rateLimit } from "./limits";
 import { requestLog, type LogVariables } from "./log";
-import { isEncoderLoaded, kernelBuild, loadEncoder, loadManifest, loadedManifest, modelLoadTimings, prepareInBackground, type EdgeManifest } from "./model";
+import { isolateModel, type EdgeManifest } from "./model";
 import { registerPage } from "./page";
 import { embedSparseRoute, encodeGetRoute, encodePostRoute, healthRoute, infoRoute, registerOpenApi } from "./openapi";
 import { MAX_QUERIES, refuseInvalid, type EncodeRequest } from "./requests";
@@ -43,7 +43,7 @@ app.use(requestLog);
 // before anything loaded the manifest (only /health can be) goes without.
 app.use(async (c, next) => {
   await next();
-  if (loadedManifest()?.random_weights) c.header("X-Splade-Random-Weights", "true");
+  if (isolateModel.loadedManifest()?.random_weights) c.header("X-Splade-Random-Weights", "true");
 });
 
 app.use(corsForOrigins);
@@ -75,9 +75,9 @@ app.use("/embed_sparse", timing({ totalDescription: "", crossOrigin: true }));
 
 /** The isolate's encoder; the request that waited for its load reports the load's stages in Server-Timing. */
 async function loadEncoderTimed(c: Context<AppEnv>): Promise<SpladeEncoder> {
-  const loaded = isEncoderLoaded();
-  const encoder = await loadEncoder(c.env.ASSETS);
-  if (!loaded) for (const [name, ms] of Object.entries(modelLoadTimings() ?? {})) setMetric(c, name, ms);
+  const loaded = isolateModel.loadedModel() !== undefined;
+  const { encoder, timings } = await isolateModel.model(c.env.ASSETS);
+  if (!loaded) for (const [name, ms] of Object.entries(timings)) setMetric(c, name, ms);
   return encoder;
 }
 
@@ -96,7 +96,7 @@ async function encodeTimed(
   startTime(c, "inference");
   const vectors = await encoder.encodeTokenized(tokenized, options);
   endTime(c, "inference");
-  afterResponse(c, prepareInBackground(), "preparing the kernel's int8 decoder");
+  afterResponse(c, isolateModel.prepareInBackground(), "preparing the kernel's int8 decoder");
   c.header("X-Splade-Tokens", vectors.map((v) => v.tokens).join(","));
   c.header("X-Splade-Truncated", vectors.map((v) => v.truncated).join(","));
   return vectors;
@@ -112,7 +112,7 @@ const CACHED_HEADERS = ["Content-Type", "X-Splade-Tokens", "X-Splade-Truncated"]
 
 async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise<Response> {
   c.set("queries", request.texts);
-  const manifest = await loadManifest(c.env.ASSETS);
+  const manifest = await isolateModel.manifest(c.env.ASSETS);
   const { cacheTtl, maxBatchTokens } = settingsOf(c.env);
   const entry = cacheTtl > 0 ? await cacheEntry(servedModel(manifest), request) : undefined;
   if (entry) {
@@ -150,10 +150,10 @@ async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise
   return response;
 }
 
-app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, model_loaded: isEncoderLoaded() }, 200));
+app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, model_loaded: isolateModel.loadedModel() !== undefined }, 200));
 
 app.openapi(infoRoute, async (c) => {
-  const manifest = await loadManifest(c.env.ASSETS);
+  const manifest = await isolateModel.manifest(c.env.ASSETS);
   return c.json({
     model: {
       repo: manifest.source.repo,
@@ -173,7 +173,7 @@ app.openapi(infoRoute, async (c) => {
       const side = FORMATS[name].query as NonNullable<Format["query"]>;
       return { name, description: side.description, requires: side.requires, accepts: side.accepts };
     }),
-    engine: { name: "splade-edge kernel", build: kernelBuild().name, head: "exact" },
+    engine: { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
     versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
   }, 200);
 });

@@ -19,7 +19,6 @@ export class SpladeTokenizer {
   readonly cls: number;
   readonly sep: number;
   private readonly tokenizer: Tokenizer;
-  private readonly vocab: string[];
 
   constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`max length ${maxLength} leaves no room for [CLS] and [SEP]`);
@@ -35,9 +34,6 @@ export class SpladeTokenizer {
     };
     this.cls = id("[CLS]");
     this.sep = id("[SEP]");
-    const vocab = this.tokenizer.get_vocab(true);
-    this.vocab = new Array<string>(vocab.size);
-    for (const [token, i] of vocab) this.vocab[i] = token;
   }
 
   encode(text: string): TokenizedText {
@@ -49,10 +45,11 @@ export class SpladeTokenizer {
 
   /** The vocabulary entry of an id (as it appears in vocab.txt, "##" continuation prefix included). */
   token(id: number): string {
-    return this.vocab[id] ?? `[${id}]`;
+    return this.tokenizer.id_to_token(id) ?? `[${id}]`;
   }
 
+  /** Entries of the library's id → token table (@huggingface/tokenizers 0.2.0: the model's vocab, added tokens set in). */
   get vocabSize(): number {
-    return this.vocab.length;
+    return this.tokenizer.model?.vocab.length ?? 0;
   }
 }

@@ -5,6 +5,32 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { RustBertNormalizer, RustBertPreTokenizer, toRustString, type BertNormalizerJson } from "./bert-rust-parity.ts";
 
+/** What the converter writes for the Worker beside tokenizer.json: the same tokenizer, its vocabulary listed (listVocabulary). */
+export const WORKER_TOKENIZER_FILE = "worker-tokenizer.json";
+
+/** The part of tokenizer.json's model that listVocabulary reads. */
+type WordPieceJson = { type?: string; unk_token?: string; vocab?: Record<string, number> | string[] };
+
+/**
+ * tokenizer.json with its WordPiece vocabulary as a list of tokens in id order instead of a token → id object, for
+ * WORKER_TOKENIZER_FILE. The same tokenizer, built ~4× faster on the Worker's first request: JSON.parse makes an array
+ * of strings instead of a 30522-key object, and @huggingface/tokenizers 0.2.0 no Map from that object's entries
+ * (object_to_map in WordPieceTokenizer's constructor).
+ */
+export function listVocabulary(tokenizerJson: object): object {
+  const model = (tokenizerJson as { model?: WordPieceJson }).model;
+  if (model?.type !== "WordPiece" || !model.vocab || Array.isArray(model.vocab)) throw new Error("tokenizer.json has no WordPiece vocabulary to list");
+  const entries = Object.entries(model.vocab);
+  const list = new Array<string>(entries.length);
+  for (const [token, id] of entries) {
+    if (!(Number.isInteger(id) && id >= 0 && id < list.length && list[id] === undefined)) {
+      throw new Error(`tokenizer.json's vocabulary is not the ids 0 to ${list.length - 1} once each: ${JSON.stringify(token)} is ${id}`);
+    }
+    list[id] = token;
+  }
+  return { ...tokenizerJson, model: { ...model, vocab: list } };
+}
+
 export interface TokenizedText {
   ids: number[];
   /** True when the text had more tokens than maxLength allows and was cut. */
@@ -22,7 +48,10 @@ export class SpladeTokenizer {
 
   constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`max length ${maxLength} leaves no room for [CLS] and [SEP]`);
-    this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    const model = (tokenizerJson as { model?: WordPieceJson }).model;
+    const listed = Array.isArray(model?.vocab) ? model.vocab : undefined;
+    this.tokenizer = new Tokenizer(listed ? { ...tokenizerJson, model: { ...model, vocab: {} } } : tokenizerJson, tokenizerConfig);
+    if (listed) this.useListedVocabulary(listed);
     const { normalizer, pre_tokenizer } = tokenizerJson as { normalizer?: { type?: string } | null; pre_tokenizer?: { type?: string } | null };
     if (normalizer?.type === "BertNormalizer") this.tokenizer.normalizer = new RustBertNormalizer(normalizer as BertNormalizerJson);
     if (pre_tokenizer?.type === "BertPreTokenizer") this.tokenizer.pre_tokenizer = new RustBertPreTokenizer();
@@ -34,6 +63,25 @@ export class SpladeTokenizer {
     };
     this.cls = id("[CLS]");
     this.sep = id("[SEP]");
+  }
+
+  /**
+   * Gives the library's WordPiece model a vocabulary listed by listVocabulary: what its constructor derives from the
+   * object form (tokens_to_ids, vocab, unk_token_id; @huggingface/tokenizers 0.2.0), built from the list, with the added
+   * tokens the Tokenizer's constructor set into the empty one it was given.
+   */
+  private useListedVocabulary(listed: readonly string[]): void {
+    const wordPiece = this.tokenizer.model!;
+    const tokens = listed.slice();
+    const ids = new Map<string, number>();
+    for (let id = 0; id < tokens.length; id++) ids.set(tokens[id], id);
+    for (const [token, id] of wordPiece.tokens_to_ids) {
+      ids.set(token, id);
+      tokens[id] = token;
+    }
+    wordPiece.tokens_to_ids = ids;
+    wordPiece.vocab = tokens;
+    wordPiece.unk_token_id = wordPiece.unk_token === undefined ? undefined : ids.get(wordPiece.unk_token);
   }
 
   encode(text: string): TokenizedText {

@@ -1,5 +1,6 @@
 // Hugging Face folder → splade-edge model folder (model.onnx + tokenizer files + manifest.json; for a query model also
-// encoder.bin, what the Worker runs, and a .assetsignore that keeps model.onnx out of its uploads).
+// what the Worker reads — encoder.bin and worker-tokenizer.json — and a .assetsignore that keeps model.onnx out of its
+// uploads).
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -10,15 +11,16 @@ import { openCheckpoint } from "./checkpoint/index.ts";
 import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./manifest.ts";
 import { ONNX_INPUTS, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "./onnx/build.ts";
 import { bertSettings, buildBertTokenizerJson, parseVocab } from "./tokenizer-json.ts";
+import { listVocabulary, WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
 import { ModelError } from "./errors.ts";
 import { CheckpointError } from "./tensor.ts";
 
 /**
  * Bumped whenever the same weights convert to other files, so that generated folders (ensureFixtureModels) are
  * converted again. 2: trunk.onnx, head.bin and .assetsignore for query models. 3: encoder.bin (the kernel's weights)
- * instead of trunk.onnx and head.bin.
+ * instead of trunk.onnx and head.bin. 4: worker-tokenizer.json for query models.
  */
-export const CONVERTER_LAYOUT = 3;
+export const CONVERTER_LAYOUT = 4;
 
 /** What layout 2 wrote for the Worker, replaced by encoder.bin. */
 const OBSOLETE_FILES = ["trunk.onnx", "head.bin"];
@@ -118,6 +120,8 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     const kernel = buildKernelWeights(encoder, maxLength);
     outputs[kernel.layout.file] = kernel.bytes;
     edge = kernel.layout;
+    // The Worker's first request builds its tokenizer from this one: tokenizer.json's vocabulary object costs it ~4×.
+    outputs[WORKER_TOKENIZER_FILE] = JSON.stringify(listVocabulary(JSON.parse(tokenizer.tokenizer) as object));
   }
   const files: ModelManifest["files"] = {};
   await mkdir(outDir, { recursive: true });

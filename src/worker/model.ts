@@ -1,7 +1,7 @@
 // The query model inside the isolate: manifest, tokenizer and the encoder kernel (src/kernel), read from the
 // ASSETS binding (the `model/query` folder, private to this Worker) once per isolate, all held by one IsolateModel.
 import { SpladeEncoder } from "../encoder/encoder.ts";
-import { SpladeTokenizer } from "../encoder/tokenizer.ts";
+import { SpladeTokenizer, WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
 import { chooseKernelBuild, KernelWeightsError, SpladeKernel, type KernelLoadTimings } from "../kernel/encoder-kernel.ts";
 import { kernelBackend } from "../kernel/sparse-backend.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
@@ -143,7 +143,7 @@ export class IsolateModel {
     const tokenizer = (async () => {
       const fetchStart = performance.now();
       const [text, config] = await Promise.all([
-        fetchAsset(assets, "tokenizer.json").then((r) => r.text()),
+        fetchAsset(assets, WORKER_TOKENIZER_FILE).then((r) => r.text()),
         fetchAsset(assets, "tokenizer_config.json").then((r) => r.json<object>()),
       ]);
       const fetchMs = since(fetchStart);

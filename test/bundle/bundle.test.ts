@@ -210,7 +210,7 @@ describe("wrangler deploy --dry-run --outdir", () => {
     const assets = readdirSync(assetsDir)
       .filter((name) => !ignored.has(name))
       .map((name) => ({ name, bytes: statSync(join(assetsDir, name)).size }));
-    expect(assets.map((a) => a.name).sort()).toEqual(["encoder.bin", "manifest.json", "tokenizer.json", "tokenizer_config.json"]);
+    expect(assets.map((a) => a.name).sort()).toEqual(["encoder.bin", "manifest.json", "tokenizer.json", "tokenizer_config.json", "worker-tokenizer.json"]);
     for (const asset of assets) expect(asset.bytes, asset.name).toBeLessThan(ASSET_FILE_BYTES);
 
     const kib = (n: number) => `${(n / KIB).toFixed(2)} KiB`;

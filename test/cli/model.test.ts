@@ -40,7 +40,7 @@ describe("model convert", () => {
       const body = readFileSync(join(out, name));
       expect([name, body.byteLength, sha256(body)]).toEqual([name, bytes, sum]);
     }
-    expect(Object.keys(manifest.files).sort()).toEqual(["encoder.bin", "model.onnx", "tokenizer.json", "tokenizer_config.json"]);
+    expect(Object.keys(manifest.files).sort()).toEqual(["encoder.bin", "model.onnx", "tokenizer.json", "tokenizer_config.json", "worker-tokenizer.json"]);
     expect(manifest.edge).toMatchObject({
       format: KERNEL_WEIGHTS_FORMAT,
       file: "encoder.bin",
@@ -71,7 +71,7 @@ describe("model convert", () => {
     mkdirSync(a, { recursive: true });
     for (const old of ["trunk.onnx", "head.bin"]) writeFileSync(join(a, old), "stale");
     expect((await runScript("src/cli/model.ts", ["convert", hfQuery, a, "--quiet"])).code).toBe(0);
-    expect(readdirSync(a).sort()).toEqual([".assetsignore", "encoder.bin", "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"]);
+    expect(readdirSync(a).sort()).toEqual([".assetsignore", "encoder.bin", "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json", "worker-tokenizer.json"]);
     for (const f of ["model.onnx", "encoder.bin"]) {
       expect(readFileSync(join(a, f)).equals(readFileSync(join(tmp, "query", f))), f).toBe(true);
     }

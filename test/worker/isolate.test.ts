@@ -3,9 +3,11 @@
 // while `wrangler dev` runs), one load serves every request, and the load reports each of its stages.
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { listVocabulary } from "../../src/encoder/tokenizer";
 import { IsolateModel, type LoadTimings } from "../../src/worker/model";
 import { ApiError } from "../../src/worker/errors";
 import { maxDifference, type Golden } from "./golden";
+import { tokenizerCases } from "./tokenizer-cases";
 
 const golden = JSON.parse(inject("goldenJson")) as Golden;
 
@@ -69,6 +71,18 @@ describe("IsolateModel", () => {
     expect(isolate.prepareInBackground()).toBeUndefined();
   });
 
+  it("tokenizes from worker-tokenizer.json as Hugging Face's Rust tokenizers do from tokenizer.json, and names every id as it does", async () => {
+    const { encoder } = await new IsolateModel().model(assets(new Set()).binding);
+    const { cases } = inject("tokenizerGolden");
+    const differing = tokenizerCases().filter((c, i) => encoder.tokenizer.encode(c.text).length !== cases[i].ids.length || (
+      cases[i].ids.length <= 256 && encoder.tokenizer.encode(c.text).ids.join() !== cases[i].ids.join()));
+    expect(differing).toEqual([]);
+    const vocab = (JSON.parse(inject("tokenizerGolden").tokenizerJson) as { model: { vocab: Record<string, number> } }).model.vocab;
+    const named = Object.entries(vocab).filter(([token, id]) => encoder.tokenizer.token(id) !== token);
+    expect(named).toEqual([]);
+    expect(encoder.tokenizer.vocabSize).toBe(Object.keys(vocab).length);
+  });
+
   it("reports every stage of the load, each step within the part it belongs to", async () => {
     const { timings } = await new IsolateModel().model(assets(new Set()).binding);
     const stages: Array<keyof LoadTimings> = [
@@ -82,5 +96,27 @@ describe("IsolateModel", () => {
     const tokenizerSteps = timings["tokenizer-fetch"] + timings["tokenizer-parse"] + timings["tokenizer-build"];
     expect(timings["load-kernel"]).toBeGreaterThanOrEqual(timings["load-manifest"] + kernelSteps - 0.01);
     expect(timings["load-tokenizer"]).toBeGreaterThanOrEqual(timings["load-manifest"] + tokenizerSteps - 0.01);
+  });
+});
+
+describe("listVocabulary (worker-tokenizer.json)", () => {
+  const wordPiece = (vocab: Record<string, number>) => ({ model: { type: "WordPiece", unk_token: "[UNK]", vocab }, added_tokens: [] });
+
+  it("lists the tokens in id order and keeps the rest of tokenizer.json", () => {
+    expect(listVocabulary({ ...wordPiece({ b: 1, "[UNK]": 2, a: 0 }), normalizer: null })).toEqual({
+      model: { type: "WordPiece", unk_token: "[UNK]", vocab: ["a", "b", "[UNK]"] }, added_tokens: [], normalizer: null,
+    });
+  });
+
+  it.each([
+    ["an id twice", { a: 0, b: 0 }],
+    ["a gap", { a: 0, b: 2 }],
+    ["a negative id", { a: -1, b: 0 }],
+  ])("refuses a vocabulary with %s", (_, vocab) => {
+    expect(() => listVocabulary(wordPiece(vocab))).toThrow("is not the ids 0 to 1 once each");
+  });
+
+  it("refuses a model that is not WordPiece", () => {
+    expect(() => listVocabulary({ model: { type: "BPE", vocab: { a: 0 } } })).toThrow("no WordPiece vocabulary");
   });
 });

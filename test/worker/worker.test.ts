@@ -33,7 +33,7 @@ describe("the model's life in one isolate", () => {
   });
 
   it("answers 503 model_unavailable naming the fix when model/query is empty", async () => {
-    const response = await app.request("/encode", ENCODE, { ASSETS: assetsWithout("manifest.json", "tokenizer.json", "tokenizer_config.json", "encoder.bin") });
+    const response = await app.request("/encode", ENCODE, { ASSETS: assetsWithout("manifest.json", "worker-tokenizer.json", "tokenizer_config.json", "encoder.bin") });
     expect(response.status).toBe(503);
     const body = await errorBody(response);
     expect(body.error_type).toBe("model_unavailable");
@@ -87,7 +87,7 @@ describe("the model's life in one isolate", () => {
     expect((await health()).model_loaded).toBe(false);
   });
 
-  it.each(["encoder.bin", "tokenizer.json"])("names the one missing file (%s), and still serves /info from the manifest alone", async (file) => {
+  it.each(["encoder.bin", "worker-tokenizer.json"])("names the one missing file (%s), and still serves /info from the manifest alone", async (file) => {
     const assets = assetsWithout(file);
     const response = await app.request("/encode", ENCODE, { ASSETS: assets });
     expect(response.status).toBe(503);

@@ -20,8 +20,8 @@ import { queryEncoder } from "../eval/query-encoder.ts";
 import { ensureIndex, retrieve, type EncodedQuery } from "../eval/retrieve.ts";
 import { inputError } from "../eval/errors.ts";
 import { readQrels, readQueries, readRun, trecIdProblem, type Query } from "../eval/trec.ts";
-import { loadDocModel, startDocEncoder } from "./doc-encoder.ts";
-import { loadModelFolder } from "./model-folder.ts";
+import { loadDocModel, startDocEncoder } from "../node/doc-model.ts";
+import { loadModelFolder } from "../node/model-folder.ts";
 import { documentBar, interactive } from "./progress.ts";
 import { nonNegative, positiveInt, printJson, runCli, usage, CliError } from "./run.ts";
 

@@ -36,6 +36,7 @@
 import { DuckDBInstance, listValue, version, type DuckDBConnection } from "@duckdb/node-api";
 import { EvalError } from "../eval/errors.ts";
 import type { Hit } from "./pgvector.ts";
+import { EngineError } from "./errors.ts";
 
 export type { Hit };
 
@@ -116,7 +117,7 @@ export class Duckdb {
     const bad = await this.connection.runAndReadAll(
       `SELECT id FROM ${source} WHERE id IS NULL OR indices IS NULL OR "values" IS NULL OR len(indices) <> len("values") LIMIT 1`,
     );
-    if (bad.currentRowCount > 0) throw new Error(`${path}: record ${JSON.stringify(bad.getRowObjectsJS()[0].id)} has no id, or indices and values of different lengths`);
+    if (bad.currentRowCount > 0) throw new EngineError("input", `${path}: record ${JSON.stringify(bad.getRowObjectsJS()[0].id)} has no id, or indices and values of different lengths`);
     await this.connection.run(
       `CREATE OR REPLACE TABLE ${table} AS SELECT id, unnest(indices) AS term, unnest("values") AS weight FROM ${source}`,
     );

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename } from "node:fs/promises";
 import { openInput } from "../corpus/input.ts";
-import { idsLine } from "../bench/sparse-collection.ts";
+import { idsLine } from "../encoder/formats/terms.ts";
 import { inputError } from "./errors.ts";
 
 export type EncodedFormat = "ids" | "jsonl" | "pgvector";

@@ -10,8 +10,7 @@ import { openCheckpoint } from "./checkpoint/index.ts";
 import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./manifest.ts";
 import { ONNX_INPUTS, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "./onnx/build.ts";
 import { bertSettings, buildBertTokenizerJson, parseVocab } from "./tokenizer-json.ts";
-import { ModelError } from "./errors.ts";
-import { CheckpointError } from "./tensor.ts";
+import { checkpointError, ModelError } from "./errors.ts";
 
 /**
  * Bumped whenever the same weights convert to other files, so that generated folders (ensureFixtureModels) are
@@ -59,7 +58,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, "utf8"));
   } catch (cause) {
-    throw new CheckpointError(cause instanceof SyntaxError ? `not valid JSON: ${cause.message}` : "cannot be read", { file }, { cause });
+    throw checkpointError(cause instanceof SyntaxError ? `not valid JSON: ${cause.message}` : "cannot be read", { file }, { cause });
   }
 }
 
@@ -98,7 +97,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   const weightBytes = await readFile(weightsFile);
   const encoder = loadEncoder(config, openCheckpoint(weightsFile, weightBytes));
   const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, config.maxPositions);
-  if (maxLength < 2) throw new Error(`max length ${maxLength} leaves no room for [CLS] and [SEP]`);
+  if (maxLength < 2) throw new ModelError("max_length", `max length ${maxLength} leaves no room for [CLS] and [SEP]`);
 
   options.onStep?.("build", config.architecture);
   const onnx = buildOnnx(encoder, { producerVersion: pkg.version, maxLength });

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerServer } from "../../src/bench/query-worker.ts";
+import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const MODEL = "test/.generated/model/query-sparse";

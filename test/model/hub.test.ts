@@ -10,12 +10,12 @@ import {
   type DownloadProgress,
   type HubFile,
   type RepoListing,
-  HubError,
   downloadFile,
   fetchModel,
   listRepoFiles,
   selectModelFiles,
 } from "../../src/model/hub.ts";
+import { ModelError } from "../../src/model/errors.ts";
 
 // A Hub double: /api/models/{repo}/revision/{rev}?blobs=true, /{repo}/resolve/{rev}/{path} with X-Error-Code
 // answers like huggingface.co, LFS files redirected (302) to a CDN on another origin that honours Range.
@@ -287,13 +287,13 @@ async function expectBytes(path: string, bytes: Buffer): Promise<void> {
   expect(sha256(await readFile(path))).toBe(sha256(bytes));
 }
 
-async function hubError(promise: Promise<unknown>): Promise<HubError> {
+async function hubError(promise: Promise<unknown>): Promise<ModelError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
+  expect(error).toBeInstanceOf(ModelError);
+  return error as ModelError;
 }
 
 describe("listRepoFiles", () => {
@@ -396,7 +396,7 @@ describe("selectModelFiles", () => {
     expect(selectModelFiles(lone, "doc").folder).toBe("0_MLMTransformer");
     expect(selectModelFiles(lone, "query").weights.path).toBe("0_MLMTransformer/pytorch_model.bin");
     const docOnly = listing(["document_0_MLMTransformer/config.json", "document_0_MLMTransformer/model.safetensors"]);
-    expect(() => selectModelFiles(docOnly, "query")).toThrow(HubError);
+    expect(() => selectModelFiles(docOnly, "query")).toThrow(ModelError);
   });
 
   it("lists what the repo holds when no encoder is found", () => {
@@ -406,10 +406,10 @@ describe("selectModelFiles", () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(HubError);
-    expect((error as HubError).kind).toBe("layout");
-    expect((error as HubError).message).toContain("it contains: README.md, config.json, onnx/model.onnx");
-    expect((error as HubError).message).toContain("--revision");
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as ModelError).kind).toBe("layout");
+    expect((error as ModelError).message).toContain("it contains: README.md, config.json, onnx/model.onnx");
+    expect((error as ModelError).message).toContain("--revision");
   });
 });
 

@@ -9,7 +9,7 @@ import relaxedModule from "../../src/kernel/kernel-relaxed.wasm";
 import plainModule from "../../src/kernel/kernel.wasm";
 import type { HeadWeights } from "../../src/kernel/splade-head.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
-import { randomIds as ids } from "../../src/bench/query-ids.ts";
+import { randomIds as ids } from "../support/query-ids.ts";
 import { dense, oracleMaxLogits } from "../kernel/oracle.ts";
 
 let relaxed: SpladeKernel;

@@ -4,11 +4,11 @@
 // Measures; asserts nothing.
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SpladeEncoder } from "../encoder/encoder.ts";
-import { planBatches } from "../corpus/batching.ts";
-import { encodeCorpus } from "../corpus/encode.ts";
-import { FORMATS } from "../encoder/formats/index.ts";
-import { generatePassages } from "./passages.ts";
+import type { SpladeEncoder } from "../src/encoder/encoder.ts";
+import { planBatches } from "../src/corpus/batching.ts";
+import { encodeCorpus } from "../src/corpus/encode.ts";
+import { FORMATS } from "../src/encoder/formats/index.ts";
+import { generatePassages } from "../test/support/passages.ts";
 import { quantile } from "./stats.ts";
 
 export type BatchingMode = "length" | "input";

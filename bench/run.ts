@@ -4,16 +4,16 @@ import { defineCommand } from "citty";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { BATCHING_MODES, benchCorpus } from "../bench/corpus.ts";
-import { BASELINE } from "../bench/query-node.ts";
-import { benchQuery, type QueryBenchResult } from "../bench/query.ts";
-import { benchRetrieval } from "../bench/retrieval.ts";
-import type { Quantiles } from "../bench/stats.ts";
-import { SpladeEncoder } from "../encoder/encoder.ts";
-import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
-import { ENGINES, startBackendThread } from "./backend-thread.ts";
-import { loadModelFolder } from "./model-folder.ts";
-import { runCli, CliError } from "./run.ts";
+import { BATCHING_MODES, benchCorpus } from "./corpus.ts";
+import { BASELINE } from "./query-node.ts";
+import { benchQuery, type QueryBenchResult } from "./query.ts";
+import { benchRetrieval } from "./retrieval.ts";
+import type { Quantiles } from "./stats.ts";
+import { SpladeEncoder } from "../src/encoder/encoder.ts";
+import { ensureFixtureModels, FIXTURE_ROOT } from "../src/model/fixture.ts";
+import { ENGINES, startBackendThread } from "../src/node/inference-thread.ts";
+import { loadModelFolder } from "../src/node/model-folder.ts";
+import { runCli, CliError } from "../src/cli/run.ts";
 
 /** Results live with the other generated, git-ignored files (the repository's top level is fixed). */
 export const BENCH_RESULTS = join(FIXTURE_ROOT, "bench");
@@ -137,7 +137,7 @@ function printQuery(r: QueryBenchResult, machine: string): void {
   }
   if (r.workerd_kernel) {
     const k = r.workerd_kernel;
-    console.log(`\nkernel inside workerd (bench Worker src/bench/kernel-worker.ts, wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
+    console.log(`\nkernel inside workerd (bench Worker bench/kernel-worker.ts, wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
     console.log(`one request per round and cell: ${k.rows[0]?.reps ?? "?"} encodes (mode exact) timed in the Worker with performance.now() around the loop; ms per call of the shape`);
     const kw = [8, 8, 8, 8, 8, 6, 8, 8, 9, 6, 3];
     console.log(cols(kw, ["build", "shape", "p50", "p90", "p99", "×", "trunk", "head", "node kern", "terms", "st"]));

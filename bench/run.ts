@@ -78,7 +78,7 @@ const corpusCommand = defineCommand({
       console.log(`length-bucketed batching: ${result.speedup.toFixed(2)}× the docs/s of input-order batching`);
       const file = join(args.out, `corpus-${new Date().toISOString().replaceAll(":", "-")}.json`);
       const environment = { node: process.versions.node, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, engine, threads, batch_size: batchSize, model: modelDir, random_weights: folder.manifest.random_weights, min_weight: minWeight };
-      await writeFile(file, JSON.stringify({ benchmark: "corpus", environment, ...result }, null, 2) + "\n");
+      await writeFile(file, `${JSON.stringify({ benchmark: "corpus", environment, ...result }, null, 2)}\n`);
       console.log(`results: ${file}`);
     } finally {
       await backend.close();
@@ -202,7 +202,7 @@ const queryCommand = defineCommand({
     const file = args.json ?? join(BENCH_RESULTS, `query-${new Date().toISOString().replaceAll(":", "-")}.json`);
     await mkdir(dirname(file), { recursive: true });
     const environment = { node: process.versions.node, v8: process.versions.v8, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, date: new Date().toISOString() };
-    await writeFile(file, JSON.stringify({ benchmark: "query", environment, models: folders, ...result }, null, 2) + "\n");
+    await writeFile(file, `${JSON.stringify({ benchmark: "query", environment, models: folders, ...result }, null, 2)}\n`);
     console.log(`\nresults: ${file}`);
   },
 });
@@ -246,7 +246,7 @@ const retrievalCommand = defineCommand({
     );
     const file = join(args.out, `retrieval-${new Date().toISOString().replaceAll(":", "-")}.json`);
     const environment = { node: process.versions.node, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, date: new Date().toISOString() };
-    await writeFile(file, JSON.stringify({ benchmark: "retrieval", environment, ...r }, null, 2) + "\n");
+    await writeFile(file, `${JSON.stringify({ benchmark: "retrieval", environment, ...r }, null, 2)}\n`);
     console.log(`results: ${file}`);
   },
 });

@@ -299,8 +299,7 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
   // ── index ────────────────────────────────────────────────────────────────────────────────────────────────────
   const duck: Duckdb = await openDuckdb({ path: join(options.work, "index.duckdb"), memoryLimit: options.memory, tempDirectory: join(options.work, "duckdb.tmp") });
   try {
-    let index;
-    index = await ensureIndex(duck, [resolve(idsFile)]);
+    const index = await ensureIndex(duck, [resolve(idsFile)]);
     say(
       index.built
         ? `index: DuckDB ${duck.version}, ${index.documents.toLocaleString("en-US")} documents, ${index.postings.toLocaleString("en-US")} postings, built in ${((index.built.readMs + index.built.buildMs) / 1000).toFixed(1)} s`

@@ -3,7 +3,7 @@
 import { KindedError } from "../kinded-error.ts";
 
 export type EngineErrorKind =
-  /** A record the engine cannot index (no id, indices and values of different lengths). */
+  /** A record the engine cannot index: no id or one it cannot rank, indices and values that do not pair up, a token id out of range or twice. */
   "input";
 
 export class EngineError extends KindedError<EngineErrorKind> {}

@@ -65,7 +65,7 @@ async function readJson(file: string): Promise<unknown> {
 async function tokenizerFiles(dir: string): Promise<{ tokenizer: string; config: string }> {
   const configFile = join(dir, "tokenizer_config.json");
   const rawConfig = existsSync(configFile) ? ((await readJson(configFile)) as Record<string, unknown>) : undefined;
-  const config = JSON.stringify(rawConfig ?? { do_lower_case: true, tokenizer_class: "BertTokenizer" }, null, 2) + "\n";
+  const config = `${JSON.stringify(rawConfig ?? { do_lower_case: true, tokenizer_class: "BertTokenizer" }, null, 2)}\n`;
   const tokenizerFile = join(dir, "tokenizer.json");
   if (existsSync(tokenizerFile)) return { tokenizer: await readFile(tokenizerFile, "utf8"), config };
   const vocabFile = join(dir, "vocab.txt");
@@ -148,7 +148,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     random_weights: typeof rawConfig === "object" && rawConfig !== null && FIXTURE_MARKER in rawConfig,
   };
   // The manifest goes last: a folder with a manifest is a complete conversion.
-  await writeAtomic(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  await writeAtomic(join(outDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 

@@ -89,7 +89,7 @@ export async function writeFixture(dir: string, spec: FixtureSpec): Promise<{ di
   const configFile = join(dir, "config.json");
   const marker = { seed: spec.seed, std: spec.std, decoder_bias_shift: spec.decoderBiasShift ?? 0, dtype: spec.dtype ?? "F32" };
   const config = { ...toHfConfig(spec.config), [FIXTURE_MARKER]: marker };
-  const configText = JSON.stringify(config, null, 2) + "\n";
+  const configText = `${JSON.stringify(config, null, 2)}\n`;
   if (existsSync(join(dir, "model.safetensors")) && existsSync(configFile) && (await readFile(configFile, "utf8")) === configText) {
     return { dir, written: false };
   }
@@ -97,8 +97,8 @@ export async function writeFixture(dir: string, spec: FixtureSpec): Promise<{ di
   const weights = randomWeights(spec.config, { seed: spec.seed, std: spec.std, decoderBiasShift: spec.decoderBiasShift });
   await writeFile(join(dir, "model.safetensors"), encodeSafetensors(weights, { dtype: spec.dtype ?? "F32", metadata: { format: "pt" } }));
   await writeFile(join(dir, "vocab.txt"), bertUncasedVocabTxt());
-  await writeFile(join(dir, "tokenizer_config.json"), JSON.stringify(TOKENIZER_CONFIG, null, 2) + "\n");
-  await writeFile(join(dir, "special_tokens_map.json"), JSON.stringify(SPECIAL_TOKENS_MAP, null, 2) + "\n");
+  await writeFile(join(dir, "tokenizer_config.json"), `${JSON.stringify(TOKENIZER_CONFIG, null, 2)}\n`);
+  await writeFile(join(dir, "special_tokens_map.json"), `${JSON.stringify(SPECIAL_TOKENS_MAP, null, 2)}\n`);
   // config.json last: its presence with the right content is what marks the folder complete.
   await writeFile(configFile, configText);
   return { dir, written: true };

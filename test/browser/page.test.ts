@@ -37,7 +37,7 @@ function orderedTerms(body: string): [string, string][] {
   const pairs: [string, string][] = [];
   const pair = /"((?:[^"\\]|\\.)*)":(-?[0-9][0-9.eE+-]*)[,}]/y;
   pair.lastIndex = start;
-  for (let m; (m = pair.exec(body)); ) pairs.push([JSON.parse(`"${m[1]}"`) as string, m[2]]);
+  for (let m: RegExpExecArray | null; (m = pair.exec(body)); ) pairs.push([JSON.parse(`"${m[1]}"`) as string, m[2]]);
   return pairs;
 }
 

@@ -184,7 +184,10 @@ function hubHandler(req: IncomingMessage, res: ServerResponse): void {
   seen.push({ server: "hub", path: url.pathname + url.search, range: req.headers.range, authorization: req.headers.authorization });
   if (parts[0] === "api" && parts[1] === "models" && parts[4] === "revision" && parts.length === 6) {
     const id = `${parts[2]}/${parts[3]}`;
-    if (failApiOnce.delete(id)) return fail(res, 503, undefined, "Service Unavailable");
+    if (failApiOnce.delete(id)) {
+      fail(res, 503, undefined, "Service Unavailable");
+      return;
+    }
     const repo = access(req, res, id, false);
     const files = repo && resolveRev(res, repo, parts[5]);
     if (!repo || !files) return;
@@ -205,7 +208,10 @@ function hubHandler(req: IncomingMessage, res: ServerResponse): void {
     if (!repo || !files) return;
     const path = parts.slice(4).join("/");
     const file = files.find((f) => f.path === path);
-    if (!file) return fail(res, 404, "EntryNotFound", `${path} does not exist on "${parts[3]}"`);
+    if (!file) {
+      fail(res, 404, "EntryNotFound", `${path} does not exist on "${parts[3]}"`);
+      return;
+    }
     const commit = repo.refs[parts[3]] ?? parts[3];
     if (file.lfs) {
       res.writeHead(302, {
@@ -230,7 +236,10 @@ function cdnHandler(req: IncomingMessage, res: ServerResponse): void {
   const key = url.pathname.slice("/blobs/".length);
   const repo = repos.get(url.searchParams.get("id") ?? "");
   const file = repo?.commits[url.searchParams.get("commit") ?? ""]?.find((f) => f.lfs && sha256(f.bytes) === key);
-  if (!file) return fail(res, 404);
+  if (!file) {
+    fail(res, 404);
+    return;
+  }
   serveBytes(req, res, url.pathname, file.served ?? file.bytes, { etag: `"${key}"` });
 }
 

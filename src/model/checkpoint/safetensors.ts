@@ -2,7 +2,7 @@
 // JSON header {name: {dtype, shape, data_offsets: [begin, end]}} with offsets relative to the end of the header,
 // then the raw little-endian tensor bytes.
 import { checkpointError } from "../errors.ts";
-import { checkpointOver, numel, type Checkpoint, type Tensor, type TensorMap } from "../tensor.ts";
+import { checkpointOver, numel, type Checkpoint, type TensorMap } from "../tensor.ts";
 import { DTYPE_BYTES, decodeFloats, encodeFloats, isFloatDType, undecodableDType, type FloatDType } from "./dtypes.ts";
 import { readCheckpointFile } from "./file.ts";
 

@@ -450,8 +450,27 @@ int f32_pass(const float* e, const float* b, int n, const float* h, int t_count,
 }
 
 /**
- * Checks, once per instance, that both forms of the int8 dot of this build compute exactly what the spec says on the
- * extremes they can meet (q = ±127, p + 64 ∈ [1, 127]): 0 when they do. The plain build has nothing relaxed to check.
+ * 1 when this engine's i32x4.relaxed_dot_i8x16_i7x16_add_s is not x64's three-instruction fallback, so that the int8
+ * pass should run the fused form. The probe feeds the second operand 255, outside the 7 bits the kernel ever uses, where
+ * the relaxed-SIMD spec lets engines differ: the fallback's pmaddubsw saturates each pair sum 2·255·127 to 32767 (lane
+ * 65534), while vpdpbusd (AVX-VNNI) sums the four products exactly and vpdpbssd or Arm's sdot read 255 as −1. Only
+ * speed depends on the answer: both forms agree on every operand the pass feeds them (int8_selftest). 0 in the plain build.
+ */
+EXPORT(int8_dot_fused)
+int int8_dot_fused(void) {
+#ifdef RELAXED
+  const v128_t lanes = (v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((__i8x16)wasm_i8x16_splat(127), (__i8x16)wasm_u8x16_splat(255),
+                                                                                 (__i32x4)wasm_i32x4_splat(0));
+  return wasm_i32x4_extract_lane(lanes, 0) != 2 * 32767;
+#else
+  return 0;
+#endif
+}
+
+/**
+ * Checks, once per instance, that the int8 dot of this build computes exactly what the spec says on the extremes it
+ * can meet (q = ±127, p + 64 ∈ [1, 127]) — the pair form, and the fused form too where int8_dot_fused() picks it —: 0
+ * when it does. The plain build has nothing relaxed to check.
  */
 EXPORT(int8_selftest)
 int int8_selftest(void) {
@@ -467,28 +486,10 @@ int int8_selftest(void) {
       expect[i / 4] += a[i] * b[i];
     }
     const v128_t acc = wasm_i32x4_make(trial, -trial, 7 * trial, 0), want = wasm_v128_load(expect);
-    for (int fused = 0; fused < 2; fused++)
+    for (int fused = 0; fused <= int8_dot_fused(); fused++)
       bad |= !wasm_i32x4_all_true(wasm_i32x4_eq(dot_i8_u7_add(wasm_v128_load(a), wasm_v128_load(b), acc, fused), want));
   }
   return bad;
-#else
-  return 0;
-#endif
-}
-
-/**
- * 1 when this engine's i32x4.relaxed_dot_i8x16_i7x16_add_s is not x64's three-instruction fallback, so that the int8
- * pass should run the fused form. The probe feeds the second operand 255, outside the 7 bits the kernel ever uses, where
- * the relaxed-SIMD spec lets engines differ: the fallback's pmaddubsw saturates each pair sum 2·255·127 to 32767 (lane
- * 65534), while vpdpbusd (AVX-VNNI) sums the four products exactly and vpdpbssd or Arm's sdot read 255 as −1. Only
- * speed depends on the answer: both forms agree on every operand the pass feeds them (int8_selftest). 0 in the plain build.
- */
-EXPORT(int8_dot_fused)
-int int8_dot_fused(void) {
-#ifdef RELAXED
-  const v128_t lanes = (v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((__i8x16)wasm_i8x16_splat(127), (__i8x16)wasm_u8x16_splat(255),
-                                                                                 (__i32x4)wasm_i32x4_splat(0));
-  return wasm_i32x4_extract_lane(lanes, 0) != 2 * 32767;
 #else
   return 0;
 #endif

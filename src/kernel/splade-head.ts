@@ -21,6 +21,11 @@ export interface SpladeHeadOptions {
    * every mode runs as `scan` — the same bits as `exact`, without the load-time pass (a Worker's first request).
    */
   prepare?: "now" | "later";
+  /**
+   * The relaxed build's int8 dot (splade-head.c's dot_i8_u7_add): by default the form int8_dot_fused() picks for this
+   * engine. Both compute the same integers, so the answer is the same; this is here to check and time each.
+   */
+  int8Dot?: "fused" | "pairs";
 }
 
 /**
@@ -120,6 +125,7 @@ export class SpladeHead {
     weights: DecoderSource,
     maxTokens: number,
     prepare: SpladeHeadOptions["prepare"] = "now",
+    int8Dot?: SpladeHeadOptions["int8Dot"],
   ) {
     const { bias, hiddenSize: n } = weights;
     const v = bias.length;
@@ -132,7 +138,7 @@ export class SpladeHead {
     this.hiddenSize = n;
     this.maxTokens = maxTokens;
     this.paddedVocab = Math.ceil(v / ROW_TILE) * ROW_TILE;
-    this.fusedDot = wasm.int8_dot_fused();
+    this.fusedDot = int8Dot ? Number(int8Dot === "fused") : wasm.int8_dot_fused();
     const vp = this.paddedVocab;
     this.at = {
       e: "decoder" in weights ? arena.take(v * n * 4) : weights.decoderAt,
@@ -189,7 +195,7 @@ export class SpladeHead {
    */
   static create(module: WebAssembly.Module, weights: HeadWeights, options: SpladeHeadOptions = {}): SpladeHead {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as HeadExports;
-    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512, options.prepare);
+    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512, options.prepare, options.int8Dot);
   }
 
   /** Bytes of wasm memory the kernel holds. */

@@ -7,8 +7,8 @@ import { encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
 import { DOCUMENT_FORMAT_NAMES, FORMATS } from "../encoder/formats/index.ts";
 import { INPUT_FORMATS, type InputFormat } from "../corpus/records.ts";
 import { parseShard } from "../corpus/shard.ts";
-import { ENGINES, type Engine } from "./backend-thread.ts";
-import { loadDocModel, startDocEncoder } from "./doc-encoder.ts";
+import { ENGINES, type Engine } from "../node/inference-thread.ts";
+import { loadDocModel, startDocEncoder } from "../node/doc-model.ts";
 import { documentBar, interactive } from "./progress.ts";
 import { nonNegative, positiveInt, runCli, usage } from "./run.ts";
 
@@ -169,5 +169,5 @@ export const encodeCorpusCommand = defineCommand({
   },
 });
 
-// The bundle is one file that its inference thread loads too (backend-thread.ts): the CLI runs on the main thread only.
+// The bundle is one file that its inference thread loads too (inference-thread.ts): the CLI runs on the main thread only.
 if (isMainThread) await runCli(encodeCorpusCommand);

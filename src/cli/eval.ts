@@ -20,8 +20,8 @@ import { queryEncoder } from "../eval/query-encoder.ts";
 import { ensureIndex, retrieve, type EncodedQuery } from "../eval/retrieve.ts";
 import { inputError } from "../eval/errors.ts";
 import { readQrels, readQueries, readRun, trecIdProblem, type Query } from "../eval/trec.ts";
-import { loadDocModel, startDocEncoder } from "./doc-encoder.ts";
-import { loadModelFolder } from "./model-folder.ts";
+import { loadDocModel, startDocEncoder } from "../node/doc-model.ts";
+import { loadModelFolder } from "../node/model-folder.ts";
 import { documentBar, interactive } from "./progress.ts";
 import { nonNegative, positiveInt, printJson, runCli, usage, CliError } from "./run.ts";
 
@@ -299,8 +299,7 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
   // ── index ────────────────────────────────────────────────────────────────────────────────────────────────────
   const duck: Duckdb = await openDuckdb({ path: join(options.work, "index.duckdb"), memoryLimit: options.memory, tempDirectory: join(options.work, "duckdb.tmp") });
   try {
-    let index;
-    index = await ensureIndex(duck, [resolve(idsFile)]);
+    const index = await ensureIndex(duck, [resolve(idsFile)]);
     say(
       index.built
         ? `index: DuckDB ${duck.version}, ${index.documents.toLocaleString("en-US")} documents, ${index.postings.toLocaleString("en-US")} postings, built in ${((index.built.readMs + index.built.buildMs) / 1000).toFixed(1)} s`

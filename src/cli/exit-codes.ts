@@ -3,11 +3,11 @@
 // (their message says what is wrong and what to do); any other error is a bug in splade-edge and prints its stack.
 import { KindedError } from "../kinded-error.ts";
 import { CorpusError, type CorpusErrorKind } from "../corpus/errors.ts";
-import { EvalError, type EvalErrorKind } from "../eval/errors.ts";
+import { EvaluationError, type EvaluationErrorKind } from "../eval/errors.ts";
+import { EngineError, type EngineErrorKind } from "../engines/errors.ts";
+import { FormatError, type FormatErrorKind } from "../encoder/formats/index.ts";
 import { KernelWeightsError, type KernelErrorKind } from "../kernel/encoder-kernel.ts";
 import { ModelError, type ModelErrorKind } from "../model/errors.ts";
-import { HubError, type HubErrorKind } from "../model/hub.ts";
-import { CheckpointError } from "../model/tensor.ts";
 
 export type CliErrorKind =
   /** The command could not do its job (a missing model folder, a refused deploy). */
@@ -34,31 +34,42 @@ export const EXIT_NO_WEIGHTS = 3;
 export const EXIT_CODES = {
   cli: { failed: 1, usage: EXIT_USAGE, no_weights: EXIT_NO_WEIGHTS, input: EXIT_BAD_INPUT },
   corpus: { usage: EXIT_USAGE, resume: EXIT_USAGE, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT, changed: 1 },
-  eval: { input: EXIT_BAD_INPUT, duplicate_document: EXIT_BAD_INPUT, nothing_to_evaluate: EXIT_BAD_INPUT, index_input: EXIT_BAD_INPUT },
+  eval: { input: EXIT_BAD_INPUT, duplicate_document: EXIT_BAD_INPUT, nothing_to_evaluate: EXIT_BAD_INPUT },
+  engine: { input: EXIT_BAD_INPUT },
+  // encode-corpus turns a document's FormatError into a CorpusError naming its line; one left uncaught is bad input too.
+  format: { request: EXIT_USAGE, empty: EXIT_BAD_INPUT, too_many_terms: EXIT_BAD_INPUT, weight_cap: EXIT_BAD_INPUT },
   kernel: { weights: 1 },
   model: {
     folder: 1,
     manifest: 1,
     tokenizer: 1,
+    max_length: EXIT_USAGE,
     checkpoint: 1,
-    hub: { not_found: 1, unauthorized: 1, forbidden: 1, integrity: 1, network: 1, layout: 1 },
+    not_found: 1,
+    unauthorized: 1,
+    forbidden: 1,
+    integrity: 1,
+    network: 1,
+    layout: 1,
   },
 } as const satisfies {
   cli: Record<CliErrorKind, number>;
   corpus: Record<CorpusErrorKind, number>;
-  eval: Record<EvalErrorKind, number>;
+  eval: Record<EvaluationErrorKind, number>;
+  engine: Record<EngineErrorKind, number>;
+  format: Record<FormatErrorKind, number>;
   kernel: Record<KernelErrorKind, number>;
-  model: Record<ModelErrorKind | "checkpoint", number> & { hub: Record<HubErrorKind, number> };
+  model: Record<ModelErrorKind, number>;
 };
 
 /** The exit code of a failure the user can act on; undefined for anything else (a bug). */
 export function exitCodeOf(error: unknown): number | undefined {
   if (error instanceof CliError) return EXIT_CODES.cli[error.kind];
   if (error instanceof CorpusError) return EXIT_CODES.corpus[error.kind];
-  if (error instanceof EvalError) return EXIT_CODES.eval[error.kind];
+  if (error instanceof EvaluationError) return EXIT_CODES.eval[error.kind];
+  if (error instanceof EngineError) return EXIT_CODES.engine[error.kind];
+  if (error instanceof FormatError) return EXIT_CODES.format[error.kind];
   if (error instanceof KernelWeightsError) return EXIT_CODES.kernel[error.kind];
   if (error instanceof ModelError) return EXIT_CODES.model[error.kind];
-  if (error instanceof HubError) return EXIT_CODES.model.hub[error.kind];
-  if (error instanceof CheckpointError) return EXIT_CODES.model.checkpoint;
   return undefined;
 }

@@ -27,7 +27,7 @@ import { CliError, EXIT_USAGE, exitCodeOf } from "./exit-codes.ts";
 
 export { CliError, EXIT_USAGE } from "./exit-codes.ts";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a command of any arguments; CommandDef<ArgsDef> would refuse the narrower ones.
 type AnyCommand = CommandDef<any>;
 
 async function resolved<T>(value: Resolvable<T>): Promise<T> {
@@ -45,6 +45,7 @@ export function useColour(stream: { isTTY?: boolean }): boolean {
 }
 
 // citty's colours are SGR sequences (ESC [ … m) and nothing else.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what this strips.
 const SGR = /\u001b\[[0-9;]*m/g;
 
 /** `text` without colour codes. */
@@ -240,7 +241,10 @@ function checkSegment(args: string[], table: OptionTable, who: string): SegmentR
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--") {
-      for (let j = i; j < args.length; j++) kept.push(args[j]), origin.push(j);
+      for (let j = i; j < args.length; j++) {
+        kept.push(args[j]);
+        origin.push(j);
+      }
       break;
     }
     if (!arg.startsWith("--no-")) {

@@ -8,6 +8,7 @@ import { CONVERTER_LAYOUT, convertFolder } from "../model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
+import { WRANGLER } from "../node/wrangler-dev.ts";
 
 /** What wrangler.toml serves as the Worker's private assets. */
 const QUERY_MODEL = join("model", "query");
@@ -20,7 +21,6 @@ function run(cmd: string, args: string[]): Promise<number> {
   });
 }
 
-const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args]);
 
 /** The names of the Worker's secrets, or undefined when wrangler cannot tell (not logged in, never deployed). */

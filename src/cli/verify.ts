@@ -5,7 +5,7 @@ import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { dot } from "../encoder/sparse.ts";
-import { loadNodeEncoder } from "./ort-node.ts";
+import { loadNodeEncoder } from "../node/ort-node.ts";
 import { printJson, runCli, CliError } from "./run.ts";
 
 export const VERIFY_QUERY = "Which planet is known as the Red Planet?";

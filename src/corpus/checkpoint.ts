@@ -58,7 +58,7 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
 
 export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
   const temp = `${file}.tmp`;
-  await writeFile(temp, JSON.stringify(checkpoint, null, 2) + "\n");
+  await writeFile(temp, `${JSON.stringify(checkpoint, null, 2)}\n`);
   const handle = await open(temp, "r");
   try {
     await handle.sync();

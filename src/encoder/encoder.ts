@@ -1,19 +1,14 @@
-// tokenize → pad into a batch → run the SPLADE graph → sparse vectors. Runtime-agnostic: the backend
-// (the splade-edge kernel in the Worker, onnxruntime in the CLI) is passed in.
+// tokenize → run the SPLADE graph on the token rows → sparse vectors. Runtime-agnostic: the backend (the splade-edge
+// kernel in the Worker and eval, onnxruntime in the Node CLIs) is passed in.
 import { sparsify, sparsifySparse, type SparseVector, type SparsifyOptions } from "./sparse.ts";
 import type { SpladeTokenizer, TokenizedText } from "./tokenizer.ts";
 
-/** A padded batch in the graph's input layout (int64, row-major [batch, length]). */
-export interface ModelBatch {
-  batch: number;
-  length: number;
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
-}
+/** The token ids of each text, [CLS] and [SEP] included, each row its own length: no backend needs padding from its caller. */
+export type TokenRows = readonly (readonly number[])[];
 
-/** Runs the converted SPLADE graph: returns the `splade` output, [batch, vocab] row-major. */
+/** Runs the converted SPLADE graph: returns the `splade` output, [rows, vocab] row-major. */
 export interface SpladeBackend {
-  run(batch: ModelBatch): Promise<Float32Array>;
+  run(rows: TokenRows): Promise<Float32Array>;
 }
 
 /** The non-zero SPLADE weights of one sequence: `values[k]` is the weight of term `indices[k]`. */
@@ -22,30 +17,15 @@ export interface SparseRow {
   values: ArrayLike<number>;
 }
 
-/** A backend that returns only the non-zero weights of each row, so that no [batch, vocab] array is ever built. */
+/** A backend that returns only the non-zero weights of each row, so that no [rows, vocab] array is ever built. */
 export interface SparseSpladeBackend {
-  runSparse(batch: ModelBatch): Promise<SparseRow[]>;
+  runSparse(rows: TokenRows): Promise<SparseRow[]>;
 }
 
 export interface EncodedText extends SparseVector {
   /** Tokens fed to the model, [CLS] and [SEP] included. */
   tokens: number;
   truncated: boolean;
-}
-
-/** Pads token id sequences (pad id 0) into one batch. */
-export function padBatch(sequences: readonly number[][]): ModelBatch {
-  const batch = sequences.length;
-  const length = Math.max(...sequences.map((s) => s.length));
-  const inputIds = new BigInt64Array(batch * length);
-  const attentionMask = new BigInt64Array(batch * length);
-  sequences.forEach((ids, b) => {
-    ids.forEach((id, t) => {
-      inputIds[b * length + t] = BigInt(id);
-      attentionMask[b * length + t] = 1n;
-    });
-  });
-  return { batch, length, inputIds, attentionMask };
 }
 
 export class SpladeEncoder {
@@ -62,20 +42,20 @@ export class SpladeEncoder {
 
   /** Encodes texts this encoder's tokenizer has already tokenized (to time or inspect that step), in one batch. */
   async encodeTokenized(tokenized: readonly TokenizedText[], options?: SparsifyOptions): Promise<EncodedText[]> {
-    const vectors = await this.run(padBatch(tokenized.map((t) => t.ids)), options);
+    const vectors = await this.run(tokenized.map((t) => t.ids), options);
     return vectors.map((vector, i) => ({ ...vector, tokens: tokenized[i].ids.length, truncated: tokenized[i].truncated }));
   }
 
-  private async run(batch: ModelBatch, options?: SparsifyOptions): Promise<SparseVector[]> {
+  private async run(rows: TokenRows, options?: SparsifyOptions): Promise<SparseVector[]> {
     if ("runSparse" in this.backend) {
-      const rows = await this.backend.runSparse(batch);
-      if (rows.length !== batch.batch) throw new Error(`model returned ${rows.length} rows for a batch of ${batch.batch}`);
-      return rows.map((row) => sparsifySparse(row.indices, row.values, options));
+      const sparse = await this.backend.runSparse(rows);
+      if (sparse.length !== rows.length) throw new Error(`model returned ${sparse.length} rows for a batch of ${rows.length}`);
+      return sparse.map((row) => sparsifySparse(row.indices, row.values, options));
     }
-    const out = await this.backend.run(batch);
-    if (out.length !== batch.batch * this.vocabSize) {
-      throw new Error(`model returned ${out.length} weights for ${batch.batch} × ${this.vocabSize}`);
+    const out = await this.backend.run(rows);
+    if (out.length !== rows.length * this.vocabSize) {
+      throw new Error(`model returned ${out.length} weights for ${rows.length} × ${this.vocabSize}`);
     }
-    return Array.from({ length: batch.batch }, (_, b) => sparsify(out.subarray(b * this.vocabSize, (b + 1) * this.vocabSize), options));
+    return rows.map((_, b) => sparsify(out.subarray(b * this.vocabSize, (b + 1) * this.vocabSize), options));
   }
 }

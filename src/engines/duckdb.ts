@@ -34,8 +34,8 @@
 // - read_json and the two sorts spill to temp_directory beyond memory_limit; building an 8.8M-passage index needs
 //   disk for the raw table, the postings and the spill (about 3 × the postings, ~10 bytes each).
 import { DuckDBInstance, listValue, version, type DuckDBConnection } from "@duckdb/node-api";
-import { EvalError } from "../eval/errors.ts";
 import type { Hit } from "./pgvector.ts";
+import { EngineError } from "./errors.ts";
 
 export type { Hit };
 
@@ -116,7 +116,7 @@ export class Duckdb {
     const bad = await this.connection.runAndReadAll(
       `SELECT id FROM ${source} WHERE id IS NULL OR indices IS NULL OR "values" IS NULL OR len(indices) <> len("values") LIMIT 1`,
     );
-    if (bad.currentRowCount > 0) throw new Error(`${path}: record ${JSON.stringify(bad.getRowObjectsJS()[0].id)} has no id, or indices and values of different lengths`);
+    if (bad.currentRowCount > 0) throw new EngineError("input", `${path}: record ${JSON.stringify(bad.getRowObjectsJS()[0].id)} has no id, or indices and values of different lengths`);
     await this.connection.run(
       `CREATE OR REPLACE TABLE ${table} AS SELECT id, unnest(indices) AS term, unnest("values") AS weight FROM ${source}`,
     );
@@ -169,7 +169,7 @@ export class Duckdb {
         (await problem(`SELECT id, 'lists a token id twice' AS what FROM ${p}_raw WHERE len(list_distinct(indices)) <> len(indices) LIMIT 1`)) ??
         (await problem(`SELECT id, 'is the id of more than one record' AS what FROM ${p}_raw GROUP BY id HAVING count(*) > 1 LIMIT 1`)) ??
         (await problem(`SELECT id, 'is empty or holds whitespace (a TREC run splits on it)' AS what FROM ${p}_raw WHERE id = '' OR regexp_matches(id, '\\s') LIMIT 1`));
-      if (bad) throw new EvalError("index_input", `${source.files.join(", ")}: record ${bad.id === null ? "without an id" : JSON.stringify(bad.id)} ${bad.what}`);
+      if (bad) throw new EngineError("input", `${source.files.join(", ")}: record ${bad.id === null ? "without an id" : JSON.stringify(bad.id)} ${bad.what}`);
       const readMs = performance.now() - t0;
       const t1 = performance.now();
       await c.run(`CREATE TABLE ${p}_docs AS SELECT (row_number() OVER (ORDER BY id) - 1)::INTEGER AS doc, id FROM ${p}_raw ORDER BY doc`);

@@ -7,15 +7,15 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename } from "node:fs/promises";
-import { openInput } from "../corpus/input.ts";
-import { idsLine } from "../bench/sparse-collection.ts";
+import { openInput, type Input } from "../corpus/input.ts";
+import { idsLine } from "../encoder/formats/terms.ts";
 import { inputError } from "./errors.ts";
 
 export type EncodedFormat = "ids" | "jsonl" | "pgvector";
 
 /** The format of an encode-corpus output, from its first line; undefined for one eval cannot score. */
 export async function sniffEncoded(path: string): Promise<{ format: EncodedFormat } | { problem: string }> {
-  let input;
+  let input: Input;
   try {
     input = await openInput(path);
   } catch (error) {

@@ -2,19 +2,17 @@
 // (src/cli/exit-codes.ts).
 import { KindedError } from "../kinded-error.ts";
 
-export type EvalErrorKind =
+export type EvaluationErrorKind =
   /** A qrels, run, queries or encoded-vectors line that is not what its file must hold (named file:line). */
   | "input"
   /** A docno listed twice in one query's ranking or qrels (trec_eval refuses duplicates). */
   | "duplicate_document"
   /** No query has both run lines and qrels. */
-  | "nothing_to_evaluate"
-  /** An ids record the DuckDB index cannot take. */
-  | "index_input";
+  | "nothing_to_evaluate";
 
-export class EvalError extends KindedError<EvalErrorKind> {}
+export class EvaluationError extends KindedError<EvaluationErrorKind> {}
 
-/** An input EvalError naming `file` and, when known, its line. */
-export function inputError(file: string, line: number | undefined, message: string): EvalError {
-  return new EvalError("input", line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
+/** An input EvaluationError naming `file` and, when known, its line. */
+export function inputError(file: string, line: number | undefined, message: string): EvaluationError {
+  return new EvaluationError("input", line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
 }

@@ -9,7 +9,7 @@
 //   v10.0 compares scores as C doubles; 9.0.x stored them as C floats, so scores equal in float32 tie there
 //   (`scorePrecision: "float32"` reproduces 9.0.x, which Anserini's tools/eval/trec_eval.9.0.4 and pytrec_eval run).
 // Duplicates (form_res_rels.c): a docno twice in one query's ranking is an error ("duplicate docs"; trec_eval stops
-//   with exit 4), not "keep the first": a duplicate_document EvalError here. A docno twice in one query's qrels is too.
+//   with exit 4), not "keep the first": a duplicate_document EvaluationError here. A docno twice in one query's qrels is too.
 // Relevance: a retrieved docno absent from the query's qrels is RELVALUE_NONPOOL (-1), a qrels value below 0 is
 //   "unjudged in pool"; both count as non-relevant everywhere below. Relevant means rel ≥ relevance_level
 //   (-l, default 1): rel 0 is judged non-relevant.
@@ -33,7 +33,7 @@
 //   (v10.0 without -c exits 4 on a qrels query missing from the run, "result qid … not found in qrels": a
 //   regression of its rewritten loop; `complete: false` follows 9.0.8 and the documented behaviour, skipping it.)
 
-import { EvalError } from "./errors.ts";
+import { EvaluationError } from "./errors.ts";
 
 export interface RunEntry {
   docno: string;
@@ -87,9 +87,9 @@ export interface Evaluation extends Scores {
   options: Required<MetricOptions>;
 }
 
-/** A duplicate_document EvalError: `docno` twice in `qid`'s ranking or qrels. */
-export function duplicateDocument(qid: string, docno: string, where: "run" | "qrels"): EvalError {
-  return new EvalError("duplicate_document", `query ${JSON.stringify(qid)} lists document ${JSON.stringify(docno)} twice in the ${where} (trec_eval refuses duplicates: "duplicate docs")`);
+/** A duplicate_document EvaluationError: `docno` twice in `qid`'s ranking or qrels. */
+export function duplicateDocument(qid: string, docno: string, where: "run" | "qrels"): EvaluationError {
+  return new EvaluationError("duplicate_document", `query ${JSON.stringify(qid)} lists document ${JSON.stringify(docno)} twice in the ${where} (trec_eval refuses duplicates: "duplicate docs")`);
 }
 
 const NOTHING_TO_EVALUATE = 'no query has both run lines and qrels (trec_eval: "No queries with both results and relevance info")';
@@ -112,7 +112,7 @@ export function compareCodePoints(a: string, b: string): number {
 
 /**
  * A query's documents in trec_eval's order: score descending, ties by docno descending. Throws
- * a duplicate_document EvalError for a docno listed twice.
+ * a duplicate_document EvaluationError for a docno listed twice.
  */
 export function rankEntries(qid: string, entries: readonly RunEntry[], scorePrecision: "double" | "float32" = "double"): RunEntry[] {
   const key = scorePrecision === "float32" ? (s: number) => Math.fround(s) : (s: number) => s;
@@ -197,7 +197,7 @@ export function evaluate(run: Run, qrels: Qrels, options: MetricOptions = {}): E
     if (scores.relevant === 0) withoutRelevant.push(qid);
     perQuery.push(scores);
   }
-  if (perQuery.length === 0 || perQuery.every((q) => q.retrieved === 0)) throw new EvalError("nothing_to_evaluate", NOTHING_TO_EVALUATE);
+  if (perQuery.length === 0 || perQuery.every((q) => q.retrieved === 0)) throw new EvaluationError("nothing_to_evaluate", NOTHING_TO_EVALUATE);
   const mean = (name: MeasureName) => perQuery.reduce((sum, q) => sum + q[name], 0) / perQuery.length;
   return {
     queries: perQuery.length,

@@ -11,7 +11,7 @@ import type { SparseVector } from "../encoder/sparse.ts";
 import { chooseKernelBuild, SpladeKernel, type KernelBuildName } from "../kernel/encoder-kernel.ts";
 import { KERNEL_DIR, KERNEL_WASM } from "../kernel/build.ts";
 import { kernelBackend } from "../kernel/sparse-backend.ts";
-import type { ModelFolder } from "../cli/model-folder.ts";
+import type { ModelFolder } from "../node/model-folder.ts";
 import { ModelError } from "../model/errors.ts";
 
 function compile(file: string): WebAssembly.Module | undefined {

@@ -2,7 +2,7 @@
 // loadIndex/searchIndex), every query's top k by dot product written as a TREC run.
 //
 // Why DuckDB, not pgvector (PGlite), measured with `npm run bench -- retrieval` on generated collections (~120
-// terms a document, ~25 a query, Zipf over the vocabulary; 2 cores, README "Evaluating retrieval"):
+// terms a document, ~25 a query, Zipf over the vocabulary; 2 cores, docs/eval.md):
 // - query time: DuckDB reads only the postings of the query's terms (sorted postings + the join's dynamic filter)
 //   and sums them in a perfect hash aggregate; pgvector has no inverted access for sparsevec, so an exact top-k is a
 //   sequential scan of every row, in one WebAssembly thread. At 100k documents, top-1000 p50: DuckDB 13.5 ms,

@@ -9,7 +9,7 @@
 // - Runs, TREC: `qid Q0 docno rank score tag` (get_trec_results.c: six fields or more, the rank never read, the
 //   score a number). MS MARCO's `qid<TAB>docid<TAB>rank` (Anserini's -format msmarco) is read with score = −rank,
 //   which ranks as the file does. `#` comment lines and blank lines are skipped, as trec_eval 10.0 does.
-import { openInput, type InputLine } from "../corpus/input.ts";
+import { openInput, type Input, type InputLine } from "../corpus/input.ts";
 import { inputError } from "./errors.ts";
 import type { Qrels, Run, RunEntry } from "./metrics.ts";
 
@@ -22,7 +22,7 @@ function fields(text: string): string[] {
 }
 
 async function* lines(path: string): AsyncGenerator<InputLine> {
-  let input;
+  let input: Input;
   try {
     input = await openInput(path);
   } catch (error) {

@@ -2,6 +2,7 @@
 // onnxruntime. encoder.bin is copied into the module's memory once; the head reads its decoder from that same copy (the
 // word embeddings when tied), so the [vocab, hidden] matrix is held once. Runtime-agnostic, like SpladeHead: Node and
 // workerd hand it a compiled `WebAssembly.Module`.
+import { KindedError } from "../kinded-error.ts";
 import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput, type SpladeHeadOptions } from "./splade-head.ts";
 import {
   KERNEL_ACTIVATIONS, KERNEL_LAYER_WORDS, KERNEL_MODEL_HEADER_WORDS, KERNEL_MODEL_WORDS, KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, unsupportedBy,
@@ -39,9 +40,10 @@ export type KernelLoadTimings = Record<"instantiate" | "copy" | "setup", number>
 export type KernelErrorKind = "weights";
 
 /** The kernel's errors; the message says what is wrong with the converted model (convert it again). */
-export class KernelWeightsError extends Error {
-  readonly kind: KernelErrorKind = "weights";
-  override name = "KernelWeightsError";
+export class KernelWeightsError extends KindedError<KernelErrorKind> {
+  constructor(message: string) {
+    super("weights", message);
+  }
 }
 
 function checkLayout(layout: KernelLayout, byteLength: number): void {

@@ -11,8 +11,9 @@
 // and keeps this file free of a libm.
 //
 // Two builds of the same source (build.ts): kernel.wasm, plain SIMD128, runs everywhere; kernel-relaxed.wasm (-DRELAXED,
-// relaxed SIMD) runs the int8 pass on i32x4.relaxed_dot_i8x16_i7x16_add_s, 16 multiply-adds per instruction against
-// 8 for plain i32x4.dot_i16x8_s and its widening loads. That instruction takes its second operand as 7-bit unsigned, so
+// relaxed SIMD) runs the int8 pass on the relaxed int8 dots, 16 multiply-adds per instruction against 8 for plain
+// i32x4.dot_i16x8_s and its widening loads — as one vpdpbusd per 16 where the CPU has AVX-VNNI (dot_i8_u7_add picks the
+// form, int8_dot_fused() tells which this engine runs well). They take their second operand as 7-bit unsigned, so
 // the relaxed build quantizes tokens to [−63, 63] and feeds p + 64 ∈ [1, 127]: then every lane is fully specified by
 // the spec (no implementation-defined case), and p·q = (p + 64)·q − 64·Σq exactly in int32, Σq kept per row. The
 // bound below holds for either grid (the scale is max|x|/Q for Q = 127 or 63, still 17 significant bits). workerd's
@@ -54,12 +55,20 @@
 
 /** Rows per int8 group: the interleaved layout puts 4 rows side by side so one i32x4 holds 4 terms' dots. */
 #define GROUP 4
-/** Groups per int8 tile (GB × 4 terms) and tokens per int8 tile: 8 i32x4 accumulators + 2 rows + 1 token. */
+/**
+ * Groups per int8 tile (GB × 4 terms) and at most TB tokens per int8 tile: GB·TB i32x4 accumulators + 2 rows + 1 token
+ * in registers. The relaxed build's dot needs no temporaries, so it holds 10 (measured in workerd: 0.85× the time of 8
+ * at T = 10); the plain build spills at 10 (1.5×).
+ */
 #ifndef GB
 #define GB 2
 #endif
 #ifndef TB
+#ifdef RELAXED
+#define TB 5
+#else
 #define TB 4
+#endif
 #endif
 #define MAX_HIDDEN 1024
 #ifdef RELAXED
@@ -231,19 +240,25 @@ int quantize_tokens(const float* h, int t_count, int n, void* p, float* r, float
 
 #ifdef RELAXED
 /**
- * Sums of 4 adjacent products of a (int8) and b (7-bit unsigned) per int32 lane: i16x8.relaxed_dot_i8x16_i7x16_s
- * (pairs, |sum| ≤ 2·127·127 fits int16) then a pairwise widening add. i32x4.relaxed_dot_i8x16_i7x16_add_s does the
- * same in one instruction, but V8 lowers it to the same three on x64 with the accumulator at the end of a ~11-cycle
- * chain, which made the pass latency-bound; here only the final add is on the accumulator's chain.
+ * acc + the sums of 4 adjacent products of a (int8) and b (7-bit unsigned) per int32 lane, in one of two ways that
+ * give the same exact result for these operands. `fused`: i32x4.relaxed_dot_i8x16_i7x16_add_s, which V8 (14.7) lowers
+ * to one vpdpbusd where the CPU has AVX-VNNI, and otherwise to three instructions (pmaddubsw, pmaddwd by a splat of 1
+ * rebuilt each time, paddd) with the accumulator at the end of the chain, which made the pass latency-bound. Not fused:
+ * i16x8.relaxed_dot_i8x16_i7x16_s (pairs, |sum| ≤ 2·127·127 fits int16) then a pairwise widening add, where only the
+ * final add is on the accumulator's chain. int8_dot_fused() tells the caller which one this engine runs faster.
  */
-INLINE v128_t dot_i8_u7(v128_t a, v128_t b) {
-  return wasm_i32x4_extadd_pairwise_i16x8((v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_s_i16x8((__i8x16)a, (__i8x16)b));
+INLINE v128_t dot_i8_u7_add(v128_t a, v128_t b, v128_t acc, int fused) {
+  if (fused) return (v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((__i8x16)a, (__i8x16)b, (__i32x4)acc);
+  return wasm_i32x4_add(acc, wasm_i32x4_extadd_pairwise_i16x8((v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_s_i16x8((__i8x16)a, (__i8x16)b)));
 }
 #endif
 
-/** best[g] = max(best[g], r_t · (E-group g · p_t)) over `tb` tokens from t0, for GB groups from `eq` (rows v0 …). */
+/**
+ * best[g] = max(best[g], r_t · (E-group g · p_t)) over `tb` tokens from t0, for GB groups from `eq` (rows v0 …);
+ * `fused` as for dot_i8_u7_add (relaxed build only).
+ */
 INLINE void int8_tile(const int8_t* eq, const int32_t* qsum, const void* p, const float* r, int n, int t0, int tb,
-                      v128_t* best) {
+                      int fused, v128_t* best) {
   v128_t acc[GB][TB];
 #ifdef RELAXED
   // Σ (q + 0)·(p + 64) starts from −64·Σq, which leaves Σ q·p.
@@ -257,12 +272,11 @@ INLINE void int8_tile(const int8_t* eq, const int32_t* qsum, const void* p, cons
     for (int g = 0; g < GB; g++) rows[g] = wasm_v128_load(eq + g * GROUP * n + 16 * j);
     for (int k = 0; k < tb; k++) {
       const v128_t token = wasm_v128_load32_splat(pu + (long)(t0 + k) * n + 4 * j);
-      for (int g = 0; g < GB; g++)
-        acc[g][k] = wasm_i32x4_add(acc[g][k], dot_i8_u7(rows[g], token));
+      for (int g = 0; g < GB; g++) acc[g][k] = dot_i8_u7_add(rows[g], token, acc[g][k], fused);
     }
   }
 #else
-  (void)qsum;
+  (void)qsum, (void)fused;
   const int16_t* ps = (const int16_t*)p;
   for (int g = 0; g < GB; g++)
     for (int k = 0; k < tb; k++) acc[g][k] = wasm_i32x4_splat(0);
@@ -282,17 +296,48 @@ INLINE void int8_tile(const int8_t* eq, const int32_t* qsum, const void* p, cons
 }
 
 /**
+ * best[g] = max over all T tokens of r_t · (E-group g · p_t), for the GB groups of one tile. The tokens go in the
+ * fewest tiles of at most TB, as even as can be (T = 10, TB = 4: 4 + 3 + 3, not 4 + 4 + 2): a tile of few tokens has
+ * too few independent accumulators to hide the dot's latency. Every case names its tile size as a constant, so that
+ * int8_tile unrolls with its accumulators in registers.
+ */
+INLINE void int8_max(const int8_t* tile, const int32_t* qsum, const void* p, const float* r, int n, int t_count, int fused,
+                     v128_t* best) {
+  for (int g = 0; g < GB; g++) best[g] = wasm_f32x4_splat(-__builtin_inff());
+  const int tiles = (t_count + TB - 1) / TB, small = t_count / tiles, big_tiles = t_count % tiles;
+  for (int i = 0, t = 0; i < tiles; i++) {
+    const int tb = small + (i < big_tiles);
+    switch (tb) {
+#if TB >= 6
+#error "int8_max has cases for at most 5 tokens per tile"
+#endif
+#if TB == 5
+      case 5: int8_tile(tile, qsum, p, r, n, t, 5, fused, best); break;
+#endif
+      case 4: int8_tile(tile, qsum, p, r, n, t, 4, fused, best); break;
+      case 3: int8_tile(tile, qsum, p, r, n, t, 3, fused, best); break;
+      case 2: int8_tile(tile, qsum, p, r, n, t, 2, fused, best); break;
+      default: int8_tile(tile, qsum, p, r, n, t, 1, fused, best); break;
+    }
+    t += tb;
+  }
+}
+
+/**
  * The int8 pass over rows [from, to) (multiples of 8) for T quantized tokens. MODE_CANDIDATES writes the ids with
  * U_v > 0 to `ids`; MODE_APPROX writes ids and approximate max logits s·m + b for those > 0; MODE_BOUNDS writes, for
  * every row v, the approximate max logit s·m + b to vals[v] and the margin U − (s·m + b) of (3) to ids[v]
- * reinterpreted as float32. Returns the number of ids written (to − from for MODE_BOUNDS). Callers cut the vocabulary
+ * reinterpreted as float32. `fused` picks the relaxed build's dot (dot_i8_u7_add; same result either way). Returns the number of ids written (to − from for MODE_BOUNDS). Callers cut the vocabulary
  * into a few calls: V8 swaps in a function's optimized code only between calls, so a first request's long pass would
  * otherwise run entirely on the baseline tier.
  */
 EXPORT(int8_pass)
 int int8_pass(const int8_t* eq, const float* s, const float* alpha, const float* beta, const float* b, const float* b_pad,
               const int32_t* qsum, int from, int to, int n, const void* p, const float* r, int t_count, const float* consts,
-              int mode, int32_t* ids, float* vals) {
+              int fused, int mode, int32_t* ids, float* vals) {
+#ifndef RELAXED
+  (void)fused;
+#endif
   const v128_t c1 = wasm_f32x4_splat(consts[0]), c2 = wasm_f32x4_splat(consts[1]);
   const v128_t zero = wasm_f32x4_splat(0.0f);
   int count = 0;
@@ -300,11 +345,12 @@ int int8_pass(const int8_t* eq, const float* s, const float* alpha, const float*
     const int8_t* tile = eq + (long)v0 * n;
     const int32_t* tile_qsum = qsum + v0;
     v128_t best[GB];
-    for (int g = 0; g < GB; g++) best[g] = wasm_f32x4_splat(-__builtin_inff());
-    int t = 0;
-    for (; t + TB <= t_count; t += TB) int8_tile(tile, tile_qsum, p, r, n, t, TB, best);
-    if (t + 2 <= t_count) int8_tile(tile, tile_qsum, p, r, n, t, 2, best), t += 2;
-    if (t < t_count) int8_tile(tile, tile_qsum, p, r, n, t, 1, best);
+#ifdef RELAXED
+    if (fused) int8_max(tile, tile_qsum, p, r, n, t_count, 1, best);
+    else int8_max(tile, tile_qsum, p, r, n, t_count, 0, best);
+#else
+    int8_max(tile, tile_qsum, p, r, n, t_count, 0, best);
+#endif
     for (int g = 0; g < GB; g++) {
       const int v = v0 + g * GROUP;
       const v128_t scaled = wasm_f32x4_mul(wasm_v128_load(s + v), best[g]);
@@ -404,8 +450,27 @@ int f32_pass(const float* e, const float* b, int n, const float* h, int t_count,
 }
 
 /**
+ * 1 when this engine's i32x4.relaxed_dot_i8x16_i7x16_add_s is not x64's three-instruction fallback, so that the int8
+ * pass should run the fused form. The probe feeds the second operand 255, outside the 7 bits the kernel ever uses, where
+ * the relaxed-SIMD spec lets engines differ: the fallback's pmaddubsw saturates each pair sum 2·255·127 to 32767 (lane
+ * 65534), while vpdpbusd (AVX-VNNI) sums the four products exactly and vpdpbssd or Arm's sdot read 255 as −1. Only
+ * speed depends on the answer: both forms agree on every operand the pass feeds them (int8_selftest). 0 in the plain build.
+ */
+EXPORT(int8_dot_fused)
+int int8_dot_fused(void) {
+#ifdef RELAXED
+  const v128_t lanes = (v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((__i8x16)wasm_i8x16_splat(127), (__i8x16)wasm_u8x16_splat(255),
+                                                                                 (__i32x4)wasm_i32x4_splat(0));
+  return wasm_i32x4_extract_lane(lanes, 0) != 2 * 32767;
+#else
+  return 0;
+#endif
+}
+
+/**
  * Checks, once per instance, that the int8 dot of this build computes exactly what the spec says on the extremes it
- * can meet (q = ±127, p + 64 ∈ [1, 127]): 0 when it does. The plain build has nothing relaxed to check.
+ * can meet (q = ±127, p + 64 ∈ [1, 127]) — the pair form, and the fused form too where int8_dot_fused() picks it —: 0
+ * when it does. The plain build has nothing relaxed to check.
  */
 EXPORT(int8_selftest)
 int int8_selftest(void) {
@@ -420,8 +485,9 @@ int int8_selftest(void) {
       b[i] = (uint8_t)(trial == 0 ? 127 : 1 + (i * 53 + trial * 29) % 127);
       expect[i / 4] += a[i] * b[i];
     }
-    const v128_t got = wasm_i32x4_add(wasm_i32x4_make(trial, -trial, 7 * trial, 0), dot_i8_u7(wasm_v128_load(a), wasm_v128_load(b)));
-    bad |= !wasm_i32x4_all_true(wasm_i32x4_eq(got, wasm_v128_load(expect)));
+    const v128_t acc = wasm_i32x4_make(trial, -trial, 7 * trial, 0), want = wasm_v128_load(expect);
+    for (int fused = 0; fused <= int8_dot_fused(); fused++)
+      bad |= !wasm_i32x4_all_true(wasm_i32x4_eq(dot_i8_u7_add(wasm_v128_load(a), wasm_v128_load(b), acc, fused), want));
   }
   return bad;
 #else

@@ -21,6 +21,11 @@ export interface SpladeHeadOptions {
    * every mode runs as `scan` — the same bits as `exact`, without the load-time pass (a Worker's first request).
    */
   prepare?: "now" | "later";
+  /**
+   * The relaxed build's int8 dot (splade-head.c's dot_i8_u7_add): by default the form int8_dot_fused() picks for this
+   * engine. Both compute the same integers, so the answer is the same; this is here to check and time each.
+   */
+  int8Dot?: "fused" | "pairs";
 }
 
 /**
@@ -56,8 +61,9 @@ export interface HeadExports {
   __heap_base: WebAssembly.Global;
   prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number, qsum: number, from: number, to: number): number;
   quantize_tokens(h: number, t: number, n: number, p: number, r: number, consts: number): number;
-  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, qsum: number, from: number, to: number, n: number, p: number, r: number, t: number, consts: number, mode: number, ids: number, vals: number): number;
+  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, qsum: number, from: number, to: number, n: number, p: number, r: number, t: number, consts: number, fused: number, mode: number, ids: number, vals: number): number;
   int8_selftest(): number;
+  int8_dot_fused(): number;
   f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, first: number, count: number, outIds: number, outVals: number): number;
 }
 
@@ -108,6 +114,8 @@ export class SpladeHead {
   private dense = false;
   /** Rows of the int8 decoder quantized so far (prepareSome). */
   private preparedRows = 0;
+  /** Which form of the relaxed build's int8 dot this engine runs faster (splade-head.c's int8_dot_fused); the same result either way. */
+  private readonly fusedDot: number;
   private readonly at: Record<"e" | "b" | "eq" | "s" | "alpha" | "beta" | "bPad" | "qsum" | "h" | "p" | "r" | "consts" | "ids" | "vals", number>;
 
   /** Lays the head out in `arena` (after whatever it holds) and quantizes the decoder; for SpladeHead.create and the encoder kernel. */
@@ -117,6 +125,7 @@ export class SpladeHead {
     weights: DecoderSource,
     maxTokens: number,
     prepare: SpladeHeadOptions["prepare"] = "now",
+    int8Dot?: SpladeHeadOptions["int8Dot"],
   ) {
     const { bias, hiddenSize: n } = weights;
     const v = bias.length;
@@ -129,6 +138,7 @@ export class SpladeHead {
     this.hiddenSize = n;
     this.maxTokens = maxTokens;
     this.paddedVocab = Math.ceil(v / ROW_TILE) * ROW_TILE;
+    this.fusedDot = int8Dot ? Number(int8Dot === "fused") : wasm.int8_dot_fused();
     const vp = this.paddedVocab;
     this.at = {
       e: "decoder" in weights ? arena.take(v * n * 4) : weights.decoderAt,
@@ -185,7 +195,7 @@ export class SpladeHead {
    */
   static create(module: WebAssembly.Module, weights: HeadWeights, options: SpladeHeadOptions = {}): SpladeHead {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as HeadExports;
-    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512, options.prepare);
+    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512, options.prepare, options.int8Dot);
   }
 
   /** Bytes of wasm memory the kernel holds. */
@@ -286,7 +296,7 @@ export class SpladeHead {
       const to = Math.min(this.paddedVocab, from + PASS_ROWS);
       // MODE_BOUNDS writes at each row's own place; the others append.
       const out = mode === MODE_BOUNDS ? 0 : 4 * count;
-      count += this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, at.qsum, from, to, this.hiddenSize, at.p, at.r, tokens, at.consts, mode, at.ids + out, at.vals + out);
+      count += this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, at.qsum, from, to, this.hiddenSize, at.p, at.r, tokens, at.consts, this.fusedDot, mode, at.ids + out, at.vals + out);
     }
     return count;
   }

@@ -1,7 +1,8 @@
 // The two masked-LM architectures splade-edge converts, seen through one normalized shape.
 // BertForMaskedLM and DistilBertForMaskedLM are the same post-LayerNorm transformer with different
 // weight names (docs/facts.md, "The two models"); everything downstream (ONNX builder, reference forward) reads MlmEncoder.
-import { CheckpointError, sameShape, type Checkpoint, type Tensor } from "./tensor.ts";
+import { checkpointError } from "./errors.ts";
+import { sameShape, type Checkpoint, type Tensor } from "./tensor.ts";
 
 export type Architecture = "BertForMaskedLM" | "DistilBertForMaskedLM";
 export const ARCHITECTURES: readonly Architecture[] = ["BertForMaskedLM", "DistilBertForMaskedLM"];
@@ -64,7 +65,7 @@ type RawConfig = Record<string, unknown>;
 function int(raw: RawConfig, key: string, file: string, fallback?: number): number {
   const v = raw[key] ?? fallback;
   if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
-    throw new CheckpointError(`"${key}" must be a positive integer, got ${JSON.stringify(raw[key])}`, { file });
+    throw checkpointError(`"${key}" must be a positive integer, got ${JSON.stringify(raw[key])}`, { file });
   }
   return v;
 }
@@ -72,13 +73,13 @@ function int(raw: RawConfig, key: string, file: string, fallback?: number): numb
 function activation(v: unknown, key: string, file: string): Activation {
   if (v === "gelu" || v === "relu") return v;
   if (v === "gelu_new" || v === "gelu_pytorch_tanh") return "gelu_new";
-  throw new CheckpointError(`"${key}": unsupported activation ${JSON.stringify(v)} (gelu, gelu_new, relu)`, { file });
+  throw checkpointError(`"${key}": unsupported activation ${JSON.stringify(v)} (gelu, gelu_new, relu)`, { file });
 }
 
 /** Reads a Hugging Face config.json object; `file` names it in errors. */
 export function parseConfig(raw: unknown, file: string): EncoderConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new CheckpointError("config must be a JSON object", { file });
+    throw checkpointError("config must be a JSON object", { file });
   }
   const c = raw as RawConfig;
   const declared = Array.isArray(c.architectures) ? c.architectures[0] : undefined;
@@ -100,7 +101,7 @@ export function parseConfig(raw: unknown, file: string): EncoderConfig {
   }
   if (arch === "DistilBertForMaskedLM") {
     if (c.sinusoidal_pos_embds === true) {
-      throw new CheckpointError('"sinusoidal_pos_embds": true is not supported (learned positions only)', { file });
+      throw checkpointError('"sinusoidal_pos_embds": true is not supported (learned positions only)', { file });
     }
     return {
       architecture: arch,
@@ -115,7 +116,7 @@ export function parseConfig(raw: unknown, file: string): EncoderConfig {
       activation: activation(c.activation ?? "gelu", "activation", file),
     };
   }
-  throw new CheckpointError(
+  throw checkpointError(
     `unknown architecture ${JSON.stringify(arch ?? null)}: splade-edge converts ${ARCHITECTURES.join(" and ")}`,
     { file },
   );
@@ -272,20 +273,20 @@ export function loadEncoder(config: EncoderConfig, ckpt: Checkpoint): MlmEncoder
   const n = naming(config.architecture);
   const { hiddenSize: h, intermediateSize: f, vocabSize: v } = config;
   if (h % config.numHeads !== 0) {
-    throw new CheckpointError(`hidden size ${h} is not divisible by ${config.numHeads} heads`, { file: ckpt.file });
+    throw checkpointError(`hidden size ${h} is not divisible by ${config.numHeads} heads`, { file: ckpt.file });
   }
   const tensor = (names: string | string[], shape: number[]): Tensor => {
     const candidates = typeof names === "string" ? [names] : names;
     const name = candidates.find((c) => ckpt.has(c));
     if (!name) {
-      throw new CheckpointError(`missing (expected shape [${shape.join(", ")}] for ${config.architecture})`, {
+      throw checkpointError(`missing (expected shape [${shape.join(", ")}] for ${config.architecture})`, {
         file: ckpt.file,
         tensor: candidates[0],
       });
     }
     const actual = ckpt.shape(name);
     if (!sameShape(actual, shape)) {
-      throw new CheckpointError(`shape [${actual.join(", ")}] does not match the config, expected [${shape.join(", ")}]`, {
+      throw checkpointError(`shape [${actual.join(", ")}] does not match the config, expected [${shape.join(", ")}]`, {
         file: ckpt.file,
         tensor: name,
       });

@@ -12,8 +12,7 @@ import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./m
 import { ONNX_INPUTS, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "./onnx/build.ts";
 import { bertSettings, buildBertTokenizerJson, parseVocab } from "./tokenizer-json.ts";
 import { listVocabulary, WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
-import { ModelError } from "./errors.ts";
-import { CheckpointError } from "./tensor.ts";
+import { checkpointError, ModelError } from "./errors.ts";
 
 /**
  * Bumped whenever the same weights convert to other files, so that generated folders (ensureFixtureModels) are
@@ -61,14 +60,14 @@ async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, "utf8"));
   } catch (cause) {
-    throw new CheckpointError(cause instanceof SyntaxError ? `not valid JSON: ${cause.message}` : "cannot be read", { file }, { cause });
+    throw checkpointError(cause instanceof SyntaxError ? `not valid JSON: ${cause.message}` : "cannot be read", { file }, { cause });
   }
 }
 
 async function tokenizerFiles(dir: string): Promise<{ tokenizer: string; config: string }> {
   const configFile = join(dir, "tokenizer_config.json");
   const rawConfig = existsSync(configFile) ? ((await readJson(configFile)) as Record<string, unknown>) : undefined;
-  const config = JSON.stringify(rawConfig ?? { do_lower_case: true, tokenizer_class: "BertTokenizer" }, null, 2) + "\n";
+  const config = `${JSON.stringify(rawConfig ?? { do_lower_case: true, tokenizer_class: "BertTokenizer" }, null, 2)}\n`;
   const tokenizerFile = join(dir, "tokenizer.json");
   if (existsSync(tokenizerFile)) return { tokenizer: await readFile(tokenizerFile, "utf8"), config };
   const vocabFile = join(dir, "vocab.txt");
@@ -100,7 +99,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   const weightBytes = await readFile(weightsFile);
   const encoder = loadEncoder(config, openCheckpoint(weightsFile, weightBytes));
   const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, config.maxPositions);
-  if (maxLength < 2) throw new Error(`max length ${maxLength} leaves no room for [CLS] and [SEP]`);
+  if (maxLength < 2) throw new ModelError("max_length", `max length ${maxLength} leaves no room for [CLS] and [SEP]`);
 
   options.onStep?.("build", config.architecture);
   const onnx = buildOnnx(encoder, { producerVersion: pkg.version, maxLength });
@@ -153,7 +152,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     random_weights: typeof rawConfig === "object" && rawConfig !== null && FIXTURE_MARKER in rawConfig,
   };
   // The manifest goes last: a folder with a manifest is a complete conversion.
-  await writeAtomic(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  await writeAtomic(join(outDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 

@@ -1,6 +1,6 @@
 // Generated checkpoints in Hugging Face layout with the real architectures: the query encoder at its exact
-// config, the document encoder with DistilBERT's structure at reduced size, both with the real uncased
-// vocabulary. Weights are seeded random: the pipeline runs end to end on them, and nothing they output means
+// config, the document encoder with DistilBERT's structure at reduced size (and, on demand only, at its real size),
+// all with the real uncased vocabulary. Weights are seeded random: the pipeline runs end to end on them, and nothing they output means
 // anything (their config.json carries FIXTURE_MARKER so every converted model says so).
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -40,6 +40,20 @@ export const DOC_FIXTURE_CONFIG: EncoderConfig = {
   activation: "gelu",
 };
 
+/** naver/efficient-splade-VI-BT-large-doc, exactly (docs/facts.md, "The two models"): DistilBERT 6 × 768. */
+export const DOC_CONFIG: EncoderConfig = {
+  architecture: "DistilBertForMaskedLM",
+  vocabSize: 30522,
+  hiddenSize: 768,
+  numLayers: 6,
+  numHeads: 12,
+  intermediateSize: 3072,
+  maxPositions: 512,
+  typeVocabSize: 0,
+  layerNormEps: 1e-12,
+  activation: "gelu",
+};
+
 export interface FixtureSpec {
   name: string;
   config: EncoderConfig;
@@ -56,6 +70,16 @@ export const FIXTURES: readonly FixtureSpec[] = [
   // Decoder bias shifted so a 10-token query keeps 40–50 non-zero terms, as trained SPLADE query encoders do
   // (the plain fixture keeps ~28k): for `npm run demo` and benchmarks where output size matters.
   { name: "query-sparse", config: QUERY_CONFIG, seed: 3, std: 0.05, decoderBiasShift: -2.05 },
+];
+
+/**
+ * Made only on demand (`npm run fixture -- --full-size`, `npm run bench -- corpus --model-size full`), never by the
+ * tests: its checkpoint is ~265 MB, and its model.onnx as much again.
+ */
+export const FULL_SIZE_FIXTURES: readonly FixtureSpec[] = [
+  // std 0.02 is DistilBERT's initializer_range. The decoder bias shift keeps a generated passage (median ~70
+  // tokens) at ~100–200 non-zero terms, as trained SPLADE document encoders give, instead of thousands.
+  { name: "doc-full", config: DOC_CONFIG, seed: 4, std: 0.02, decoderBiasShift: -2.1 },
 ];
 
 const TOKENIZER_CONFIG = {
@@ -89,7 +113,7 @@ export async function writeFixture(dir: string, spec: FixtureSpec): Promise<{ di
   const configFile = join(dir, "config.json");
   const marker = { seed: spec.seed, std: spec.std, decoder_bias_shift: spec.decoderBiasShift ?? 0, dtype: spec.dtype ?? "F32" };
   const config = { ...toHfConfig(spec.config), [FIXTURE_MARKER]: marker };
-  const configText = JSON.stringify(config, null, 2) + "\n";
+  const configText = `${JSON.stringify(config, null, 2)}\n`;
   if (existsSync(join(dir, "model.safetensors")) && existsSync(configFile) && (await readFile(configFile, "utf8")) === configText) {
     return { dir, written: false };
   }
@@ -97,8 +121,8 @@ export async function writeFixture(dir: string, spec: FixtureSpec): Promise<{ di
   const weights = randomWeights(spec.config, { seed: spec.seed, std: spec.std, decoderBiasShift: spec.decoderBiasShift });
   await writeFile(join(dir, "model.safetensors"), encodeSafetensors(weights, { dtype: spec.dtype ?? "F32", metadata: { format: "pt" } }));
   await writeFile(join(dir, "vocab.txt"), bertUncasedVocabTxt());
-  await writeFile(join(dir, "tokenizer_config.json"), JSON.stringify(TOKENIZER_CONFIG, null, 2) + "\n");
-  await writeFile(join(dir, "special_tokens_map.json"), JSON.stringify(SPECIAL_TOKENS_MAP, null, 2) + "\n");
+  await writeFile(join(dir, "tokenizer_config.json"), `${JSON.stringify(TOKENIZER_CONFIG, null, 2)}\n`);
+  await writeFile(join(dir, "special_tokens_map.json"), `${JSON.stringify(SPECIAL_TOKENS_MAP, null, 2)}\n`);
   // config.json last: its presence with the right content is what marks the folder complete.
   await writeFile(configFile, configText);
   return { dir, written: true };
@@ -115,12 +139,17 @@ export interface FixtureModels {
 }
 
 /**
- * Writes every fixture checkpoint under `root/hf/` and converts it to `root/model/`, redoing only what changed
- * (a converted folder is current when its manifest records the weights now on disk and this converter's layout).
+ * Writes each fixture checkpoint (default: FIXTURES) under `root/hf/` and converts it to `root/model/`, redoing only
+ * what changed (a converted folder is current when its manifest records the weights now on disk and this converter's
+ * layout).
  */
-export async function ensureFixtureModels(root = FIXTURE_ROOT, onConvert?: (name: string) => void): Promise<FixtureModels> {
+export async function ensureFixtureModels(
+  root = FIXTURE_ROOT,
+  onConvert?: (name: string) => void,
+  specs: readonly FixtureSpec[] = FIXTURES,
+): Promise<FixtureModels> {
   const out: FixtureModels = { hf: {}, models: {} };
-  for (const spec of FIXTURES) {
+  for (const spec of specs) {
     const hf = join(root, "hf", spec.name);
     const model = join(root, "model", spec.name);
     await writeFixture(hf, spec);

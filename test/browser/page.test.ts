@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerServer } from "../../src/bench/query-worker.ts";
+import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const MODEL = "test/.generated/model/query-sparse";
@@ -37,7 +37,7 @@ function orderedTerms(body: string): [string, string][] {
   const pairs: [string, string][] = [];
   const pair = /"((?:[^"\\]|\\.)*)":(-?[0-9][0-9.eE+-]*)[,}]/y;
   pair.lastIndex = start;
-  for (let m; (m = pair.exec(body)); ) pairs.push([JSON.parse(`"${m[1]}"`) as string, m[2]]);
+  for (let m: RegExpExecArray | null; (m = pair.exec(body)); ) pairs.push([JSON.parse(`"${m[1]}"`) as string, m[2]]);
   return pairs;
 }
 

@@ -19,8 +19,20 @@ describe.concurrent("never writes over the input", () => {
   it.each([
     ["the same path", () => path("in.tsv")],
     ["a path through ..", () => `${tmp}/sub/../in.tsv`],
-    ["a symlink to it", () => (symlinkSync(path("in.tsv"), path("link.tsv")), path("link.tsv"))],
-    ["a hard link to it", () => (linkSync(path("in.tsv"), path("hard.tsv")), path("hard.tsv"))],
+    [
+      "a symlink to it",
+      () => {
+        symlinkSync(path("in.tsv"), path("link.tsv"));
+        return path("link.tsv");
+      },
+    ],
+    [
+      "a hard link to it",
+      () => {
+        linkSync(path("in.tsv"), path("hard.tsv"));
+        return path("hard.tsv");
+      },
+    ],
   ])("refuses %s as --output (exit 2) and leaves the input intact", async (_, makeOutput) => {
     mkdirSync(path("sub"), { recursive: true });
     const output = makeOutput();

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { roundHalfEven } from "../../src/encoder/formats/index.ts";
@@ -175,7 +175,7 @@ describe("encode-corpus output", () => {
     const files = (JSON.parse(r.stdout) as { files: string[] }).files;
     expect(files).toEqual([0, 1, 2].map((n) => path(`parts/vectors-0000${n}.jsonl.gz`)));
     expect(files.map((f) => lines(f).length)).toEqual([7, 7, 6]);
-    expect(files.flatMap(lines).join("\n") + "\n").toBe(readFileSync(outputs.anserini, "utf8"));
+    expect(`${files.flatMap(lines).join("\n")}\n`).toBe(readFileSync(outputs.anserini, "utf8"));
   });
 });
 
@@ -314,7 +314,7 @@ describe.concurrent("encode-corpus input", () => {
       { id: 7, contents: "numeric id, contents field" },
       { _id: "b3", title: "", text: "  empty title  " },
     ];
-    writeFileSync(path("beir.jsonl"), jsonl.map((d) => JSON.stringify(d)).join("\n") + "\n\n");
+    writeFileSync(path("beir.jsonl"), `${jsonl.map((d) => JSON.stringify(d)).join("\n")}\n\n`);
     const r = await encode([path("beir.jsonl"), "--output", path("beir.out.jsonl")]);
     expectOk(r);
     expect(records<AnseriniDoc>(path("beir.out.jsonl")).map((d) => [d.id, d.contents])).toEqual([

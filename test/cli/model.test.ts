@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { kernelModule } from "../../src/bench/query-inputs.ts";
+import { kernelModule } from "../support/query-inputs.ts";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import { KERNEL_WEIGHTS_FORMAT } from "../../src/kernel/contract.ts";
 import { CONVERTER_LAYOUT } from "../../src/model/convert.ts";

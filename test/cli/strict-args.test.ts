@@ -148,8 +148,8 @@ describe.concurrent("the other CLIs", () => {
   });
 
   it("bench, fixture and serve refuse unknown options too", async () => {
-    expectUsageError(await runScript("src/cli/bench.ts", ["corpus", "--model", path("no-model"), "--quik"]), "unknown option --quik");
-    expectUsageError(await runScript("src/cli/bench.ts", ["corpus", "--model", path("no-model"), "--engine", "gpu"]), "--engine must be node or web, got gpu");
+    expectUsageError(await runScript("bench/run.ts", ["corpus", "--model", path("no-model"), "--quik"]), "unknown option --quik");
+    expectUsageError(await runScript("bench/run.ts", ["corpus", "--model", path("no-model"), "--engine", "gpu"]), "--engine must be node or web, got gpu");
     expectUsageError(await runScript("src/cli/fixture.ts", ["--ot", path("fixture")]), "unknown option --ot — did you mean --out?");
     expect(existsSync(path("fixture"))).toBe(false);
     // An empty project: before the check, deploy stopped at the missing model (exit 1) without reaching wrangler.
@@ -209,7 +209,7 @@ const HELP: Array<[string, string[]]> = [
   [VERIFY, ["--help"]],
   [MODEL_CLI, ["--help"]],
   [MODEL_CLI, ["fetch", "--help"]],
-  ["src/cli/bench.ts", ["corpus", "-h"]],
+  ["bench/run.ts", ["corpus", "-h"]],
   ["src/cli/fixture.ts", ["--help"]],
   ["src/cli/serve.ts", ["start", "--help"]],
 ];

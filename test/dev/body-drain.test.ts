@@ -4,7 +4,7 @@
 import http from "node:http";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerServer } from "../../src/bench/query-worker.ts";
+import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 
 let server: WorkerServer;

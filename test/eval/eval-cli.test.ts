@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generatePassages } from "../../src/bench/passages.ts";
+import { generatePassages } from "../support/passages.ts";
 import { sparsevecLiteral } from "../../src/encoder/formats/pgvector.ts";
-import { loadModelFolder } from "../../src/cli/model-folder.ts";
+import { loadModelFolder } from "../../src/node/model-folder.ts";
 import { compareCodePoints, evaluate } from "../../src/eval/metrics.ts";
 import { queryEncoder } from "../../src/eval/query-encoder.ts";
 import { readQrels, readRun } from "../../src/eval/trec.ts";

@@ -2,7 +2,7 @@
 // definitions (src/eval/metrics.ts names the source files); the same cases were run through trec_eval 10.0 and 9.0.8
 // built from usnistgov/trec_eval, which printed these numbers (to its 4 decimals).
 import { describe, expect, it } from "vitest";
-import { EvalError } from "../../src/eval/errors.ts";
+import { EvaluationError } from "../../src/eval/errors.ts";
 import {
   compareCodePoints,
   evaluate,
@@ -62,7 +62,7 @@ describe("ranking (form_res_rels.c)", () => {
     const entries = [{ docno: "a", score: 3 }, { docno: "b", score: 2 }, { docno: "a", score: 1 }];
     expect(() => rankEntries("q7", entries)).toThrow(expect.objectContaining({ kind: "duplicate_document" }));
     expect(() => rankEntries("q7", entries)).toThrow(/query "q7" lists document "a" twice/);
-    expect(() => rankEntries("q7", entries)).toThrow(EvalError);
+    expect(() => rankEntries("q7", entries)).toThrow(EvaluationError);
     expect(() => evaluate(run({ q7: [["a", 3], ["b", 2], ["a", 1]] }), qrels({ q7: { a: 1 } }))).toThrow(expect.objectContaining({ kind: "duplicate_document" }));
   });
 });

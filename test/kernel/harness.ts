@@ -2,7 +2,7 @@
 // float64 oracle for the head, and generated token ids.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kernelModule, randomIds } from "../../src/bench/query-inputs.ts";
+import { kernelModule, randomIds } from "../support/query-inputs.ts";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import type { HeadWeights, SpladeHead } from "../../src/kernel/splade-head.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";

@@ -10,12 +10,12 @@ import {
   type DownloadProgress,
   type HubFile,
   type RepoListing,
-  HubError,
   downloadFile,
   fetchModel,
   listRepoFiles,
   selectModelFiles,
 } from "../../src/model/hub.ts";
+import { ModelError } from "../../src/model/errors.ts";
 
 // A Hub double: /api/models/{repo}/revision/{rev}?blobs=true, /{repo}/resolve/{rev}/{path} with X-Error-Code
 // answers like huggingface.co, LFS files redirected (302) to a CDN on another origin that honours Range.
@@ -184,7 +184,10 @@ function hubHandler(req: IncomingMessage, res: ServerResponse): void {
   seen.push({ server: "hub", path: url.pathname + url.search, range: req.headers.range, authorization: req.headers.authorization });
   if (parts[0] === "api" && parts[1] === "models" && parts[4] === "revision" && parts.length === 6) {
     const id = `${parts[2]}/${parts[3]}`;
-    if (failApiOnce.delete(id)) return fail(res, 503, undefined, "Service Unavailable");
+    if (failApiOnce.delete(id)) {
+      fail(res, 503, undefined, "Service Unavailable");
+      return;
+    }
     const repo = access(req, res, id, false);
     const files = repo && resolveRev(res, repo, parts[5]);
     if (!repo || !files) return;
@@ -205,7 +208,10 @@ function hubHandler(req: IncomingMessage, res: ServerResponse): void {
     if (!repo || !files) return;
     const path = parts.slice(4).join("/");
     const file = files.find((f) => f.path === path);
-    if (!file) return fail(res, 404, "EntryNotFound", `${path} does not exist on "${parts[3]}"`);
+    if (!file) {
+      fail(res, 404, "EntryNotFound", `${path} does not exist on "${parts[3]}"`);
+      return;
+    }
     const commit = repo.refs[parts[3]] ?? parts[3];
     if (file.lfs) {
       res.writeHead(302, {
@@ -230,7 +236,10 @@ function cdnHandler(req: IncomingMessage, res: ServerResponse): void {
   const key = url.pathname.slice("/blobs/".length);
   const repo = repos.get(url.searchParams.get("id") ?? "");
   const file = repo?.commits[url.searchParams.get("commit") ?? ""]?.find((f) => f.lfs && sha256(f.bytes) === key);
-  if (!file) return fail(res, 404);
+  if (!file) {
+    fail(res, 404);
+    return;
+  }
   serveBytes(req, res, url.pathname, file.served ?? file.bytes, { etag: `"${key}"` });
 }
 
@@ -287,13 +296,13 @@ async function expectBytes(path: string, bytes: Buffer): Promise<void> {
   expect(sha256(await readFile(path))).toBe(sha256(bytes));
 }
 
-async function hubError(promise: Promise<unknown>): Promise<HubError> {
+async function hubError(promise: Promise<unknown>): Promise<ModelError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
+  expect(error).toBeInstanceOf(ModelError);
+  return error as ModelError;
 }
 
 describe("listRepoFiles", () => {
@@ -396,7 +405,7 @@ describe("selectModelFiles", () => {
     expect(selectModelFiles(lone, "doc").folder).toBe("0_MLMTransformer");
     expect(selectModelFiles(lone, "query").weights.path).toBe("0_MLMTransformer/pytorch_model.bin");
     const docOnly = listing(["document_0_MLMTransformer/config.json", "document_0_MLMTransformer/model.safetensors"]);
-    expect(() => selectModelFiles(docOnly, "query")).toThrow(HubError);
+    expect(() => selectModelFiles(docOnly, "query")).toThrow(ModelError);
   });
 
   it("lists what the repo holds when no encoder is found", () => {
@@ -406,10 +415,10 @@ describe("selectModelFiles", () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(HubError);
-    expect((error as HubError).kind).toBe("layout");
-    expect((error as HubError).message).toContain("it contains: README.md, config.json, onnx/model.onnx");
-    expect((error as HubError).message).toContain("--revision");
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as ModelError).kind).toBe("layout");
+    expect((error as ModelError).message).toContain("it contains: README.md, config.json, onnx/model.onnx");
+    expect((error as ModelError).message).toContain("--revision");
   });
 });
 

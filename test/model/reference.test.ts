@@ -304,7 +304,7 @@ describe("reference forward on the query architecture with random weights", () =
     expect(maxAbsDiff(referenceSplade(randomEncoder(QUERY_CONFIG, 1), ids), weights)).toBe(0);
   });
 
-  it("log1p(relu(max logit)) equals max(log1p(relu(logit))) (the graph's rewrite, FACTS.md)", () => {
+  it("log1p(relu(max logit)) equals max(log1p(relu(logit))) (the graph's max-first rewrite, docs/facts.md)", () => {
     const logits = referenceLogits(query, ids);
     const maxFirst = new Float64Array(30522).map((_, v) => Math.log1p(Math.max(0, Math.max(...logits.map((row) => row[v])))));
     const logFirst = new Float64Array(30522).map((_, v) => Math.max(...logits.map((row) => Math.log1p(Math.max(0, row[v])))));

@@ -1,15 +1,15 @@
 // Both kernel builds inside workerd, where the Worker runs them: kernel-relaxed.wasm (what a Worker picks) against
 // kernel.wasm (tested against the float64 forward pass in Node, test/kernel) and against its own float32 scan, and its
-// int8 bound term by term against a float64 oracle. Node 20 cannot run relaxed SIMD without flags, so this is where
-// the relaxed build's quantization grid (tokens on [−63, 63]) and its int8 dot are checked.
+// int8 bound term by term against a float64 oracle, with both forms of its int8 dot. Node 20 cannot run relaxed SIMD
+// without flags, so this is where the relaxed build's quantization grid (tokens on [−63, 63]) and its int8 dot are checked.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chooseKernelBuild, SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import relaxedModule from "../../src/kernel/kernel-relaxed.wasm";
 import plainModule from "../../src/kernel/kernel.wasm";
-import type { HeadWeights } from "../../src/kernel/splade-head.ts";
+import { SpladeHead, type HeadWeights } from "../../src/kernel/splade-head.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
-import { randomIds as ids } from "../../src/bench/query-ids.ts";
+import { randomIds as ids } from "../support/query-ids.ts";
 import { dense, oracleMaxLogits } from "../kernel/oracle.ts";
 
 let relaxed: SpladeKernel;
@@ -67,6 +67,25 @@ describe("the kernel builds in workerd", () => {
         const error = Math.abs(approx[v] - exact[v]);
         if (!(error <= margin[v])) expect.fail(`term ${v}: |${approx[v]} − ${exact[v]}| = ${error} > bound ${margin[v]}`);
       }
+    }
+  });
+
+  it("gives the same int8 bounds and the same answers with either form of the relaxed dot (fused and pairs)", () => {
+    const n = head.hiddenSize;
+    const [fused, pairs] = (["fused", "pairs"] as const).map((int8Dot) => SpladeHead.create(relaxedModule, head, { maxTokens: 64, int8Dot }));
+    // Operands at the dot's extremes: a spike puts a token at +63 (fed as 127) and −63 (fed as 1); every decoder row has ±127.
+    const spike = (sign: number) => Float32Array.from({ length: n }, (_, i) => (i === 5 ? 50 * sign : Math.cos(i)));
+    const inputs = [1, 3, 10, 33].map((length) => relaxed.hidden(ids(length, 1300 + length)));
+    inputs.push(spike(1), spike(-1), new Float32Array([...spike(1), ...spike(-1), ...inputs[2]]));
+    for (const hidden of inputs) {
+      const tokens = hidden.length / n;
+      const [a, b] = [fused, pairs].map((h) => h.bounds(hidden, tokens));
+      expect(a.approx).toEqual(b.approx);
+      expect(a.margin).toEqual(b.margin);
+      const [ea, eb] = [fused, pairs].map((h) => h.spladeFromHidden(hidden, tokens));
+      const scan = fused.spladeFromHidden(hidden, tokens, undefined, { mode: "scan" });
+      expect([ea.indices, ea.values, ea.rescored]).toEqual([eb.indices, eb.values, eb.rescored]);
+      expect([ea.indices, ea.values]).toEqual([scan.indices, scan.values]);
     }
   });
 });

@@ -15,7 +15,7 @@ import { vespa } from "./vespa.ts";
 
 export type { Format, FormatContext, FormatItem, FormatOptions, OptionName } from "./types.ts";
 export { elasticsearchTerm } from "./elasticsearch.ts";
-export { FormatError, idProblem, optionProblems, EMPTY_FILLER } from "./rules.ts";
+export { FormatError, idProblem, optionProblems, EMPTY_FILLER, type FormatErrorKind } from "./rules.ts";
 export { teiSparse } from "./tei.ts";
 export { quantize, roundHalfEven } from "./weights.ts";
 
@@ -67,7 +67,7 @@ export function renderQueries(
 ): { contentType: string; body: string } {
   const side = format.query;
   const problems = [...optionProblems(format, "query", options), ...items.map((item) => idProblem(format, "query", item.id))].filter((p) => p !== undefined);
-  if (problems.length > 0 || !side) throw new FormatError(problems.join("; "));
+  if (problems.length > 0 || !side) throw new FormatError("request", problems.join("; "));
   if (single && items.length !== 1) throw new Error(`a single rendering needs exactly one item, got ${items.length}`);
 
   const rendered = items.map((item) => side.render(item, engineWeights(format, "query", item, ctx, options), ctx, options));

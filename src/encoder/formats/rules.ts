@@ -1,16 +1,23 @@
 // The rules every format shares, in one place: the weights a side writes (quantization, the engine's term names,
 // its non-zero limit, what an empty vector becomes), and the id and option checks that callers run before the
 // model is touched.
+import { KindedError } from "../../kinded-error.ts";
 import type { EngineWeights, Format, FormatContext, FormatItem, FormatOptions, OptionName, DocumentSide, QuerySide } from "./types.ts";
 import { formatWeights } from "./weights.ts";
 
-/** What an engine would refuse, named for the caller: the Worker answers it with a 422, encode-corpus with the line. */
-export class FormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FormatError";
-  }
-}
+/** What an engine would refuse of a vector or of the request that asked for it. */
+export type FormatErrorKind =
+  /** An option the side does not read or a value out of range, or an id the engine cannot take. */
+  | "request"
+  /** No terms left after top_k, min_weight and quantize, for an engine that refuses an empty sparse vector. */
+  | "empty"
+  /** More non-zero terms than the engine takes in one sparse vector. */
+  | "too_many_terms"
+  /** A query weight above the engine's cap. */
+  | "weight_cap";
+
+/** Named for the caller: the Worker answers every kind with a 422, encode-corpus names the input line (exit 65, or skips). */
+export class FormatError extends KindedError<FormatErrorKind> {}
 
 export type Role = "query" | "document";
 
@@ -32,19 +39,20 @@ export function engineWeights(format: Format, role: Role, item: FormatItem, ctx:
   if (w.indices.length === 0) {
     if (format.empty === "filler") return { indices: [EMPTY_FILLER.id], values: [EMPTY_FILLER.weight], terms: [EMPTY_FILLER.term] };
     if (format.empty === "refuse") {
-      throw new FormatError(`${label(role, item.id)} has no terms left (after top_k, min_weight and quantize), and ${format.engine} refuses an empty sparse vector`);
+      throw new FormatError("empty", `${label(role, item.id)} has no terms left (after top_k, min_weight and quantize), and ${format.engine} refuses an empty sparse vector`);
     }
   }
   const max = format.maxTerms;
   if (max && w.indices.length > max.limit) {
     throw new FormatError(
+      "too_many_terms",
       `${label(role, item.id)} has ${w.indices.length} non-zero terms; ${max.engine} takes at most ${max.limit} per sparse vector — keep the heaviest with top_k ${max.limit} (encode-corpus: --top-k ${max.limit})`,
     );
   }
   const maxWeight = role === "query" ? format.maxQueryWeight : undefined;
   // Weights come heaviest first (FormatItem's contract, kept by quantize): the first is the largest.
   if (maxWeight && w.values.length > 0 && w.values[0] > maxWeight.limit) {
-    throw new FormatError(`${label(role, item.id)} has a weight of ${w.values[0]}; ${maxWeight.engine} takes query weights up to ${maxWeight.limit} — use a smaller quantize factor`);
+    throw new FormatError("weight_cap", `${label(role, item.id)} has a weight of ${w.values[0]}; ${maxWeight.engine} takes query weights up to ${maxWeight.limit} — use a smaller quantize factor`);
   }
   const rename = format.term;
   const terms = w.indices.map((id) => (rename ? rename(ctx.token(id)) : ctx.token(id)));

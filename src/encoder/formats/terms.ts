@@ -35,6 +35,12 @@ export const jsonl: Format = {
   },
 };
 
+/** One `ids` JSONL line (no newline): what `--format ids` writes, and what the eval index and the benchmarks load. */
+export function idsLine(record: { id: string; indices: readonly number[]; values: readonly number[] }): string {
+  // join() spells a finite number as JSON does; this line is written for every document of a corpus.
+  return `{"id":${JSON.stringify(record.id)},"indices":[${record.indices.join(",")}],"values":[${record.values.join(",")}]}`;
+}
+
 export const ids: Format = {
   name: "ids",
   engine: "none (token ids)",
@@ -54,7 +60,7 @@ export const ids: Format = {
     requires: [],
     accepts: [],
     render(item, w) {
-      return toJson({ id: item.id, indices: w.indices, values: w.values });
+      return idsLine({ id: item.id, indices: w.indices, values: w.values });
     },
   },
 };

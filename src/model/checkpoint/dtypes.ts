@@ -1,6 +1,6 @@
 // Element types shared by the checkpoint readers, named as safetensors names them, and the float conversions.
 // Typed-array views assume a little-endian host, like both file formats (every Node platform we run on is).
-import { CheckpointError } from "../tensor.ts";
+import { checkpointError, type ModelError } from "../errors.ts";
 
 /** Bytes per element of every dtype the readers list. */
 export const DTYPE_BYTES: Readonly<Record<string, number>> = {
@@ -29,9 +29,9 @@ export function isFloatDType(dtype: string): dtype is FloatDType {
 }
 
 /** The error `get` throws for a tensor the readers list but do not decode (position_ids, F64 buffers, …). */
-export function undecodableDType(dtype: string, where: { file: string; tensor: string }): CheckpointError {
+export function undecodableDType(dtype: string, where: { file: string; tensor: string }): ModelError {
   const kind = dtype.startsWith("F") || dtype === "BF16" ? "unsupported float" : "non-float";
-  return new CheckpointError(`${kind} dtype ${dtype}: only F32, F16 and BF16 tensors are read as weights`, where);
+  return checkpointError(`${kind} dtype ${dtype}: only F32, F16 and BF16 tensors are read as weights`, where);
 }
 
 /** A fresh, aligned copy (not Buffer#slice, which would return a view). */

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { CheckpointError } from "../tensor.ts";
+import { checkpointError } from "../errors.ts";
 
-/** The whole checkpoint file; a missing or unreadable file is a CheckpointError naming the path. */
+/** The whole checkpoint file; a missing or unreadable file is a checkpoint ModelError naming the path. */
 export function readCheckpointFile(file: string): Uint8Array {
   try {
     const buf = readFileSync(file);
@@ -13,6 +13,6 @@ export function readCheckpointFile(file: string): Uint8Array {
       code === "ENOENT"
         ? "checkpoint file not found (fetch the model first, or check the path)"
         : `cannot read checkpoint file (${(cause as Error).message})`;
-    throw new CheckpointError(reason, { file }, { cause });
+    throw checkpointError(reason, { file }, { cause });
   }
 }

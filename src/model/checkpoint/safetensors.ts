@@ -1,7 +1,8 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length, a
 // JSON header {name: {dtype, shape, data_offsets: [begin, end]}} with offsets relative to the end of the header,
 // then the raw little-endian tensor bytes.
-import { CheckpointError, checkpointOver, numel, type Checkpoint, type Tensor, type TensorMap } from "../tensor.ts";
+import { checkpointError } from "../errors.ts";
+import { checkpointOver, numel, type Checkpoint, type TensorMap } from "../tensor.ts";
 import { DTYPE_BYTES, decodeFloats, encodeFloats, isFloatDType, undecodableDType, type FloatDType } from "./dtypes.ts";
 import { readCheckpointFile } from "./file.ts";
 
@@ -21,11 +22,11 @@ function isDims(v: unknown): v is number[] {
 
 function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, Entry>; dataStart: number } {
   if (bytes.length < 8) {
-    throw new CheckpointError(`file is ${bytes.length} bytes, too short for a safetensors header (truncated?)`, { file });
+    throw checkpointError(`file is ${bytes.length} bytes, too short for a safetensors header (truncated?)`, { file });
   }
   const headerBytes = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (headerBytes > MAX_HEADER_BYTES || headerBytes > bytes.length - 8) {
-    throw new CheckpointError(
+    throw checkpointError(
       `header length ${headerBytes} runs past the end of the file (${bytes.length} bytes): truncated, or not a safetensors file`,
       { file },
     );
@@ -35,10 +36,10 @@ function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, En
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart)));
   } catch (cause) {
-    throw new CheckpointError(`header is not valid JSON (${(cause as Error).message}): not a safetensors file`, { file }, { cause });
+    throw checkpointError(`header is not valid JSON (${(cause as Error).message}): not a safetensors file`, { file }, { cause });
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
-    throw new CheckpointError("header is not a JSON object: not a safetensors file", { file });
+    throw checkpointError("header is not a JSON object: not a safetensors file", { file });
   }
   const dataBytes = bytes.length - dataStart;
   const entries = new Map<string, Entry>();
@@ -47,16 +48,16 @@ function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, En
     const where = { file, tensor: name };
     const { dtype, shape, data_offsets: offsets } = (raw ?? {}) as Record<string, unknown>;
     if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES)) {
-      throw new CheckpointError(`unknown dtype ${JSON.stringify(dtype)}`, where);
+      throw checkpointError(`unknown dtype ${JSON.stringify(dtype)}`, where);
     }
-    if (!isDims(shape)) throw new CheckpointError(`shape ${JSON.stringify(shape)} is not a list of sizes`, where);
+    if (!isDims(shape)) throw checkpointError(`shape ${JSON.stringify(shape)} is not a list of sizes`, where);
     if (!isDims(offsets) || offsets.length !== 2 || offsets[0] > offsets[1]) {
-      throw new CheckpointError(`data_offsets ${JSON.stringify(offsets)} are not [begin, end]`, where);
+      throw checkpointError(`data_offsets ${JSON.stringify(offsets)} are not [begin, end]`, where);
     }
     const [begin, end] = offsets;
     const expected = numel(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== expected) {
-      throw new CheckpointError(
+      throw checkpointError(
         `data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but ${dtype} [${shape.join(", ")}] needs ${expected}`,
         where,
       );
@@ -65,7 +66,7 @@ function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, En
   }
   const first = [...entries].sort((a, b) => a[1].begin - b[1].begin).find(([, e]) => e.end > dataBytes);
   if (first) {
-    throw new CheckpointError(
+    throw checkpointError(
       `data ends at byte ${first[1].end} but the file holds only ${dataBytes} bytes of tensor data: the file is truncated (re-download it)`,
       { file, tensor: first[0] },
     );

@@ -7,7 +7,8 @@
 // rewrite them, and every view is checked against its storage before any tensor is listed.
 import { unzipSync } from "fflate";
 import { Parser } from "pickleparser";
-import { CheckpointError, checkpointOver, numel, type Checkpoint, type Tensor } from "../tensor.ts";
+import { ModelError, checkpointError } from "../errors.ts";
+import { checkpointOver, numel, type Checkpoint, type Tensor } from "../tensor.ts";
 import { DTYPE_BYTES, decodeFloats, isFloatDType, undecodableDType } from "./dtypes.ts";
 import { readCheckpointFile } from "./file.ts";
 
@@ -98,14 +99,14 @@ function allowlist(): Map<string, Global> {
   return globals;
 }
 
-/** The parser's name resolver: the allowlisted global, or a CheckpointError for anything else. */
+/** The parser's name resolver: the allowlisted global, or a checkpoint ModelError for anything else. */
 function allowlistResolver(file: string): { resolve(module: string, name: string): Global } {
   const globals = allowlist();
   return {
     resolve(module, name) {
       const found = globals.get(`${module}.${name}`);
       if (found) return found;
-      throw new CheckpointError(
+      throw checkpointError(
         `refusing pickle global "${module}.${name}": a checkpoint may only hold tensors and dicts, and nothing in it is executed. ` +
           "Use model.safetensors if the publisher provides one",
         { file },
@@ -119,7 +120,7 @@ function readArchive(file: string, bytes: Uint8Array): { pickle: Uint8Array; ent
   try {
     entries = unzipSync(bytes);
   } catch (cause) {
-    throw new CheckpointError(
+    throw checkpointError(
       `not a readable zip archive (${(cause as Error).message}): the file is truncated or corrupt (re-download it)`,
       { file },
       { cause },
@@ -127,7 +128,7 @@ function readArchive(file: string, bytes: Uint8Array): { pickle: Uint8Array; ent
   }
   const pickles = Object.keys(entries).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pickles.length !== 1) {
-    throw new CheckpointError(
+    throw checkpointError(
       `zip archive has ${pickles.length} "<archive>/data.pkl" entries, expected one: not a torch.save checkpoint`,
       { file },
     );
@@ -135,7 +136,7 @@ function readArchive(file: string, bytes: Uint8Array): { pickle: Uint8Array; ent
   const prefix = pickles[0].slice(0, -"data.pkl".length);
   const byteorder = entries[`${prefix}byteorder`];
   if (byteorder && new TextDecoder().decode(byteorder).trim() !== "little") {
-    throw new CheckpointError("big-endian torch checkpoint is not supported", { file });
+    throw checkpointError("big-endian torch checkpoint is not supported", { file });
   }
   return { pickle: entries[pickles[0]], entries, prefix };
 }
@@ -147,12 +148,12 @@ function unpickleStateDict(file: string, bytes: Uint8Array): Map<string, TensorV
   const loadStorage = (pid: unknown): Storage => {
     const [kind, type, key] = Array.isArray(pid) ? pid : [];
     if (kind !== "storage" || !(type instanceof StorageType) || typeof key !== "string") {
-      throw new CheckpointError(`unexpected persistent id ${JSON.stringify(pid)} in data.pkl`, { file });
+      throw checkpointError(`unexpected persistent id ${JSON.stringify(pid)} in data.pkl`, { file });
     }
     const cached = storages.get(key);
     if (cached) return cached;
     const data = entries[`${prefix}data/${key}`];
-    if (!data) throw new CheckpointError(`storage "${prefix}data/${key}" is missing from the zip archive`, { file });
+    if (!data) throw checkpointError(`storage "${prefix}data/${key}" is missing from the zip archive`, { file });
     const storage = new Storage(key, type.dtype, data);
     storages.set(key, storage);
     return storage;
@@ -165,11 +166,11 @@ function unpickleStateDict(file: string, bytes: Uint8Array): Map<string, TensorV
       unpicklingTypeOfDictionary: "Map",
     }).parse(pickle);
   } catch (cause) {
-    if (cause instanceof CheckpointError) throw cause;
-    throw new CheckpointError(`cannot unpickle data.pkl (${(cause as Error).message})`, { file }, { cause });
+    if (cause instanceof ModelError) throw cause;
+    throw checkpointError(`cannot unpickle data.pkl (${(cause as Error).message})`, { file }, { cause });
   }
   if (!(root instanceof Map)) {
-    throw new CheckpointError("data.pkl does not hold a dict of tensors (expected a state_dict saved with torch.save)", { file });
+    throw checkpointError("data.pkl does not hold a dict of tensors (expected a state_dict saved with torch.save)", { file });
   }
   const tensors = new Map<string, TensorView>();
   for (const [name, value] of root) {
@@ -177,7 +178,7 @@ function unpickleStateDict(file: string, bytes: Uint8Array): Map<string, TensorV
     const { storage, offset, shape, stride } = value;
     const last = offset + spannedElements(shape, stride) - 1;
     if (numel(shape) > 0 && last >= storage.length) {
-      throw new CheckpointError(
+      throw checkpointError(
         `view reaches element ${last} of storage data/${storage.key}, which holds ${storage.length}: the file is truncated or corrupt`,
         { file, tensor: name },
       );
@@ -185,7 +186,7 @@ function unpickleStateDict(file: string, bytes: Uint8Array): Map<string, TensorV
     tensors.set(name, value);
   }
   if (tensors.size === 0) {
-    throw new CheckpointError("data.pkl holds no tensors at its top level (expected a state_dict saved with torch.save)", { file });
+    throw checkpointError("data.pkl holds no tensors at its top level (expected a state_dict saved with torch.save)", { file });
   }
   return tensors;
 }
@@ -247,7 +248,7 @@ function isLegacyTorch(bytes: Uint8Array): boolean {
  */
 export function openTorch(file: string, bytes: Uint8Array = readCheckpointFile(file)): Checkpoint {
   if (isLegacyTorch(bytes)) {
-    throw new CheckpointError(
+    throw checkpointError(
       "legacy torch.save format (PyTorch < 1.6) is not supported; re-save with a current PyTorch or use model.safetensors",
       { file },
     );

@@ -6,7 +6,7 @@
 // by workerData.role), it serves runs. Under tsx the worker registers tsx first (tsx's loader hooks do not carry into
 // worker threads); in the esbuild bundle this file is the bundle itself, whose CLI entry runs on the main thread only.
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import type { ModelBatch, SpladeBackend } from "../encoder/encoder.ts";
+import type { SpladeBackend, TokenRows } from "../encoder/encoder.ts";
 
 export type Engine = "node" | "web";
 export const ENGINES: readonly Engine[] = ["node", "web"];
@@ -27,9 +27,9 @@ export interface ThreadBackend extends SpladeBackend {
   close(): Promise<void>;
 }
 
-const ROLE = "splade-edge/backend-thread";
+const ROLE = "splade-edge/inference-thread";
 
-type Reply = { type: "ready" | "stopped" } | { type: "failed"; error: string } | { id: number; rows: Float32Array } | { id: number; error: string };
+type Reply = { type: "ready" | "stopped" } | { type: "failed"; error: string } | { id: number; weights: Float32Array } | { id: number; error: string };
 const STOP = "stop";
 
 function spawn(options: BackendThreadOptions): Worker {
@@ -44,7 +44,7 @@ function spawn(options: BackendThreadOptions): Worker {
 /** Starts the thread and loads the model in it; resolves once the backend is ready to run. */
 export function startBackendThread(options: BackendThreadOptions): Promise<ThreadBackend> {
   const worker = spawn(options);
-  const pending = new Map<number, { resolve(rows: Float32Array): void; reject(error: Error): void }>();
+  const pending = new Map<number, { resolve(weights: Float32Array): void; reject(error: Error): void }>();
   let next = 0;
   let failure: Error | undefined;
   let closing: Promise<void> | undefined;
@@ -58,12 +58,13 @@ export function startBackendThread(options: BackendThreadOptions): Promise<Threa
       pending.clear();
     };
     const backend: ThreadBackend = {
-      run(batch: ModelBatch) {
+      run(rows: TokenRows) {
         if (failure) return Promise.reject(failure);
         const id = next++;
         return new Promise<Float32Array>((resolve, reject) => {
           pending.set(id, { resolve, reject });
-          worker.postMessage({ id, batch }, [batch.inputIds.buffer as ArrayBuffer, batch.attentionMask.buffer as ArrayBuffer]);
+          // Copied (structured clone): a batch's ids are a few thousand numbers, next to milliseconds of inference.
+          worker.postMessage({ id, rows });
         });
       },
       close() {
@@ -89,7 +90,7 @@ export function startBackendThread(options: BackendThreadOptions): Promise<Threa
       const p = pending.get(reply.id);
       pending.delete(reply.id);
       if ("error" in reply) p?.reject(new Error(reply.error));
-      else p?.resolve(reply.rows);
+      else p?.resolve(reply.weights);
     });
     worker.on("error", fail);
     worker.on("exit", (code) => {
@@ -115,20 +116,20 @@ async function serve(options: BackendThreadOptions): Promise<void> {
   port.postMessage({ type: "ready" });
   let queue: Promise<void> = Promise.resolve();
   let stopping = false;
-  port.on("message", (message: typeof STOP | { id: number; batch: ModelBatch }) => {
+  port.on("message", (message: typeof STOP | { id: number; rows: TokenRows }) => {
     if (message === STOP) {
       stopping = true;
       queue = queue.then(() => port.postMessage({ type: "stopped" }));
       return;
     }
-    const { id, batch } = message;
+    const { id, rows } = message;
     queue = queue.then(async () => {
       if (stopping) return;
       try {
-        const out = await backend.run(batch);
+        const out = await backend.run(rows);
         // A copy only when the result is a view into a larger buffer; otherwise its buffer moves without a copy.
-        const rows = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
-        port.postMessage({ id, rows }, [rows.buffer as ArrayBuffer]);
+        const weights = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
+        port.postMessage({ id, weights }, [weights.buffer as ArrayBuffer]);
       } catch (error) {
         port.postMessage({ id, error: (error as Error).message });
       }

@@ -15,8 +15,9 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { sparsevecLiteral } from "../encoder/formats/pgvector.ts";
-import { seededUniform } from "../model/random.ts";
+import { sparsevecLiteral } from "../src/encoder/formats/pgvector.ts";
+import { idsLine } from "../src/encoder/formats/terms.ts";
+import { seededUniform } from "../src/model/random.ts";
 
 export const VOCAB_SIZE = 30522;
 /** First ordinary vocabulary entry of BERT's uncased vocab ("!" is 999; [unused993] is 998). */
@@ -87,11 +88,6 @@ export class SparseVectorSource {
     const entries = [...weights].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     return { id, indices: entries.map((e) => e[0]), values: entries.map((e) => e[1]) };
   }
-}
-
-/** One `ids` JSONL line (no newline). */
-export function idsLine(record: SparseVectorRecord): string {
-  return `{"id":${JSON.stringify(record.id)},"indices":[${record.indices.join(",")}],"values":[${record.values.join(",")}]}`;
 }
 
 /** Writes `count` vectors as `ids` JSONL to `path`; ids are `${prefix}${i}`. Returns the postings written. */

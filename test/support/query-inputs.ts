@@ -2,10 +2,10 @@
 // with a model folder's encoder.bin, plus (from query-ids.ts) seeded token ids and the shapes measured.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KERNEL_WASM } from "../kernel/build.ts";
-import { SpladeKernel } from "../kernel/encoder-kernel.ts";
-import type { KernelLayout } from "../kernel/contract.ts";
-import type { ModelManifest } from "../model/manifest-format.ts";
+import { KERNEL_WASM } from "../../src/kernel/build.ts";
+import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
+import type { KernelLayout } from "../../src/kernel/contract.ts";
+import type { ModelManifest } from "../../src/model/manifest-format.ts";
 
 export { INPUTS_PER_SHAPE, QUERY_SHAPES, randomIds, shapeInputs, type QueryShape } from "./query-ids.ts";
 

@@ -6,8 +6,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { KERNEL_WASM } from "../kernel/build.ts";
-import { kernelLayout } from "./query-inputs.ts";
+import { KERNEL_WASM } from "../src/kernel/build.ts";
+import { kernelLayout } from "../test/support/query-inputs.ts";
 
 export const MEMORY_VARIANTS = ["ort-node full", "ort-web full", "kernel"] as const;
 export type MemoryVariant = (typeof MEMORY_VARIANTS)[number];

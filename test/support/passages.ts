@@ -8,7 +8,7 @@
 //   word lengths come out as in running text. One word in twelve is a rare word glued from a word piece and one or
 //   two "##" continuations, so the tokenizer splits it into several tokens, as it does rare words.
 // - Sentences of ~14 words with commas, the odd number, capitalized starts.
-import { seededUniform } from "../model/random.ts";
+import { seededUniform } from "../../src/model/random.ts";
 
 export const PASSAGE_WORDS = { median: 55, sigma: 0.45, min: 8, max: 220 } as const;
 

@@ -3,17 +3,14 @@
 // folder's encoder.bin: what the Worker runs), exact or approx; plus the kernel's two parts alone — the trunk (token
 // ids to hidden states) and the head on precomputed hidden states — to show where its time goes. Every variant gets
 // the same seeded ids. The kernel encodes one unpadded sequence per call, so on a batch it runs row by row (the
-// benchmark's rows all have the same length: nothing is padded for onnxruntime either).
+// benchmark's rows all have the same length: nothing is padded for onnxruntime either). onnxruntime runs through the
+// CLIs' own backends (src/node), as `encode-corpus` and `splade-eval --engine web` call it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import ortNode from "onnxruntime-node";
-import * as ortWeb from "onnxruntime-web/wasm";
-import { padBatch } from "../encoder/encoder.ts";
-import type { HeadMode } from "../kernel/splade-head.ts";
-import { INPUTS_PER_SHAPE, kernelModule, loadKernel, QUERY_SHAPES, shapeInputs, type QueryShape } from "./query-inputs.ts";
-
-// One wasm thread, as in the Worker; unset, Node 20 fails session creation (src/cli/ort-web.ts says why).
-ortWeb.env.wasm.numThreads = 1;
+import type { HeadMode } from "../src/kernel/splade-head.ts";
+import { createNodeBackend } from "../src/node/ort-node.ts";
+import { createWebBackend } from "../src/node/ort-web.ts";
+import { INPUTS_PER_SHAPE, kernelModule, loadKernel, QUERY_SHAPES, shapeInputs, type QueryShape } from "../test/support/query-inputs.ts";
 
 export const BASELINE = "ort-node full (baseline)";
 export const NODE_VARIANTS = [BASELINE, "ort-web full", "kernel exact", "kernel approx", "part: kernel trunk", "part: kernel head exact"] as const;
@@ -37,18 +34,15 @@ export interface NodeModel {
 export async function loadNodeModel(name: string, dir: string): Promise<NodeModel> {
   const bytes = new Uint8Array(readFileSync(join(dir, "model.onnx")));
   const kernel = loadKernel(dir, kernelModule());
-  const nodeFull = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
-  const webFull = await ortWeb.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+  // One thread each, as the Worker's one isolate.
+  const nodeFull = await createNodeBackend(bytes, { threads: 1 });
+  const webFull = await createWebBackend(bytes);
 
   const cells: NodeCell[] = [];
   const output: NodeModel["output"] = {};
   for (const shape of QUERY_SHAPES) {
     const { batch, tokens } = shape;
-    const dims = [batch, tokens];
-    const inputs = shapeInputs(tokens, batch).map((rows) => {
-      const { inputIds, attentionMask } = padBatch(rows);
-      return { rows: rows.map((r) => Int32Array.from(r)), ids: inputIds, mask: attentionMask };
-    });
+    const inputs = shapeInputs(tokens, batch).map((rows) => ({ ids: rows, rows: rows.map((r) => Int32Array.from(r)) }));
     const encode = (i: number, mode: HeadMode) => inputs[i].rows.map((row) => kernel.encode(row, { mode }));
     const trunk = (i: number) => inputs[i].rows.map((row) => kernel.hidden(row));
     const head = (hidden: Float32Array[], mode: HeadMode) => hidden.map((h) => kernel.head.spladeFromHidden(h, tokens, undefined, { mode }));
@@ -59,8 +53,8 @@ export async function loadNodeModel(name: string, dir: string): Promise<NodeMode
       rescored: exact.reduce((a, o) => a + o.rescored, 0) / exact.length,
     };
     const runs: Record<NodeVariant, (i: number) => Promise<unknown>> = {
-      [BASELINE]: (i) => nodeFull.run({ input_ids: new ortNode.Tensor("int64", inputs[i].ids, dims), attention_mask: new ortNode.Tensor("int64", inputs[i].mask, dims) }),
-      "ort-web full": (i) => webFull.run({ input_ids: new ortWeb.Tensor("int64", inputs[i].ids, dims), attention_mask: new ortWeb.Tensor("int64", inputs[i].mask, dims) }),
+      [BASELINE]: (i) => nodeFull.run(inputs[i].ids),
+      "ort-web full": (i) => webFull.run(inputs[i].ids),
       "kernel exact": async (i) => encode(i, "exact"),
       "kernel approx": async (i) => encode(i, "approx"),
       "part: kernel trunk": async (i) => trunk(i),
@@ -73,7 +67,7 @@ export async function loadNodeModel(name: string, dir: string): Promise<NodeMode
     cells,
     output,
     release: async () => {
-      await Promise.all([nodeFull.release(), webFull.release()]);
+      await Promise.all([nodeFull.session.release(), webFull.session.release()]);
     },
   };
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- retrieval`: the eval engine at scale. Generated collections (src/bench/sparse-collection.ts:
+// `npm run bench -- retrieval`: the eval engine at scale. Generated collections (bench/sparse-collection.ts:
 // ~120 terms a document, ~25 a query, Zipf over the vocabulary) written as ids JSONL, then per engine and size, in a
 // fresh process each (retrieval-probe.ts): load time, exact top-k query time, RSS, disk. DuckDB at every size,
 // pgvector (PGlite) at the sizes up to `pgvectorMax` for the comparison that chose DuckDB (src/eval/retrieve.ts).

@@ -2,7 +2,7 @@
 // warnings a generated or misplaced model deserves, and its inference on a backend thread.
 import { availableParallelism } from "node:os";
 import { SpladeEncoder } from "../encoder/encoder.ts";
-import { startBackendThread, type Engine, type ThreadBackend } from "./backend-thread.ts";
+import { startBackendThread, type Engine, type ThreadBackend } from "./inference-thread.ts";
 import { loadModelFolder, type ModelFolder } from "./model-folder.ts";
 
 export const FETCH_DOC = "npm run model -- fetch --only doc";

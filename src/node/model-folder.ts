@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SpladeTokenizer } from "../encoder/tokenizer.ts";
 import { readManifest, type ModelManifest } from "../model/manifest.ts";
-import { CliError } from "./run.ts";
+import { ModelError } from "../model/errors.ts";
 
 export const MODEL_FILES = ["manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"] as const;
 
@@ -26,12 +26,12 @@ export async function loadModelFolder(dir: string, options: ModelFolderOptions =
   const missing = MODEL_FILES.filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
     const hint = options.fetchHint ?? "npm run model -- fetch";
-    throw new CliError("failed", `${join(dir, missing[0])} not found — run \`${hint}\`, or point --model at a converted model folder`);
+    throw new ModelError("folder", `${join(dir, missing[0])} not found — run \`${hint}\`, or point --model at a converted model folder`);
   }
   const manifest = await readManifest(dir);
   const maxLength = options.maxLength ?? manifest.max_length;
   if (maxLength > manifest.config.maxPositions) {
-    throw new CliError("usage", `--max-length ${maxLength} is more than the model's ${manifest.config.maxPositions} positions`);
+    throw new ModelError("max_length", `--max-length ${maxLength} is more than the model's ${manifest.config.maxPositions} positions`);
   }
   const [tokenizerJson, tokenizerConfig] = await Promise.all(
     ["tokenizer.json", "tokenizer_config.json"].map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as object),

@@ -1,18 +1,15 @@
-// `tsx src/bench/memory-probe.ts VARIANT MODEL_DIR` (run by query-memory.ts, with --expose-gc): one variant's cold
+// `tsx bench/memory-probe.ts VARIANT MODEL_DIR` (run by query-memory.ts, with --expose-gc): one variant's cold
 // start and memory in a fresh process, printed as one JSON line. A fresh process per variant, because one wasm
 // runtime serves every onnxruntime-web session of a process, compiled wasm code stays, and memory never shrinks.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
-import ortNode from "onnxruntime-node";
-import * as ortWeb from "onnxruntime-web/wasm";
-import { padBatch } from "../encoder/encoder.ts";
-import { KERNEL_WASM } from "../kernel/build.ts";
-import { SpladeKernel } from "../kernel/encoder-kernel.ts";
-import { kernelLayout, randomIds } from "./query-inputs.ts";
+import { KERNEL_WASM } from "../src/kernel/build.ts";
+import { SpladeKernel } from "../src/kernel/encoder-kernel.ts";
+import { createNodeBackend } from "../src/node/ort-node.ts";
+import { createWebBackend, webSession } from "../src/node/ort-web.ts";
+import { kernelLayout, randomIds } from "../test/support/query-inputs.ts";
 import type { MemoryProbe, MemoryVariant } from "./query-memory.ts";
-
-ortWeb.env.wasm.numThreads = 1;
 
 // onnxruntime-web has no API for its memory: catch every WebAssembly.Memory it imports or exports.
 const memories = new Set<WebAssembly.Memory>();
@@ -43,7 +40,6 @@ function identityModel(): Uint8Array {
 
 async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> {
   const ids = randomIds(10, 1);
-  const { inputIds, attentionMask } = padBatch([ids]);
   const none = { runtime_start_ms: null, kernel_compile_ms: null, ort_wasm_bytes_after_load: null, ort_wasm_bytes_after_first_run: null, kernel_wasm_bytes_after_load: null, kernel_wasm_bytes_after_first_run: null, rss_delta_after_start: null };
   // Read before the clock starts: model.onnx for onnxruntime (the sessions' load then starts from bytes),
   // kernel.wasm and the manifest for the kernel. encoder.bin's read is part of the kernel's load.
@@ -86,26 +82,25 @@ async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> 
   }
 
   if (variant === "ort-node full") {
-    const session = await ortNode.InferenceSession.create(bytes!, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
+    const backend = await createNodeBackend(bytes!, { threads: 1 });
     const loadMs = lap();
     const rssLoad = rss();
     t = performance.now();
-    await session.run({ input_ids: new ortNode.Tensor("int64", inputIds, [1, 10]), attention_mask: new ortNode.Tensor("int64", attentionMask, [1, 10]) });
+    await backend.run([ids]);
     const firstRunMs = lap();
     return { variant, ...none, load_ms: loadMs, first_run_ms: firstRunMs, rss_delta_after_load: rssLoad - rss0, rss_delta_after_first_run: rss() - rss0 };
   }
 
-  await ortWeb.InferenceSession.create(identityModel(), { executionProviders: ["wasm"] });
+  await webSession(identityModel());
   const runtimeStartMs = lap();
   const rssStart = rss();
   t = performance.now();
-  const session = await ortWeb.InferenceSession.create(bytes!, { executionProviders: ["wasm"] });
+  const backend = await createWebBackend(bytes!);
   const loadMs = lap();
   const ortAfterLoad = ortWasmBytes();
   const rssLoad = rss();
   t = performance.now();
-  const dims = [1, 10];
-  await session.run({ input_ids: new ortWeb.Tensor("int64", inputIds, dims), attention_mask: new ortWeb.Tensor("int64", attentionMask, dims) });
+  await backend.run([ids]);
   const firstRunMs = lap();
   return {
     variant,

@@ -1,6 +1,6 @@
 // Seeded token ids for the query benchmark and the kernel tests, with no Node imports: the bench-only Worker
 // (kernel-worker.ts) and the workerd tests draw the very ids the Node side draws.
-import { seededUniform } from "../model/random.ts";
+import { seededUniform } from "../../src/model/random.ts";
 
 const CLS = 101;
 const SEP = 102;

@@ -1,6 +1,5 @@
 // onnxruntime-web (its CPU wasm build) as a Node backend, for `--engine web`: one thread of WebAssembly SIMD on the
-// same weights, for machines where onnxruntime-node's native binary cannot run.
-//
+// same weights, for machines where onnxruntime-node's native binary cannot run. Quirks of onnxruntime-web 1.30.0:
 // - `onnxruntime-web/wasm` resolves to dist/ort.wasm.bundle.min.mjs, whose Emscripten glue finds its binary at
 //   `new URL("ort-wasm-simd-threaded.wasm", import.meta.url)` and reads it with fs under Node: onnxruntime-web must
 //   stay in node_modules (the CLI bundle keeps it external) for that URL to point at the file.
@@ -11,24 +10,27 @@
 //   (lib/wasm/wasm-core-impl.ts), so overlapping runs would corrupt each other. Runs go through a promise chain.
 import { readFile } from "node:fs/promises";
 import * as ort from "onnxruntime-web/wasm";
-import type { ModelBatch, SpladeBackend } from "../encoder/encoder.ts";
+import type { SpladeBackend, TokenRows } from "../encoder/encoder.ts";
+import { ONNX_OUTPUT } from "../model/onnx/build.ts";
+import { graphFeeds } from "./graph-feeds.ts";
 
 ort.env.wasm.numThreads = 1;
 
-export async function createWebBackend(modelFile: string): Promise<SpladeBackend> {
-  const session = await ort.InferenceSession.create(await readFile(modelFile), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+/** A session on the graph `bytes` in the wasm CPU backend. */
+export function webSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+}
+
+/** `model`: the graph file or its bytes. */
+export async function createWebBackend(model: string | Uint8Array): Promise<SpladeBackend & { session: ort.InferenceSession }> {
+  const session = await webSession(typeof model === "string" ? await readFile(model) : model);
   let queue: Promise<unknown> = Promise.resolve();
   return {
-    run(batch: ModelBatch) {
-      const dims = [batch.batch, batch.length];
-      const result = queue.then(() =>
-        session.run({
-          input_ids: new ort.Tensor("int64", batch.inputIds, dims),
-          attention_mask: new ort.Tensor("int64", batch.attentionMask, dims),
-        }),
-      );
+    session,
+    run(rows: TokenRows) {
+      const result = queue.then(() => session.run(graphFeeds(ort.Tensor, rows)));
       queue = result.catch(() => {});
-      return result.then((out) => out.splade.data as Float32Array);
+      return result.then((out) => out[ONNX_OUTPUT].data as Float32Array);
     },
   };
 }

@@ -1,13 +1,13 @@
-// `tsx src/bench/retrieval-probe.ts ENGINE DOCS.ids.jsonl QUERIES.ids.jsonl WORK HITS ROUNDS [MEMORY]` (run by
+// `tsx bench/retrieval-probe.ts ENGINE DOCS.ids.jsonl QUERIES.ids.jsonl WORK HITS ROUNDS [MEMORY]` (run by
 // retrieval.ts): one engine on one generated collection in a fresh process — load, exact top-HITS queries, RSS —
 // printed as one JSON line. A fresh process each, because neither engine gives memory back to the OS. pgvector
 // reads the collection's COPY file, which retrieval.ts writes first (encode-corpus --format pgvector would).
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { openDuckdb } from "../engines/duckdb.ts";
-import { openPgvector } from "../engines/pgvector.ts";
-import { INDEX_PREFIX, fingerprint } from "../eval/retrieve.ts";
-import { sparsevecLiteral } from "../encoder/formats/pgvector.ts";
+import { openDuckdb } from "../src/engines/duckdb.ts";
+import { openPgvector } from "../src/engines/pgvector.ts";
+import { INDEX_PREFIX, fingerprint } from "../src/eval/retrieve.ts";
+import { sparsevecLiteral } from "../src/encoder/formats/pgvector.ts";
 import { copyFileFor, VOCAB_SIZE, type SparseVectorRecord } from "./sparse-collection.ts";
 
 export interface RetrievalProbe {

@@ -7,7 +7,7 @@ import { loadavg } from "node:os";
 import { BASELINE, loadNodeModel, type NodeCell, type NodeModel, type NodeVariant } from "./query-node.ts";
 import { MEMORY_VARIANTS, modelSizes, probeMemory, type MemoryProbe, type ModelSizes } from "./query-memory.ts";
 import type { KernelColdResult, KernelRunResult, KernelWorkerBuild } from "./kernel-worker.ts";
-import { QUERY_SHAPES } from "./query-inputs.ts";
+import { QUERY_SHAPES } from "../test/support/query-inputs.ts";
 import {
   encodeOnce,
   healthOnce,
@@ -18,9 +18,9 @@ import {
   queryOfLength,
   encodeGetOnce,
   healthDuringBatch,
-  startWorker,
   type EncodeTiming,
-} from "./query-worker.ts";
+} from "./worker-client.ts";
+import { startWorker } from "../src/node/wrangler-dev.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
 
 /** Query lengths the Worker is asked about (tokens, [CLS] and [SEP] included). */

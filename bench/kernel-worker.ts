@@ -1,4 +1,4 @@
-// A bench-only Worker (src/bench/kernel-worker.toml; never deployed): the encoder kernel timed inside workerd, with no
+// A bench-only Worker (bench/kernel-worker.toml; never deployed): the encoder kernel timed inside workerd, with no
 // HTTP, tokenizer or JSON in the measured span. It holds both builds — kernel.wasm (SIMD128) and kernel-relaxed.wasm
 // (relaxed SIMD), imported as precompiled modules — and reads the model (manifest.json's `edge`, encoder.bin) from the
 // ASSETS binding (`wrangler dev --assets <model folder>`).
@@ -16,13 +16,13 @@
 //
 // Root tsconfig type-checks this file with Node's types, so it names only what both runtimes have (fetch, Response,
 // performance); the ASSETS binding gets a minimal local type.
-/// <reference path="../worker/wasm.d.ts" />
-import { SpladeKernel } from "../kernel/encoder-kernel.ts";
-import relaxedModule from "../kernel/kernel-relaxed.wasm";
-import plainModule from "../kernel/kernel.wasm";
-import type { HeadMode } from "../kernel/splade-head.ts";
-import type { KernelLayout } from "../kernel/contract.ts";
-import { INPUTS_PER_SHAPE, randomIds, shapeInputs } from "./query-ids.ts";
+/// <reference path="../src/worker/wasm.d.ts" />
+import { SpladeKernel } from "../src/kernel/encoder-kernel.ts";
+import relaxedModule from "../src/kernel/kernel-relaxed.wasm";
+import plainModule from "../src/kernel/kernel.wasm";
+import type { HeadMode } from "../src/kernel/splade-head.ts";
+import type { KernelLayout } from "../src/kernel/contract.ts";
+import { INPUTS_PER_SHAPE, randomIds, shapeInputs } from "../test/support/query-ids.ts";
 
 interface Env {
   ASSETS: { fetch(input: string): Promise<Response> };

@@ -38,7 +38,8 @@ export function readBody(maxBytes: number): MiddlewareHandler {
       if (!drained) c.header("Connection", "close");
       throw new ApiError("payload_too_large", `the request body is over ${maxBytes / 1024} KiB — send fewer or shorter queries`);
     }
-    c.req.bodyCache.text = Promise.resolve(utf8.decode(chunks.length === 1 ? chunks[0] : concat(chunks, size)));
+    // Hono 4.13.19 keeps promises there (request.js #cachedBody stores raw.text()'s), though its type names the value.
+    c.req.bodyCache.text = Promise.resolve(utf8.decode(chunks.length === 1 ? chunks[0] : concat(chunks, size))) as unknown as string;
     await next();
   };
 }

@@ -307,7 +307,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       const base = [...nodeTimes].find(([c]) => c.model === model && c.shape === shape && c.variant === BASELINE)!;
       node.push({ model, shape: shape.name, batch: shape.batch, tokens: shape.tokens, variant, ...q, vs_baseline: q.p50 / quantiles(base[1]).p50 });
     }
-    if (workerRows && workerCold && server && options.worker) {
+    if (workerRows && workerCold && server && handlingServer && options.worker) {
       const model = options.worker.model;
       const rows = workerRows().map((row) => {
         const base = node.find((r) => r.model === model && r.batch === 1 && r.tokens === row.tokens && r.variant === BASELINE);
@@ -322,8 +322,8 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       const throughput: WorkerResult["throughput"] = {
         http_encode: await httpThroughput(`${server.base}/encode`, encodeInit(query10), THROUGHPUT_CONCURRENCY, THROUGHPUT_MS),
         http_health: await httpThroughput(`${server.base}/health`, undefined, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS),
-        isolate_encode: await handlingThroughputOnce(handlingServer!.base, query10, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS, false),
-        isolate_encode_quiet: await handlingThroughputOnce(handlingServer!.base, query10, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS, true),
+        isolate_encode: await handlingThroughputOnce(handlingServer.base, query10, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS, false),
+        isolate_encode_quiet: await handlingThroughputOnce(handlingServer.base, query10, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS, true),
       };
       const handling = (samples: HandlingSplit[]): Record<SplitKind | "handling", Quantiles> => ({
         ...(Object.fromEntries((Object.keys(samples[0].ms) as SplitKind[]).map((k) => [k, quantiles(samples.map((s) => s.ms[k]))])) as Record<SplitKind, Quantiles>),

@@ -17,14 +17,27 @@ import {
   kernelRunOnce,
   queryOfLength,
   encodeGetOnce,
+  encodeInit,
+  HANDLING_WORKER_CONFIG,
+  handlingSplitOnce,
+  handlingThroughputOnce,
   healthDuringBatch,
+  httpThroughput,
   type EncodeTiming,
+  type HttpThroughput,
 } from "./worker-client.ts";
 import { startWorker } from "../src/node/wrangler-dev.ts";
+// Types only: the module itself imports the Worker (and its .wasm), which runs in workerd, not here.
+import type { HandlingSplit, HandlingThroughput, SplitKind } from "./query-handling-worker.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
 
 /** Query lengths the Worker is asked about (tokens, [CLS] and [SEP] included). */
 export const WORKER_LENGTHS = [4, 10, 32] as const;
+/** In-process calls per kind per /split request of the handling bench Worker (one cell). */
+export const HANDLING_REPS = 40;
+/** Concurrent clients for the requests/s figures, and how long each of those runs, ms. */
+export const THROUGHPUT_CONCURRENCY = 16;
+const THROUGHPUT_MS = 3000;
 /** Encodes per /run request of the bench kernel Worker (one cell): enough for workerd's ≈1 ms clock. */
 export const KERNEL_WORKER_REPS = 50;
 
@@ -74,6 +87,14 @@ export interface WorkerResult {
   cache: { hit: Quantiles; miss: Quantiles; hit_vs_miss: number };
   /** /health back to back while a batch at the token budget runs (one isolate), against /health alone. */
   health_under_batch: { batch_queries: number; batch_tokens: number; batch_ms: Quantiles; health_during: Quantiles; health_idle: Quantiles; answered_during: number };
+  /**
+   * The production app called in-process inside workerd (query-handling-worker.ts, T≈10), per round the mean ms of each
+   * kind of call; `handling` = encode − inference − tokenize: what a request costs outside the model. `logged` as the
+   * Worker runs, `quiet` with console.log muted (under wrangler dev the log line crosses to wrangler's process).
+   */
+  handling: { query: string; reps: number; logged: Record<SplitKind | "handling", Quantiles>; quiet: Record<SplitKind | "handling", Quantiles> };
+  /** Requests per second at THROUGHPUT_CONCURRENCY clients: over HTTP (wrangler dev) and in-process in one isolate. */
+  throughput: { http_encode: HttpThroughput; http_health: HttpThroughput; isolate_encode: HandlingThroughput; isolate_encode_quiet: HandlingThroughput };
 }
 
 export interface KernelWorkerRow {
@@ -185,6 +206,8 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   const models: NodeModel[] = [];
   let server: Awaited<ReturnType<typeof startWorker>> | undefined;
   let cacheServer: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let handlingServer: Awaited<ReturnType<typeof startWorker>> | undefined;
+  const splits: Record<"logged" | "quiet", HandlingSplit[]> = { logged: [], quiet: [] };
   const cacheHits: number[] = [];
   const cacheMisses: number[] = [];
   let kernelServer: Awaited<ReturnType<typeof startWorker>> | undefined;
@@ -217,6 +240,11 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       // size. The number starts from the clock because wrangler dev keeps its Cache API across runs.
       const fresh = Date.now() % 1_000_000;
       cells.push(cell("worker", cacheMisses, (round) => encodeGetOnce(cacheBase, `${coldQuery} ${fresh + round}`).then(expectCache("miss"))));
+      phase(`starting the handling bench Worker (wrangler dev, ${HANDLING_WORKER_CONFIG}, ${model})…`);
+      handlingServer = await startWorker(options.models[model], { config: HANDLING_WORKER_CONFIG });
+      const handlingBase = handlingServer.base;
+      cells.push(cell("worker", splits.logged, () => handlingSplitOnce(handlingBase, coldQuery, HANDLING_REPS, false)));
+      cells.push(cell("worker", splits.quiet, () => handlingSplitOnce(handlingBase, coldQuery, HANDLING_REPS, true)));
       workerRows = () => [
         ...queries.map((query, i): WorkerRow => {
           const timings = encodes[i];
@@ -279,7 +307,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       const base = [...nodeTimes].find(([c]) => c.model === model && c.shape === shape && c.variant === BASELINE)!;
       node.push({ model, shape: shape.name, batch: shape.batch, tokens: shape.tokens, variant, ...q, vs_baseline: q.p50 / quantiles(base[1]).p50 });
     }
-    if (workerRows && workerCold && server && options.worker) {
+    if (workerRows && workerCold && server && handlingServer && options.worker) {
       const model = options.worker.model;
       const rows = workerRows().map((row) => {
         const base = node.find((r) => r.model === model && r.batch === 1 && r.tokens === row.tokens && r.variant === BASELINE);
@@ -289,6 +317,18 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       const healthRow = rows[rows.length - 1];
       phase("/health during batches at the token budget…");
       const underBatch = await measureHealthUnderBatch(server.base, options.worker.tokenCount, healthRow.round_trip_ms);
+      phase(`requests/s at ${THROUGHPUT_CONCURRENCY} concurrent clients: over HTTP, then in-process in one isolate…`);
+      const query10 = t10.query as string;
+      const throughput: WorkerResult["throughput"] = {
+        http_encode: await httpThroughput(`${server.base}/encode`, encodeInit(query10), THROUGHPUT_CONCURRENCY, THROUGHPUT_MS),
+        http_health: await httpThroughput(`${server.base}/health`, undefined, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS),
+        isolate_encode: await handlingThroughputOnce(handlingServer.base, query10, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS, false),
+        isolate_encode_quiet: await handlingThroughputOnce(handlingServer.base, query10, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS, true),
+      };
+      const handling = (samples: HandlingSplit[]): Record<SplitKind | "handling", Quantiles> => ({
+        ...(Object.fromEntries((Object.keys(samples[0].ms) as SplitKind[]).map((k) => [k, quantiles(samples.map((s) => s.ms[k]))])) as Record<SplitKind, Quantiles>),
+        handling: quantiles(samples.map((s) => s.ms.encode - s.ms.inference - s.ms.tokenize)),
+      });
       const hit = quantiles(cacheHits);
       const miss = quantiles(cacheMisses);
       worker = {
@@ -299,6 +339,8 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
         http_overhead_ms: t10.round_trip_ms.p50 - healthRow.round_trip_ms.p50 - (t10.inference_p50_ms ?? NaN),
         cache: { hit, miss, hit_vs_miss: hit.p50 / miss.p50 },
         health_under_batch: underBatch,
+        handling: { query: query10, reps: splits.logged[0]?.reps ?? HANDLING_REPS, logged: handling(splits.logged), quiet: handling(splits.quiet) },
+        throughput,
       };
     }
     if (options.kernelWorker && kernelServer) {
@@ -330,6 +372,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     await Promise.all(models.map((m) => m.release()));
     await server?.stop();
     await cacheServer?.stop();
+    await handlingServer?.stop();
     await kernelServer?.stop();
   }
 

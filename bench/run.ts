@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { BATCHING_MODES, benchCorpus } from "./corpus.ts";
 import { measureGemmPeak, theoreticalPeak } from "./corpus-flops.ts";
 import { BASELINE } from "./query-node.ts";
-import { benchQuery, type QueryBenchResult } from "./query.ts";
+import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts";
 import { benchRetrieval } from "./retrieval.ts";
 import type { Quantiles } from "./stats.ts";
 import { SpladeEncoder } from "../src/encoder/encoder.ts";
@@ -245,9 +245,16 @@ function printQuery(r: QueryBenchResult, machine: string): void {
     console.log("(round trip p50/p90/p99; inference = Server-Timing p50, the in-Worker encode; × = inference p50 / baseline p50 at that length)");
     console.log(`goal 5, T≈10: (/encode p50 − /health p50) − inference p50 = ${ms(k.http_overhead_ms)} ms`);
     const c = k.cache;
-    console.log(
-      `cache (GET /encode, T≈10, second Worker with the cache on): hit p50 ${ms(c.hit.p50)} / p99 ${ms(c.hit.p99)} ms, miss p50 ${ms(c.miss.p50)} / p99 ${ms(c.miss.p99)} ms → hit/miss ${c.hit_vs_miss.toFixed(2)}`,
-    );
+    console.log(`cache (GET /encode, T≈10, second Worker with the cache on): hit p50 ${ms(c.hit.p50)} / p99 ${ms(c.hit.p99)} ms, miss p50 ${ms(c.miss.p50)} / p99 ${ms(c.miss.p99)} ms → hit/miss ${c.hit_vs_miss.toFixed(2)}`);
+    const split = (q: WorkerResult["handling"]["logged"]) =>
+      `handling ${ms(q.handling.p50)} (encode ${ms(q.encode.p50)} − inference ${ms(q.inference.p50)} − tokenize ${ms(q.tokenize.p50)}), /health ${ms(q.health.p50)}, 422 ${ms(q.invalid.p50)}, one log line ${ms(q.log.p50)}`;
+    console.log(`in-process inside workerd (bench/query-handling-worker.ts: the app's fetch called directly, T≈10, p50 over rounds of ${k.handling.reps}-call means, ms):`);
+    console.log(`  as deployed: ${split(k.handling.logged)}`);
+    console.log(`  console.log muted: ${split(k.handling.quiet)}`);
+    const t = k.throughput;
+    const http = (x: typeof t.http_encode) => `${x.requests_per_second.toFixed(0)} requests/s (round trip p50 ${ms(x.round_trip_ms.p50)} / p99 ${ms(x.round_trip_ms.p99)} ms)`;
+    console.log(`requests/s, one isolate, ${t.http_encode.concurrency} concurrent clients, T≈10: HTTP (wrangler dev) /encode ${http(t.http_encode)}, /health ${http(t.http_health)};`);
+    console.log(`  in-process /encode ${t.isolate_encode.requests_per_second.toFixed(0)} requests/s (console.log muted: ${t.isolate_encode_quiet.requests_per_second.toFixed(0)})`);
     const h = k.health_under_batch;
     console.log(
       `/health during ${h.batch_queries}-query batches (${h.batch_tokens} tokens, batch p50 ${ms(h.batch_ms.p50)} ms): p50 ${ms(h.health_during.p50)} / p99 ${ms(h.health_during.p99)} ms over ${h.answered_during} answers; idle p50 ${ms(h.health_idle.p50)} / p99 ${ms(h.health_idle.p99)} ms`,

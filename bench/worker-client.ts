@@ -2,9 +2,13 @@
 // their Server-Timing, the bench-only kernel Worker's endpoints, and queries of a given token count.
 import { fileURLToPath } from "node:url";
 import type { KernelColdResult, KernelRunResult, KernelWorkerBuild } from "./kernel-worker.ts";
+import type { HandlingSplit, HandlingThroughput } from "./query-handling-worker.ts";
+import { quantiles, type Quantiles } from "./stats.ts";
 
 /** The bench-only Worker that times the kernel inside workerd (kernel-worker.ts); the production one is wrangler.toml. */
 export const KERNEL_WORKER_CONFIG = fileURLToPath(new URL("./kernel-worker.toml", import.meta.url));
+/** The bench-only Worker that calls the production app in-process (query-handling-worker.ts). */
+export const HANDLING_WORKER_CONFIG = fileURLToPath(new URL("./query-handling-worker.toml", import.meta.url));
 /** The kernel builds the bench Worker holds (kernel.wasm, kernel-relaxed.wasm). */
 export const KERNEL_WORKER_BUILDS: readonly KernelWorkerBuild[] = ["plain", "relaxed"];
 
@@ -49,7 +53,7 @@ async function timed(url: string, init?: RequestInit): Promise<{ response: Respo
 
 /** One POST /encode of a single query. */
 export async function encodeOnce(base: string, query: string): Promise<EncodeTiming> {
-  const { response, ms } = await timed(`${base}/encode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const { response, ms } = await timed(`${base}/encode`, encodeInit(query));
   return { roundTripMs: ms, serverTiming: parseServerTiming(response.headers.get("server-timing")), tokens: Number(response.headers.get("x-splade-tokens")) };
 }
 
@@ -79,6 +83,41 @@ export async function healthDuringBatch(base: string, queries: readonly string[]
   const health: number[] = [];
   while (!done) health.push(await healthOnce(base));
   return { health_ms: health, batch_ms: (await batch).ms };
+}
+
+/** One GET /split of the handling bench Worker: mean ms per in-process call of each kind; `quiet` mutes console.log. */
+export async function handlingSplitOnce(base: string, query: string, reps: number, quiet: boolean): Promise<HandlingSplit> {
+  return JSON.parse((await timed(`${base}/split?${new URLSearchParams({ q: query, reps: String(reps), quiet: quiet ? "1" : "0" })}`)).body) as HandlingSplit;
+}
+
+/** One GET /throughput of the handling bench Worker: `concurrency` in-process /encode loops for `ms`. */
+export async function handlingThroughputOnce(base: string, query: string, concurrency: number, ms: number, quiet: boolean): Promise<HandlingThroughput> {
+  const params = new URLSearchParams({ q: query, concurrency: String(concurrency), ms: String(ms), quiet: quiet ? "1" : "0" });
+  return JSON.parse((await timed(`${base}/throughput?${params}`)).body) as HandlingThroughput;
+}
+
+export interface HttpThroughput {
+  concurrency: number;
+  requests: number;
+  requests_per_second: number;
+  round_trip_ms: Quantiles;
+}
+
+/** `concurrency` clients sending `init` to `url` back to back for `ms` (fetch's pool opens a connection per client). */
+export async function httpThroughput(url: string, init: RequestInit | undefined, concurrency: number, ms: number): Promise<HttpThroughput> {
+  const times: number[] = [];
+  const t0 = performance.now();
+  const client = async () => {
+    while (performance.now() - t0 < ms) times.push((await timed(url, init)).ms);
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const elapsed = performance.now() - t0;
+  return { concurrency, requests: times.length, requests_per_second: (times.length / elapsed) * 1000, round_trip_ms: quantiles(times) };
+}
+
+/** A POST /encode of one query, as encodeOnce sends it. */
+export function encodeInit(query: string): RequestInit {
+  return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) };
 }
 
 export interface KernelRunRequest {

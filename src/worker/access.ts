@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { ApiError } from "./errors";
-import { settingsOf, type Env } from "./settings";
+import { settingsOf, type Env, type Settings } from "./settings";
 
 /** Answered without a key: liveness checks, and the page (static, and its calls to /encode carry the key). */
 const OPEN_PATHS = new Set(["/health", "/"]);
@@ -47,13 +47,24 @@ export const requireApiKey: MiddlewareHandler<{ Bindings: Env; Variables: Access
 
 const EXPOSED_HEADERS = ["Server-Timing", "X-Splade-Tokens", "X-Splade-Truncated", "X-Splade-Random-Weights", "X-Splade-Cache", "Retry-After", "ETag"];
 
-/** CORS for the origins in SPLADE_ALLOWED_ORIGINS (any origin by default: the encoder holds no user data). */
+const corsBySettings = new WeakMap<Settings, MiddlewareHandler>();
+
+/**
+ * CORS for the origins in SPLADE_ALLOWED_ORIGINS (any origin by default: the encoder holds no user data). Hono's cors()
+ * middleware is built once per environment (its options join and copy arrays), not on every request.
+ */
 export const corsForOrigins: MiddlewareHandler<{ Bindings: Env }> = (c, next) => {
-  const { allowedOrigins } = settingsOf(c.env);
-  return cors({
-    origin: allowedOrigins === "*" ? "*" : [...allowedOrigins],
-    allowMethods: ["GET", "POST"],
-    allowHeaders: ["Authorization", "Content-Type", "If-None-Match"],
-    exposeHeaders: EXPOSED_HEADERS,
-  })(c, next);
+  const settings = settingsOf(c.env);
+  let handler = corsBySettings.get(settings);
+  if (!handler) {
+    const { allowedOrigins } = settings;
+    handler = cors({
+      origin: allowedOrigins === "*" ? "*" : [...allowedOrigins],
+      allowMethods: ["GET", "POST"],
+      allowHeaders: ["Authorization", "Content-Type", "If-None-Match"],
+      exposeHeaders: EXPOSED_HEADERS,
+    });
+    corsBySettings.set(settings, handler);
+  }
+  return handler(c, next);
 };

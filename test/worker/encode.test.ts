@@ -97,6 +97,11 @@ describe("concurrency", () => {
 });
 
 describe("headers", () => {
+  // Warm: the request that loads the model also reports the load's stages in Server-Timing.
+  beforeAll(async () => {
+    expect((await get("/encode?q=warm")).status).toBe(200);
+  });
+
   it("reports tokens, truncation and Server-Timing (tokenize, inference, total)", async () => {
     const response = await postJson("/encode", { query: golden.queries[0].text, format: "qdrant", field: "splade", top_k: 3 });
     expect(response.status).toBe(200);

@@ -26,14 +26,34 @@ export function quantize(vector: SparseVector, factor: number): SparseVector {
 /**
  * The double whose shortest decimal reads back as the same float32: SPLADE weights are float32, and printing
  * their double expansion (2.8299999237060547) only adds digits no engine keeps. TEI prints them this way too.
+ *
+ * The answer is the fewest significant digits d (1–9) whose rounding reads back as f. Unless f's significand is a
+ * power of two, the decimals that read back as f form an interval centred on f, and the d-digit rounding is at least
+ * as close to f as any coarser one, so "d digits read back" holds from some d on: testing 6 digits first says whether
+ * to look below or above it, about half the toPrecision calls of counting up from 1 for typical weights (7–9 digits).
  */
 export function shortestFloat32(x: number): number {
   const f = Math.fround(x);
-  for (let digits = 1; digits < 9; digits++) {
+  if (f === 0 || !Number.isFinite(f) || isPowerOfTwoSignificand(f)) return shortestFrom(f, 1, 9);
+  const six = Number(f.toPrecision(6));
+  return Math.fround(six) === f ? shortestFrom(f, 1, 6) : shortestFrom(f, 7, 9);
+}
+
+function shortestFrom(f: number, from: number, to: number): number {
+  for (let digits = from; digits < to; digits++) {
     const shorter = Number(f.toPrecision(digits));
     if (Math.fround(shorter) === f) return shorter;
   }
-  return Number(f.toPrecision(9));
+  return Number(f.toPrecision(to));
+}
+
+const float32Bits = new Uint32Array(1);
+const float32View = new Float32Array(float32Bits.buffer);
+
+/** Whether f's 23 stored significand bits are 0: then its interval is narrower below than above. */
+function isPowerOfTwoSignificand(f: number): boolean {
+  float32View[0] = f;
+  return (float32Bits[0] & 0x7fffff) === 0;
 }
 
 /** The weights a format writes: integers when quantizing (options.quantize, else the format's default), else float32. */

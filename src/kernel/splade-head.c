@@ -70,6 +70,7 @@
 #define TB 4
 #endif
 #endif
+_Static_assert(TB >= 1 && TB <= 5, "int8_max has a case for every tile of 1 to 5 tokens, no more");
 #define MAX_HIDDEN 1024
 #ifdef RELAXED
 #define TOKEN_QMAX 63.0f
@@ -308,9 +309,6 @@ INLINE void int8_max(const int8_t* tile, const int32_t* qsum, const void* p, con
   for (int i = 0, t = 0; i < tiles; i++) {
     const int tb = small + (i < big_tiles);
     switch (tb) {
-#if TB >= 6
-#error "int8_max has cases for at most 5 tokens per tile"
-#endif
 #if TB == 5
       case 5: int8_tile(tile, qsum, p, r, n, t, 5, fused, best); break;
 #endif
@@ -327,9 +325,10 @@ INLINE void int8_max(const int8_t* tile, const int32_t* qsum, const void* p, con
  * The int8 pass over rows [from, to) (multiples of 8) for T quantized tokens. MODE_CANDIDATES writes the ids with
  * U_v > 0 to `ids`; MODE_APPROX writes ids and approximate max logits s·m + b for those > 0; MODE_BOUNDS writes, for
  * every row v, the approximate max logit s·m + b to vals[v] and the margin U − (s·m + b) of (3) to ids[v]
- * reinterpreted as float32. `fused` picks the relaxed build's dot (dot_i8_u7_add; same result either way). Returns the number of ids written (to − from for MODE_BOUNDS). Callers cut the vocabulary
- * into a few calls: V8 swaps in a function's optimized code only between calls, so a first request's long pass would
- * otherwise run entirely on the baseline tier.
+ * reinterpreted as float32. `fused` picks the relaxed build's dot (dot_i8_u7_add; the same result either way). Returns
+ * the number of ids written (to − from for MODE_BOUNDS). Callers cut the vocabulary into a few calls: V8 swaps in a
+ * function's optimized code only between calls, so a first request's long pass would otherwise run entirely on the
+ * baseline tier.
  */
 EXPORT(int8_pass)
 int int8_pass(const int8_t* eq, const float* s, const float* alpha, const float* beta, const float* b, const float* b_pad,
@@ -469,7 +468,7 @@ int int8_dot_fused(void) {
 
 /**
  * Checks, once per instance, that the int8 dot of this build computes exactly what the spec says on the extremes it
- * can meet (q = ±127, p + 64 ∈ [1, 127]) — the pair form, and the fused form too where int8_dot_fused() picks it —: 0
+ * can meet (q = ±127, p + 64 ∈ [1, 127]), in the pair form and, where int8_dot_fused() picks it, the fused form: 0
  * when it does. The plain build has nothing relaxed to check.
  */
 EXPORT(int8_selftest)

@@ -42,7 +42,8 @@ export type HeadMode = "exact" | "scan" | "approx" | "auto";
 /**
  * The candidate share above which `auto` stops running the int8 pass. That pass reads a quarter of the bytes and runs at
  * 32–37 GMAC/s against the float32 scan's ≈ 20 (measured in workerd: docs/performance.md), so it costs ≈ 0.55–0.6 of a scan; rescoring a share f of
- * the vocabulary costs f of a scan, so exact wins while f < 0.4. A dense head (random weights: ~28k of 30522 terms
+ * the vocabulary costs f of a scan, so exact wins while f < 0.4 — more where the relaxed build's dot is one vpdpbusd
+ * (AVX-VNNI: the pass takes ≈ 0.45 of its time elsewhere), which leaves 0.4 on the safe side. A dense head (random weights: ~28k of 30522 terms
  * non-zero) rescores ~95% and stays dense; a trained one keeps tens of terms per query and never comes near.
  */
 export const AUTO_SCAN_FRACTION = 0.4;

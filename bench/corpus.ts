@@ -10,11 +10,14 @@ import { planBatches } from "../src/corpus/batching.ts";
 import { encodeCorpus } from "../src/corpus/encode.ts";
 import { FORMATS } from "../src/encoder/formats/index.ts";
 import { generatePassages } from "../test/support/passages.ts";
-import { type GraphProfile, profileGraph, sequenceFlops, type SequenceFlops } from "./corpus-flops.ts";
+import { type GemmPeak, type GemmProbe, type GraphProfile, profileGraph, sequenceFlops, type SequenceFlops } from "./corpus-flops.ts";
 import { quantile } from "./stats.ts";
 
 export type BatchingMode = "length" | "input";
 export const BATCHING_MODES: readonly BatchingMode[] = ["length", "input"];
+
+/** Seconds of GEMM timing after each round: ~400 runs of the 1024³ MatMul at this machine's rate. */
+const GEMM_SECONDS = 2;
 
 export interface CorpusBenchOptions {
   encoder: SpladeEncoder;
@@ -28,11 +31,14 @@ export interface CorpusBenchOptions {
   seed: number;
   /** The doc model's shapes, to count the FLOPs each document costs. */
   config: EncoderConfig;
+  /** Measures the float32 GEMM peak after every round (about 2 s), so each round's FLOP rate has a peak taken under its load. */
+  gemm?: GemmProbe;
   /** Also profile the graph (onnxruntime-node, after the timed rounds) on this many length-bucketed batches. */
   profile?: { modelFile: string; threads: number; batches: number };
   /** Folder for the corpus and outputs while the benchmark runs (removed after). */
   workDir: string;
   onRun?(run: CorpusBenchRun): void;
+  onPeak?(round: number, peak: GemmPeak): void;
 }
 
 export interface CorpusBenchRun {
@@ -57,10 +63,12 @@ export interface CorpusBenchResult {
   speedup: number;
   /** FLOPs per document, mean: on its real tokens (the useful work), and as each mode's padded batches run it. */
   flops: { perDocument: SequenceFlops; executedPerDocument: Record<BatchingMode, number> };
+  /** The GEMM peak measured right after each round, by round (1-based: peaks[0] follows round 1). */
+  peaks: GemmPeak[];
   profile?: GraphProfile;
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
@@ -169,6 +177,7 @@ export async function benchCorpus(options: CorpusBenchOptions): Promise<CorpusBe
   };
   const runs: CorpusBenchRun[] = [];
   let terms: CorpusBenchResult["terms"] | undefined;
+  const peaks: GemmPeak[] = [];
   try {
     // Warm-up: session first-run allocations, JIT of the JS path.
     await run("length", warmup, 0);
@@ -179,6 +188,11 @@ export async function benchCorpus(options: CorpusBenchOptions): Promise<CorpusBe
         terms ??= await termCounts(join(options.workDir, `out-${mode}.jsonl`));
         runs.push(r);
         options.onRun?.(r);
+      }
+      if (options.gemm) {
+        const peak = await options.gemm.measure(GEMM_SECONDS);
+        peaks.push(peak);
+        options.onPeak?.(round, peak);
       }
     }
   } finally {
@@ -207,6 +221,7 @@ export async function benchCorpus(options: CorpusBenchOptions): Promise<CorpusBe
     terms: terms ?? { mean: 0, p5: 0, p50: 0, p95: 0 },
     paddingOverhead: { length: paddedTokens(lengths, plans.length) / realTokens, input: paddedTokens(lengths, plans.input) / realTokens },
     runs,
+    peaks,
     summary,
     speedup: summary.length.docsPerSecond / summary.input.docsPerSecond,
     flops: {

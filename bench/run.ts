@@ -1,10 +1,11 @@
 // `npm run bench [-- query|corpus|retrieval]`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
 // nothing (a timing is not a test). Without a benchmark name, `query` runs.
 import { defineCommand } from "citty";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { BATCHING_MODES, type BatchingMode, benchCorpus, median } from "./corpus.ts";
+import { BATCHING_MODES, benchCorpus, median, type RunMode } from "./corpus.ts";
+import { buildInt8Model } from "./corpus-int8.ts";
 import { openGemmProbe, theoreticalPeak } from "./corpus-flops.ts";
 import { BASELINE } from "./query-node.ts";
 import { benchQuery, type QueryBenchResult } from "./query.ts";
@@ -42,30 +43,31 @@ interface AttainedFlops {
 }
 
 /** The FLOP rate each batching mode reaches, against the GEMM peak of the same round and the theoretical peak. */
-function attainedFlops(result: Awaited<ReturnType<typeof benchCorpus>>, theoreticalGflops: number): Record<BatchingMode, AttainedFlops> {
+function attainedFlops(result: Awaited<ReturnType<typeof benchCorpus>>, theoreticalGflops: number): Partial<Record<RunMode, AttainedFlops>> {
   const perDocument = result.flops.perDocument.total;
+  const modes = Object.keys(result.summary) as RunMode[];
   return Object.fromEntries(
-    BATCHING_MODES.map((mode) => {
+    modes.map((mode) => {
       const mine = result.runs.filter((r) => r.mode === mode);
       const ratios = mine.map((r) => {
         const peak = result.peaks[r.round - 1];
         const useful = (r.docsPerSecond * perDocument) / 1e9;
         return { ofPeak: useful / peak.medianGflops, perCpu: useful / r.cpuPercent / (peak.medianGflops / peak.cpuPercent) };
       });
-      const docsPerSecond = result.summary[mode].docsPerSecond;
+      const docsPerSecond = result.summary[mode]?.docsPerSecond ?? Number.NaN;
       const useful = (docsPerSecond * perDocument) / 1e9;
       return [
         mode,
         {
           usefulGflops: useful,
-          executedGflops: (docsPerSecond * result.flops.executedPerDocument[mode]) / 1e9,
+          executedGflops: (docsPerSecond * result.flops.executedPerDocument[mode === "input" ? "input" : "length"]) / 1e9,
           ofGemmPeak: median(ratios.map((r) => r.ofPeak)),
           ofGemmPerCpu: median(ratios.map((r) => r.perCpu)),
           ofTheoretical: useful / theoreticalGflops,
         },
       ];
     }),
-  ) as Record<BatchingMode, AttainedFlops>;
+  ) as Partial<Record<RunMode, AttainedFlops>>;
 }
 
 /** `--model-size`: the generated doc model the corpus benchmark makes and runs when no `--model` is given. */
@@ -92,6 +94,10 @@ const corpusCommand = defineCommand({
       type: "string",
       description: "Length-bucketed batches run through onnxruntime's profiler after the rounds (0: none; node engine)",
       default: "6",
+    },
+    int8: {
+      type: "boolean",
+      description: "Also time an int8-weights graph (DynamicQuantizeMatMul, length batching) and measure its vectors against float32's (node engine)",
     },
     out: { type: "string", description: "Folder for the corpus, outputs and results JSON", default: BENCH_RESULTS },
   },
@@ -130,12 +136,16 @@ const corpusCommand = defineCommand({
     }
     // The attainable rate, with the inference thread's thread count, measured after every round (bench/corpus.ts).
     const gemm = await openGemmProbe(threads);
+    if (args.int8 && engine !== "node") throw new CliError("usage", "--int8 needs --engine node: DynamicQuantizeMatMul is an onnxruntime CPU contrib operator");
+    const int8File = args.int8 ? await buildInt8Model(folder.manifest, args.out) : undefined;
     const backend = await startBackendThread({ modelFile: folder.modelFile, engine, threads: engine === "node" ? threads : undefined });
+    const int8Backend = int8File ? await startBackendThread({ modelFile: int8File, engine, threads }) : undefined;
     let result: Awaited<ReturnType<typeof benchCorpus>>;
     try {
       console.log("round  mode      docs/s     CPU   (then the float32 GEMM peak: onnxruntime-node, one 1024³ MatMul, same threads)");
       result = await benchCorpus({
         encoder: new SpladeEncoder(folder.tokenizer, backend, folder.manifest.vocab_size),
+        int8Encoder: int8Backend ? new SpladeEncoder(folder.tokenizer, int8Backend, folder.manifest.vocab_size) : undefined,
         docs,
         rounds: count("rounds", args.rounds),
         batchSize,
@@ -157,7 +167,9 @@ const corpusCommand = defineCommand({
       });
     } finally {
       await backend.close();
+      await int8Backend?.close();
       await gemm.close();
+      if (int8File) await rm(int8File, { force: true });
     }
     const t = result.corpus.tokens;
     const f = result.flops.perDocument;
@@ -170,16 +182,26 @@ const corpusCommand = defineCommand({
     );
     const attained = attainedFlops(result, theoretical?.gflops ?? Number.NaN);
     console.log("\nmode    docs/s (median)  CPU (median)  padded/real tokens  GFLOP/s useful (as padded)  of GEMM peak  per CPU-second  of theoretical");
-    for (const mode of BATCHING_MODES) {
+    for (const mode of Object.keys(result.summary) as RunMode[]) {
       const s = result.summary[mode];
       const a = attained[mode];
+      if (!s || !a) continue;
       const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
       console.log(
-        `${mode.padEnd(6)}  ${s.docsPerSecond.toFixed(1).padStart(15)}  ${`${s.cpuPercent.toFixed(0)}%`.padStart(12)}  ${result.paddingOverhead[mode].toFixed(2).padStart(18)}  ` +
+        `${mode.padEnd(11)}  ${s.docsPerSecond.toFixed(1).padStart(15)}  ${`${s.cpuPercent.toFixed(0)}%`.padStart(12)}  ${result.paddingOverhead[mode === "input" ? "input" : "length"].toFixed(2).padStart(18)}  ` +
           `${`${a.usefulGflops.toFixed(1)} (${a.executedGflops.toFixed(1)})`.padStart(26)}  ${pct(a.ofGemmPeak).padStart(12)}  ${pct(a.ofGemmPerCpu).padStart(14)}  ${pct(a.ofTheoretical).padStart(14)}`,
       );
     }
     console.log(`length-bucketed batching: ${result.speedup.toFixed(2)}× the docs/s of input-order batching`);
+    const q = result.int8;
+    const int8Speed = result.summary["length-int8"];
+    if (q && int8Speed) {
+      console.log(
+        `int8 weights (FLOP rates above as float32-equivalent work): ${(int8Speed.docsPerSecond / result.summary.length.docsPerSecond).toFixed(2)}× float32's docs/s; ` +
+          `against float32 on the same ${q.documents} documents: top-10 overlap ${(100 * q.topKOverlap.k10).toFixed(1)} %, top-100 ${(100 * q.topKOverlap.k100).toFixed(1)} %, ` +
+          `max abs weight error ${q.maxAbsError.toFixed(4)} (mean per-document max ${q.meanDocMaxAbsError.toFixed(4)}), terms per document ${q.terms.float32.toFixed(1)} → ${q.terms.int8.toFixed(1)}`,
+      );
+    }
     const p = result.profile;
     if (p) {
       const pct = (x: number) => `${(100 * x).toFixed(1)} %`;

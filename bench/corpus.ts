@@ -85,6 +85,8 @@ export interface Int8Fidelity {
   meanDocMaxAbsError: number;
   /** Non-zero terms per document, mean, on each side. */
   terms: { float32: number; int8: number };
+  /** Mean over documents of the heaviest float32 weight: the scale the errors are to be read against. */
+  meanDocMaxWeight: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -146,7 +148,7 @@ async function compareVectors(float32File: string, int8File: string): Promise<In
   };
   let maxAbsError = 0;
   let docMaxSum = 0;
-  const sums = { k10: 0, k100: 0, float32: 0, int8: 0 };
+  const sums = { k10: 0, k100: 0, float32: 0, int8: 0, maxWeight: 0 };
   reference.forEach((a, d) => {
     const b = quantized[d];
     let docMax = 0;
@@ -157,6 +159,7 @@ async function compareVectors(float32File: string, int8File: string): Promise<In
     sums.k100 += overlap(a, b, 100);
     sums.float32 += Object.keys(a).length;
     sums.int8 += Object.keys(b).length;
+    sums.maxWeight += Math.max(0, ...Object.values(a));
   });
   const n = reference.length;
   return {
@@ -165,6 +168,7 @@ async function compareVectors(float32File: string, int8File: string): Promise<In
     maxAbsError,
     meanDocMaxAbsError: docMaxSum / n,
     terms: { float32: sums.float32 / n, int8: sums.int8 / n },
+    meanDocMaxWeight: sums.maxWeight / n,
   };
 }
 

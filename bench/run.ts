@@ -199,7 +199,8 @@ const corpusCommand = defineCommand({
       console.log(
         `int8 weights (FLOP rates above as float32-equivalent work): ${(int8Speed.docsPerSecond / result.summary.length.docsPerSecond).toFixed(2)}× float32's docs/s; ` +
           `against float32 on the same ${q.documents} documents: top-10 overlap ${(100 * q.topKOverlap.k10).toFixed(1)} %, top-100 ${(100 * q.topKOverlap.k100).toFixed(1)} %, ` +
-          `max abs weight error ${q.maxAbsError.toFixed(4)} (mean per-document max ${q.meanDocMaxAbsError.toFixed(4)}, against a heaviest weight of ${q.meanDocMaxWeight.toFixed(3)}), terms per document ${q.terms.float32.toFixed(1)} → ${q.terms.int8.toFixed(1)}`,
+          `max abs weight error ${q.maxAbsError.toFixed(4)} (mean per-document max ${q.meanDocMaxAbsError.toFixed(4)}, against a heaviest weight of ${q.meanDocMaxWeight.toFixed(3)}), terms per document ${q.terms.float32.toFixed(1)} → ${q.terms.int8.toFixed(1)}` +
+          (minWeight > 0 ? ` — on vectors cut at ${minWeight}: a term on one side of the cut only counts its whole weight` : ""),
       );
     }
     const p = result.profile;

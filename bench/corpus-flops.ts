@@ -115,28 +115,50 @@ export interface GemmPeak {
   /** Median and best run, in GFLOP/s (2·n³ per run). */
   medianGflops: number;
   bestGflops: number;
+  /** Process CPU time over wall time while it ran, percent of one core: below threads × 100 when others had the cores. */
+  cpuPercent: number;
 }
 
-/** The attainable float32 GEMM rate: onnxruntime-node (MLAS) on one n³ MatMul, timed for about `seconds`. */
-export async function measureGemmPeak(threads: number, n = 1024, seconds = 4): Promise<GemmPeak> {
+export interface GemmProbe {
+  /** Times the MatMul for about `seconds` (at least 5 runs). */
+  measure(seconds: number): Promise<GemmPeak>;
+  close(): Promise<void>;
+}
+
+/**
+ * The attainable float32 GEMM rate: onnxruntime-node (MLAS) on one n³ MatMul with the benchmark's thread count. One
+ * session, measured again between the benchmark's rounds so each round's docs/s has a peak taken under the same load.
+ */
+export async function openGemmProbe(threads: number, n = 1024): Promise<GemmProbe> {
   const session = await nodeSession(matmulGraph(n), { threads });
-  try {
-    const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-    const feeds = { a: new ort.Tensor("float32", a, [n, n]) };
-    for (let i = 0; i < 3; i++) await session.run(feeds);
-    const times: number[] = [];
-    const until = performance.now() + seconds * 1000;
-    while (performance.now() < until || times.length < 5) {
+  const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const feeds = { a: new ort.Tensor("float32", a, [n, n]) };
+  for (let i = 0; i < 3; i++) await session.run(feeds);
+  return {
+    async measure(seconds) {
+      const times: number[] = [];
+      const cpu = process.cpuUsage();
       const started = performance.now();
-      await session.run(feeds);
-      times.push((performance.now() - started) / 1000);
-    }
-    times.sort((x, y) => x - y);
-    const flops = 2 * n ** 3;
-    return { n, threads, runs: times.length, medianGflops: flops / times[times.length >> 1] / 1e9, bestGflops: flops / times[0] / 1e9 };
-  } finally {
-    await session.release();
-  }
+      while (performance.now() < started + seconds * 1000 || times.length < 5) {
+        const runStarted = performance.now();
+        await session.run(feeds);
+        times.push((performance.now() - runStarted) / 1000);
+      }
+      const used = process.cpuUsage(cpu);
+      const wall = (performance.now() - started) / 1000;
+      times.sort((x, y) => x - y);
+      const flops = 2 * n ** 3;
+      return {
+        n,
+        threads,
+        runs: times.length,
+        medianGflops: flops / times[times.length >> 1] / 1e9,
+        bestGflops: flops / times[0] / 1e9,
+        cpuPercent: ((used.user + used.system) / 1e6 / wall) * 100,
+      };
+    },
+    close: () => session.release(),
+  };
 }
 
 export interface GraphProfile {

@@ -1,11 +1,12 @@
 // `npm run bench [-- query|corpus|retrieval]`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
 // nothing (a timing is not a test). Without a benchmark name, `query` runs.
 import { defineCommand } from "citty";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { BATCHING_MODES, benchCorpus } from "./corpus.ts";
-import { measureGemmPeak, theoreticalPeak } from "./corpus-flops.ts";
+import { BATCHING_MODES, benchCorpus, median, type RunMode } from "./corpus.ts";
+import { buildInt8Model } from "./corpus-int8.ts";
+import { openGemmProbe, theoreticalPeak } from "./corpus-flops.ts";
 import { BASELINE } from "./query-node.ts";
 import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts";
 import { benchRetrieval } from "./retrieval.ts";
@@ -27,6 +28,46 @@ function count(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CliError("usage", `--${name} must be a positive integer, got ${value}`);
   return n;
+}
+
+interface AttainedFlops {
+  /** Median docs/s × FLOPs per document on real tokens, GFLOP/s: the useful work. */
+  usefulGflops: number;
+  /** The same with every row at its batch's padded length: what the graph computes. */
+  executedGflops: number;
+  /** Median over rounds of the round's useful GFLOP/s over the GEMM peak measured right after it. */
+  ofGemmPeak: number;
+  /** The same per CPU-second used (each side's GFLOP/s over its own CPU use): what is left once others' load is out. */
+  ofGemmPerCpu: number;
+  ofTheoretical: number;
+}
+
+/** The FLOP rate each batching mode reaches, against the GEMM peak of the same round and the theoretical peak. */
+function attainedFlops(result: Awaited<ReturnType<typeof benchCorpus>>, theoreticalGflops: number): Partial<Record<RunMode, AttainedFlops>> {
+  const perDocument = result.flops.perDocument.total;
+  const modes = Object.keys(result.summary) as RunMode[];
+  return Object.fromEntries(
+    modes.map((mode) => {
+      const mine = result.runs.filter((r) => r.mode === mode);
+      const ratios = mine.map((r) => {
+        const peak = result.peaks[r.round - 1];
+        const useful = (r.docsPerSecond * perDocument) / 1e9;
+        return { ofPeak: useful / peak.medianGflops, perCpu: useful / r.cpuPercent / (peak.medianGflops / peak.cpuPercent) };
+      });
+      const docsPerSecond = result.summary[mode]?.docsPerSecond ?? Number.NaN;
+      const useful = (docsPerSecond * perDocument) / 1e9;
+      return [
+        mode,
+        {
+          usefulGflops: useful,
+          executedGflops: (docsPerSecond * result.flops.executedPerDocument[mode === "input" ? "input" : "length"]) / 1e9,
+          ofGemmPeak: median(ratios.map((r) => r.ofPeak)),
+          ofGemmPerCpu: median(ratios.map((r) => r.perCpu)),
+          ofTheoretical: useful / theoreticalGflops,
+        },
+      ];
+    }),
+  ) as Partial<Record<RunMode, AttainedFlops>>;
 }
 
 /** `--model-size`: the generated doc model the corpus benchmark makes and runs when no `--model` is given. */
@@ -53,6 +94,10 @@ const corpusCommand = defineCommand({
       type: "string",
       description: "Length-bucketed batches run through onnxruntime's profiler after the rounds (0: none; node engine)",
       default: "6",
+    },
+    int8: {
+      type: "boolean",
+      description: "Also time an int8-weights graph (DynamicQuantizeMatMul, length batching) and measure its vectors against float32's (node engine)",
     },
     out: { type: "string", description: "Folder for the corpus, outputs and results JSON", default: BENCH_RESULTS },
   },
@@ -83,23 +128,24 @@ const corpusCommand = defineCommand({
         `batch ${batchSize}, ${engine} engine, ${threads} thread${threads === 1 ? "" : "s"}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.versions.node}`,
     );
     const theoretical = await theoreticalPeak();
-    // The attainable rate, measured in this run before the model loads, with the inference thread's thread count.
-    const gemm = await measureGemmPeak(threads);
-    console.log(
-      `float32 GEMM peak (onnxruntime-node MatMul ${gemm.n}³, ${threads} threads, ${gemm.runs} runs): median ${gemm.medianGflops.toFixed(1)} GFLOP/s, best ${gemm.bestGflops.toFixed(1)}`,
-    );
     if (theoretical) {
       console.log(
-        `theoretical peak: ${theoretical.cores} cores × ${theoretical.mhz.toFixed(0)} MHz × ${theoretical.flopsPerCycle} FLOP/cycle (${theoretical.widest}, two FMA pipes) = ${theoretical.gflops.toFixed(1)} GFLOP/s ` +
-          `[${theoretical.flags.join(" ")}]`,
+        `theoretical float32 peak: ${theoretical.cores} cores × ${theoretical.mhz.toFixed(0)} MHz × ${theoretical.flopsPerCycle} FLOP/cycle ` +
+          `(${theoretical.widest}, two FMA pipes) = ${theoretical.gflops.toFixed(1)} GFLOP/s [${theoretical.flags.join(" ")}]`,
       );
     }
+    // The attainable rate, with the inference thread's thread count, measured after every round (bench/corpus.ts).
+    const gemm = await openGemmProbe(threads);
+    if (args.int8 && engine !== "node") throw new CliError("usage", "--int8 needs --engine node: DynamicQuantizeMatMul is an onnxruntime CPU contrib operator");
+    const int8File = args.int8 ? await buildInt8Model(folder.manifest, args.out) : undefined;
     const backend = await startBackendThread({ modelFile: folder.modelFile, engine, threads: engine === "node" ? threads : undefined });
+    const int8Backend = int8File ? await startBackendThread({ modelFile: int8File, engine, threads }) : undefined;
     let result: Awaited<ReturnType<typeof benchCorpus>>;
     try {
-      console.log("round  mode      docs/s     CPU");
+      console.log("round  mode      docs/s     CPU   (then the float32 GEMM peak: onnxruntime-node, one 1024³ MatMul, same threads)");
       result = await benchCorpus({
         encoder: new SpladeEncoder(folder.tokenizer, backend, folder.manifest.vocab_size),
+        int8Encoder: int8Backend ? new SpladeEncoder(folder.tokenizer, int8Backend, folder.manifest.vocab_size) : undefined,
         docs,
         rounds: count("rounds", args.rounds),
         batchSize,
@@ -109,6 +155,11 @@ const corpusCommand = defineCommand({
         config,
         profile: engine === "node" && profileBatches > 0 ? { modelFile: folder.modelFile, threads, batches: profileBatches } : undefined,
         workDir: args.out,
+        gemm,
+        onPeak: (round, peak) =>
+          console.log(
+            `${String(round).padStart(5)}  GEMM    ${peak.medianGflops.toFixed(1).padStart(8)}  ${peak.cpuPercent.toFixed(0).padStart(5)}%   GFLOP/s median (best ${peak.bestGflops.toFixed(1)}) over ${peak.runs} runs`,
+          ),
         onRun: (r) =>
           console.log(
             `${String(r.round).padStart(5)}  ${r.mode.padEnd(6)}  ${r.docsPerSecond.toFixed(1).padStart(8)}  ${r.cpuPercent.toFixed(0).padStart(5)}%`,
@@ -116,6 +167,9 @@ const corpusCommand = defineCommand({
       });
     } finally {
       await backend.close();
+      await int8Backend?.close();
+      await gemm.close();
+      if (int8File) await rm(int8File, { force: true });
     }
     const t = result.corpus.tokens;
     const f = result.flops.perDocument;
@@ -126,37 +180,29 @@ const corpusCommand = defineCommand({
       `GFLOP per document on its real tokens: ${(f.total / 1e9).toFixed(2)} (projections ${(f.projections / 1e9).toFixed(2)}, attention ${(f.attention / 1e9).toFixed(2)}, ` +
         `head transform ${(f.headTransform / 1e9).toFixed(2)}, decoder ${(f.decoder / 1e9).toFixed(2)} = ${((100 * f.decoder) / f.total).toFixed(0)} %)`,
     );
-    const peaks = { gemm: gemm.medianGflops, theoretical: theoretical?.gflops ?? Number.NaN };
-    const attained = Object.fromEntries(
-      BATCHING_MODES.map((mode) => {
-        const docsPerSecond = result.summary[mode].docsPerSecond;
-        const useful = (docsPerSecond * f.total) / 1e9;
-        const executed = (docsPerSecond * result.flops.executedPerDocument[mode]) / 1e9;
-        return [
-          mode,
-          {
-            usefulGflops: useful,
-            executedGflops: executed,
-            ofGemmPeak: useful / peaks.gemm,
-            executedOfGemmPeak: executed / peaks.gemm,
-            ofTheoretical: useful / peaks.theoretical,
-          },
-        ];
-      }),
-    ) as Record<
-      (typeof BATCHING_MODES)[number],
-      { usefulGflops: number; executedGflops: number; ofGemmPeak: number; executedOfGemmPeak: number; ofTheoretical: number }
-    >;
-    console.log("mode    docs/s (median)  CPU (median)  padded/real tokens  GFLOP/s useful (padded)  of GEMM peak  of theoretical");
-    for (const mode of BATCHING_MODES) {
+    const attained = attainedFlops(result, theoretical?.gflops ?? Number.NaN);
+    console.log("\nmode    docs/s (median)  CPU (median)  padded/real tokens  GFLOP/s useful (as padded)  of GEMM peak  per CPU-second  of theoretical");
+    for (const mode of Object.keys(result.summary) as RunMode[]) {
       const s = result.summary[mode];
       const a = attained[mode];
+      if (!s || !a) continue;
+      const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
       console.log(
-        `${mode.padEnd(6)}  ${s.docsPerSecond.toFixed(1).padStart(15)}  ${`${s.cpuPercent.toFixed(0)}%`.padStart(12)}  ${result.paddingOverhead[mode].toFixed(2).padStart(18)}  ` +
-          `${`${a.usefulGflops.toFixed(1)} (${a.executedGflops.toFixed(1)})`.padStart(23)}  ${`${(100 * a.ofGemmPeak).toFixed(0)}%`.padStart(12)}  ${`${(100 * a.ofTheoretical).toFixed(0)}%`.padStart(14)}`,
+        `${mode.padEnd(11)}  ${s.docsPerSecond.toFixed(1).padStart(15)}  ${`${s.cpuPercent.toFixed(0)}%`.padStart(12)}  ${result.paddingOverhead[mode === "input" ? "input" : "length"].toFixed(2).padStart(18)}  ` +
+          `${`${a.usefulGflops.toFixed(1)} (${a.executedGflops.toFixed(1)})`.padStart(26)}  ${pct(a.ofGemmPeak).padStart(12)}  ${pct(a.ofGemmPerCpu).padStart(14)}  ${pct(a.ofTheoretical).padStart(14)}`,
       );
     }
     console.log(`length-bucketed batching: ${result.speedup.toFixed(2)}× the docs/s of input-order batching`);
+    const q = result.int8;
+    const int8Speed = result.summary["length-int8"];
+    if (q && int8Speed) {
+      console.log(
+        `int8 weights (FLOP rates above as float32-equivalent work): ${(int8Speed.docsPerSecond / result.summary.length.docsPerSecond).toFixed(2)}× float32's docs/s; ` +
+          `against float32 on the same ${q.documents} documents: top-10 overlap ${(100 * q.topKOverlap.k10).toFixed(1)} %, top-100 ${(100 * q.topKOverlap.k100).toFixed(1)} %, ` +
+          `max abs weight error ${q.maxAbsError.toFixed(4)} (mean per-document max ${q.meanDocMaxAbsError.toFixed(4)}, against a heaviest weight of ${q.meanDocMaxWeight.toFixed(3)}), terms per document ${q.terms.float32.toFixed(1)} → ${q.terms.int8.toFixed(1)}` +
+          (minWeight > 0 ? ` — on vectors cut at ${minWeight}: a term on one side of the cut only counts its whole weight` : ""),
+      );
+    }
     const p = result.profile;
     if (p) {
       const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -180,7 +226,7 @@ const corpusCommand = defineCommand({
       random_weights: folder.manifest.random_weights,
       min_weight: minWeight,
     };
-    await writeFile(file, `${JSON.stringify({ benchmark: "corpus", environment, peak: { gemm, theoretical }, attained, ...result }, null, 2)}\n`);
+    await writeFile(file, `${JSON.stringify({ benchmark: "corpus", environment, theoretical, attained, ...result }, null, 2)}\n`);
     console.log(`results: ${file}`);
   },
 });
@@ -194,11 +240,7 @@ const queryArgs = {
   quick: { type: "boolean", description: "20 rounds: a smoke run, too few for a stable p99" },
   json: { type: "string", description: "Results file (default: test/.generated/bench/query-<time>.json)" },
   worker: { type: "boolean", description: "Also measure the Worker in workerd (--no-worker skips it)", default: true },
-  "kernel-worker": {
-    type: "boolean",
-    description: "Also time the kernel inside workerd, both builds, with a bench-only Worker (--no-kernel-worker skips it)",
-    default: true,
-  },
+  "kernel-worker": { type: "boolean", description: "Also time the kernel inside workerd, both builds, with a bench-only Worker (--no-kernel-worker skips it)", default: true },
 } as const;
 
 const ms = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "—" : x.toFixed(x < 10 ? 3 : 1));
@@ -208,9 +250,7 @@ const pct = (q: Quantiles) => [ms(q.p50), ms(q.p90), ms(q.p99)];
 
 function printQuery(r: QueryBenchResult, machine: string): void {
   console.log(`\n${machine}`);
-  console.log(
-    `load average (1/5/15 min): start ${r.load_average.start.map((l) => l.toFixed(2)).join(" ")}, end ${r.load_average.end.map((l) => l.toFixed(2)).join(" ")}`,
-  );
+  console.log(`load average (1/5/15 min): start ${r.load_average.start.map((l) => l.toFixed(2)).join(" ")}, end ${r.load_average.end.map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`${r.rounds} rounds after ${r.warmup} warm-up, interleaved; times in ms; × = p50 / baseline p50 (same model, shape and run)`);
   const w = [40, 8, 8, 8, 6];
   for (const model of Object.keys(r.output_terms)) {
@@ -218,29 +258,18 @@ function printQuery(r: QueryBenchResult, machine: string): void {
       const terms = r.output_terms[model][shape];
       console.log(`\n${model}, ${shape} (${terms.non_zero.toFixed(0)} non-zero terms per query, ${terms.rescored.toFixed(0)} rescored)`);
       console.log(cols(w, ["variant", "p50", "p90", "p99", "×"]));
-      for (const row of r.node.filter((n) => n.model === model && n.shape === shape))
-        console.log(cols(w, [row.variant, ...pct(row), row.vs_baseline.toFixed(2)]));
+      for (const row of r.node.filter((n) => n.model === model && n.shape === shape)) console.log(cols(w, [row.variant, ...pct(row), row.vs_baseline.toFixed(2)]));
     }
   }
   if (r.worker) {
     const k = r.worker;
     console.log(`\nWorker in workerd (wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
-    const st = Object.entries(k.cold.server_timing)
-      .map(([n, v]) => `${n} ${ms(v)}`)
-      .join(", ");
+    const st = Object.entries(k.cold.server_timing).map(([n, v]) => `${n} ${ms(v)}`).join(", ");
     console.log(`cold: first /encode (T=${k.cold.tokens}) after /health answered: round trip ${ms(k.cold.round_trip_ms)} ms; Server-Timing ${st || "—"}`);
     const ww = [16, 6, 8, 8, 8, 10, 6];
     console.log(cols(ww, ["request", "tokens", "p50", "p90", "p99", "inference", "×"]));
     for (const row of k.rows) {
-      console.log(
-        cols(ww, [
-          row.request,
-          row.tokens === null ? "" : String(row.tokens),
-          ...pct(row.round_trip_ms),
-          ms(row.inference_p50_ms),
-          row.inference_vs_baseline === null ? "" : row.inference_vs_baseline.toFixed(2),
-        ]),
-      );
+      console.log(cols(ww, [row.request, row.tokens === null ? "" : String(row.tokens), ...pct(row.round_trip_ms), ms(row.inference_p50_ms), row.inference_vs_baseline === null ? "" : row.inference_vs_baseline.toFixed(2)]));
     }
     console.log("(round trip p50/p90/p99; inference = Server-Timing p50, the in-Worker encode; × = inference p50 / baseline p50 at that length)");
     console.log(`goal 5, T≈10: (/encode p50 − /health p50) − inference p50 = ${ms(k.http_overhead_ms)} ms`);
@@ -262,41 +291,20 @@ function printQuery(r: QueryBenchResult, machine: string): void {
   }
   if (r.workerd_kernel) {
     const k = r.workerd_kernel;
-    console.log(
-      `\nkernel inside workerd (bench Worker bench/kernel-worker.ts, wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`,
-    );
-    console.log(
-      `one request per round and cell: ${k.rows[0]?.reps ?? "?"} encodes (mode exact) timed in the Worker with performance.now() around the loop; ms per call of the shape`,
-    );
+    console.log(`\nkernel inside workerd (bench Worker bench/kernel-worker.ts, wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
+    console.log(`one request per round and cell: ${k.rows[0]?.reps ?? "?"} encodes (mode exact) timed in the Worker with performance.now() around the loop; ms per call of the shape`);
     const kw = [8, 8, 8, 8, 8, 6, 8, 8, 9, 6, 3];
     console.log(cols(kw, ["build", "shape", "p50", "p90", "p99", "×", "trunk", "head", "node kern", "terms", "st"]));
     for (const row of k.rows) {
       console.log(
-        cols(kw, [
-          row.build,
-          row.shape,
-          ...pct(row.ms_per_encode),
-          row.vs_baseline.toFixed(2),
-          ms(row.trunk_p50_ms),
-          ms(row.head_p50_ms),
-          ms(row.node_kernel_p50_ms),
-          row.non_zero.toFixed(1),
-          String(row.selftest),
-        ]),
+        cols(kw, [row.build, row.shape, ...pct(row.ms_per_encode), row.vs_baseline.toFixed(2), ms(row.trunk_p50_ms), ms(row.head_p50_ms), ms(row.node_kernel_p50_ms), row.non_zero.toFixed(1), String(row.selftest)]),
       );
     }
-    const baselines = [...new Set(k.rows.map((row) => row.shape))].map(
-      (shape) => `${shape} ${ms(r.node.find((n) => n.model === k.model && n.shape === shape && n.variant === BASELINE)?.p50)}`,
-    );
-    console.log(
-      `(× = p50 / baseline p50 of the same shape, ${k.model}: ${baselines.join(", ")}; trunk/head: the parts alone, p50; node kern: kernel.wasm exact in Node, p50;`,
-    );
+    const baselines = [...new Set(k.rows.map((row) => row.shape))].map((shape) => `${shape} ${ms(r.node.find((n) => n.model === k.model && n.shape === shape && n.variant === BASELINE)?.p50)}`);
+    console.log(`(× = p50 / baseline p50 of the same shape, ${k.model}: ${baselines.join(", ")}; trunk/head: the parts alone, p50; node kern: kernel.wasm exact in Node, p50;`);
     console.log(" terms: non-zero per sequence (same ids as the Node cells); st: int8_selftest() in workerd, 0 = right)");
     const isolates = Math.max(...k.rows.map((row) => row.isolates));
-    if (isolates > 1)
-      console.log(
-        `warning: ${isolates} isolates answered one row: wrangler reloaded the bench Worker mid-run (a watched source changed); its samples mix in reloads`,
-      );
+    if (isolates > 1) console.log(`warning: ${isolates} isolates answered one row: wrangler reloaded the bench Worker mid-run (a watched source changed); its samples mix in reloads`);
     for (const [build, c] of Object.entries(k.cold)) {
       console.log(
         `cold, ${build}, fresh isolate (own wrangler dev, only /health before; fresh=${c.fresh}): fetch manifest+encoder.bin ${ms(c.fetch_ms)}, SpladeKernel.create ${ms(c.create_ms)}, ` +
@@ -311,28 +319,14 @@ function printQuery(r: QueryBenchResult, machine: string): void {
   console.log(cols(mw, ["variant", "start", "load", "first", "ORT wasm", "kern wasm", "RSS +sta", "RSS +load", "RSS +1st"]));
   for (const m of Object.values(r.memory)) {
     console.log(
-      cols(mw, [
-        m.variant,
-        ms(m.runtime_start_ms ?? m.kernel_compile_ms),
-        ms(m.load_ms),
-        ms(m.first_run_ms),
-        mb(m.ort_wasm_bytes_after_first_run),
-        mb(m.kernel_wasm_bytes_after_first_run),
-        mb(m.rss_delta_after_start),
-        mb(m.rss_delta_after_load),
-        mb(m.rss_delta_after_first_run),
-      ]),
+      cols(mw, [m.variant, ms(m.runtime_start_ms ?? m.kernel_compile_ms), ms(m.load_ms), ms(m.first_run_ms), mb(m.ort_wasm_bytes_after_first_run), mb(m.kernel_wasm_bytes_after_first_run), mb(m.rss_delta_after_start), mb(m.rss_delta_after_load), mb(m.rss_delta_after_first_run)]),
     );
   }
-  console.log(
-    "start: onnxruntime-web's wasm runtime start, or compiling kernel.wasm (new WebAssembly.Module); load: InferenceSession.create, or reading encoder.bin + SpladeKernel.create.",
-  );
+  console.log("start: onnxruntime-web's wasm runtime start, or compiling kernel.wasm (new WebAssembly.Module); load: InferenceSession.create, or reading encoder.bin + SpladeKernel.create.");
   console.log("ORT wasm / kern wasm: onnxruntime-web's / the kernel's linear memory after the first run (the kernel's holds encoder.bin's copy).");
   console.log("RSS +sta/+load/+1st: resident growth since just before the start (touched pages, V8 heap, compiled code; native allocations for ort-node).");
   const s = r.sizes;
-  console.log(
-    `sizes (MiB): model.onnx ${mb(s.model_onnx)}, encoder.bin ${mb(s.encoder_bin)}, kernel.wasm ${(s.kernel_wasm / 1024).toFixed(1)} KiB, ORT .wasm ${mb(s.ort_wasm)}`,
-  );
+  console.log(`sizes (MiB): model.onnx ${mb(s.model_onnx)}, encoder.bin ${mb(s.encoder_bin)}, kernel.wasm ${(s.kernel_wasm / 1024).toFixed(1)} KiB, ORT .wasm ${mb(s.ort_wasm)}`);
 }
 
 const queryCommand = defineCommand({
@@ -361,23 +355,14 @@ const queryCommand = defineCommand({
     printQuery(result, machine);
     const file = args.json ?? join(BENCH_RESULTS, `query-${new Date().toISOString().replaceAll(":", "-")}.json`);
     await mkdir(dirname(file), { recursive: true });
-    const environment = {
-      node: process.versions.node,
-      v8: process.versions.v8,
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model ?? null,
-      date: new Date().toISOString(),
-    };
+    const environment = { node: process.versions.node, v8: process.versions.v8, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, date: new Date().toISOString() };
     await writeFile(file, `${JSON.stringify({ benchmark: "query", environment, models: folders, ...result }, null, 2)}\n`);
     console.log(`\nresults: ${file}`);
   },
 });
 
 const retrievalCommand = defineCommand({
-  meta: {
-    name: "retrieval",
-    description: "the eval engine at scale: generated ids collections, DuckDB vs pgvector (PGlite) load, exact top-k query time, RSS",
-  },
+  meta: { name: "retrieval", description: "the eval engine at scale: generated ids collections, DuckDB vs pgvector (PGlite) load, exact top-k query time, RSS" },
   args: {
     sizes: { type: "string", description: "Collection sizes, comma-separated", default: "100000,1000000" },
     "pgvector-max": { type: "string", description: "Run pgvector (PGlite) too at sizes up to this", default: "100000" },
@@ -405,20 +390,9 @@ const retrievalCommand = defineCommand({
     console.log(`\n${machine}; exact top-${r.hits}, ${r.queries} queries per row (ms: p50 p90 p99); RSS in MiB`);
     console.log(cols(w, ["engine", "docs", "postings", "load s", "p50", "p90", "p99", "RSS peak", "disk MiB"]));
     for (const row of r.rows) {
-      console.log(
-        cols(w, [
-          row.engine,
-          row.documents.toLocaleString("en-US"),
-          row.postings.toLocaleString("en-US"),
-          row.load_s.toFixed(1),
-          ...pct(row.query_ms),
-          row.rss_peak_mib.toFixed(0),
-          row.disk_mib === null ? "—" : row.disk_mib.toFixed(0),
-        ]),
-      );
+      console.log(cols(w, [row.engine, row.documents.toLocaleString("en-US"), row.postings.toLocaleString("en-US"), row.load_s.toFixed(1), ...pct(row.query_ms), row.rss_peak_mib.toFixed(0), row.disk_mib === null ? "—" : row.disk_mib.toFixed(0)]));
     }
-    for (const [size, share] of Object.entries(r.top10_agreement))
-      console.log(`top-10 ids shared by both engines at ${Number(size).toLocaleString("en-US")} documents: ${(share * 100).toFixed(1)}%`);
+    for (const [size, share] of Object.entries(r.top10_agreement)) console.log(`top-10 ids shared by both engines at ${Number(size).toLocaleString("en-US")} documents: ${(share * 100).toFixed(1)}%`);
     const m = r.msmarco;
     console.log(
       `MS MARCO dev, extrapolated linearly from ${m.from_documents.toLocaleString("en-US")} documents (DuckDB, this machine): load ${(m.load_s / 60).toFixed(0)} min, ` +

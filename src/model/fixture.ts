@@ -77,8 +77,9 @@ export const FIXTURES: readonly FixtureSpec[] = [
  * tests: its checkpoint is ~265 MB, and its model.onnx as much again.
  */
 export const FULL_SIZE_FIXTURES: readonly FixtureSpec[] = [
-  // std 0.02 is DistilBERT's initializer_range. The decoder bias shift keeps a generated passage (median ~70
-  // tokens) at ~100–200 non-zero terms, as trained SPLADE document encoders give, instead of thousands.
+  // std 0.02 is DistilBERT's initializer_range. The decoder bias shift keeps a generated passage (median ~70 tokens)
+  // at the ~100–200 non-zero terms trained SPLADE document encoders give, instead of all 30522: measured over 1,024
+  // passages of test/support/passages.ts (seed 1), mean 174 terms, median 158, 5th–95th percentile 76–329.
   { name: "doc-full", config: DOC_CONFIG, seed: 4, std: 0.02, decoderBiasShift: -2.1 },
 ];
 

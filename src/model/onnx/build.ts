@@ -45,6 +45,14 @@ export interface BuildOnnxOptions {
   docString?: string;
   /** Longest input the encoder will feed, recorded in metadata; defaults to the model's position count. */
   maxLength?: number;
+  /**
+   * "int8": every weight matrix that multiplies activations (the layers' linear layers, the head transform and the
+   * decoder) stored as int8, symmetric per output column, and run as onnxruntime's com.microsoft
+   * DynamicQuantizeMatMul, which quantizes the activations to uint8 per tensor on each call. Off by default: it is
+   * not exact (its error against float32 is measured by `npm run bench -- corpus --int8`), and only onnxruntime
+   * implements that operator. Full int8 range: MLAS's u8s8 kernel without AVX-VNNI (vpmaddubsw) can saturate it.
+   */
+  weights?: "float32" | "int8";
 }
 
 type Attribute = Onnx.IAttributeProto;
@@ -75,7 +83,26 @@ function scaled(data: Float32Array, scale: number): Float32Array {
   return scale === 1 ? data : data.map((x) => x * scale);
 }
 
+/** onnxruntime's contrib operators (DynamicQuantizeMatMul). */
+const MS_DOMAIN = "com.microsoft";
+
+/** Symmetric int8 per output column of a row-major [in, out] matrix: scale_j = max_i |w[i, j]| / 127, zero point 0. */
+export function quantizeColumns(w: Float32Array, inDim: number, outDim: number): { q: Int8Array; scale: Float32Array } {
+  const scale = new Float32Array(outDim);
+  for (let i = 0; i < inDim; i++) {
+    for (let j = 0; j < outDim; j++) scale[j] = Math.max(scale[j], Math.abs(w[i * outDim + j]));
+  }
+  for (let j = 0; j < outDim; j++) scale[j] = scale[j] > 0 ? scale[j] / 127 : 1;
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < inDim; i++) {
+    for (let j = 0; j < outDim; j++) q[i * outDim + j] = Math.round(w[i * outDim + j] / scale[j]);
+  }
+  return { q, scale };
+}
+
 class GraphBuilder {
+  constructor(readonly int8 = false) {}
+
   readonly nodes: Onnx.INodeProto[] = [];
   readonly initializers: Onnx.ITensorProto[] = [];
   private readonly taken = new Set<string>();
@@ -97,6 +124,18 @@ class GraphBuilder {
     return name;
   }
 
+  /** x · W + b with W [in, out] as int8 per output column (quantizeColumns), through DynamicQuantizeMatMul. */
+  quantizedMatMul(x: string, w: Float32Array, inDim: number, outDim: number, bias: Float32Array, name: string): string {
+    const { q, scale } = quantizeColumns(w, inDim, outDim);
+    const weight = this.claim(`${name}.weight_int8`);
+    this.initializers.push({ name: weight, dims: [inDim, outDim], dataType: DataType.INT8, rawData: new Uint8Array(q.buffer) });
+    const zeroPoint = this.claim(`${name}.weight_zero_point`);
+    this.initializers.push({ name: zeroPoint, dims: [outDim], dataType: DataType.INT8, rawData: new Uint8Array(outDim) });
+    const inputs = [x, weight, this.float(`${name}.weight_scale`, [outDim], scale), zeroPoint, this.float(`${name}.bias`, [outDim], bias)];
+    this.nodes.push({ opType: "DynamicQuantizeMatMul", domain: MS_DOMAIN, input: inputs, output: [this.claim(name)], name });
+    return name;
+  }
+
   int64(name: string, dims: number[], values: number[]): string {
     const data = BigInt64Array.from(values, BigInt);
     this.initializers.push({ name: this.claim(name), dims, dataType: DataType.INT64, rawData: bytesOf(data) });
@@ -106,6 +145,7 @@ class GraphBuilder {
   /** x·Wᵀ + b with W stored [in, out] under `${name}.weight`. */
   linear(x: string, layer: Linear, name: string, scale = 1): string {
     const [outDim, inDim] = layer.weight.shape;
+    if (this.int8) return this.quantizedMatMul(x, transposed(layer.weight, scale), inDim, outDim, scaled(layer.bias.data, scale), name);
     const w = this.float(`${name}.weight`, [inDim, outDim], transposed(layer.weight, scale));
     const b = this.float(`${name}.bias`, [outDim], scaled(layer.bias.data, scale));
     return this.node("Add", [this.node("MatMul", [x, w], `${name}.matmul`), b], name);
@@ -171,7 +211,8 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
   const { config } = model;
   const { hiddenSize: h, numHeads: heads, vocabSize: v, layerNormEps: eps } = config;
   const headDim = h / heads;
-  const g = new GraphBuilder();
+  const int8 = options.weights === "int8";
+  const g = new GraphBuilder(int8);
   const c = constants(g);
   const [inputIds, attentionMask] = ONNX_INPUTS;
 
@@ -252,19 +293,22 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
   // twice, 33 MB files): same run time, session creation 10-30% faster, and 30 MB less wasm memory in
   // onnxruntime-web (RSS growth 93 vs 124 MB), 15-30 MB less in onnxruntime-node. Gemm wants 2-D input,
   // hence the Reshape to [batch·sequence, hidden] and back.
-  const decoder = tiedTo(model.head.decoder, model.wordEmbeddings)
-    ? word
-    : g.float("head.decoder.weight", model.head.decoder.shape, model.head.decoder.data);
-  const decoded = g.node(
-    "Gemm",
-    [
-      g.node("Reshape", [x, g.int64("const.rows_shape", [2], [-1, h])], "head.rows"),
-      decoder,
-      g.float("head.decoder.bias", [v], model.head.decoderBias.data),
-    ],
-    "head.decoder",
-    [attr.int("transB", 1)],
-  );
+  // With int8 weights the decoder is its own [hidden, vocab] int8 copy (a quarter of the float32 matrix's bytes), the
+  // float32 word embeddings staying for the Gather.
+  const rows = g.node("Reshape", [x, g.int64("const.rows_shape", [2], [-1, h])], "head.rows");
+  const decoderBias = model.head.decoderBias.data;
+  const decoded = int8
+    ? g.quantizedMatMul(rows, transposed(model.head.decoder), h, v, decoderBias, "head.decoder")
+    : g.node(
+        "Gemm",
+        [
+          rows,
+          tiedTo(model.head.decoder, model.wordEmbeddings) ? word : g.float("head.decoder.weight", model.head.decoder.shape, model.head.decoder.data),
+          g.float("head.decoder.bias", [v], decoderBias),
+        ],
+        "head.decoder",
+        [attr.int("transB", 1)],
+      );
   const logitsShape = g.node("Concat", [inputShape, g.int64("const.vocab_dim", [1], [v])], "logits_shape", [attr.int("axis", 0)]);
   const logits = g.node("Reshape", [decoded, logitsShape], "logits");
 
@@ -284,7 +328,7 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
   };
   const message: Onnx.IModelProto = {
     irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: "", version: ONNX_OPSET }],
+    opsetImport: [{ domain: "", version: ONNX_OPSET }, ...(int8 ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
     producerName: "splade-edge",
     producerVersion: options.producerVersion ?? "",
     docString: options.docString ?? "",

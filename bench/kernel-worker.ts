@@ -150,7 +150,8 @@ async function run(env: Env, url: URL): Promise<KernelRunResult> {
     const a0 = performance.now();
     for (let r = 0; r < reps; r++) for (const row of ins[r % INPUTS_PER_SHAPE]) sink += k.hidden(row).length;
     const a1 = performance.now();
-    for (let r = 0; r < reps; r++) for (const h of hidden[r % INPUTS_PER_SHAPE]) sink += k.head.spladeFromHidden(h, tokens, undefined, { mode: headMode }).indices.length;
+    for (let r = 0; r < reps; r++)
+      for (const h of hidden[r % INPUTS_PER_SHAPE]) sink += k.head.spladeFromHidden(h, tokens, undefined, { mode: headMode }).indices.length;
     const a2 = performance.now();
     if (sink < 0) throw new Error("unreachable");
     trunk = (a1 - a0) / reps;

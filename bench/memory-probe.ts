@@ -34,13 +34,26 @@ function identityModel(): Uint8Array {
   return onnxProto.onnx.ModelProto.encode({
     irVersion: 8,
     opsetImport: [{ domain: "", version: 17 }],
-    graph: { name: "start", node: [{ opType: "Identity", input: ["x"], output: ["y"] }], input: [{ name: "x", type: scalar }], output: [{ name: "y", type: scalar }] },
+    graph: {
+      name: "start",
+      node: [{ opType: "Identity", input: ["x"], output: ["y"] }],
+      input: [{ name: "x", type: scalar }],
+      output: [{ name: "y", type: scalar }],
+    },
   }).finish();
 }
 
 async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> {
   const ids = randomIds(10, 1);
-  const none = { runtime_start_ms: null, kernel_compile_ms: null, ort_wasm_bytes_after_load: null, ort_wasm_bytes_after_first_run: null, kernel_wasm_bytes_after_load: null, kernel_wasm_bytes_after_first_run: null, rss_delta_after_start: null };
+  const none = {
+    runtime_start_ms: null,
+    kernel_compile_ms: null,
+    ort_wasm_bytes_after_load: null,
+    ort_wasm_bytes_after_first_run: null,
+    kernel_wasm_bytes_after_load: null,
+    kernel_wasm_bytes_after_first_run: null,
+    rss_delta_after_start: null,
+  };
   // Read before the clock starts: model.onnx for onnxruntime (the sessions' load then starts from bytes),
   // kernel.wasm and the manifest for the kernel. encoder.bin's read is part of the kernel's load.
   const layout = variant === "kernel" ? kernelLayout(dir) : undefined;

@@ -86,7 +86,14 @@ export interface WorkerResult {
   /** GET /encode of the T≈10 query on a second Worker with the cache on: repeated (hit) against a new query each round (miss). */
   cache: { hit: Quantiles; miss: Quantiles; hit_vs_miss: number };
   /** /health back to back while a batch at the token budget runs (one isolate), against /health alone. */
-  health_under_batch: { batch_queries: number; batch_tokens: number; batch_ms: Quantiles; health_during: Quantiles; health_idle: Quantiles; answered_during: number };
+  health_under_batch: {
+    batch_queries: number;
+    batch_tokens: number;
+    batch_ms: Quantiles;
+    health_during: Quantiles;
+    health_idle: Quantiles;
+    answered_during: number;
+  };
   /**
    * The production app called in-process inside workerd (query-handling-worker.ts, T≈10), per round the mean ms of each
    * kind of call; `handling` = encode − inference − tokenize: what a request costs outside the model. `logged` as the
@@ -250,7 +257,14 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
           const timings = encodes[i];
           const inference = timings.some((t) => "inference" in t.serverTiming) ? quantiles(timings.map((t) => t.serverTiming.inference)).p50 : null;
           const tokens = timings[0]?.tokens ?? null;
-          return { request: `/encode T≈${WORKER_LENGTHS[i]}`, query, tokens, round_trip_ms: quantiles(timings.map((t) => t.roundTripMs)), inference_p50_ms: inference, inference_vs_baseline: null };
+          return {
+            request: `/encode T≈${WORKER_LENGTHS[i]}`,
+            query,
+            tokens,
+            round_trip_ms: quantiles(timings.map((t) => t.roundTripMs)),
+            inference_p50_ms: inference,
+            inference_vs_baseline: null,
+          };
         }),
         { request: "/health", query: null, tokens: null, round_trip_ms: quantiles(health), inference_p50_ms: null, inference_vs_baseline: null },
       ];
@@ -326,7 +340,10 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
         isolate_encode_quiet: await handlingThroughputOnce(handlingServer.base, query10, THROUGHPUT_CONCURRENCY, THROUGHPUT_MS, true),
       };
       const handling = (samples: HandlingSplit[]): Record<SplitKind | "handling", Quantiles> => ({
-        ...(Object.fromEntries((Object.keys(samples[0].ms) as SplitKind[]).map((k) => [k, quantiles(samples.map((s) => s.ms[k]))])) as Record<SplitKind, Quantiles>),
+        ...(Object.fromEntries((Object.keys(samples[0].ms) as SplitKind[]).map((k) => [k, quantiles(samples.map((s) => s.ms[k]))])) as Record<
+          SplitKind,
+          Quantiles
+        >),
         handling: quantiles(samples.map((s) => s.ms.encode - s.ms.inference - s.ms.tokenize)),
       });
       const hit = quantiles(cacheHits);

@@ -42,7 +42,11 @@ async function main(): Promise<void> {
   const [engine, docs, queriesFile, work, hitsArg, roundsArg, memory] = process.argv.slice(2);
   const hits = Number(hitsArg);
   const rounds = Number(roundsArg);
-  const queries = readFileSync(queriesFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as SparseVectorRecord).slice(0, rounds + WARMUP);
+  const queries = readFileSync(queriesFile, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SparseVectorRecord)
+    .slice(0, rounds + WARMUP);
   const rss = () => process.memoryUsage().rss;
   const query_ms: number[] = [];
   const top10: string[][] = [];
@@ -57,9 +61,16 @@ async function main(): Promise<void> {
     const duck = await openDuckdb({ path, memoryLimit: memory || undefined, tempDirectory: join(work, "duckdb.tmp") });
     const load = await duck.loadIndex(fingerprint([docs]), { prefix: INDEX_PREFIX });
     result = {
-      engine, version: duck.version, documents: load.documents, postings: load.postings, open_ms: duck.openMs,
-      load_ms: load.readMs + load.buildMs, load_parts_ms: { read_json_and_checks: load.readMs, sorted_tables: load.buildMs },
-      rss_start, rss_after_load: rss(), disk_bytes: null,
+      engine,
+      version: duck.version,
+      documents: load.documents,
+      postings: load.postings,
+      open_ms: duck.openMs,
+      load_ms: load.readMs + load.buildMs,
+      load_parts_ms: { read_json_and_checks: load.readMs, sorted_tables: load.buildMs },
+      rss_start,
+      rss_after_load: rss(),
+      disk_bytes: null,
     };
     search = (q) => duck.searchIndex(q, hits, { prefix: INDEX_PREFIX });
     close = async () => {
@@ -72,9 +83,16 @@ async function main(): Promise<void> {
     const pg = await openPgvector();
     const load = await pg.loadCopyFile(copy, { table: "docs", dimensions: VOCAB_SIZE });
     result = {
-      engine, version: `PostgreSQL ${pg.versions.postgres} + pgvector ${pg.versions.pgvector} (PGlite)`, documents: load.rows, postings: null, open_ms: pg.openMs,
-      load_ms: load.copyMs + load.analyzeMs, load_parts_ms: { copy: load.copyMs, analyze: load.analyzeMs },
-      rss_start, rss_after_load: rss(), disk_bytes: null,
+      engine,
+      version: `PostgreSQL ${pg.versions.postgres} + pgvector ${pg.versions.pgvector} (PGlite)`,
+      documents: load.rows,
+      postings: null,
+      open_ms: pg.openMs,
+      load_ms: load.copyMs + load.analyzeMs,
+      load_parts_ms: { copy: load.copyMs, analyze: load.analyzeMs },
+      rss_start,
+      rss_after_load: rss(),
+      disk_bytes: null,
     };
     search = (q) => pg.search(sparsevecLiteral(q, VOCAB_SIZE), hits, { table: "docs", scan: "exact" });
     close = () => pg.close();

@@ -49,7 +49,15 @@ export interface RetrievalBenchResult {
   rows: RetrievalRow[];
   /** Share of top-10 ids both engines return, per size they both ran (float32 vs float64 sums may swap near-ties). */
   top10_agreement: Record<string, number>;
-  msmarco: { engine: string; from_documents: number; load_s: number; query_ms_mean: number; all_queries_s: number; rss_peak_mib_at_measured: number; disk_gib: number | null };
+  msmarco: {
+    engine: string;
+    from_documents: number;
+    load_s: number;
+    query_ms_mean: number;
+    all_queries_s: number;
+    rss_peak_mib_at_measured: number;
+    disk_gib: number | null;
+  };
 }
 
 function runProbe(args: string[]): Promise<RetrievalProbe> {

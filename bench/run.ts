@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { BATCHING_MODES, benchCorpus, median, type RunMode } from "./corpus.ts";
+import { benchCorpus, median, type RunMode } from "./corpus.ts";
 import { buildInt8Model } from "./corpus-int8.ts";
 import { openGemmProbe, theoreticalPeak } from "./corpus-flops.ts";
 import { BASELINE } from "./query-node.ts";
@@ -240,7 +240,11 @@ const queryArgs = {
   quick: { type: "boolean", description: "20 rounds: a smoke run, too few for a stable p99" },
   json: { type: "string", description: "Results file (default: test/.generated/bench/query-<time>.json)" },
   worker: { type: "boolean", description: "Also measure the Worker in workerd (--no-worker skips it)", default: true },
-  "kernel-worker": { type: "boolean", description: "Also time the kernel inside workerd, both builds, with a bench-only Worker (--no-kernel-worker skips it)", default: true },
+  "kernel-worker": {
+    type: "boolean",
+    description: "Also time the kernel inside workerd, both builds, with a bench-only Worker (--no-kernel-worker skips it)",
+    default: true,
+  },
 } as const;
 
 const ms = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "—" : x.toFixed(x < 10 ? 3 : 1));
@@ -250,7 +254,9 @@ const pct = (q: Quantiles) => [ms(q.p50), ms(q.p90), ms(q.p99)];
 
 function printQuery(r: QueryBenchResult, machine: string): void {
   console.log(`\n${machine}`);
-  console.log(`load average (1/5/15 min): start ${r.load_average.start.map((l) => l.toFixed(2)).join(" ")}, end ${r.load_average.end.map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `load average (1/5/15 min): start ${r.load_average.start.map((l) => l.toFixed(2)).join(" ")}, end ${r.load_average.end.map((l) => l.toFixed(2)).join(" ")}`,
+  );
   console.log(`${r.rounds} rounds after ${r.warmup} warm-up, interleaved; times in ms; × = p50 / baseline p50 (same model, shape and run)`);
   const w = [40, 8, 8, 8, 6];
   for (const model of Object.keys(r.output_terms)) {
@@ -258,32 +264,52 @@ function printQuery(r: QueryBenchResult, machine: string): void {
       const terms = r.output_terms[model][shape];
       console.log(`\n${model}, ${shape} (${terms.non_zero.toFixed(0)} non-zero terms per query, ${terms.rescored.toFixed(0)} rescored)`);
       console.log(cols(w, ["variant", "p50", "p90", "p99", "×"]));
-      for (const row of r.node.filter((n) => n.model === model && n.shape === shape)) console.log(cols(w, [row.variant, ...pct(row), row.vs_baseline.toFixed(2)]));
+      for (const row of r.node.filter((n) => n.model === model && n.shape === shape))
+        console.log(cols(w, [row.variant, ...pct(row), row.vs_baseline.toFixed(2)]));
     }
   }
   if (r.worker) {
     const k = r.worker;
     console.log(`\nWorker in workerd (wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
-    const st = Object.entries(k.cold.server_timing).map(([n, v]) => `${n} ${ms(v)}`).join(", ");
+    const st = Object.entries(k.cold.server_timing)
+      .map(([n, v]) => `${n} ${ms(v)}`)
+      .join(", ");
     console.log(`cold: first /encode (T=${k.cold.tokens}) after /health answered: round trip ${ms(k.cold.round_trip_ms)} ms; Server-Timing ${st || "—"}`);
     const ww = [16, 6, 8, 8, 8, 10, 6];
     console.log(cols(ww, ["request", "tokens", "p50", "p90", "p99", "inference", "×"]));
     for (const row of k.rows) {
-      console.log(cols(ww, [row.request, row.tokens === null ? "" : String(row.tokens), ...pct(row.round_trip_ms), ms(row.inference_p50_ms), row.inference_vs_baseline === null ? "" : row.inference_vs_baseline.toFixed(2)]));
+      console.log(
+        cols(ww, [
+          row.request,
+          row.tokens === null ? "" : String(row.tokens),
+          ...pct(row.round_trip_ms),
+          ms(row.inference_p50_ms),
+          row.inference_vs_baseline === null ? "" : row.inference_vs_baseline.toFixed(2),
+        ]),
+      );
     }
     console.log("(round trip p50/p90/p99; inference = Server-Timing p50, the in-Worker encode; × = inference p50 / baseline p50 at that length)");
     console.log(`goal 5, T≈10: (/encode p50 − /health p50) − inference p50 = ${ms(k.http_overhead_ms)} ms`);
     const c = k.cache;
-    console.log(`cache (GET /encode, T≈10, second Worker with the cache on): hit p50 ${ms(c.hit.p50)} / p99 ${ms(c.hit.p99)} ms, miss p50 ${ms(c.miss.p50)} / p99 ${ms(c.miss.p99)} ms → hit/miss ${c.hit_vs_miss.toFixed(2)}`);
+    console.log(
+      `cache (GET /encode, T≈10, second Worker with the cache on): hit p50 ${ms(c.hit.p50)} / p99 ${ms(c.hit.p99)} ms, miss p50 ${ms(c.miss.p50)} / p99 ${ms(c.miss.p99)} ms → hit/miss ${c.hit_vs_miss.toFixed(2)}`,
+    );
     const split = (q: WorkerResult["handling"]["logged"]) =>
       `handling ${ms(q.handling.p50)} (encode ${ms(q.encode.p50)} − inference ${ms(q.inference.p50)} − tokenize ${ms(q.tokenize.p50)}), /health ${ms(q.health.p50)}, 422 ${ms(q.invalid.p50)}, one log line ${ms(q.log.p50)}`;
-    console.log(`in-process inside workerd (bench/query-handling-worker.ts: the app's fetch called directly, T≈10, p50 over rounds of ${k.handling.reps}-call means, ms):`);
+    console.log(
+      `in-process inside workerd (bench/query-handling-worker.ts: the app's fetch called directly, T≈10, p50 over rounds of ${k.handling.reps}-call means, ms):`,
+    );
     console.log(`  as deployed: ${split(k.handling.logged)}`);
     console.log(`  console.log muted: ${split(k.handling.quiet)}`);
     const t = k.throughput;
-    const http = (x: typeof t.http_encode) => `${x.requests_per_second.toFixed(0)} requests/s (round trip p50 ${ms(x.round_trip_ms.p50)} / p99 ${ms(x.round_trip_ms.p99)} ms)`;
-    console.log(`requests/s, one isolate, ${t.http_encode.concurrency} concurrent clients, T≈10: HTTP (wrangler dev) /encode ${http(t.http_encode)}, /health ${http(t.http_health)};`);
-    console.log(`  in-process /encode ${t.isolate_encode.requests_per_second.toFixed(0)} requests/s (console.log muted: ${t.isolate_encode_quiet.requests_per_second.toFixed(0)})`);
+    const http = (x: typeof t.http_encode) =>
+      `${x.requests_per_second.toFixed(0)} requests/s (round trip p50 ${ms(x.round_trip_ms.p50)} / p99 ${ms(x.round_trip_ms.p99)} ms)`;
+    console.log(
+      `requests/s, one isolate, ${t.http_encode.concurrency} concurrent clients, T≈10: HTTP (wrangler dev) /encode ${http(t.http_encode)}, /health ${http(t.http_health)};`,
+    );
+    console.log(
+      `  in-process /encode ${t.isolate_encode.requests_per_second.toFixed(0)} requests/s (console.log muted: ${t.isolate_encode_quiet.requests_per_second.toFixed(0)})`,
+    );
     const h = k.health_under_batch;
     console.log(
       `/health during ${h.batch_queries}-query batches (${h.batch_tokens} tokens, batch p50 ${ms(h.batch_ms.p50)} ms): p50 ${ms(h.health_during.p50)} / p99 ${ms(h.health_during.p99)} ms over ${h.answered_during} answers; idle p50 ${ms(h.health_idle.p50)} / p99 ${ms(h.health_idle.p99)} ms`,
@@ -291,20 +317,41 @@ function printQuery(r: QueryBenchResult, machine: string): void {
   }
   if (r.workerd_kernel) {
     const k = r.workerd_kernel;
-    console.log(`\nkernel inside workerd (bench Worker bench/kernel-worker.ts, wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`);
-    console.log(`one request per round and cell: ${k.rows[0]?.reps ?? "?"} encodes (mode exact) timed in the Worker with performance.now() around the loop; ms per call of the shape`);
+    console.log(
+      `\nkernel inside workerd (bench Worker bench/kernel-worker.ts, wrangler dev, ${k.model}); wrangler start → /health answers: ${ms(k.startup_ms)} ms`,
+    );
+    console.log(
+      `one request per round and cell: ${k.rows[0]?.reps ?? "?"} encodes (mode exact) timed in the Worker with performance.now() around the loop; ms per call of the shape`,
+    );
     const kw = [8, 8, 8, 8, 8, 6, 8, 8, 9, 6, 3];
     console.log(cols(kw, ["build", "shape", "p50", "p90", "p99", "×", "trunk", "head", "node kern", "terms", "st"]));
     for (const row of k.rows) {
       console.log(
-        cols(kw, [row.build, row.shape, ...pct(row.ms_per_encode), row.vs_baseline.toFixed(2), ms(row.trunk_p50_ms), ms(row.head_p50_ms), ms(row.node_kernel_p50_ms), row.non_zero.toFixed(1), String(row.selftest)]),
+        cols(kw, [
+          row.build,
+          row.shape,
+          ...pct(row.ms_per_encode),
+          row.vs_baseline.toFixed(2),
+          ms(row.trunk_p50_ms),
+          ms(row.head_p50_ms),
+          ms(row.node_kernel_p50_ms),
+          row.non_zero.toFixed(1),
+          String(row.selftest),
+        ]),
       );
     }
-    const baselines = [...new Set(k.rows.map((row) => row.shape))].map((shape) => `${shape} ${ms(r.node.find((n) => n.model === k.model && n.shape === shape && n.variant === BASELINE)?.p50)}`);
-    console.log(`(× = p50 / baseline p50 of the same shape, ${k.model}: ${baselines.join(", ")}; trunk/head: the parts alone, p50; node kern: kernel.wasm exact in Node, p50;`);
+    const baselines = [...new Set(k.rows.map((row) => row.shape))].map(
+      (shape) => `${shape} ${ms(r.node.find((n) => n.model === k.model && n.shape === shape && n.variant === BASELINE)?.p50)}`,
+    );
+    console.log(
+      `(× = p50 / baseline p50 of the same shape, ${k.model}: ${baselines.join(", ")}; trunk/head: the parts alone, p50; node kern: kernel.wasm exact in Node, p50;`,
+    );
     console.log(" terms: non-zero per sequence (same ids as the Node cells); st: int8_selftest() in workerd, 0 = right)");
     const isolates = Math.max(...k.rows.map((row) => row.isolates));
-    if (isolates > 1) console.log(`warning: ${isolates} isolates answered one row: wrangler reloaded the bench Worker mid-run (a watched source changed); its samples mix in reloads`);
+    if (isolates > 1)
+      console.log(
+        `warning: ${isolates} isolates answered one row: wrangler reloaded the bench Worker mid-run (a watched source changed); its samples mix in reloads`,
+      );
     for (const [build, c] of Object.entries(k.cold)) {
       console.log(
         `cold, ${build}, fresh isolate (own wrangler dev, only /health before; fresh=${c.fresh}): fetch manifest+encoder.bin ${ms(c.fetch_ms)}, SpladeKernel.create ${ms(c.create_ms)}, ` +
@@ -319,14 +366,28 @@ function printQuery(r: QueryBenchResult, machine: string): void {
   console.log(cols(mw, ["variant", "start", "load", "first", "ORT wasm", "kern wasm", "RSS +sta", "RSS +load", "RSS +1st"]));
   for (const m of Object.values(r.memory)) {
     console.log(
-      cols(mw, [m.variant, ms(m.runtime_start_ms ?? m.kernel_compile_ms), ms(m.load_ms), ms(m.first_run_ms), mb(m.ort_wasm_bytes_after_first_run), mb(m.kernel_wasm_bytes_after_first_run), mb(m.rss_delta_after_start), mb(m.rss_delta_after_load), mb(m.rss_delta_after_first_run)]),
+      cols(mw, [
+        m.variant,
+        ms(m.runtime_start_ms ?? m.kernel_compile_ms),
+        ms(m.load_ms),
+        ms(m.first_run_ms),
+        mb(m.ort_wasm_bytes_after_first_run),
+        mb(m.kernel_wasm_bytes_after_first_run),
+        mb(m.rss_delta_after_start),
+        mb(m.rss_delta_after_load),
+        mb(m.rss_delta_after_first_run),
+      ]),
     );
   }
-  console.log("start: onnxruntime-web's wasm runtime start, or compiling kernel.wasm (new WebAssembly.Module); load: InferenceSession.create, or reading encoder.bin + SpladeKernel.create.");
+  console.log(
+    "start: onnxruntime-web's wasm runtime start, or compiling kernel.wasm (new WebAssembly.Module); load: InferenceSession.create, or reading encoder.bin + SpladeKernel.create.",
+  );
   console.log("ORT wasm / kern wasm: onnxruntime-web's / the kernel's linear memory after the first run (the kernel's holds encoder.bin's copy).");
   console.log("RSS +sta/+load/+1st: resident growth since just before the start (touched pages, V8 heap, compiled code; native allocations for ort-node).");
   const s = r.sizes;
-  console.log(`sizes (MiB): model.onnx ${mb(s.model_onnx)}, encoder.bin ${mb(s.encoder_bin)}, kernel.wasm ${(s.kernel_wasm / 1024).toFixed(1)} KiB, ORT .wasm ${mb(s.ort_wasm)}`);
+  console.log(
+    `sizes (MiB): model.onnx ${mb(s.model_onnx)}, encoder.bin ${mb(s.encoder_bin)}, kernel.wasm ${(s.kernel_wasm / 1024).toFixed(1)} KiB, ORT .wasm ${mb(s.ort_wasm)}`,
+  );
 }
 
 const queryCommand = defineCommand({
@@ -355,14 +416,23 @@ const queryCommand = defineCommand({
     printQuery(result, machine);
     const file = args.json ?? join(BENCH_RESULTS, `query-${new Date().toISOString().replaceAll(":", "-")}.json`);
     await mkdir(dirname(file), { recursive: true });
-    const environment = { node: process.versions.node, v8: process.versions.v8, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, date: new Date().toISOString() };
+    const environment = {
+      node: process.versions.node,
+      v8: process.versions.v8,
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? null,
+      date: new Date().toISOString(),
+    };
     await writeFile(file, `${JSON.stringify({ benchmark: "query", environment, models: folders, ...result }, null, 2)}\n`);
     console.log(`\nresults: ${file}`);
   },
 });
 
 const retrievalCommand = defineCommand({
-  meta: { name: "retrieval", description: "the eval engine at scale: generated ids collections, DuckDB vs pgvector (PGlite) load, exact top-k query time, RSS" },
+  meta: {
+    name: "retrieval",
+    description: "the eval engine at scale: generated ids collections, DuckDB vs pgvector (PGlite) load, exact top-k query time, RSS",
+  },
   args: {
     sizes: { type: "string", description: "Collection sizes, comma-separated", default: "100000,1000000" },
     "pgvector-max": { type: "string", description: "Run pgvector (PGlite) too at sizes up to this", default: "100000" },
@@ -390,9 +460,20 @@ const retrievalCommand = defineCommand({
     console.log(`\n${machine}; exact top-${r.hits}, ${r.queries} queries per row (ms: p50 p90 p99); RSS in MiB`);
     console.log(cols(w, ["engine", "docs", "postings", "load s", "p50", "p90", "p99", "RSS peak", "disk MiB"]));
     for (const row of r.rows) {
-      console.log(cols(w, [row.engine, row.documents.toLocaleString("en-US"), row.postings.toLocaleString("en-US"), row.load_s.toFixed(1), ...pct(row.query_ms), row.rss_peak_mib.toFixed(0), row.disk_mib === null ? "—" : row.disk_mib.toFixed(0)]));
+      console.log(
+        cols(w, [
+          row.engine,
+          row.documents.toLocaleString("en-US"),
+          row.postings.toLocaleString("en-US"),
+          row.load_s.toFixed(1),
+          ...pct(row.query_ms),
+          row.rss_peak_mib.toFixed(0),
+          row.disk_mib === null ? "—" : row.disk_mib.toFixed(0),
+        ]),
+      );
     }
-    for (const [size, share] of Object.entries(r.top10_agreement)) console.log(`top-10 ids shared by both engines at ${Number(size).toLocaleString("en-US")} documents: ${(share * 100).toFixed(1)}%`);
+    for (const [size, share] of Object.entries(r.top10_agreement))
+      console.log(`top-10 ids shared by both engines at ${Number(size).toLocaleString("en-US")} documents: ${(share * 100).toFixed(1)}%`);
     const m = r.msmarco;
     console.log(
       `MS MARCO dev, extrapolated linearly from ${m.from_documents.toLocaleString("en-US")} documents (DuckDB, this machine): load ${(m.load_s / 60).toFixed(0)} min, ` +

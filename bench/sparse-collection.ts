@@ -91,7 +91,10 @@ export class SparseVectorSource {
 }
 
 /** Writes `count` vectors as `ids` JSONL to `path`; ids are `${prefix}${i}`. Returns the postings written. */
-export async function writeSparseCollection(path: string, options: { count: number; seed: number; stream: number; shape: SparseShape; prefix: string }): Promise<{ vectors: number; postings: number; bytes: number }> {
+export async function writeSparseCollection(
+  path: string,
+  options: { count: number; seed: number; stream: number; shape: SparseShape; prefix: string },
+): Promise<{ vectors: number; postings: number; bytes: number }> {
   const source = new SparseVectorSource(options.seed, options.stream);
   const out = createWriteStream(path);
   let postings = 0;

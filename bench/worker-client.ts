@@ -79,7 +79,9 @@ export async function encodeGetOnce(base: string, query: string): Promise<Encode
  */
 export async function healthDuringBatch(base: string, queries: readonly string[]): Promise<{ health_ms: number[]; batch_ms: number }> {
   let done = false;
-  const batch = timed(`${base}/encode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ queries }) }).finally(() => (done = true));
+  const batch = timed(`${base}/encode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ queries }) }).finally(
+    () => (done = true),
+  );
   const health: number[] = [];
   while (!done) health.push(await healthOnce(base));
   return { health_ms: health, batch_ms: (await batch).ms };
@@ -132,7 +134,14 @@ export interface KernelRunRequest {
 
 /** One GET /run of the bench kernel Worker: `reps` encodes timed inside workerd. */
 export async function kernelRunOnce(base: string, r: KernelRunRequest): Promise<KernelRunResult> {
-  const query = new URLSearchParams({ build: r.build, tokens: String(r.tokens), batch: String(r.batch), reps: String(r.reps), mode: r.mode, parts: r.parts ? "1" : "0" });
+  const query = new URLSearchParams({
+    build: r.build,
+    tokens: String(r.tokens),
+    batch: String(r.batch),
+    reps: String(r.reps),
+    mode: r.mode,
+    parts: r.parts ? "1" : "0",
+  });
   return JSON.parse((await timed(`${base}/run?${query}`)).body) as KernelRunResult;
 }
 

@@ -71,9 +71,18 @@ function summaryJson(s: CorpusSummary, extra: Record<string, unknown>): string {
 export const encodeCorpusCommand = defineCommand({
   meta: { name: "encode-corpus", description: "Encode a document collection with the SPLADE doc model into files search engines ingest" },
   args: {
-    input: { type: "positional", description: "Collection: MS MARCO TSV (id<TAB>text) or JSONL (_id/id, text/contents, title); .gz read as such; - for stdin", required: true },
+    input: {
+      type: "positional",
+      description: "Collection: MS MARCO TSV (id<TAB>text) or JSONL (_id/id, text/contents, title); .gz read as such; - for stdin",
+      required: true,
+    },
     output: { type: "string", alias: "o", description: "Output file (.gz compresses), or with --split-size a directory or part pattern", required: true },
-    format: { type: "enum", options: [...DOCUMENT_FORMAT_NAMES], description: "What to write, for which engine (docs/engines.md: one recipe per engine)", default: "anserini" },
+    format: {
+      type: "enum",
+      options: [...DOCUMENT_FORMAT_NAMES],
+      description: "What to write, for which engine (docs/engines.md: one recipe per engine)",
+      default: "anserini",
+    },
     field: { type: "string", description: "The engine's field: elasticsearch, opensearch, milvus field; qdrant vector name; vespa tensor field" },
     index: { type: "string", description: "elasticsearch, opensearch: _index on every bulk action line (else give it in the _bulk URL)" },
     doctype: { type: "string", description: "vespa: the document type, as in id:NAMESPACE:DOCTYPE::ID" },
@@ -94,7 +103,12 @@ export const encodeCorpusCommand = defineCommand({
     "min-weight": { type: "string", description: "Keep terms with weight ≥ W" },
     "split-size": { type: "string", description: "Documents per output file" },
     "input-format": { type: "enum", options: ["auto", ...INPUT_FORMATS], description: "auto: from the name, else the first line", default: "auto" },
-    "on-error": { type: "enum", options: ["stop", "skip"], description: "What a malformed line does: stop the run, or skip it (counted in the summary)", default: "stop" },
+    "on-error": {
+      type: "enum",
+      options: ["stop", "skip"],
+      description: "What a malformed line does: stop the run, or skip it (counted in the summary)",
+      default: "stop",
+    },
   },
   async run({ args }) {
     // Enum values were checked against their options before run() (src/cli/run.ts).
@@ -105,11 +119,18 @@ export const encodeCorpusCommand = defineCommand({
     const shard = args.shard === undefined ? undefined : (parseShard(args.shard) ?? usage(`--shard must be i/n with 0 ≤ i < n, got ${args.shard}`));
     const batchSize = positiveInt("batch-size", args["batch-size"]) ?? DEFAULT_BATCH;
     const threads = positiveInt("threads", args.threads);
-    if (engine === "web" && threads !== undefined && threads > 1) usage("--engine web runs one thread (onnxruntime-web on Node needs numThreads = 1); drop --threads");
+    if (engine === "web" && threads !== undefined && threads > 1)
+      usage("--engine web runs one thread (onnxruntime-web on Node needs numThreads = 1); drop --threads");
     const options = {
       batchSize,
       sortWindow: positiveInt("sort-window", args["sort-window"]) ?? batchSize * WINDOW_BATCHES,
-      formatOptions: { quantize: positiveInt("quantize", args.quantize), field: args.field, index: args.index, doctype: args.doctype, namespace: args.namespace },
+      formatOptions: {
+        quantize: positiveInt("quantize", args.quantize),
+        field: args.field,
+        index: args.index,
+        doctype: args.doctype,
+        namespace: args.namespace,
+      },
       splitSize: positiveInt("split-size", args["split-size"]),
       sparsify: { topK: positiveInt("top-k", args["top-k"]), minWeight: nonNegative("min-weight", args["min-weight"]) },
     };
@@ -162,7 +183,9 @@ export const encodeCorpusCommand = defineCommand({
       await backend.close();
     }
     if (args.json) {
-      console.log(summaryJson(summary, { input: args.input, output: args.output, format: format.name, engine, shard: args.shard ?? null, random_weights: randomWeights }));
+      console.log(
+        summaryJson(summary, { input: args.input, output: args.output, format: format.name, engine, shard: args.shard ?? null, random_weights: randomWeights }),
+      );
     } else {
       for (const line of describe(summary)) console.log(line);
     }

@@ -66,17 +66,33 @@ function metricLines(e: Evaluation, card?: typeof MODEL_CARD): string[] {
 
 function evaluationNotes(e: Evaluation): string[] {
   const notes: string[] = [];
-  const few = (ids: string[]) => ids.slice(0, 5).map((q) => JSON.stringify(q)).join(", ") + (ids.length > 5 ? ", …" : "");
+  const few = (ids: string[]) =>
+    ids
+      .slice(0, 5)
+      .map((q) => JSON.stringify(q))
+      .join(", ") + (ids.length > 5 ? ", …" : "");
   if (e.missingFromRun.length > 0) {
-    notes.push(`${e.missingFromRun.length} qrels quer${e.missingFromRun.length === 1 ? "y has" : "ies have"} no run line (${few(e.missingFromRun)}): ${e.options.complete ? "scored 0 (as trec_eval -c)" : "left out (--no-complete)"}`);
+    notes.push(
+      `${e.missingFromRun.length} qrels quer${e.missingFromRun.length === 1 ? "y has" : "ies have"} no run line (${few(e.missingFromRun)}): ${e.options.complete ? "scored 0 (as trec_eval -c)" : "left out (--no-complete)"}`,
+    );
   }
-  if (e.notInQrels.length > 0) notes.push(`${e.notInQrels.length} run quer${e.notInQrels.length === 1 ? "y has" : "ies have"} no qrels (${few(e.notInQrels)}): ignored, as trec_eval does`);
-  if (e.withoutRelevant.length > 0) notes.push(`${e.withoutRelevant.length} quer${e.withoutRelevant.length === 1 ? "y has" : "ies have"} no relevant document in the qrels: 0 on every measure, counted`);
+  if (e.notInQrels.length > 0)
+    notes.push(
+      `${e.notInQrels.length} run quer${e.notInQrels.length === 1 ? "y has" : "ies have"} no qrels (${few(e.notInQrels)}): ignored, as trec_eval does`,
+    );
+  if (e.withoutRelevant.length > 0)
+    notes.push(
+      `${e.withoutRelevant.length} quer${e.withoutRelevant.length === 1 ? "y has" : "ies have"} no relevant document in the qrels: 0 on every measure, counted`,
+    );
   return notes;
 }
 
 export const evalCommand = defineCommand({
-  meta: { name: "eval", description: "Retrieval quality: encode documents and queries, retrieve the exact top-k with DuckDB, write a TREC run, print MRR@10, R@100, R@1000, nDCG@10 (trec_eval's definitions)" },
+  meta: {
+    name: "eval",
+    description:
+      "Retrieval quality: encode documents and queries, retrieve the exact top-k with DuckDB, write a TREC run, print MRR@10, R@100, R@1000, nDCG@10 (trec_eval's definitions)",
+  },
   args: {
     collection: { type: "string", description: "Documents to encode: MS MARCO collection.tsv (id<TAB>text) or JSONL (_id/id, text, title)" },
     queries: { type: "string", description: "Queries: MS MARCO TSV (qid<TAB>text) or BEIR JSONL (_id, text)" },
@@ -95,14 +111,20 @@ export const evalCommand = defineCommand({
     threads: { type: "string", description: "Doc model inference threads (default: every core)" },
     memory: { type: "string", description: "DuckDB memory_limit, e.g. 8GB (default: 80% of RAM); beyond it DuckDB spills to WORK" },
     tag: { type: "string", description: "The run's tag column", default: DEFAULT_TAG },
-    complete: { type: "boolean", description: "Average over every qrels query, 0 for one the run lacks (trec_eval -c); --no-complete leaves them out", default: true },
+    complete: {
+      type: "boolean",
+      description: "Average over every qrels query, 0 for one the run lacks (trec_eval -c); --no-complete leaves them out",
+      default: true,
+    },
     quiet: { type: "boolean", description: "No progress bar" },
     json: { type: "boolean", description: "Print the result as JSON on stdout" },
   },
   async run({ args }) {
     const complete = args.complete !== false;
     if (args.run !== undefined) {
-      const extra = (["collection", "queries", "beir", "encoded", "work", "output", "hits", "doc-top-k", "doc-min-weight", "threads", "memory"] as const).find((name) => args[name] !== undefined);
+      const extra = (["collection", "queries", "beir", "encoded", "work", "output", "hits", "doc-top-k", "doc-min-weight", "threads", "memory"] as const).find(
+        (name) => args[name] !== undefined,
+      );
       if (extra) usage(`--run scores a run file against --qrels: --${extra} does not apply`);
       if (args.qrels === undefined) usage("--run needs --qrels QRELS");
       await scoreRun(requireFile("--run", args.run), requireFile("--qrels", args.qrels), { complete, json: Boolean(args.json) });
@@ -116,7 +138,8 @@ export const evalCommand = defineCommand({
     if (dataset.encoded && (sparsify.topK !== undefined || sparsify.minWeight !== undefined || threads !== undefined)) {
       usage("--doc-top-k, --doc-min-weight and --threads apply to encoding documents, and --encoded documents are encoded already");
     }
-    if (args.memory !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(args.memory)) usage(`--memory must be a size like 8GB, got ${args.memory}`);
+    if (args.memory !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(args.memory))
+      usage(`--memory must be a size like 8GB, got ${args.memory}`);
     if (/\s/.test(args.tag) || args.tag === "") usage("--tag must be one word (a TREC run's columns are split on whitespace)");
     await runEval(dataset, {
       work: args.work,
@@ -152,7 +175,8 @@ function resolveDataset(args: { collection?: string; queries?: string; qrels?: s
     };
   }
   if (args.collection !== undefined && args.encoded !== undefined) usage("give --collection (to encode) or --encoded (encoded already), not both");
-  if (args.collection === undefined && args.encoded === undefined) usage("give the documents: --collection FILE, --encoded FILE or --beir DIR (or --run RUN --qrels QRELS to score a run)");
+  if (args.collection === undefined && args.encoded === undefined)
+    usage("give the documents: --collection FILE, --encoded FILE or --beir DIR (or --run RUN --qrels QRELS to score a run)");
   if (args.queries === undefined) usage("--queries FILE is needed with --collection or --encoded");
   if (args.qrels === undefined) usage("--qrels FILE is needed with --collection or --encoded");
   return {
@@ -189,7 +213,9 @@ async function scoreRun(runFile: string, qrelsFile: string, options: { complete:
     });
     return;
   }
-  console.log(`${runFile}: ${lines.toLocaleString("en-US")} lines (${format}), ${evaluation.queries.toLocaleString("en-US")} queries evaluated against ${qrelsFile}`);
+  console.log(
+    `${runFile}: ${lines.toLocaleString("en-US")} lines (${format}), ${evaluation.queries.toLocaleString("en-US")} queries evaluated against ${qrelsFile}`,
+  );
   for (const note of evaluationNotes(evaluation)) console.log(`  ${note}`);
   for (const line of metricLines(evaluation)) console.log(line);
 }
@@ -231,7 +257,9 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
   const queryFolder = await loadModelFolder(options.queryModel, { fetchHint: FETCH_QUERY });
   const randomWeights: string[] = [];
   if (queryFolder.manifest.random_weights) randomWeights.push(options.queryModel);
-  say(`eval: ${dataset.name}: ${queries.length.toLocaleString("en-US")} judged queries of ${qrels.size.toLocaleString("en-US")} in the qrels; work folder ${options.work}`);
+  say(
+    `eval: ${dataset.name}: ${queries.length.toLocaleString("en-US")} judged queries of ${qrels.size.toLocaleString("en-US")} in the qrels; work folder ${options.work}`,
+  );
 
   // ── documents ────────────────────────────────────────────────────────────────────────────────────────────────
   let idsFile: string;
@@ -282,7 +310,8 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
         ? `documents: ${corpus.totals.documents.toLocaleString("en-US")} encoded before (${idsFile})`
         : `documents: encoded ${corpus.encoded.toLocaleString("en-US")}${corpus.resumedAt > 0 ? ` (resumed after ${corpus.resumedAt.toLocaleString("en-US")})` : ""} in ${corpus.seconds.toFixed(1)} s → ${idsFile}`,
     );
-    if (corpus.totals.duplicates > 0) throw new CliError("input", `${dataset.collection} has ${corpus.totals.duplicates} duplicate document id(s): a run cannot rank one document twice`);
+    if (corpus.totals.duplicates > 0)
+      throw new CliError("input", `${dataset.collection} has ${corpus.totals.duplicates} duplicate document id(s): a run cannot rank one document twice`);
   } else {
     const sniffed = await sniffEncoded(dataset.encoded!);
     if ("problem" in sniffed) throw new CliError("input", sniffed.problem);
@@ -297,7 +326,11 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
   }
 
   // ── index ────────────────────────────────────────────────────────────────────────────────────────────────────
-  const duck: Duckdb = await openDuckdb({ path: join(options.work, "index.duckdb"), memoryLimit: options.memory, tempDirectory: join(options.work, "duckdb.tmp") });
+  const duck: Duckdb = await openDuckdb({
+    path: join(options.work, "index.duckdb"),
+    memoryLimit: options.memory,
+    tempDirectory: join(options.work, "duckdb.tmp"),
+  });
   try {
     const index = await ensureIndex(duck, [resolve(idsFile)]);
     say(
@@ -317,7 +350,9 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
       encoded.push({ qid: q.qid, indices: v.indices, values: v.values });
     }
     const queryMs = performance.now() - q0;
-    say(`queries: ${encoded.length.toLocaleString("en-US")} encoded on the Worker's kernel (${encoderOfQueries.build}), ${(queryMs / encoded.length).toFixed(1)} ms each${truncated ? `; ${truncated} cut to the model's length` : ""}`);
+    say(
+      `queries: ${encoded.length.toLocaleString("en-US")} encoded on the Worker's kernel (${encoderOfQueries.build}), ${(queryMs / encoded.length).toFixed(1)} ms each${truncated ? `; ${truncated} cut to the model's length` : ""}`,
+    );
 
     // ── retrieval ────────────────────────────────────────────────────────────────────────────────────────────────
     const tty = !options.quiet && !options.json && process.stderr.isTTY;
@@ -331,13 +366,17 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
     const sorted = [...result.times].sort((a, b) => a - b);
     const total = result.times.reduce((a, b) => a + b, 0);
     say(`retrieval: exact top-${options.hits}, median ${sorted[sorted.length >> 1].toFixed(1)} ms a query, ${(total / 1000).toFixed(1)} s in all → ${output}`);
-    if (result.empty.length > 0) say(`⚠ ${result.empty.length} quer${result.empty.length === 1 ? "y" : "ies"} retrieved nothing (no term any document has): absent from the run`);
+    if (result.empty.length > 0)
+      say(`⚠ ${result.empty.length} quer${result.empty.length === 1 ? "y" : "ies"} retrieved nothing (no term any document has): absent from the run`);
 
     let evaluation: Evaluation;
     evaluation = evaluate(result.run, qrels, { complete: options.complete });
     const looksLikeMsmarcoDev = qrels.size === MSMARCO_DEV.queries && index.documents === MSMARCO_DEV.documents;
     const card = looksLikeMsmarcoDev && randomWeights.length === 0 ? MODEL_CARD : undefined;
-    const notice = randomWeights.length > 0 ? `${randomWeights.join(" and ")} hold${randomWeights.length === 1 ? "s" : ""} random weights (a generated test model): these numbers mean nothing` : undefined;
+    const notice =
+      randomWeights.length > 0
+        ? `${randomWeights.join(" and ")} hold${randomWeights.length === 1 ? "s" : ""} random weights (a generated test model): these numbers mean nothing`
+        : undefined;
     if (options.json) {
       printJson({
         ok: true,
@@ -369,7 +408,9 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
     }
     if (notice) console.error(`⚠ ${notice}`);
     for (const note of evaluationNotes(evaluation)) console.log(`  ${note}`);
-    console.log(`${dataset.name}: ${evaluation.queries.toLocaleString("en-US")} queries, ${index.documents.toLocaleString("en-US")} documents, top ${options.hits}`);
+    console.log(
+      `${dataset.name}: ${evaluation.queries.toLocaleString("en-US")} queries, ${index.documents.toLocaleString("en-US")} documents, top ${options.hits}`,
+    );
     for (const line of metricLines(evaluation, card)) console.log(line);
     if (card) console.log("model card: naver/efficient-splade-VI-BT-large, MS MARCO dev (MRR@10 38.0, R@1000 97.8)");
     if (notice) console.log("(random weights: these numbers mean nothing)");

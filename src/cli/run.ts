@@ -109,7 +109,10 @@ function camelCase(text: string): string {
   return pascal ? pascal[0].toLowerCase() + pascal.slice(1) : "";
 }
 
-const kebabCase = (text: string): string => words(text).map((w) => w.toLowerCase()).join("-");
+const kebabCase = (text: string): string =>
+  words(text)
+    .map((w) => w.toLowerCase())
+    .join("-");
 
 // ── Suggestions ─────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -195,7 +198,14 @@ function optionTable(argsDef: ArgsDef): OptionTable {
 function describeOptions(table: OptionTable, who: string): string {
   if (table.options.length === 0) return `${who} takes no options`;
   if (table.options.length > 8) return `see ${who} --help`;
-  const shown = table.options.map((o) => [...aliasesOf(o.def).filter((a) => a.length === 1).map((a) => `-${a}`), `--${o.name}`].join("/"));
+  const shown = table.options.map((o) =>
+    [
+      ...aliasesOf(o.def)
+        .filter((a) => a.length === 1)
+        .map((a) => `-${a}`),
+      `--${o.name}`,
+    ].join("/"),
+  );
   return `${who} takes ${shown.join(", ")}`;
 }
 
@@ -313,7 +323,9 @@ function subCommandIndex(args: string[], argsDef: ArgsDef): number {
 
 function takesValue(flag: string, argsDef: ArgsDef): boolean {
   const name = flag.replace(/^-{1,2}/, "");
-  return Object.entries(argsDef).some(([key, def]) => (def.type === "string" || def.type === "enum") && (camelCase(name) === camelCase(key) || aliasesOf(def).includes(name)));
+  return Object.entries(argsDef).some(
+    ([key, def]) => (def.type === "string" || def.type === "enum") && (camelCase(name) === camelCase(key) || aliasesOf(def).includes(name)),
+  );
 }
 
 async function findSubCommand(subCommands: Record<string, Resolvable<AnyCommand>>, name: string): Promise<AnyCommand | undefined> {
@@ -353,14 +365,20 @@ export async function checkArgs(root: AnyCommand, rawArgs: string[]): Promise<In
       const sub = await findSubCommand(subCommands, typed);
       if (!sub) {
         const suggestion = closest(typed, Object.keys(subCommands));
-        return invocation({ json: false, problem: `unknown command ${typed} — ${suggestion ? `did you mean ${suggestion}?` : `${name} has ${Object.keys(subCommands).join(", ")}`}` });
+        return invocation({
+          json: false,
+          problem: `unknown command ${typed} — ${suggestion ? `did you mean ${suggestion}?` : `${name} has ${Object.keys(subCommands).join(", ")}`}`,
+        });
       }
       const before = args.slice(0, index);
       // citty runs a parent's own run() after its subcommand's; without one, options given to it go nowhere.
       const own = command.run ? checkSegment(before, optionTable(argsDef), name) : { json: false, problem: undefined };
       const misplaced = command.run ? undefined : before.find((a) => a.startsWith("-"));
       if (own.problem || misplaced) {
-        return invocation({ json: false, problem: own.problem ?? `option ${misplaced} before the command ${typed}: options go after it (${name} ${typed} --help lists them)` });
+        return invocation({
+          json: false,
+          problem: own.problem ?? `option ${misplaced} before the command ${typed}: options go after it (${name} ${typed} --help lists them)`,
+        });
       }
       parent = command;
       command = sub;

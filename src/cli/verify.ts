@@ -55,7 +55,9 @@ await runCli(
       } else {
         console.log(`query: ${VERIFY_QUERY} (${q.indices.length} terms)`);
         for (const r of rows) console.log(`${r.ok ? "✔" : "✖"} ${r.score.toFixed(5)} (expected ${r.expected.toFixed(5)} ± ${VERIFY_TOLERANCE})  ${r.document}`);
-        console.log(ok ? "verified: the converted models reproduce the published scores" : "MISMATCH: the converted models do not reproduce the published scores");
+        console.log(
+          ok ? "verified: the converted models reproduce the published scores" : "MISMATCH: the converted models do not reproduce the published scores",
+        );
       }
       if (!ok) process.exitCode = 1;
     },

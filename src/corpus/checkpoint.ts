@@ -52,7 +52,8 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
     throw error;
   }
   const checkpoint = JSON.parse(text) as Checkpoint;
-  if (checkpoint.format !== CHECKPOINT_FORMAT) throw new CorpusError("changed", `${file} is not an encode-corpus checkpoint (${JSON.stringify(checkpoint.format)})`);
+  if (checkpoint.format !== CHECKPOINT_FORMAT)
+    throw new CorpusError("changed", `${file} is not an encode-corpus checkpoint (${JSON.stringify(checkpoint.format)})`);
   return checkpoint;
 }
 

@@ -153,7 +153,10 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   if (previous && options.resume) {
     const change = settingsChange(previous.settings, settings);
     if (change) {
-      throw new CorpusError("resume", `${plan.checkpoint} belongs to a run with other settings (${change}): rerun with the same options, or delete it to start over`);
+      throw new CorpusError(
+        "resume",
+        `${plan.checkpoint} belongs to a run with other settings (${change}): rerun with the same options, or delete it to start over`,
+      );
     }
     resumed = previous;
   } else if (previous && !options.force) {
@@ -166,7 +169,10 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   } else if (!previous && !options.force) {
     const existing = existingParts(plan);
     if (existing.length > 0) {
-      throw new CorpusError("usage", `${existing[0]} exists and no checkpoint of encode-corpus accounts for it: choose another --output, or add --force to write over it`);
+      throw new CorpusError(
+        "usage",
+        `${existing[0]} exists and no checkpoint of encode-corpus accounts for it: choose another --output, or add --force to write over it`,
+      );
     }
     if (options.resume) events.onWarning?.(`no checkpoint at ${plan.checkpoint}: starting from the first record`);
   }
@@ -184,8 +190,7 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   const resumedDocuments = run.totals.documents;
   // Done so far: records of a known range, else input bytes read up to the last written window (reading runs ahead).
   let bytesDone = 0;
-  const fraction = () =>
-    rangeSize !== undefined ? (rangeSize === 0 ? 1 : run.records / rangeSize) : input.size ? bytesDone / input.size : undefined;
+  const fraction = () => (rangeSize !== undefined ? (rangeSize === 0 ? 1 : run.records / rangeSize) : input.size ? bytesDone / input.size : undefined);
   const progress = () => events.onProgress?.({ documents: resumedDocuments + encoded, tokens, fraction: fraction() });
 
   const encoding = { batchSize, byLength: options.byLength ?? true, sparsify: options.sparsify };

@@ -83,7 +83,10 @@ export async function refuseInputAsOutput(plan: OutputPlan, input: string | unde
     const target = await statOrUndefined(path);
     if (!target) continue;
     if (inputStat && target.dev === inputStat.dev && target.ino === inputStat.ino) {
-      throw new CorpusError("usage", `${path} is the input file ${input}${resolve(path) === resolve(input as string) ? "" : " (the same file under another name)"}: refusing to write over it — choose another --output`);
+      throw new CorpusError(
+        "usage",
+        `${path} is the input file ${input}${resolve(path) === resolve(input as string) ? "" : " (the same file under another name)"}: refusing to write over it — choose another --output`,
+      );
     }
     if (path === plan.file(0) && plan.splitSize === undefined && target.isDirectory()) {
       throw new CorpusError("usage", `${path} is a directory: give a file name for --output (or --split-size N to write numbered parts into it)`);

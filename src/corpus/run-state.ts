@@ -103,7 +103,9 @@ export class CorpusRun {
     const from = resumed?.output ?? START;
     if (!resumed) {
       await createDirectory(dirname(plan.checkpoint));
-      await writing(plan.checkpoint, 0, () => writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: 0, output: START, totals, files: [], done: false }));
+      await writing(plan.checkpoint, 0, () =>
+        writeCheckpoint(plan.checkpoint, { format: CHECKPOINT_FORMAT, settings, records: 0, output: START, totals, files: [], done: false }),
+      );
     }
     const sink = await writing(plan.file(from.part), totals.documents, () => OutputSink.open(plan, from));
     return new CorpusRun(plan, settings, sink, totals, { ...from }, resumed?.records ?? 0);
@@ -137,7 +139,15 @@ export class CorpusRun {
   }
 
   private checkpoint(durable: number, done: boolean): Promise<void> {
-    const checkpoint: Checkpoint = { format: CHECKPOINT_FORMAT, settings: this.settings, records: this.records, output: this.position, totals: this.totals, files: this.files(), done };
+    const checkpoint: Checkpoint = {
+      format: CHECKPOINT_FORMAT,
+      settings: this.settings,
+      records: this.records,
+      output: this.position,
+      totals: this.totals,
+      files: this.files(),
+      done,
+    };
     return writing(this.plan.checkpoint, durable, () => writeCheckpoint(this.plan.checkpoint, checkpoint));
   }
 }

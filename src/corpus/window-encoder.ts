@@ -29,10 +29,20 @@ export async function encodeWindow(
   const tokenized = docs.map((doc) => encoder.tokenizer.encode(doc.text));
   const vectors: EncodedText[] = new Array(docs.length);
   await Promise.all(
-    planBatches(tokenized.map((t) => t.ids.length), options.batchSize, options.byLength).map(async (batch) => {
-      const out = await encoder.encodeTokenized(batch.map((i) => tokenized[i]), options.sparsify);
+    planBatches(
+      tokenized.map((t) => t.ids.length),
+      options.batchSize,
+      options.byLength,
+    ).map(async (batch) => {
+      const out = await encoder.encodeTokenized(
+        batch.map((i) => tokenized[i]),
+        options.sparsify,
+      );
       batch.forEach((i, k) => (vectors[i] = out[k]));
-      onBatch(batch.length, out.reduce((n, v) => n + v.tokens, 0));
+      onBatch(
+        batch.length,
+        out.reduce((n, v) => n + v.tokens, 0),
+      );
     }),
   );
   return { window, vectors };

@@ -37,12 +37,18 @@ export class SpladeEncoder {
 
   /** Encodes texts in one batch, keeping their order. */
   encode(texts: readonly string[], options?: SparsifyOptions): Promise<EncodedText[]> {
-    return this.encodeTokenized(texts.map((t) => this.tokenizer.encode(t)), options);
+    return this.encodeTokenized(
+      texts.map((t) => this.tokenizer.encode(t)),
+      options,
+    );
   }
 
   /** Encodes texts this encoder's tokenizer has already tokenized (to time or inspect that step), in one batch. */
   async encodeTokenized(tokenized: readonly TokenizedText[], options?: SparsifyOptions): Promise<EncodedText[]> {
-    const vectors = await this.run(tokenized.map((t) => t.ids), options);
+    const vectors = await this.run(
+      tokenized.map((t) => t.ids),
+      options,
+    );
     return vectors.map((vector, i) => ({ ...vector, tokens: tokenized[i].ids.length, truncated: tokenized[i].truncated }));
   }
 

@@ -116,10 +116,9 @@ export class Duckdb {
     const bad = await this.connection.runAndReadAll(
       `SELECT id FROM ${source} WHERE id IS NULL OR indices IS NULL OR "values" IS NULL OR len(indices) <> len("values") LIMIT 1`,
     );
-    if (bad.currentRowCount > 0) throw new EngineError("input", `${path}: record ${JSON.stringify(bad.getRowObjectsJS()[0].id)} has no id, or indices and values of different lengths`);
-    await this.connection.run(
-      `CREATE OR REPLACE TABLE ${table} AS SELECT id, unnest(indices) AS term, unnest("values") AS weight FROM ${source}`,
-    );
+    if (bad.currentRowCount > 0)
+      throw new EngineError("input", `${path}: record ${JSON.stringify(bad.getRowObjectsJS()[0].id)} has no id, or indices and values of different lengths`);
+    await this.connection.run(`CREATE OR REPLACE TABLE ${table} AS SELECT id, unnest(indices) AS term, unnest("values") AS weight FROM ${source}`);
     const loadMs = performance.now() - t0;
     const counts = await this.connection.runAndReadAll(`SELECT count(DISTINCT id)::INTEGER AS documents, count(*)::INTEGER AS postings FROM ${table}`);
     const { documents, postings } = counts.getRowObjectsJS()[0] as { documents: number; postings: number };
@@ -168,7 +167,9 @@ export class Duckdb {
         (await problem(`SELECT id, 'has a token id outside 0–65535' AS what FROM ${p}_raw WHERE list_min(indices) < 0 OR list_max(indices) > 65535 LIMIT 1`)) ??
         (await problem(`SELECT id, 'lists a token id twice' AS what FROM ${p}_raw WHERE len(list_distinct(indices)) <> len(indices) LIMIT 1`)) ??
         (await problem(`SELECT id, 'is the id of more than one record' AS what FROM ${p}_raw GROUP BY id HAVING count(*) > 1 LIMIT 1`)) ??
-        (await problem(`SELECT id, 'is empty or holds whitespace (a TREC run splits on it)' AS what FROM ${p}_raw WHERE id = '' OR regexp_matches(id, '\\s') LIMIT 1`));
+        (await problem(
+          `SELECT id, 'is empty or holds whitespace (a TREC run splits on it)' AS what FROM ${p}_raw WHERE id = '' OR regexp_matches(id, '\\s') LIMIT 1`,
+        ));
       if (bad) throw new EngineError("input", `${source.files.join(", ")}: record ${bad.id === null ? "without an id" : JSON.stringify(bad.id)} ${bad.what}`);
       const readMs = performance.now() - t0;
       const t1 = performance.now();
@@ -179,7 +180,9 @@ export class Duckdb {
            SELECT d.doc, unnest(r.indices) AS term, unnest(r."values") AS weight FROM ${p}_raw r JOIN ${p}_docs d USING (id)
          ) WHERE weight <> 0 ORDER BY term, doc`,
       );
-      const counts = await c.runAndReadAll(`SELECT (SELECT count(*) FROM ${p}_docs)::BIGINT AS documents, (SELECT count(*) FROM ${p}_postings)::BIGINT AS postings`);
+      const counts = await c.runAndReadAll(
+        `SELECT (SELECT count(*) FROM ${p}_docs)::BIGINT AS documents, (SELECT count(*) FROM ${p}_postings)::BIGINT AS postings`,
+      );
       const row = counts.getRowObjectsJS()[0] as { documents: bigint; postings: bigint };
       const load = { documents: Number(row.documents), postings: Number(row.postings), readMs, buildMs: performance.now() - t1 };
       await c.run(`CREATE TABLE ${p}_meta AS SELECT ${sqlString(JSON.stringify({ source, documents: load.documents, postings: load.postings }))} AS info`);

@@ -54,7 +54,12 @@ function unescapeCopy(field: string): string | null {
 }
 
 /** Writes `source` (jsonl or pgvector) as ids JSONL at `target`; `tokenId` maps a vocabulary term to its id. */
-export async function convertToIds(source: string, format: Exclude<EncodedFormat, "ids">, target: string, tokenId: (term: string) => number | undefined): Promise<number> {
+export async function convertToIds(
+  source: string,
+  format: Exclude<EncodedFormat, "ids">,
+  target: string,
+  tokenId: (term: string) => number | undefined,
+): Promise<number> {
   const input = await openInput(source);
   const partial = `${target}.part`;
   const out = createWriteStream(partial);
@@ -86,7 +91,8 @@ export async function convertToIds(source: string, format: Exclude<EncodedFormat
       } catch (error) {
         throw inputError(source, line, `invalid JSON (${(error as Error).message})`);
       }
-      if ((typeof record.id !== "string" && typeof record.id !== "number") || !record.vector) throw inputError(source, line, 'not a jsonl record {"id","vector":{term: weight}}');
+      if ((typeof record.id !== "string" && typeof record.id !== "number") || !record.vector)
+        throw inputError(source, line, 'not a jsonl record {"id","vector":{term: weight}}');
       id = String(record.id);
       for (const [term, weight] of Object.entries(record.vector)) {
         const t = tokenId(term);

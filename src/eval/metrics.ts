@@ -89,7 +89,10 @@ export interface Evaluation extends Scores {
 
 /** A duplicate_document EvaluationError: `docno` twice in `qid`'s ranking or qrels. */
 export function duplicateDocument(qid: string, docno: string, where: "run" | "qrels"): EvaluationError {
-  return new EvaluationError("duplicate_document", `query ${JSON.stringify(qid)} lists document ${JSON.stringify(docno)} twice in the ${where} (trec_eval refuses duplicates: "duplicate docs")`);
+  return new EvaluationError(
+    "duplicate_document",
+    `query ${JSON.stringify(qid)} lists document ${JSON.stringify(docno)} twice in the ${where} (trec_eval refuses duplicates: "duplicate docs")`,
+  );
 }
 
 const NOTHING_TO_EVALUATE = 'no query has both run lines and qrels (trec_eval: "No queries with both results and relevance info")';

@@ -31,7 +31,11 @@ export interface QueryEncoder {
 /** The Worker's encoder on a converted query model folder (its manifest lists encoder.bin under `edge`). */
 export function queryEncoder(folder: ModelFolder, dir: string): QueryEncoder {
   const layout = folder.manifest.edge;
-  if (!layout) throw new ModelError("manifest", `${dir}: manifest.json lists no encoder.bin (not a query model, or converted before it existed): convert it again with \`npm run model -- fetch --only query\``);
+  if (!layout)
+    throw new ModelError(
+      "manifest",
+      `${dir}: manifest.json lists no encoder.bin (not a query model, or converted before it existed): convert it again with \`npm run model -- fetch --only query\``,
+    );
   const builds: Array<{ name: KernelBuildName; module: WebAssembly.Module }> = [];
   const relaxed = compile(join(KERNEL_DIR, "kernel-relaxed.wasm"));
   if (relaxed) builds.push({ name: "relaxed-simd", module: relaxed });

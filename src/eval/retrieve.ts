@@ -24,7 +24,15 @@ export const INDEX_PREFIX = "eval";
 
 /** What identifies ids files' contents cheaply: path, size and mtime of each. */
 export function fingerprint(files: string[]): IndexSource {
-  return { files, fingerprint: JSON.stringify(files.map((f) => { const s = statSync(f); return [f, s.size, Math.round(s.mtimeMs)]; })) };
+  return {
+    files,
+    fingerprint: JSON.stringify(
+      files.map((f) => {
+        const s = statSync(f);
+        return [f, s.size, Math.round(s.mtimeMs)];
+      }),
+    ),
+  };
 }
 
 export interface IndexReady {
@@ -60,7 +68,11 @@ export interface RetrievalResult {
 }
 
 /** Retrieves the top `k` of every query and writes them as a TREC run to `output` (whole, or not at all). */
-export async function retrieve(duck: Duckdb, queries: readonly EncodedQuery[], options: { k: number; output: string; tag: string; onQuery?(done: number): void }): Promise<RetrievalResult> {
+export async function retrieve(
+  duck: Duckdb,
+  queries: readonly EncodedQuery[],
+  options: { k: number; output: string; tag: string; onQuery?(done: number): void },
+): Promise<RetrievalResult> {
   const partial = `${options.output}.part`;
   const out = createWriteStream(partial);
   const run = new Map<string, RunEntry[]>();
@@ -73,7 +85,10 @@ export async function retrieve(duck: Duckdb, queries: readonly EncodedQuery[], o
       const hits = await duck.searchIndex(query, options.k, { prefix: INDEX_PREFIX });
       times.push(performance.now() - t0);
       if (hits.length === 0) empty.push(query.qid);
-      run.set(query.qid, hits.map((h) => ({ docno: h.id, score: h.score })));
+      run.set(
+        query.qid,
+        hits.map((h) => ({ docno: h.id, score: h.score })),
+      );
       const text = hits.map((h, r) => runLine(query.qid, h.id, r + 1, h.score, options.tag)).join("");
       lines += hits.length;
       if (!out.write(text)) await once(out, "drain");

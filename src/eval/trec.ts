@@ -13,7 +13,6 @@ import { openInput, type Input, type InputLine } from "../corpus/input.ts";
 import { inputError } from "./errors.ts";
 import type { Qrels, Run, RunEntry } from "./metrics.ts";
 
-
 const FIELDS = /\s+/;
 const INTEGER = /^[+-]?\d+$/;
 
@@ -54,15 +53,26 @@ export function parseQrels(input: Iterable<InputLine>, file: string): QrelsFile 
       else if (f.length === 3) {
         format = "beir";
         if (!INTEGER.test(f[2])) continue; // the header: query-id corpus-id score
-      } else throw inputError(file, line, `a qrels line has 4 columns (qid iter docno rel: TREC, MS MARCO) or 3 (query-id corpus-id score: BEIR), found ${f.length}`);
+      } else
+        throw inputError(
+          file,
+          line,
+          `a qrels line has 4 columns (qid iter docno rel: TREC, MS MARCO) or 3 (query-id corpus-id score: BEIR), found ${f.length}`,
+        );
     }
     const want = format === "trec" ? 4 : 3;
-    if (f.length !== want) throw inputError(file, line, `expected ${want} columns like the first line (${format === "trec" ? "qid iter docno rel" : "query-id corpus-id score"}), found ${f.length}`);
+    if (f.length !== want)
+      throw inputError(
+        file,
+        line,
+        `expected ${want} columns like the first line (${format === "trec" ? "qid iter docno rel" : "query-id corpus-id score"}), found ${f.length}`,
+      );
     const [qid, docno, rel] = format === "trec" ? [f[0], f[2], f[3]] : [f[0], f[1], f[2]];
     if (!INTEGER.test(rel)) throw inputError(file, line, `relevance ${JSON.stringify(rel)} is not an integer`);
     let judged = qrels.get(qid);
     if (!judged) qrels.set(qid, (judged = new Map()));
-    if (judged.has(docno)) throw inputError(file, line, `query ${JSON.stringify(qid)} judges document ${JSON.stringify(docno)} twice (trec_eval refuses duplicates)`);
+    if (judged.has(docno))
+      throw inputError(file, line, `query ${JSON.stringify(qid)} judges document ${JSON.stringify(docno)} twice (trec_eval refuses duplicates)`);
     judged.set(docno, Number(rel));
     judgments++;
   }
@@ -95,7 +105,8 @@ export function parseRun(input: Iterable<InputLine>, file: string): RunFile {
   for (const { line, text } of input) {
     const f = fields(text);
     format ??= f.length >= 6 ? "trec" : f.length === 3 ? "msmarco" : undefined;
-    if (format === undefined) throw inputError(file, line, `a run line has 6 columns (qid Q0 docno rank score tag: TREC) or 3 (qid docid rank: MS MARCO), found ${f.length}`);
+    if (format === undefined)
+      throw inputError(file, line, `a run line has 6 columns (qid Q0 docno rank score tag: TREC) or 3 (qid docid rank: MS MARCO), found ${f.length}`);
     let entry: RunEntry;
     if (format === "trec") {
       if (f.length < 6) throw inputError(file, line, `expected 6 columns (qid Q0 docno rank score tag), found ${f.length}`);
@@ -145,7 +156,8 @@ export async function readQueries(path: string): Promise<Query[]> {
       }
       const o = value as Record<string, unknown>;
       const id = o?._id ?? o?.id;
-      if ((typeof id !== "string" && typeof id !== "number") || typeof o.text !== "string") throw inputError(path, line, 'a query line is {"_id": …, "text": "…"}');
+      if ((typeof id !== "string" && typeof id !== "number") || typeof o.text !== "string")
+        throw inputError(path, line, 'a query line is {"_id": …, "text": "…"}');
       query = { qid: String(id), text: o.text };
     } else {
       const tab = text.indexOf("\t");

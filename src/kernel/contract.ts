@@ -30,16 +30,45 @@ export type KernelActivation = keyof typeof KERNEL_ACTIVATIONS;
  * One layer's tensors in encoder.c's `enum layer_tensor` order (QKV_W … OUT_NORM_B): the order of the pointers in
  * Model.layer[l] and of a layer's tensors in encoder.bin.
  */
-export const KERNEL_LAYER_TENSORS = ["qkv.weight", "qkv.bias", "attention_output.weight", "attention_output.bias", "attention_norm.weight", "attention_norm.bias",
-  "intermediate.weight", "intermediate.bias", "output.weight", "output.bias", "output_norm.weight", "output_norm.bias"] as const;
+export const KERNEL_LAYER_TENSORS = [
+  "qkv.weight",
+  "qkv.bias",
+  "attention_output.weight",
+  "attention_output.bias",
+  "attention_norm.weight",
+  "attention_norm.bias",
+  "intermediate.weight",
+  "intermediate.bias",
+  "output.weight",
+  "output.bias",
+  "output_norm.weight",
+  "output_norm.bias",
+] as const;
 export type KernelLayerTensor = (typeof KERNEL_LAYER_TENSORS)[number];
 
 /**
  * encoder.c's Model fields before `layer`, in order, one 32-bit word each: int32 sizes, eps (the one float32), then
  * offsets of tensors in wasm memory (token_type 0 when the model has none).
  */
-export const KERNEL_MODEL_HEADER = ["hidden", "heads", "layers", "intermediate", "activation", "vocab", "positions", "eps",
-  "word", "position", "token_type", "emb_norm_w", "emb_norm_b", "head_w", "head_b", "head_norm_w", "head_norm_b"] as const;
+export const KERNEL_MODEL_HEADER = [
+  "hidden",
+  "heads",
+  "layers",
+  "intermediate",
+  "activation",
+  "vocab",
+  "positions",
+  "eps",
+  "word",
+  "position",
+  "token_type",
+  "emb_norm_w",
+  "emb_norm_b",
+  "head_w",
+  "head_b",
+  "head_norm_w",
+  "head_norm_b",
+] as const;
 export type KernelModelField = (typeof KERNEL_MODEL_HEADER)[number];
 /** Words of encoder.c's Model before `layer`. */
 export const KERNEL_MODEL_HEADER_WORDS = KERNEL_MODEL_HEADER.length;
@@ -92,9 +121,18 @@ export function kernelTensorShapes(c: KernelConfig): [string, number[]][] {
   const n = c.hidden_size;
   const i = c.intermediate_size;
   const layer: Record<KernelLayerTensor, number[]> = {
-    "qkv.weight": [n, 3 * n], "qkv.bias": [3 * n], "attention_output.weight": [n, n], "attention_output.bias": [n],
-    "attention_norm.weight": [n], "attention_norm.bias": [n], "intermediate.weight": [n, i], "intermediate.bias": [i],
-    "output.weight": [i, n], "output.bias": [n], "output_norm.weight": [n], "output_norm.bias": [n],
+    "qkv.weight": [n, 3 * n],
+    "qkv.bias": [3 * n],
+    "attention_output.weight": [n, n],
+    "attention_output.bias": [n],
+    "attention_norm.weight": [n],
+    "attention_norm.bias": [n],
+    "intermediate.weight": [n, i],
+    "intermediate.bias": [i],
+    "output.weight": [i, n],
+    "output.bias": [n],
+    "output_norm.weight": [n],
+    "output_norm.bias": [n],
   };
   return [
     ["word_embeddings", [c.vocab_size, n]],
@@ -117,7 +155,8 @@ export const layerTensorNames = (l: number): string[] => KERNEL_LAYER_TENSORS.ma
 
 /** Why the kernel's head cannot take hidden states of this size (splade-head.c's check), or undefined when it can. */
 export function unsupportedHiddenSize(n: number): string | undefined {
-  if (!(n > 0 && n <= KERNEL_MAX_HIDDEN && n % KERNEL_SIZE_MULTIPLE === 0)) return `hidden size ${n}: the kernel needs a multiple of ${KERNEL_SIZE_MULTIPLE}, at most ${KERNEL_MAX_HIDDEN}`;
+  if (!(n > 0 && n <= KERNEL_MAX_HIDDEN && n % KERNEL_SIZE_MULTIPLE === 0))
+    return `hidden size ${n}: the kernel needs a multiple of ${KERNEL_SIZE_MULTIPLE}, at most ${KERNEL_MAX_HIDDEN}`;
   return undefined;
 }
 
@@ -126,8 +165,10 @@ export function unsupportedBy(c: KernelConfig): string | undefined {
   const n = c.hidden_size;
   const hidden = unsupportedHiddenSize(n);
   if (hidden) return hidden;
-  if (!(c.intermediate_size > 0 && c.intermediate_size % KERNEL_SIZE_MULTIPLE === 0)) return `intermediate size ${c.intermediate_size}: the kernel needs a multiple of ${KERNEL_SIZE_MULTIPLE}`;
-  if (!(c.num_heads > 0 && n % (KERNEL_HEAD_WIDTH_MULTIPLE * c.num_heads) === 0)) return `${c.num_heads} heads of width ${n / c.num_heads}: the kernel needs a head width that is a multiple of ${KERNEL_HEAD_WIDTH_MULTIPLE}`;
+  if (!(c.intermediate_size > 0 && c.intermediate_size % KERNEL_SIZE_MULTIPLE === 0))
+    return `intermediate size ${c.intermediate_size}: the kernel needs a multiple of ${KERNEL_SIZE_MULTIPLE}`;
+  if (!(c.num_heads > 0 && n % (KERNEL_HEAD_WIDTH_MULTIPLE * c.num_heads) === 0))
+    return `${c.num_heads} heads of width ${n / c.num_heads}: the kernel needs a head width that is a multiple of ${KERNEL_HEAD_WIDTH_MULTIPLE}`;
   if (!(c.num_layers >= 0 && c.num_layers <= KERNEL_MAX_LAYERS)) return `${c.num_layers} layers: the kernel runs at most ${KERNEL_MAX_LAYERS}`;
   if (!(c.positions >= 1)) return `max length ${c.positions}`;
   return undefined;

@@ -5,8 +5,18 @@
 import { KindedError } from "../kinded-error.ts";
 import { SpladeHead, WasmArena, type HeadExports, type HeadMode, type HeadOutput, type SpladeHeadOptions } from "./splade-head.ts";
 import {
-  KERNEL_ACTIVATIONS, KERNEL_LAYER_WORDS, KERNEL_MODEL_HEADER_WORDS, KERNEL_MODEL_WORDS, KERNEL_WEIGHTS_FORMAT, kernelTensorShapes, layerTensorNames, unsupportedBy,
-  KERNEL_MODEL_HEADER, type KernelBuildName, type KernelLayout, type KernelModelField,
+  KERNEL_ACTIVATIONS,
+  KERNEL_LAYER_WORDS,
+  KERNEL_MODEL_HEADER_WORDS,
+  KERNEL_MODEL_WORDS,
+  KERNEL_WEIGHTS_FORMAT,
+  kernelTensorShapes,
+  layerTensorNames,
+  unsupportedBy,
+  KERNEL_MODEL_HEADER,
+  type KernelBuildName,
+  type KernelLayout,
+  type KernelModelField,
 } from "./contract.ts";
 
 interface EncoderExports extends HeadExports {
@@ -49,14 +59,17 @@ export class KernelWeightsError extends KindedError<KernelErrorKind> {
 function checkLayout(layout: KernelLayout, byteLength: number): void {
   if (layout.format !== KERNEL_WEIGHTS_FORMAT) throw new KernelWeightsError(`weights are ${JSON.stringify(layout.format)}, not ${KERNEL_WEIGHTS_FORMAT}`);
   if (layout.bytes !== byteLength) throw new KernelWeightsError(`${layout.file} holds ${byteLength} bytes, not the ${layout.bytes} its table lists`);
-  if (!(layout.config.activation in KERNEL_ACTIVATIONS)) throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
+  if (!(layout.config.activation in KERNEL_ACTIVATIONS))
+    throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
   const unsupported = unsupportedBy(layout.config);
   if (unsupported) throw new KernelWeightsError(unsupported);
   for (const [name, shape] of kernelTensorShapes(layout.config)) {
     const entry = layout.tensors[name];
     const [offset, ...got] = entry ?? [];
-    if (!entry || got.join() !== shape.join()) throw new KernelWeightsError(`${layout.file}: tensor ${name} is ${entry ? `[${got}]` : "missing"}, expected [${shape}]`);
-    if (offset % 4 !== 0 || offset + shape.reduce((a, b) => a * b, 1) * 4 > byteLength) throw new KernelWeightsError(`${layout.file}: tensor ${name} lies outside the file`);
+    if (!entry || got.join() !== shape.join())
+      throw new KernelWeightsError(`${layout.file}: tensor ${name} is ${entry ? `[${got}]` : "missing"}, expected [${shape}]`);
+    if (offset % 4 !== 0 || offset + shape.reduce((a, b) => a * b, 1) * 4 > byteLength)
+      throw new KernelWeightsError(`${layout.file}: tensor ${name} lies outside the file`);
   }
 }
 
@@ -86,15 +99,32 @@ export class SpladeKernel {
     const bias = new Float32Array(wasm.memory.buffer, ptr("decoder.bias"), c.vocab_size).slice();
     const words = wasm.model_words();
     const model = arena.take(words * 4);
-    this.head = new SpladeHead(wasm, arena, { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size }, c.positions, prepare);
+    this.head = new SpladeHead(
+      wasm,
+      arena,
+      { decoderAt: ptr(c.tied ? "word_embeddings" : "decoder.weight"), bias, hiddenSize: c.hidden_size },
+      c.positions,
+      prepare,
+    );
 
     const w = new Int32Array(wasm.memory.buffer, model, words);
     const header: Record<Exclude<KernelModelField, "eps">, number> = {
-      hidden: c.hidden_size, heads: c.num_heads, layers: c.num_layers, intermediate: c.intermediate_size,
-      activation: KERNEL_ACTIVATIONS[c.activation], vocab: c.vocab_size, positions: c.positions,
-      word: ptr("word_embeddings"), position: ptr("position_embeddings"), token_type: c.token_type ? ptr("token_type_embedding") : 0,
-      emb_norm_w: ptr("embeddings.norm.weight"), emb_norm_b: ptr("embeddings.norm.bias"),
-      head_w: ptr("head.transform.weight"), head_b: ptr("head.transform.bias"), head_norm_w: ptr("head.norm.weight"), head_norm_b: ptr("head.norm.bias"),
+      hidden: c.hidden_size,
+      heads: c.num_heads,
+      layers: c.num_layers,
+      intermediate: c.intermediate_size,
+      activation: KERNEL_ACTIVATIONS[c.activation],
+      vocab: c.vocab_size,
+      positions: c.positions,
+      word: ptr("word_embeddings"),
+      position: ptr("position_embeddings"),
+      token_type: c.token_type ? ptr("token_type_embedding") : 0,
+      emb_norm_w: ptr("embeddings.norm.weight"),
+      emb_norm_b: ptr("embeddings.norm.bias"),
+      head_w: ptr("head.transform.weight"),
+      head_b: ptr("head.transform.bias"),
+      head_norm_w: ptr("head.norm.weight"),
+      head_norm_b: ptr("head.norm.bias"),
     };
     KERNEL_MODEL_HEADER.forEach((field, i) => {
       if (field === "eps") new Float32Array(wasm.memory.buffer, model, words)[i] = c.layer_norm_eps;
@@ -113,7 +143,12 @@ export class SpladeKernel {
    * Instantiates the module and loads encoder.bin (its bytes and the table from manifest.json). Synchronous: the module
    * needs no imports. `prepare: "later"` defers the head's int8 decoder to `head.prepareSome()` (SpladeHeadOptions).
    */
-  static create(module: WebAssembly.Module, bytes: ArrayBuffer | Uint8Array, layout: KernelLayout, options: Pick<SpladeHeadOptions, "prepare"> = {}): SpladeKernel {
+  static create(
+    module: WebAssembly.Module,
+    bytes: ArrayBuffer | Uint8Array,
+    layout: KernelLayout,
+    options: Pick<SpladeHeadOptions, "prepare"> = {},
+  ): SpladeKernel {
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     checkLayout(layout, view.byteLength);
     const start = performance.now();
@@ -127,7 +162,8 @@ export class SpladeKernel {
   private static instantiate(module: WebAssembly.Module, layout: KernelLayout): { wasm: EncoderExports; arena: WasmArena; weightsAt: number } {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as EncoderExports;
     // The module's Model struct must be the one the words below are written for (contract.ts).
-    if (wasm.model_words() !== KERNEL_MODEL_WORDS) throw new Error(`the kernel module's Model is ${wasm.model_words()} words, not the contract's ${KERNEL_MODEL_WORDS}: rebuild it (npm run build:kernel)`);
+    if (wasm.model_words() !== KERNEL_MODEL_WORDS)
+      throw new Error(`the kernel module's Model is ${wasm.model_words()} words, not the contract's ${KERNEL_MODEL_WORDS}: rebuild it (npm run build:kernel)`);
     const arena = new WasmArena(wasm.memory, wasm.__heap_base.value as number);
     const weightsAt = arena.take(layout.bytes, 64);
     arena.commit();
@@ -156,7 +192,8 @@ export class SpladeKernel {
     const view = new Int32Array(this.wasm.memory.buffer, this.at.ids, t);
     for (let i = 0; i < t; i++) {
       const id = Number(ids[i]);
-      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) throw new RangeError(`token id ${ids[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
+      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize))
+        throw new RangeError(`token id ${ids[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
       view[i] = id;
     }
     const status = this.wasm.encoder_forward(this.at.model, this.at.ids, t, this.at.scratch, this.head.hiddenAt);

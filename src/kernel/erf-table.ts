@@ -49,7 +49,9 @@ export function erfHeader(): string {
     `#define ERFCX_ZMAX ${ERFCX_ZMAX}f`,
     `#define ERFCX_T_MIN ${Math.fround(T_MIN)}f`,
     `#define ERFCX_DEGREE ${ERFCX_DEGREE}`,
-    `static const float ERFCX_COEFFS[ERFCX_DEGREE + 1] = {${erfcxCoefficients().map((v) => `${v}f`).join(", ")}};`,
+    `static const float ERFCX_COEFFS[ERFCX_DEGREE + 1] = {${erfcxCoefficients()
+      .map((v) => `${v}f`)
+      .join(", ")}};`,
     "",
   ].join("\n");
 }

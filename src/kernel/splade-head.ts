@@ -60,9 +60,42 @@ export interface HeadOutput {
 export interface HeadExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
-  prepare(e: number, b: number, v: number, vp: number, n: number, eq: number, s: number, alpha: number, beta: number, bPad: number, qsum: number, from: number, to: number): number;
+  prepare(
+    e: number,
+    b: number,
+    v: number,
+    vp: number,
+    n: number,
+    eq: number,
+    s: number,
+    alpha: number,
+    beta: number,
+    bPad: number,
+    qsum: number,
+    from: number,
+    to: number,
+  ): number;
   quantize_tokens(h: number, t: number, n: number, p: number, r: number, consts: number): number;
-  int8_pass(eq: number, s: number, alpha: number, beta: number, b: number, bPad: number, qsum: number, from: number, to: number, n: number, p: number, r: number, t: number, consts: number, fused: number, mode: number, ids: number, vals: number): number;
+  int8_pass(
+    eq: number,
+    s: number,
+    alpha: number,
+    beta: number,
+    b: number,
+    bPad: number,
+    qsum: number,
+    from: number,
+    to: number,
+    n: number,
+    p: number,
+    r: number,
+    t: number,
+    consts: number,
+    fused: number,
+    mode: number,
+    ids: number,
+    vals: number,
+  ): number;
   int8_selftest(): number;
   int8_dot_fused(): number;
   f32_pass(e: number, b: number, n: number, h: number, t: number, ids: number, first: number, count: number, outIds: number, outVals: number): number;
@@ -196,7 +229,14 @@ export class SpladeHead {
    */
   static create(module: WebAssembly.Module, weights: HeadWeights, options: SpladeHeadOptions = {}): SpladeHead {
     const wasm = new WebAssembly.Instance(module, {}).exports as unknown as HeadExports;
-    return new SpladeHead(wasm, new WasmArena(wasm.memory, wasm.__heap_base.value as number), weights, options.maxTokens ?? 512, options.prepare, options.int8Dot);
+    return new SpladeHead(
+      wasm,
+      new WasmArena(wasm.memory, wasm.__heap_base.value as number),
+      weights,
+      options.maxTokens ?? 512,
+      options.prepare,
+      options.int8Dot,
+    );
   }
 
   /** Bytes of wasm memory the kernel holds. */
@@ -297,7 +337,26 @@ export class SpladeHead {
       const to = Math.min(this.paddedVocab, from + PASS_ROWS);
       // MODE_BOUNDS writes at each row's own place; the others append.
       const out = mode === MODE_BOUNDS ? 0 : 4 * count;
-      count += this.wasm.int8_pass(at.eq, at.s, at.alpha, at.beta, at.b, at.bPad, at.qsum, from, to, this.hiddenSize, at.p, at.r, tokens, at.consts, this.fusedDot, mode, at.ids + out, at.vals + out);
+      count += this.wasm.int8_pass(
+        at.eq,
+        at.s,
+        at.alpha,
+        at.beta,
+        at.b,
+        at.bPad,
+        at.qsum,
+        from,
+        to,
+        this.hiddenSize,
+        at.p,
+        at.r,
+        tokens,
+        at.consts,
+        this.fusedDot,
+        mode,
+        at.ids + out,
+        at.vals + out,
+      );
     }
     return count;
   }

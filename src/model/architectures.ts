@@ -83,8 +83,7 @@ export function parseConfig(raw: unknown, file: string): EncoderConfig {
   }
   const c = raw as RawConfig;
   const declared = Array.isArray(c.architectures) ? c.architectures[0] : undefined;
-  const arch =
-    declared ?? (c.model_type === "bert" ? "BertForMaskedLM" : c.model_type === "distilbert" ? "DistilBertForMaskedLM" : undefined);
+  const arch = declared ?? (c.model_type === "bert" ? "BertForMaskedLM" : c.model_type === "distilbert" ? "DistilBertForMaskedLM" : undefined);
   if (arch === "BertForMaskedLM") {
     return {
       architecture: arch,
@@ -116,10 +115,7 @@ export function parseConfig(raw: unknown, file: string): EncoderConfig {
       activation: activation(c.activation ?? "gelu", "activation", file),
     };
   }
-  throw checkpointError(
-    `unknown architecture ${JSON.stringify(arch ?? null)}: splade-edge converts ${ARCHITECTURES.join(" and ")}`,
-    { file },
-  );
+  throw checkpointError(`unknown architecture ${JSON.stringify(arch ?? null)}: splade-edge converts ${ARCHITECTURES.join(" and ")}`, { file });
 }
 
 /** The inverse of parseConfig: a Hugging Face config.json for the fixtures and the manifest. */
@@ -232,7 +228,9 @@ const NORM_PARAMS = { weight: "gamma", bias: "beta" } as const;
  * Every tensor of a Hugging Face checkpoint of this config, with its shape, in save_pretrained order.
  * The tied decoder weight is left out, as save_pretrained leaves it out of safetensors.
  */
-export function checkpointLayout(config: EncoderConfig): Array<{ name: string; shape: number[]; kind: "weight" | "bias" | "norm-weight" | "norm-bias" | "embedding" }> {
+export function checkpointLayout(
+  config: EncoderConfig,
+): Array<{ name: string; shape: number[]; kind: "weight" | "bias" | "norm-weight" | "norm-bias" | "embedding" }> {
   const n = naming(config.architecture);
   const { hiddenSize: h, intermediateSize: f, vocabSize: v } = config;
   const out: ReturnType<typeof checkpointLayout> = [];

@@ -89,10 +89,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   const weightsName = WEIGHT_FILES.find((f) => existsSync(join(dir, f)));
   if (!weightsName) {
     const sharded = existsSync(join(dir, "model.safetensors.index.json")) || existsSync(join(dir, "pytorch_model.bin.index.json"));
-    throw new ModelError(
-      "folder",
-      `${dir}: ${sharded ? "sharded checkpoints are not supported" : `no weights (${WEIGHT_FILES.join(" or ")})`}`,
-    );
+    throw new ModelError("folder", `${dir}: ${sharded ? "sharded checkpoints are not supported" : `no weights (${WEIGHT_FILES.join(" or ")})`}`);
   }
   const weightsFile = join(dir, weightsName);
   options.onStep?.("read", weightsFile);

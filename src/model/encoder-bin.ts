@@ -40,7 +40,10 @@ export function buildKernelWeights(encoder: MlmEncoder, maxLength: number, file 
   };
   const unsupported = unsupportedBy(config);
   if (unsupported) throw new RangeError(`the splade-edge kernel cannot run this model: ${unsupported}`);
-  const norm = (prefix: string, ln: LayerNorm): [string, Float32Array][] => [[`${prefix}.weight`, ln.weight.data], [`${prefix}.bias`, ln.bias.data]];
+  const norm = (prefix: string, ln: LayerNorm): [string, Float32Array][] => [
+    [`${prefix}.weight`, ln.weight.data],
+    [`${prefix}.bias`, ln.bias.data],
+  ];
   const values = new Map<string, Float32Array>([
     ["word_embeddings", encoder.wordEmbeddings.data],
     ["position_embeddings", encoder.positionEmbeddings.data.subarray(0, maxLength * n)],
@@ -58,11 +61,15 @@ export function buildKernelWeights(encoder: MlmEncoder, maxLength: number, file 
     const qkvBias = new Float32Array(3 * n);
     [layer.query, layer.key, layer.value].forEach((p, j) => qkvBias.set(p.bias.data, j * n));
     const parts: [string, Float32Array][] = [
-      ["qkv.weight", qkv], ["qkv.bias", qkvBias],
-      ["attention_output.weight", linearT(layer.attentionOutput)], ["attention_output.bias", layer.attentionOutput.bias.data],
+      ["qkv.weight", qkv],
+      ["qkv.bias", qkvBias],
+      ["attention_output.weight", linearT(layer.attentionOutput)],
+      ["attention_output.bias", layer.attentionOutput.bias.data],
       ...norm("attention_norm", layer.attentionNorm),
-      ["intermediate.weight", linearT(layer.intermediate)], ["intermediate.bias", layer.intermediate.bias.data],
-      ["output.weight", linearT(layer.output)], ["output.bias", layer.output.bias.data],
+      ["intermediate.weight", linearT(layer.intermediate)],
+      ["intermediate.bias", layer.intermediate.bias.data],
+      ["output.weight", linearT(layer.output)],
+      ["output.bias", layer.output.bias.data],
       ...norm("output_norm", layer.outputNorm),
     ];
     for (const [part, data] of parts) values.set(`layers.${l}.${part}`, data);

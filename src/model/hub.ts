@@ -253,10 +253,7 @@ async function failure(c: Client, res: Response, t: Target): Promise<ModelError>
     return new ModelError("not_found", `Repository "${t.repo}" not found on ${c.endpoint}${tokenNote} — ${checkId}`);
   }
   if (res.status === 401) {
-    return new ModelError(
-      "unauthorized",
-      `The token was rejected by ${c.endpoint} while fetching ${describe(t)} — check HF_TOKEN (${TOKEN_PAGE})${detail}`,
-    );
+    return new ModelError("unauthorized", `The token was rejected by ${c.endpoint} while fetching ${describe(t)} — check HF_TOKEN (${TOKEN_PAGE})${detail}`);
   }
   if (res.status === 403) {
     return new ModelError(
@@ -264,10 +261,7 @@ async function failure(c: Client, res: Response, t: Target): Promise<ModelError>
       `Access to "${t.repo}" is forbidden — if the model is gated, accept its licence on ${page}; make sure HF_TOKEN has read access${detail}`,
     );
   }
-  const unexpected = new ModelError(
-    "network",
-    `${c.endpoint} answered HTTP ${res.status} for ${describe(t)}${detail} — try again later; ${OFFLINE_HINT}`,
-  );
+  const unexpected = new ModelError("network", `${c.endpoint} answered HTTP ${res.status} for ${describe(t)}${detail} — try again later; ${OFFLINE_HINT}`);
   return TRANSIENT_STATUSES.has(res.status) ? retryable(unexpected) : unexpected;
 }
 
@@ -326,9 +320,7 @@ export function selectModelFiles(listing: RepoListing, role: ModelRole): { folde
   const complete = (folder: string) => at(folder, "config.json") !== undefined && WEIGHTS.some((w) => at(folder, w));
   const named = (folder: string, r: ModelRole) => ROLE_PREFIXES[r].some((p) => folder.startsWith(p));
   const other: ModelRole = role === "query" ? "doc" : "query";
-  const encoders = [...new Set(listing.files.map((f) => ENCODER_FOLDER_RE.exec(f.path)?.[1]))].filter(
-    (f): f is string => f !== undefined && complete(f),
-  );
+  const encoders = [...new Set(listing.files.map((f) => ENCODER_FOLDER_RE.exec(f.path)?.[1]))].filter((f): f is string => f !== undefined && complete(f));
   const unnamed = encoders.filter((f) => !named(f, other));
   const folder = encoders.find((f) => named(f, role)) ?? (complete("") ? "" : unnamed.length === 1 ? unnamed[0] : undefined);
   if (folder === undefined) {
@@ -380,14 +372,7 @@ function linkedSha256(hub: Headers): string | undefined {
 }
 
 /** One attempt: request from the .part's current size, append (206) or restart (200), return what the file must be. */
-async function fetchInto(
-  c: Client,
-  url: string,
-  part: string,
-  file: HubFile,
-  t: Target,
-  onProgress?: (p: DownloadProgress) => void,
-): Promise<Expected> {
+async function fetchInto(c: Client, url: string, part: string, file: HubFile, t: Target, onProgress?: (p: DownloadProgress) => void): Promise<Expected> {
   let offset = (await sizeOf(part)) ?? 0;
   if (file.size !== undefined && offset > file.size) {
     await rm(part, { force: true });
@@ -489,9 +474,7 @@ export async function downloadFile(
   if ((expected.size !== undefined && bytes !== expected.size) || hash !== expected.sha256) {
     await rm(part, { force: true });
     const what =
-      expected.size !== undefined && bytes !== expected.size
-        ? `${bytes} bytes instead of ${expected.size}`
-        : `sha256 ${hash} instead of ${expected.sha256}`;
+      expected.size !== undefined && bytes !== expected.size ? `${bytes} bytes instead of ${expected.size}` : `sha256 ${hash} instead of ${expected.sha256}`;
     throw new ModelError(
       "integrity",
       `${describe(t)} arrived corrupted (${what}); the partial file was deleted — run the command again; if it persists, ${c.endpoint} serves a different file than the Hub lists`,

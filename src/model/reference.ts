@@ -209,7 +209,10 @@ export function referenceSplade(model: MlmEncoder, inputIds: readonly number[], 
   const mask = validate(model, inputIds, attentionMask);
   const hidden = encode(model, inputIds, mask);
   // Masked positions never reach the decoder: they take no part in the max.
-  const states = headStates(model, hidden.filter((_, t) => mask[t] === 1));
+  const states = headStates(
+    model,
+    hidden.filter((_, t) => mask[t] === 1),
+  );
   const weights = new Float64Array(model.config.vocabSize);
   forEachVocabColumn(model, states, (v, column) => {
     let w = -Infinity;

@@ -56,5 +56,10 @@ export function checkpointOver<E>(
 
 /** A Checkpoint over tensors already in memory (generated weights, tests). */
 export function memoryCheckpoint(tensors: TensorMap, file = "<memory>"): Checkpoint {
-  return checkpointOver(file, tensors, (t) => ({ dtype: "F32", shape: t.shape }), (t) => t);
+  return checkpointOver(
+    file,
+    tensors,
+    (t) => ({ dtype: "F32", shape: t.shape }),
+    (t) => t,
+  );
 }

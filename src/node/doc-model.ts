@@ -29,7 +29,8 @@ export async function loadDocModel(dir: string, options: { maxLength?: number } 
     randomWeightsWarning: randomWeights
       ? `${dir} holds random weights (a generated test model): its vectors mean nothing — run \`${FETCH_DOC}\` for the real one before indexing anything`
       : undefined,
-    roleWarning: folder.manifest.role !== "doc" ? `${dir} holds a ${folder.manifest.role} encoder; documents are meant for the doc encoder (${FETCH_DOC})` : undefined,
+    roleWarning:
+      folder.manifest.role !== "doc" ? `${dir} holds a ${folder.manifest.role} encoder; documents are meant for the doc encoder (${FETCH_DOC})` : undefined,
   };
 }
 

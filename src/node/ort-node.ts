@@ -26,7 +26,10 @@ export function nodeSession(model: string | Uint8Array, options: NodeBackendOpti
   return typeof model === "string" ? ort.InferenceSession.create(model, settings) : ort.InferenceSession.create(model, settings);
 }
 
-export async function createNodeBackend(model: string | Uint8Array, options: NodeBackendOptions = {}): Promise<SpladeBackend & { session: ort.InferenceSession }> {
+export async function createNodeBackend(
+  model: string | Uint8Array,
+  options: NodeBackendOptions = {},
+): Promise<SpladeBackend & { session: ort.InferenceSession }> {
   const session = await nodeSession(model, options);
   return {
     session,

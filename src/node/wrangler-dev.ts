@@ -54,11 +54,15 @@ export async function startWorker(assets: string, options: { config?: string; va
   const started = performance.now();
   const config = options.config ? ["--config", options.config] : [];
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const child = spawn(process.execPath, ["-e", WATCHDOG, WRANGLER, "dev", ...config, ...vars, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets], {
-    detached: true,
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-  });
+  const child = spawn(
+    process.execPath,
+    ["-e", WATCHDOG, WRANGLER, "dev", ...config, ...vars, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets],
+    {
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+    },
+  );
   let log = "";
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);

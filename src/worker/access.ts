@@ -33,9 +33,13 @@ export const requireApiKey: MiddlewareHandler<{ Bindings: Env; Variables: Access
   const header = c.req.header("Authorization");
   const token = header === undefined ? undefined : /^Bearer +([^\s]+) *$/i.exec(header)?.[1];
   if (token === undefined) {
-    throw new ApiError("unauthorized", header === undefined ? "this endpoint needs an API key: send Authorization: Bearer KEY" : "the Authorization header must be Bearer KEY", {
-      headers: { "WWW-Authenticate": `Bearer realm="${REALM}"` },
-    });
+    throw new ApiError(
+      "unauthorized",
+      header === undefined ? "this endpoint needs an API key: send Authorization: Bearer KEY" : "the Authorization header must be Bearer KEY",
+      {
+        headers: { "WWW-Authenticate": `Bearer realm="${REALM}"` },
+      },
+    );
   }
   const matches = await Promise.all(apiKeys.map((key) => timingSafeEqual(key, token)));
   if (!matches.includes(true)) {

@@ -104,7 +104,11 @@ async function encodeTimed(
 
 /** What an answer depends on besides the request: the served weights and tokenizer, and this Worker's code. */
 function servedModel(manifest: EdgeManifest): string {
-  return [manifest.edge ? manifest.files[manifest.edge.file]?.sha256 : manifest.source.weights_sha256, manifest.files["tokenizer.json"]?.sha256, packageJson.version].join(":");
+  return [
+    manifest.edge ? manifest.files[manifest.edge.file]?.sha256 : manifest.source.weights_sha256,
+    manifest.files["tokenizer.json"]?.sha256,
+    packageJson.version,
+  ].join(":");
 }
 
 /** Headers a cached answer keeps (the rest is added per request: Server-Timing, CORS, random-weights). */
@@ -154,28 +158,31 @@ app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, model_loaded: is
 
 app.openapi(infoRoute, async (c) => {
   const manifest = await isolateModel.manifest(c.env.ASSETS);
-  return c.json({
-    model: {
-      repo: manifest.source.repo,
-      revision: manifest.source.revision,
-      commit: manifest.source.commit,
-      license: manifest.source.license,
-      sha256: manifest.edge ? (manifest.files[manifest.edge.file]?.sha256 ?? null) : null,
-      weights_sha256: manifest.source.weights_sha256,
-      architecture: manifest.architecture,
-      max_length: manifest.max_length,
-      vocab_size: manifest.vocab_size,
+  return c.json(
+    {
+      model: {
+        repo: manifest.source.repo,
+        revision: manifest.source.revision,
+        commit: manifest.source.commit,
+        license: manifest.source.license,
+        sha256: manifest.edge ? (manifest.files[manifest.edge.file]?.sha256 ?? null) : null,
+        weights_sha256: manifest.source.weights_sha256,
+        architecture: manifest.architecture,
+        max_length: manifest.max_length,
+        vocab_size: manifest.vocab_size,
+      },
+      random_weights: manifest.random_weights,
+      ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
+      limits: { max_queries: MAX_QUERIES, max_body_bytes: MAX_BODY_BYTES },
+      formats: QUERY_FORMAT_NAMES.map((name) => {
+        const side = FORMATS[name].query as NonNullable<Format["query"]>;
+        return { name, description: side.description, requires: side.requires, accepts: side.accepts };
+      }),
+      engine: { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
+      versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
     },
-    random_weights: manifest.random_weights,
-    ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
-    limits: { max_queries: MAX_QUERIES, max_body_bytes: MAX_BODY_BYTES },
-    formats: QUERY_FORMAT_NAMES.map((name) => {
-      const side = FORMATS[name].query as NonNullable<Format["query"]>;
-      return { name, description: side.description, requires: side.requires, accepts: side.accepts };
-    }),
-    engine: { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
-    versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
-  }, 200);
+    200,
+  );
 });
 
 app.openapi(encodePostRoute, (c) => answerEncode(c, c.req.valid("json")));

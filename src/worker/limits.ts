@@ -20,9 +20,13 @@ export const rateLimit: MiddlewareHandler<{ Bindings: Env; Variables: AccessVari
   const client = c.get("client");
   const limiter = c.env.RATE_LIMITER;
   if (client && !LOOPBACK.has(client) && limiter && !(await limiter.limit({ key: client })).success) {
-    throw new ApiError("rate_limited", `too many requests from this client: at most the limit set in wrangler.toml [[ratelimits]] per ${RATE_LIMIT_PERIOD_SECONDS} s — retry later`, {
-      headers: { "Retry-After": String(RATE_LIMIT_PERIOD_SECONDS) },
-    });
+    throw new ApiError(
+      "rate_limited",
+      `too many requests from this client: at most the limit set in wrangler.toml [[ratelimits]] per ${RATE_LIMIT_PERIOD_SECONDS} s — retry later`,
+      {
+        headers: { "Retry-After": String(RATE_LIMIT_PERIOD_SECONDS) },
+      },
+    );
   }
   await next();
 };

@@ -50,8 +50,10 @@ export type KernelBuild = ReturnType<typeof chooseKernelBuild>;
  * from the asset's request to its last byte, which under `wrangler dev` includes the CPU the isolate's other steps
  * take meanwhile (one thread serves the assets too).
  */
-export type LoadTimings = Record<"load-manifest" | "load-tokenizer" | "load-kernel" | "tokenizer-fetch" | "tokenizer-parse" | "tokenizer-build" | "kernel-fetch", number> &
-  { [Step in keyof KernelLoadTimings as `kernel-${Step}`]: number };
+export type LoadTimings = Record<
+  "load-manifest" | "load-tokenizer" | "load-kernel" | "tokenizer-fetch" | "tokenizer-parse" | "tokenizer-build" | "kernel-fetch",
+  number
+> & { [Step in keyof KernelLoadTimings as `kernel-${Step}`]: number };
 
 /** The isolate's served model, once loaded. */
 export interface LoadedModel {
@@ -157,9 +159,16 @@ export class IsolateModel {
     const [k, t] = await Promise.all([kernel, tokenizer]);
     const steps = k.kernel.loadTimings;
     const timings: LoadTimings = {
-      "load-manifest": manifestMs, "load-tokenizer": t.readyMs, "load-kernel": k.readyMs,
-      "tokenizer-fetch": t.fetchMs, "tokenizer-parse": t.parseMs, "tokenizer-build": t.buildMs,
-      "kernel-fetch": k.fetchMs, "kernel-instantiate": steps.instantiate, "kernel-copy": steps.copy, "kernel-setup": steps.setup,
+      "load-manifest": manifestMs,
+      "load-tokenizer": t.readyMs,
+      "load-kernel": k.readyMs,
+      "tokenizer-fetch": t.fetchMs,
+      "tokenizer-parse": t.parseMs,
+      "tokenizer-build": t.buildMs,
+      "kernel-fetch": k.fetchMs,
+      "kernel-instantiate": steps.instantiate,
+      "kernel-copy": steps.copy,
+      "kernel-setup": steps.setup,
     };
     const encoder = new SpladeEncoder(t.tokenizer, kernelBackend(k.kernel, yieldToIsolate), manifest.vocab_size);
     return { manifest, encoder, kernel: k.kernel, timings };
@@ -172,7 +181,8 @@ export class IsolateModel {
       // scan, which gives the same bits.
       return SpladeKernel.create(module, bytes, manifest.edge, { prepare: "later" });
     } catch (cause) {
-      if (cause instanceof KernelWeightsError) throw new ApiError("model_unavailable", `model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
+      if (cause instanceof KernelWeightsError)
+        throw new ApiError("model_unavailable", `model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
       throw cause;
     }
   }

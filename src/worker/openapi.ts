@@ -37,7 +37,13 @@ const JSON_ANSWERS = {
   qdrant: z.strictObject({ query: z.strictObject({ indices: tokenIds, values: tokenWeights }), using: z.string() }),
   pinecone: z.strictObject({ sparseVector: z.strictObject({ indices: tokenIds, values: tokenWeights }) }),
   vespa: z.record(z.string(), weights).meta({ propertyNames: { pattern: "^input\\.query\\([A-Za-z_][A-Za-z0-9_]*\\)$" }, minProperties: 1, maxProperties: 1 }),
-  milvus: z.strictObject({ data: z.array(z.record(z.string(), z.number()).meta({ propertyNames: { pattern: "^[0-9]+$" } })).min(1).max(1), annsField: z.string() }),
+  milvus: z.strictObject({
+    data: z
+      .array(z.record(z.string(), z.number()).meta({ propertyNames: { pattern: "^[0-9]+$" } }))
+      .min(1)
+      .max(1),
+    annsField: z.string(),
+  }),
 } satisfies Partial<Record<FormatName, z.ZodType>>;
 
 const jsonAnswers = Object.entries(JSON_ANSWERS).map(([name, schema]) =>
@@ -198,7 +204,11 @@ const invalid = (error: string): Example["response"] => ({ status: 422, value: {
 const formatList = QUERY_FORMAT_NAMES.join(", ");
 
 const ENCODE_POST_EXAMPLES: Record<string, Example> = {
-  terms: { summary: "One query, the 5 heaviest terms (format terms, the default)", request: { query: RED_PLANET, top_k: 5 }, response: json({ ...header11, terms: { ...RED, known: 0.93, planets: 0.71 } }) },
+  terms: {
+    summary: "One query, the 5 heaviest terms (format terms, the default)",
+    request: { query: RED_PLANET, top_k: 5 },
+    response: json({ ...header11, terms: { ...RED, known: 0.93, planets: 0.71 } }),
+  },
   "ids-batch": {
     summary: "A batch as token ids: one answer per query, in order",
     request: { queries: ["red planet", "ringed planet"], format: "ids", top_k: 3 },
@@ -222,14 +232,26 @@ const ENCODE_POST_EXAMPLES: Record<string, Example> = {
     request: { query: "red planet", format: "qdrant", field: "splade", top_k: 3 },
     response: json({ query: RED_IDS, using: "splade" }),
   },
-  pinecone: { summary: "A Pinecone sparse query vector (at most 1,000 terms)", request: { query: "red planet", format: "pinecone", top_k: 3 }, response: json({ sparseVector: RED_IDS }) },
-  vespa: { summary: "A Vespa query input for query(q)", request: { query: "red planet", format: "vespa", top_k: 3 }, response: json({ "input.query(q)": RED }) },
+  pinecone: {
+    summary: "A Pinecone sparse query vector (at most 1,000 terms)",
+    request: { query: "red planet", format: "pinecone", top_k: 3 },
+    response: json({ sparseVector: RED_IDS }),
+  },
+  vespa: {
+    summary: "A Vespa query input for query(q)",
+    request: { query: "red planet", format: "vespa", top_k: 3 },
+    response: json({ "input.query(q)": RED }),
+  },
   milvus: {
     summary: "A Milvus search body part for the field splade",
     request: { query: "red planet", format: "milvus", field: "splade", top_k: 3 },
     response: json({ data: [{ "7733": 2.41, "4774": 2.02, "2417": 1.87 }], annsField: "splade" }),
   },
-  pgvector: { summary: "A pgvector sparsevec literal (1-based indices)", request: { query: "red planet", format: "pgvector", top_k: 3 }, response: text("{2418:1.87,4775:2.02,7734:2.41}/30522\n") },
+  pgvector: {
+    summary: "A pgvector sparsevec literal (1-based indices)",
+    request: { query: "red planet", format: "pgvector", top_k: 3 },
+    response: text("{2418:1.87,4775:2.02,7734:2.41}/30522\n"),
+  },
   anserini: {
     summary: "Anserini topic lines with their ids, each term repeated round(w × 10) times",
     request: { queries: ["red planet", "ringed planet"], ids: ["q1", "q2"], format: "anserini", top_k: 2, quantize: 10 },
@@ -240,25 +262,49 @@ const ENCODE_POST_EXAMPLES: Record<string, Example> = {
     request: { query: "red planet", id: 7, format: "pisa", top_k: 2, quantize: 10 },
     response: text(`7:${"mars ".repeat(24)}${"planet ".repeat(20).trimEnd()}\n`),
   },
-  "no-query": { summary: 'Neither "query" nor "queries"', request: { top_k: 3 }, response: invalid('give either "query": "…" or "queries": ["…", …] (exactly one of them)') },
+  "no-query": {
+    summary: 'Neither "query" nor "queries"',
+    request: { top_k: 3 },
+    response: invalid('give either "query": "…" or "queries": ["…", …] (exactly one of them)'),
+  },
   "empty-query": { summary: "An empty query", request: { query: " " }, response: invalid("query must not be empty or whitespace only") },
   "unknown-field": {
     summary: "A misspelt field",
     request: { query: "mars", topk: 3 },
     response: invalid('unknown field "topk" — valid: query, queries, id, ids, top_k, min_weight, format, field, quantize'),
   },
-  "unknown-format": { summary: "A format that does not exist", request: { query: "mars", format: "solr" }, response: invalid(`format must be one of ${formatList} (got "solr")`) },
-  "missing-field": { summary: "A format that needs field, without it", request: { query: "mars", format: "qdrant" }, response: invalid('format "qdrant" requires the "field" option for queries') },
+  "unknown-format": {
+    summary: "A format that does not exist",
+    request: { query: "mars", format: "solr" },
+    response: invalid(`format must be one of ${formatList} (got "solr")`),
+  },
+  "missing-field": {
+    summary: "A format that needs field, without it",
+    request: { query: "mars", format: "qdrant" },
+    response: invalid('format "qdrant" requires the "field" option for queries'),
+  },
   "bad-top_k": { summary: "top_k that is not a positive integer", request: { query: "mars", top_k: 0 }, response: invalid("top_k must be a positive integer") },
 };
 
 const ENCODE_GET_EXAMPLES: Record<string, Example> = {
   terms: { summary: "One query, the 3 heaviest terms", request: { q: "red planet", top_k: 3 }, response: json({ ...header4, terms: RED }) },
-  qdrant: { summary: "A Qdrant Query API body", request: { q: "red planet", format: "qdrant", field: "splade", top_k: 3 }, response: json({ query: RED_IDS, using: "splade" }) },
-  pgvector: { summary: "A pgvector sparsevec literal", request: { q: "red planet", format: "pgvector", top_k: 3 }, response: text("{2418:1.87,4775:2.02,7734:2.41}/30522\n") },
+  qdrant: {
+    summary: "A Qdrant Query API body",
+    request: { q: "red planet", format: "qdrant", field: "splade", top_k: 3 },
+    response: json({ query: RED_IDS, using: "splade" }),
+  },
+  pgvector: {
+    summary: "A pgvector sparsevec literal",
+    request: { q: "red planet", format: "pgvector", top_k: 3 },
+    response: text("{2418:1.87,4775:2.02,7734:2.41}/30522\n"),
+  },
   "no-q": { summary: "No q", request: { top_k: 3 }, response: invalid("q is required") },
   "bad-min_weight": { summary: "A negative min_weight", request: { q: "mars", min_weight: -1 }, response: invalid("min_weight must be a number ≥ 0") },
-  "field-not-taken": { summary: "field for a format that takes none", request: { q: "mars", field: "f" }, response: invalid('format "terms" takes no "field" option for queries') },
+  "field-not-taken": {
+    summary: "field for a format that takes none",
+    request: { q: "mars", field: "f" },
+    response: invalid('format "terms" takes no "field" option for queries'),
+  },
 };
 
 const EMBED_SPARSE_EXAMPLES: Record<string, Example> = {
@@ -278,13 +324,23 @@ const EMBED_SPARSE_EXAMPLES: Record<string, Example> = {
     ]),
   },
   single: { summary: "One input as a string", request: { inputs: "red planet" }, response: json([[{ index: 4774, value: 2.02 }]]) },
-  "no-inputs": { summary: "An empty list (TEI's 400 Empty)", request: { inputs: [] }, response: { status: 400, value: { error: "`inputs` cannot be empty", error_type: "Empty" } } },
-  "bad-truncate": { summary: "truncate that is not a boolean", request: { inputs: "mars", truncate: "yes" }, response: invalid("truncate must be true or false") },
+  "no-inputs": {
+    summary: "An empty list (TEI's 400 Empty)",
+    request: { inputs: [] },
+    response: { status: 400, value: { error: "`inputs` cannot be empty", error_type: "Empty" } },
+  },
+  "bad-truncate": {
+    summary: "truncate that is not a boolean",
+    request: { inputs: "mars", truncate: "yes" },
+    response: invalid("truncate must be true or false"),
+  },
 };
 
 /** The examples of one status and media type, keyed by name. */
 function answersOf(examples: Record<string, Example>, status: number, type?: string) {
-  const picked = Object.entries(examples).filter(([, e]) => e.response.status === status && (type === undefined || !("type" in e.response) || e.response.type === type));
+  const picked = Object.entries(examples).filter(
+    ([, e]) => e.response.status === status && (type === undefined || !("type" in e.response) || e.response.type === type),
+  );
   return picked.length === 0 ? undefined : Object.fromEntries(picked.map(([name, e]) => [name, { summary: e.summary, value: e.response.value }]));
 }
 
@@ -294,7 +350,8 @@ function errorExamples(examples: Record<string, Example>): ErrorExamples {
   return Object.fromEntries([...statuses].map((s) => [s, answersOf(examples, s)])) as ErrorExamples;
 }
 
-const requestExamples = (examples: Record<string, Example>) => Object.fromEntries(Object.entries(examples).map(([name, e]) => [name, { summary: e.summary, value: e.request }]));
+const requestExamples = (examples: Record<string, Example>) =>
+  Object.fromEntries(Object.entries(examples).map(([name, e]) => [name, { summary: e.summary, value: e.request }]));
 
 // ---- Routes ----
 
@@ -372,7 +429,12 @@ export const healthRoute = createRoute({
     200: {
       description: "The Worker is up.",
       headers: RANDOM_WEIGHTS,
-      content: { "application/json": { schema: healthAnswer, examples: { health: { summary: "Before the first encode", value: { status: "ok", model_loaded: false } } } } },
+      content: {
+        "application/json": {
+          schema: healthAnswer,
+          examples: { health: { summary: "Before the first encode", value: { status: "ok", model_loaded: false } } },
+        },
+      },
     },
   },
 });
@@ -433,7 +495,11 @@ export const openApiRoute = createRoute({
       headers: RANDOM_WEIGHTS,
       content: {
         "application/json": {
-          schema: z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()).optional() }),
+          schema: z.looseObject({
+            openapi: z.string(),
+            info: z.looseObject({ title: z.string(), version: z.string() }),
+            paths: z.record(z.string(), z.unknown()).optional(),
+          }),
         },
       },
     },
@@ -486,7 +552,8 @@ export function registerOpenApi<E extends Env>(app: OpenAPIHono<E>): void {
   registry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: "An API key as `Authorization: Bearer KEY`: required when the SPLADE_API_KEYS secret is set (every route but /health and /), ignored otherwise.",
+    description:
+      "An API key as `Authorization: Bearer KEY`: required when the SPLADE_API_KEYS secret is set (every route but /health and /), ignored otherwise.",
   });
   registry.register("Error", errorBody(Object.keys(ERROR_STATUS) as ErrorKind[]));
   for (const [name, status] of [

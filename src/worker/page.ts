@@ -5,7 +5,7 @@
 // (computed once per isolate from the strings below), and nothing else: no other script, style, frame or origin.
 import type { Env, Hono, Schema } from "hono";
 
-const STYLE = String.raw`
+const STYLE = `
 :root{--bg:#f6f6f4;--panel:#fff;--fg:#1d1f22;--muted:#5e636a;--line:#dddfe2;--accent:#2a56c6;--track:#eaecf0;--code:#f8f8f7;
 --warn-bg:#fff5d9;--warn-fg:#553c00;--warn-line:#e3c266;--err-bg:#fdeeee;--err-fg:#8b1d1d;--err-line:#e9a9a9;
 --mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;color-scheme:light dark}

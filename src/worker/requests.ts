@@ -3,7 +3,16 @@
 // schemas are the request side of GET /openapi.json (openapi.ts): the descriptions below are what it shows per field.
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { FORMATS, idProblem, optionProblems, QUERY_FORMAT_NAMES, type Format, type FormatName, type FormatOptions, type OptionName } from "../encoder/formats/index.ts";
+import {
+  FORMATS,
+  idProblem,
+  optionProblems,
+  QUERY_FORMAT_NAMES,
+  type Format,
+  type FormatName,
+  type FormatOptions,
+  type OptionName,
+} from "../encoder/formats/index.ts";
 import { ApiError } from "./errors";
 
 /** Most queries one request may encode. */
@@ -44,7 +53,8 @@ const topK = z.int({ error: "must be a positive integer" }).min(1, { error: "mus
 const minWeight = z.number({ error: "must be a number ≥ 0" }).min(0, { error: "must be a number ≥ 0" });
 const format = z
   .enum(QUERY_FORMAT_NAMES as [FormatName, ...FormatName[]], {
-    error: (issue) => (typeof issue.input === "string" ? `must be one of ${QUERY_FORMAT_NAMES.join(", ")} (got ${JSON.stringify(issue.input)})` : "must be a string"),
+    error: (issue) =>
+      typeof issue.input === "string" ? `must be one of ${QUERY_FORMAT_NAMES.join(", ")} (got ${JSON.stringify(issue.input)})` : "must be a string",
   })
   .meta({
     description: [

@@ -49,19 +49,35 @@ function compactJson(text: string): string {
 /** Waits until the page has shown its answer (`state`: done or error) for QUERY in `format`. */
 async function settled(format: string, state = "done"): Promise<void> {
   const attributes = { state, format, query: QUERY };
-  await page.locator(`#results${Object.entries(attributes).map(([k, v]) => `[data-${k}=${JSON.stringify(v)}]`).join("")}`).waitFor();
+  await page
+    .locator(
+      `#results${Object.entries(attributes)
+        .map(([k, v]) => `[data-${k}=${JSON.stringify(v)}]`)
+        .join("")}`,
+    )
+    .waitFor();
 }
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the page test drives Debian's chromium — install it (as root): apt-get update && apt-get install -y --no-install-recommends chromium`);
+    throw new Error(
+      `${CHROMIUM} is missing: the page test drives Debian's chromium — install it (as root): apt-get update && apt-get install -y --no-install-recommends chromium`,
+    );
   }
   [worker, browser] = await Promise.all([
     startWorker(MODEL),
     chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     }),
   ]);
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });

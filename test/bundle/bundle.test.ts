@@ -206,7 +206,12 @@ describe("wrangler deploy --dry-run --outdir", () => {
     expect(gzipBytes).toBeLessThan(FREE_PLAN_GZIP_BYTES);
 
     // What wrangler uploads of the folder: not .assetsignore, nor the names it lists (model.onnx).
-    const ignored = new Set([".assetsignore", ...readFileSync(join(assetsDir, ".assetsignore"), "utf8").split("\n").map((line) => line.trim())]);
+    const ignored = new Set([
+      ".assetsignore",
+      ...readFileSync(join(assetsDir, ".assetsignore"), "utf8")
+        .split("\n")
+        .map((line) => line.trim()),
+    ]);
     const assets = readdirSync(assetsDir)
       .filter((name) => !ignored.has(name))
       .map((name) => ({ name, bytes: statSync(join(assetsDir, name)).size }));

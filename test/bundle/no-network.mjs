@@ -13,7 +13,8 @@ record(`guarding ${process.pid} ${process.argv[1] ?? ""}`);
 
 net.Socket.prototype.connect = function (...args) {
   const [first, second] = args;
-  const target = typeof first === "object" && first !== null ? (first.path ?? `${first.host ?? "localhost"}:${first.port}`) : `${second ?? "localhost"}:${first}`;
+  const target =
+    typeof first === "object" && first !== null ? (first.path ?? `${first.host ?? "localhost"}:${first.port}`) : `${second ?? "localhost"}:${first}`;
   record(`connect ${target}`);
   // As a refused connection: asynchronously, through the socket's own error path.
   process.nextTick(() => this.destroy(Object.assign(new Error(`network blocked: ${target}`), { code: "ECONNREFUSED" })));

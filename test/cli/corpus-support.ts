@@ -12,7 +12,19 @@ export const MAX_LENGTH = 32;
 // Generated weights make all 30522 terms non-zero; the cut keeps ~100 per document, as a trained model would.
 export const MIN_WEIGHT = 0.9;
 /** Settings every run shares: small batches and windows so a small corpus spans many of them. */
-export const BASE = ["--model", MODEL, "--max-length", String(MAX_LENGTH), "--min-weight", String(MIN_WEIGHT), "--batch-size", "3", "--sort-window", "6", "--quiet"];
+export const BASE = [
+  "--model",
+  MODEL,
+  "--max-length",
+  String(MAX_LENGTH),
+  "--min-weight",
+  String(MIN_WEIGHT),
+  "--batch-size",
+  "3",
+  "--sort-window",
+  "6",
+  "--quiet",
+];
 
 const WORDS = (
   "the of and a to in is was for on that with as by at from his an were are which this be has it or had not first " +
@@ -23,7 +35,7 @@ const WORDS = (
 /** A seeded corpus: ids d0…, 1–40 words, with an empty text and accented words among them. */
 export function corpus(count: number, seed: number, maxWords = 40): Array<{ id: string; text: string }> {
   let state = seed;
-  const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: count }, (_, i) => ({
     id: `d${i}`,
     text: i === 3 ? "" : Array.from({ length: 1 + Math.floor(next() * maxWords) }, () => WORDS[Math.floor(next() * WORDS.length)]).join(" "),

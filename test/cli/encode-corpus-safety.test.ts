@@ -141,7 +141,11 @@ describe("a full disk", () => {
     const out = join(disk, "out.jsonl");
     const full = await encode([path("many.tsv"), "--output", out, "--format", "jsonl"]);
     expect(full.code).toBe(74);
-    expect(full.stderr).toMatch(new RegExp(`writing ${out}(\\.checkpoint)? failed \\(ENOSPC: no space left on device\\): the checkpoint still holds the \\d+ documents written before — fix that and rerun the same command with --resume`));
+    expect(full.stderr).toMatch(
+      new RegExp(
+        `writing ${out}(\\.checkpoint)? failed \\(ENOSPC: no space left on device\\): the checkpoint still holds the \\d+ documents written before — fix that and rerun the same command with --resume`,
+      ),
+    );
     const checkpoint = JSON.parse(readFileSync(`${out}.checkpoint`, "utf8")) as { done: boolean; records: number; output: { bytes: number } };
     expect(checkpoint.done).toBe(false);
     expect(checkpoint.records).toBeGreaterThan(0);

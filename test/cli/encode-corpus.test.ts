@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, } from "node:path";
+import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { roundHalfEven } from "../../src/encoder/formats/index.ts";
@@ -25,7 +25,10 @@ const path = (name: string) => join(tmp, name);
 
 function lines(file: string): string[] {
   const bytes = readFileSync(file);
-  return (file.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8").split("\n").filter((l) => l !== "");
+  return (file.endsWith(".gz") ? gunzipSync(bytes) : bytes)
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 }
 
 const records = <T>(file: string): T[] => lines(file).map((l) => JSON.parse(l) as T);
@@ -44,7 +47,10 @@ beforeAll(async () => {
   formatRuns = Promise.all(FORMATS.map((format) => encode([path("small.tsv"), "--output", outputs[format], "--format", format])));
   const [tokenizerJson, tokenizerConfig] = ["tokenizer.json", "tokenizer_config.json"].map((f) => JSON.parse(readFileSync(join(MODEL, f), "utf8")) as object);
   tokenizer = new SpladeTokenizer(tokenizerJson, tokenizerConfig, MAX_LENGTH);
-  const model: MlmEncoder = loadEncoder(parseConfig(JSON.parse(readFileSync(join(HF, "config.json"), "utf8")), "config.json"), openCheckpoint(join(HF, "model.safetensors")));
+  const model: MlmEncoder = loadEncoder(
+    parseConfig(JSON.parse(readFileSync(join(HF, "config.json"), "utf8")), "config.json"),
+    openCheckpoint(join(HF, "model.safetensors")),
+  );
   reference = SMALL.map((d) => referenceSplade(model, tokenizer.encode(d.text).ids));
   const vocab = Array.from({ length: tokenizer.vocabSize }, (_, i) => tokenizer.token(i));
   vocabIds = new Map(vocab.map((t, i) => [t, i]));
@@ -79,7 +85,8 @@ function expectMatchesReference(ref: Float64Array, weights: Map<number, number>,
   const wrong: string[] = [];
   for (const [id, w] of weights) if (!(Math.abs(w - ref[id]) <= FLOAT_TOLERANCE)) wrong.push(`${tokenizer.token(id)}: ${w} vs ${ref[id]}`);
   ref.forEach((w, id) => {
-    if (Math.abs(w - MIN_WEIGHT) > ambiguous && weights.has(id) !== w >= MIN_WEIGHT) wrong.push(`${tokenizer.token(id)} (${w}) ${weights.has(id) ? "kept" : "cut"}`);
+    if (Math.abs(w - MIN_WEIGHT) > ambiguous && weights.has(id) !== w >= MIN_WEIGHT)
+      wrong.push(`${tokenizer.token(id)} (${w}) ${weights.has(id) ? "kept" : "cut"}`);
   });
   expect(wrong).toEqual([]);
 }
@@ -107,7 +114,11 @@ describe("encode-corpus output", () => {
     const wrong: string[] = [];
     docs.forEach((doc, i) => {
       const ref = reference[i];
-      wrong.push(...Object.keys(doc.vector).filter((t) => !vocabIds.has(t)).map((t) => `${doc.id}: ${t} is not a vocabulary term`));
+      wrong.push(
+        ...Object.keys(doc.vector)
+          .filter((t) => !vocabIds.has(t))
+          .map((t) => `${doc.id}: ${t} is not a vocabulary term`),
+      );
       const impacts = new Map(Object.entries(doc.vector).map(([term, q]) => [vocabIds.get(term) as number, q]));
       for (const [id, q] of impacts) if (!(Number.isInteger(q) && q > 0)) wrong.push(`${doc.id} ${tokenizer.token(id)}: ${q}`);
       ref.forEach((w, id) => {
@@ -360,7 +371,18 @@ describe.concurrent("encode-corpus input", () => {
     const [normal, allCut, pretokenized] = await Promise.all([
       encode([path("empty.tsv"), "--output", path("empty.out.jsonl")]),
       runScript(CLI, [path("empty.tsv"), "--output", path("empty-cut.jsonl"), "--model", MODEL, "--min-weight", "1000", "--quiet"]),
-      runScript(CLI, [path("empty.tsv"), "--output", path("empty-cut.pretok.jsonl"), "--format", "pretokenized", "--model", MODEL, "--min-weight", "1000", "--quiet"]),
+      runScript(CLI, [
+        path("empty.tsv"),
+        "--output",
+        path("empty-cut.pretok.jsonl"),
+        "--format",
+        "pretokenized",
+        "--model",
+        MODEL,
+        "--min-weight",
+        "1000",
+        "--quiet",
+      ]),
     ]);
     [normal, allCut, pretokenized].forEach(expectOk);
     const docs = records<AnseriniDoc>(path("empty.out.jsonl"));
@@ -393,7 +415,9 @@ describe.concurrent("encode-corpus usage", () => {
   it("rejects bad options with exit 2, and a missing input with its path", async () => {
     const format = await encode([path("small.tsv"), "--output", path("u.jsonl"), "--format", "csv"]);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain("--format must be one of ids, jsonl, elasticsearch, opensearch, qdrant, pinecone, vespa, pgvector, milvus, anserini, pisa, pretokenized, got csv");
+    expect(format.stderr).toContain(
+      "--format must be one of ids, jsonl, elasticsearch, opensearch, qdrant, pinecone, vespa, pgvector, milvus, anserini, pisa, pretokenized, got csv",
+    );
     const shard = await encode([path("small.tsv"), "--output", path("u.jsonl"), "--shard", "2/2"]);
     expect(shard.code).toBe(2);
     expect(shard.stderr).toContain("--shard must be i/n with 0 ≤ i < n, got 2/2");

@@ -60,7 +60,7 @@ const ASCII_IDS = IDS.map((id) => id.replace(" — ü", " - u"));
 
 function corpusTsv(ids: readonly string[]): string {
   let state = 3;
-  const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return ids.map((id) => `${id}\t${Array.from({ length: 1 + Math.floor(next() * 30) }, () => WORDS[Math.floor(next() * WORDS.length)]).join(" ")}\n`).join("");
 }
 
@@ -128,13 +128,15 @@ describe("encode-corpus engine formats read back as the ids run", () => {
     expect(ids.every((d) => d.vector.indices.length > 0)).toBe(true);
   });
 
-  it("elasticsearch: _bulk pairs, \".\" as \"__\", the same vectors; --index puts _index first on every action line", () => {
+  it('elasticsearch: _bulk pairs, "." as "__", the same vectors; --index puts _index first on every action line', () => {
     const plain = parseBulkDocuments(read("elasticsearch"), { field: "splade", termIds: elasticsearchTermIds(termIds) });
     expect(comparable(plain)).toEqual(comparable(ids));
     expect(plain.every((d) => d.index === undefined)).toBe(true);
     const indexed = parseBulkDocuments(read("elasticsearchIndex"), { field: "splade", termIds: elasticsearchTermIds(termIds) });
     expect(comparable(indexed)).toEqual(comparable(ids));
-    expect(fileLines(read("elasticsearchIndex")).filter((_, i) => i % 2 === 0)).toEqual(IDS.map((id) => JSON.stringify({ index: { _index: "passages", _id: id } })));
+    expect(fileLines(read("elasticsearchIndex")).filter((_, i) => i % 2 === 0)).toEqual(
+      IDS.map((id) => JSON.stringify({ index: { _index: "passages", _id: id } })),
+    );
     expect(read("elasticsearch").includes('"."')).toBe(false);
   });
 
@@ -153,7 +155,10 @@ describe("encode-corpus engine formats read back as the ids run", () => {
   it(`pinecone --top-k ${PINECONE_TOP_K}: records holding the ids run's ${PINECONE_TOP_K} heaviest terms`, () => {
     const records = parsePineconeDocuments(read("pinecone"));
     // The ids run is weight-descending with ties by token id, the order --top-k cuts in.
-    const heaviest = ids.map((d, i) => ({ id: ASCII_IDS[i], vector: { indices: d.vector.indices.slice(0, PINECONE_TOP_K), values: d.vector.values.slice(0, PINECONE_TOP_K) } }));
+    const heaviest = ids.map((d, i) => ({
+      id: ASCII_IDS[i],
+      vector: { indices: d.vector.indices.slice(0, PINECONE_TOP_K), values: d.vector.values.slice(0, PINECONE_TOP_K) },
+    }));
     expect(comparable(records)).toEqual(comparable(heaviest));
     expect(records.some((r) => r.vector.indices.length === PINECONE_TOP_K)).toBe(true);
   });
@@ -161,7 +166,11 @@ describe("encode-corpus engine formats read back as the ids run", () => {
   it("pinecone: an id that is not ASCII is a line Pinecone would refuse, skipped with --on-error skip; the rest is written", () => {
     const records = parsePineconeDocuments(read("pineconeUnicode"));
     expect(records.map((r) => r.id)).toEqual(IDS.filter((id) => id !== "doc with space — ü"));
-    expect(records.map((r) => r.id)).toEqual(parsePineconeDocuments(read("pinecone")).map((r) => r.id).filter((id) => id !== "doc with space - u"));
+    expect(records.map((r) => r.id)).toEqual(
+      parsePineconeDocuments(read("pinecone"))
+        .map((r) => r.id)
+        .filter((id) => id !== "doc with space - u"),
+    );
   });
 
   it("vespa: puts id:passage:passage::ID (the namespace defaults to the document type), the same vectors", () => {
@@ -194,7 +203,9 @@ describe("encode-corpus engine format refusals", () => {
     const r = refusals.pineconeDense;
     expect(r.code).toBe(65);
     expect(r.stderr).toMatch(
-      new RegExp(`${asciiInput.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1: document "7" has \\d+ non-zero terms; Pinecone takes at most 1000 per sparse vector — keep the heaviest with top_k 1000 \\(encode-corpus: --top-k 1000\\)`),
+      new RegExp(
+        `${asciiInput.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1: document "7" has \\d+ non-zero terms; Pinecone takes at most 1000 per sparse vector — keep the heaviest with top_k 1000 \\(encode-corpus: --top-k 1000\\)`,
+      ),
     );
     expect(r.stderr).toContain("--on-error skip");
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -207,7 +218,11 @@ describe("encode-corpus engine format refusals", () => {
     expect(summary.documents).toBe(0);
     expect(summary.skipped).toBe(IDS.length);
     expect(summary.skipped_lines.map((s) => s.line)).toEqual(IDS.map((_, i) => i + 1));
-    summary.skipped_lines.forEach((s, i) => expect(s.reason).toMatch(new RegExp(`^document ${JSON.stringify(ASCII_IDS[i]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} has \\d+ non-zero terms; Pinecone takes at most 1000`)));
+    summary.skipped_lines.forEach((s, i) =>
+      expect(s.reason).toMatch(
+        new RegExp(`^document ${JSON.stringify(ASCII_IDS[i]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} has \\d+ non-zero terms; Pinecone takes at most 1000`),
+      ),
+    );
     expect(read("pinecone-skip")).toBe("");
   });
 });

@@ -12,8 +12,7 @@ import type { ModelManifest } from "../../src/model/manifest.ts";
 import { runScript } from "./run-script.ts";
 
 const SHA = { query: "1".repeat(40), doc: "2".repeat(40) };
-const repoFiles = (dir: string, prefix: string) =>
-  Object.fromEntries(readdirSync(dir).map((f) => [`${prefix}${f}`, readFileSync(join(dir, f))]));
+const repoFiles = (dir: string, prefix: string) => Object.fromEntries(readdirSync(dir).map((f) => [`${prefix}${f}`, readFileSync(join(dir, f))]));
 const REPOS: Record<string, { sha: string; files: Record<string, Buffer> }> = {
   "naver/q": { sha: SHA.query, files: repoFiles(resolve(FIXTURE_ROOT, "hf", "query"), "") },
   "naver/d": {
@@ -64,7 +63,10 @@ describe("model fetch", () => {
     const r = await runScript("src/cli/model.ts", fetchArgs(out), { env: { HF_ENDPOINT: endpoint } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("CC BY-NC-SA 4.0");
-    for (const [role, repo, folder] of [["query", "naver/q", ""], ["doc", "naver/d", "document_0_MLMTransformer"]] as const) {
+    for (const [role, repo, folder] of [
+      ["query", "naver/q", ""],
+      ["doc", "naver/d", "document_0_MLMTransformer"],
+    ] as const) {
       const m = JSON.parse(readFileSync(join(out, role, "manifest.json"), "utf8")) as ModelManifest;
       expect(m.role).toBe(role);
       expect(m.source).toMatchObject({ repo, revision: "main", commit: SHA[role], folder, license: "CC BY-NC-SA 4.0", weights_file: "model.safetensors" });

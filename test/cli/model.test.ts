@@ -45,7 +45,17 @@ describe("model convert", () => {
       format: KERNEL_WEIGHTS_FORMAT,
       file: "encoder.bin",
       bytes: manifest.files["encoder.bin"].bytes,
-      config: { hidden_size: 128, num_heads: 2, num_layers: 2, intermediate_size: 512, activation: "gelu", vocab_size: 30522, positions: 256, token_type: true, tied: true },
+      config: {
+        hidden_size: 128,
+        num_heads: 2,
+        num_layers: 2,
+        intermediate_size: 512,
+        activation: "gelu",
+        vocab_size: 30522,
+        positions: 256,
+        token_type: true,
+        tied: true,
+      },
     });
     expect(manifest.converter.layout).toBe(CONVERTER_LAYOUT);
     expect(readFileSync(join(out, ".assetsignore"), "utf8")).toBe("model.onnx\n");
@@ -71,7 +81,15 @@ describe("model convert", () => {
     mkdirSync(a, { recursive: true });
     for (const old of ["trunk.onnx", "head.bin"]) writeFileSync(join(a, old), "stale");
     expect((await runScript("src/cli/model.ts", ["convert", hfQuery, a, "--quiet"])).code).toBe(0);
-    expect(readdirSync(a).sort()).toEqual([".assetsignore", "encoder.bin", "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json", "worker-tokenizer.json"]);
+    expect(readdirSync(a).sort()).toEqual([
+      ".assetsignore",
+      "encoder.bin",
+      "manifest.json",
+      "model.onnx",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      "worker-tokenizer.json",
+    ]);
     for (const f of ["model.onnx", "encoder.bin"]) {
       expect(readFileSync(join(a, f)).equals(readFileSync(join(tmp, "query", f))), f).toBe(true);
     }

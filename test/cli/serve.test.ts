@@ -35,7 +35,15 @@ describe("a model folder from an older converter layout", () => {
     expect(r.stderr).toContain("refusing to deploy them");
     expect(r.code).toBe(1);
     const dir = join(project, "model", "query");
-    expect(readdirSync(dir).sort()).toEqual([".assetsignore", "encoder.bin", "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json", "worker-tokenizer.json"]);
+    expect(readdirSync(dir).sort()).toEqual([
+      ".assetsignore",
+      "encoder.bin",
+      "manifest.json",
+      "model.onnx",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      "worker-tokenizer.json",
+    ]);
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
     expect([manifest.converter.layout, manifest.edge?.file]).toEqual([CONVERTER_LAYOUT, "encoder.bin"]);
   });

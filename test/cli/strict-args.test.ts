@@ -90,17 +90,35 @@ describe.concurrent("encode-corpus: unknown options and extra arguments", () => 
   });
 
   it("refuses --no-X of an option that takes a value, an option without its value, and a value on a flag", async () => {
-    expectUsageError(await runScript(ENCODE, [path("in.tsv"), "-o", path("n1.jsonl"), "--no-format", ...FAST]), "--no-format: --format takes a value, it has no --no- form");
+    expectUsageError(
+      await runScript(ENCODE, [path("in.tsv"), "-o", path("n1.jsonl"), "--no-format", ...FAST]),
+      "--no-format: --format takes a value, it has no --no- form",
+    );
     expectUsageError(await runScript(ENCODE, [path("in.tsv"), ...FAST, "--output"]), "--output needs a value");
-    expectUsageError(await runScript(ENCODE, [path("in.tsv"), "-o", path("n3.jsonl"), "--quiet=yes", ...FAST]), "--quiet takes no value (--quiet or --no-quiet), got --quiet=yes");
-    expectUsageError(await runScript(ENCODE, [path("in.tsv"), "-o", path("n4.jsonl"), "--no-quite", ...FAST]), "unknown option --no-quite — did you mean --no-quiet?");
-    expectUsageError(await runScript(ENCODE, ["--input", path("in.tsv"), "-o", path("n5.jsonl"), ...FAST]), "unknown option --input — INPUT is a positional argument: give it without --input");
+    expectUsageError(
+      await runScript(ENCODE, [path("in.tsv"), "-o", path("n3.jsonl"), "--quiet=yes", ...FAST]),
+      "--quiet takes no value (--quiet or --no-quiet), got --quiet=yes",
+    );
+    expectUsageError(
+      await runScript(ENCODE, [path("in.tsv"), "-o", path("n4.jsonl"), "--no-quite", ...FAST]),
+      "unknown option --no-quite — did you mean --no-quiet?",
+    );
+    expectUsageError(
+      await runScript(ENCODE, ["--input", path("in.tsv"), "-o", path("n5.jsonl"), ...FAST]),
+      "unknown option --input — INPUT is a positional argument: give it without --input",
+    );
   });
 
   it("refuses a value outside an enum option's values, naming them", async () => {
     expectUsageError(await runScript(ENCODE, [path("in.tsv"), "-o", path("e1.jsonl"), ...FAST, "--engine", "gpu"]), "--engine must be node or web, got gpu");
-    expectUsageError(await runScript(ENCODE, [path("in.tsv"), "-o", path("e2.jsonl"), ...FAST, "--on-error", "skipp"]), "--on-error must be stop or skip, got skipp — did you mean skip?");
-    expectUsageError(await runScript(ENCODE, [path("in.tsv"), "-o", path("e3.jsonl"), ...FAST, "--input-format", "csv"]), "--input-format must be one of auto, tsv, jsonl, got csv");
+    expectUsageError(
+      await runScript(ENCODE, [path("in.tsv"), "-o", path("e2.jsonl"), ...FAST, "--on-error", "skipp"]),
+      "--on-error must be stop or skip, got skipp — did you mean skip?",
+    );
+    expectUsageError(
+      await runScript(ENCODE, [path("in.tsv"), "-o", path("e3.jsonl"), ...FAST, "--input-format", "csv"]),
+      "--input-format must be one of auto, tsv, jsonl, got csv",
+    );
     expectUsageError(await runScript(ENCODE, [path("in.tsv"), "-o", path("e4.jsonl"), ...FAST, "--format", "anserni"]), "got anserni — did you mean anserini?");
   });
 
@@ -141,7 +159,10 @@ describe.concurrent("the other CLIs", () => {
     expectUsageError(await runScript(MODEL_CLI, ["--quiet", "convert", HF_QUERY, out]), "option --quiet before the command convert");
     expect(existsSync(out)).toBe(false);
     expectUsageError(await runScript(MODEL_CLI, ["convrt", HF_QUERY, out]), "unknown command convrt — did you mean convert?");
-    expectUsageError(await runScript(MODEL_CLI, ["convert", HF_QUERY, out, "extra"]), "unexpected argument extra — model convert takes two positional arguments, INPUT and OUTPUT");
+    expectUsageError(
+      await runScript(MODEL_CLI, ["convert", HF_QUERY, out, "extra"]),
+      "unexpected argument extra — model convert takes two positional arguments, INPUT and OUTPUT",
+    );
     expectUsageError(await runScript(MODEL_CLI, ["convert", HF_QUERY, out, "--role", "passage"]), "--role must be query or doc, got passage");
     expectUsageError(await runScript(MODEL_CLI, ["fetch", "--only", "passage"]), "--only must be query or doc, got passage");
     expect(existsSync(out)).toBe(false);

@@ -212,7 +212,9 @@ describe("CorpusRun on a write error", () => {
     await run.release();
     expect(error).toBeInstanceOf(CorpusError);
     expect((error as CorpusError).kind).toBe("output");
-    expect((error as CorpusError).message).toMatch(/^writing \S+out\.jsonl failed \(ENOSPC: no space left on device\): the checkpoint still holds the 1 documents written before/);
+    expect((error as CorpusError).message).toMatch(
+      /^writing \S+out\.jsonl failed \(ENOSPC: no space left on device\): the checkpoint still holds the 1 documents written before/,
+    );
     const checkpoint = await readCheckpoint(plan.checkpoint);
     expect(checkpoint).toMatchObject({ records: 1, output: { part: 0, bytes: 1001, documents: 1 }, done: false });
     // The resumed run starts exactly at the checkpoint, whatever the failed write left after it.

@@ -336,7 +336,7 @@ describe("golden files", () => {
 });
 
 describe("every format reads back as the ids format's vectors", () => {
-  it("the test vocabulary holds no \"__\", so Elasticsearch's rule is undone exactly", () => {
+  it('the test vocabulary holds no "__", so Elasticsearch\'s rule is undone exactly', () => {
     expect([...VOCAB.values()].filter((t) => t.includes("__"))).toEqual([]);
   });
 
@@ -377,7 +377,7 @@ describe("elasticsearch / opensearch", () => {
     ["elasticsearch", "elasticsearch.index.documents.ndjson", "passages"],
     ["opensearch", "opensearch.documents.ndjson", undefined],
     ["opensearch", "opensearch.index.documents.ndjson", "passages"],
-  ] as const)("%s _bulk: an action line exactly {\"index\":{[\"_index\",]\"_id\"}} then {FIELD:{term: weight}} (%s)", (_name, file, index) => {
+  ] as const)('%s _bulk: an action line exactly {"index":{["_index",]"_id"}} then {FIELD:{term: weight}} (%s)', (_name, file, index) => {
     const c = caseOf(DOCUMENT_CASES, file);
     const lines = fileLines(renderCorpus(c).text);
     expect(lines).toHaveLength(2 * DOCS.length);
@@ -404,7 +404,7 @@ describe("elasticsearch / opensearch", () => {
       .flatMap((line) => Object.keys((JSON.parse(line) as { splade: object }).splade));
   }
 
-  it("elasticsearch writes \".\" as \"__\" on both sides (., ... and ##. → __, ______, ##__), never a dot", () => {
+  it('elasticsearch writes "." as "__" on both sides (., ... and ##. → __, ______, ##__), never a dot', () => {
     expect(new Set(dottedNames(documentNames("elasticsearch.documents.ndjson")))).toEqual(new Set(["__", "______", "##__"]));
     const queries = JSON.parse(renderQueryBatch(caseOf(QUERY_CASES, "elasticsearch.queries.json"))) as Array<{
       query: { sparse_vector: { field: string; query_vector: Record<string, number>; prune: boolean } };
@@ -431,7 +431,7 @@ describe("elasticsearch / opensearch", () => {
     expect(renderCorpus({ ...caseOf(DOCUMENT_CASES, "opensearch.documents.ndjson"), options: { field: "splade", quantize: 100 } }).refused.size).toBe(0);
   });
 
-  it("opensearch keeps the vocabulary's spelling on both sides: \".\", \"...\", \"##.\", no \"__\"", () => {
+  it('opensearch keeps the vocabulary\'s spelling on both sides: ".", "...", "##.", no "__"', () => {
     expect(new Set(dottedNames(documentNames("opensearch.documents.ndjson")))).toEqual(new Set([".", "...", "##."]));
     const queries = JSON.parse(renderQueryBatch(caseOf(QUERY_CASES, "opensearch.queries.json"))) as Array<{
       query: { neural_sparse: { splade: { query_tokens: Record<string, number> } } };
@@ -440,7 +440,7 @@ describe("elasticsearch / opensearch", () => {
     for (const q of queries) expect(Object.keys(q)).toEqual(["query"]);
   });
 
-  it("the integer-like term \"2019\" stays in weight order, not hoisted to the front as JSON.stringify would", () => {
+  it('the integer-like term "2019" stays in weight order, not hoisted to the front as JSON.stringify would', () => {
     const source = fileLines(renderCorpus(caseOf(DOCUMENT_CASES, "elasticsearch.documents.ndjson")).text)[1];
     expect(source).toBe('{"splade":{"red":2.83,"__":1.5,"2019":0.625,"______":0.4,"##__":0.025,"##ing":0.004}}');
   });
@@ -458,7 +458,7 @@ describe("qdrant", () => {
     expect(POINT_ID_NAMESPACE).toBe(uuidV5("https://github.com/splade-edge/splade-edge#qdrant-point-id", uuidV5.URL));
   });
 
-  it("point ids: an unsigned integer for \"7\", a UUID v5 of the id otherwise (an uppercase UUID too: Qdrant would lowercase it); doc_id keeps the id", () => {
+  it('point ids: an unsigned integer for "7", a UUID v5 of the id otherwise (an uppercase UUID too: Qdrant would lowercase it); doc_id keeps the id', () => {
     const points = parseQdrantDocuments(renderCorpus(c).text, { field: "splade" });
     expect(points.map((p) => p.id)).toEqual(DOCS.map((d) => d.id));
     expect(points.map((p) => p.pointId)).toEqual([
@@ -530,7 +530,9 @@ describe("pinecone", () => {
     expect(parsePineconeDocuments(`${ok.text}\n`)[0].vector.indices).toHaveLength(1000);
     const over = () => renderDocument(FORMATS.pinecone, { id: "big", vector: wide(1001) }, lenient, {});
     expect(over).toThrow(FormatError);
-    expect(over).toThrow('document "big" has 1001 non-zero terms; Pinecone takes at most 1000 per sparse vector — keep the heaviest with top_k 1000 (encode-corpus: --top-k 1000)');
+    expect(over).toThrow(
+      'document "big" has 1001 non-zero terms; Pinecone takes at most 1000 per sparse vector — keep the heaviest with top_k 1000 (encode-corpus: --top-k 1000)',
+    );
     expect(() => renderQueries(FORMATS.pinecone, [{ id: "q-big", vector: wide(1001) }], lenient, {}, true)).toThrow(/^query "q-big" has 1001 non-zero terms/);
     expect(JSON.parse(renderQueries(FORMATS.pinecone, [{ id: "q", vector: wide(1000) }], lenient, {}, true).body).sparseVector.indices).toHaveLength(1000);
   });
@@ -557,7 +559,9 @@ describe("vespa", () => {
   it("put ids id:NS:TYPE::ID, the namespace defaulting to the document type; fields hold only the tensor field", () => {
     const plain = parseVespaDocuments(renderCorpus(caseOf(DOCUMENT_CASES, "vespa.documents.jsonl")).text, { field: "splade", termIds });
     expect(plain.map((d) => [d.namespace, d.doctype, d.id])).toEqual(DOCS.map((d) => ["passage", "passage", d.id]));
-    const named = fileLines(renderCorpus(caseOf(DOCUMENT_CASES, "vespa.namespace.documents.jsonl")).text).map((l) => JSON.parse(l) as { put: string; fields: object });
+    const named = fileLines(renderCorpus(caseOf(DOCUMENT_CASES, "vespa.namespace.documents.jsonl")).text).map(
+      (l) => JSON.parse(l) as { put: string; fields: object },
+    );
     expect(named.map((d) => d.put)).toEqual(DOCS.map((d) => `id:msmarco:passage::${d.id}`));
     for (const d of named) expect(Object.keys(d)).toEqual(["put", "fields"]);
   });
@@ -567,15 +571,16 @@ describe("vespa", () => {
     expect(line).toBe('{"put":"id:passage:passage::7","fields":{"splade":{"red":2.83,".":1.5,"2019":0.625,"...":0.4,"##.":0.025,"##ing":0.004}}}');
   });
 
-  it("document ids: any text character (spaces, unicode, \"::\", tab, newline), no other control character", () => {
+  it('document ids: any text character (spaces, unicode, "::", tab, newline), no other control character', () => {
     for (const id of [SPACE_ID, LONG_ID, "a\tb\nc"]) expect(idProblem(FORMATS.vespa, "document", id)).toBeUndefined();
     expect(idProblem(FORMATS.vespa, "document", "a\u0001b")).toMatch(/text characters/);
     expect(idProblem(FORMATS.vespa, "document", "")).toMatch(/non-empty/);
   });
 
-  it("queries: {\"input.query(q)\": {term: weight}}, or the named input", () => {
+  it('queries: {"input.query(q)": {term: weight}}, or the named input', () => {
     for (const q of JSON.parse(renderQueryBatch(caseOf(QUERY_CASES, "vespa.queries.json"))) as object[]) expect(Object.keys(q)).toEqual(["input.query(q)"]);
-    for (const q of JSON.parse(renderQueryBatch(caseOf(QUERY_CASES, "vespa.field.queries.json"))) as object[]) expect(Object.keys(q)).toEqual(["input.query(q_tokens)"]);
+    for (const q of JSON.parse(renderQueryBatch(caseOf(QUERY_CASES, "vespa.field.queries.json"))) as object[])
+      expect(Object.keys(q)).toEqual(["input.query(q_tokens)"]);
   });
 });
 
@@ -616,7 +621,9 @@ describe("pgvector", () => {
     const lenient: FormatContext = { ...ctx, token: () => "x" };
     const wide = (n: number) => vec(Array.from({ length: n }, (_, k): [number, number] => [k, 1]));
     expect(renderDocument(FORMATS.pgvector, { id: "w", vector: wide(16000) }, lenient, {}).terms).toBe(16000);
-    expect(() => renderDocument(FORMATS.pgvector, { id: "w", vector: wide(16001) }, lenient, {})).toThrow(/^document "w" has 16001 non-zero terms; pgvector's sparsevec takes at most 16000/);
+    expect(() => renderDocument(FORMATS.pgvector, { id: "w", vector: wide(16001) }, lenient, {})).toThrow(
+      /^document "w" has 16001 non-zero terms; pgvector's sparsevec takes at most 16000/,
+    );
   });
 });
 
@@ -624,7 +631,7 @@ describe("pgvector", () => {
 // "Insert" ({"data":[row, …]}, string keys accepted since milvus-io/milvus#33231) and "Search" ({"data":[vector],
 // "annsField"}).
 describe("milvus", () => {
-  it("rows {\"id\": ID, FIELD: {\"token_id\": weight}} with the id a string (VARCHAR key) and decimal string keys", () => {
+  it('rows {"id": ID, FIELD: {"token_id": weight}} with the id a string (VARCHAR key) and decimal string keys', () => {
     const lines = fileLines(renderCorpus(caseOf(DOCUMENT_CASES, "milvus.documents.jsonl")).text);
     expect(lines[0]).toBe('{"id":"7","sparse":{"2417":2.83,"1012":1.5,"10476":0.625,"2133":0.4,"29625":0.025,"2075":0.004}}');
     for (const line of lines) {
@@ -636,7 +643,9 @@ describe("milvus", () => {
   });
 
   it("refuses an empty sparse vector on both sides, naming the item", () => {
-    expect(renderCorpus(caseOf(DOCUMENT_CASES, "milvus.documents.jsonl")).refused.get("empty")).toMatch(/^document "empty" has no terms left .*Milvus.* refuses an empty sparse vector/);
+    expect(renderCorpus(caseOf(DOCUMENT_CASES, "milvus.documents.jsonl")).refused.get("empty")).toMatch(
+      /^document "empty" has no terms left .*Milvus.* refuses an empty sparse vector/,
+    );
     expect(() => renderQueries(FORMATS.milvus, [{ id: "q0", vector: vec([]) }], ctx, { field: "sparse" }, true)).toThrow(/^query "q0" has no terms left/);
   });
 
@@ -696,7 +705,11 @@ describe("the read-back parsers are strict, so a parse that succeeds is a shape 
     ["a COPY row with a raw tab in the id", () => parsePgvectorDocuments("a\tb\t{1:1}/30522\n", { dimensions: DIMENSIONS })],
     ["a Milvus key that is not a canonical token id", () => parseMilvusDocuments('{"id":"a","sparse":{"01":1}}\n', { field: "sparse" })],
     ["a Vespa put that is not id:NS:TYPE::ID", () => parseVespaDocuments('{"put":"id:passage::7","fields":{"splade":{}}}\n', { field: "splade", termIds })],
-    ["an Elasticsearch query that prunes", () => parseElasticsearchQueries('[{"query":{"sparse_vector":{"field":"splade","query_vector":{},"prune":true}}}]', { field: "splade", termIds: esTermIds })],
+    [
+      "an Elasticsearch query that prunes",
+      () =>
+        parseElasticsearchQueries('[{"query":{"sparse_vector":{"field":"splade","query_vector":{},"prune":true}}}]', { field: "splade", termIds: esTermIds }),
+    ],
     ["a file without its final newline", () => parseIdsDocuments('{"id":"a","indices":[],"values":[]}')],
   ])("refuses %s", (_what, parse) => {
     expect(parse).toThrow(ShapeError);

@@ -50,10 +50,7 @@ describe("single item, exact output per format", () => {
   it("terms: model, token count, truncation and terms in weight order", () => {
     const { contentType, body } = render("terms");
     expect(contentType).toBe("application/json");
-    expect(body).toBe(
-      '{"model":"splade-test","tokens":9,"truncated":false,' +
-        '"terms":{"red":2.83,"planet":1.5,"2019":0.625,"##ing":0.015,".":0.004}}',
-    );
+    expect(body).toBe('{"model":"splade-test","tokens":9,"truncated":false,' + '"terms":{"red":2.83,"planet":1.5,"2019":0.625,"##ing":0.015,".":0.004}}');
   });
 
   it("ids: token ids and weights", () => {
@@ -146,9 +143,7 @@ describe("a vector with no terms left", () => {
     expect(render("anserini", {}, [empty]).body).toBe("q2\t[unused993]\n");
     expect(render("pisa", {}, [empty]).body).toBe("q2:[unused993]\n");
     // quantizing everything away counts as empty too
-    expect(render("anserini", { quantize: 1 }, [{ ...item, vector: { ...vector, values: [0.4, 0.3, 0.2, 0.1, 0.004] } }]).body).toBe(
-      "q1\t[unused993]\n",
-    );
+    expect(render("anserini", { quantize: 1 }, [{ ...item, vector: { ...vector, values: [0.4, 0.3, 0.2, 0.1, 0.004] } }]).body).toBe("q1\t[unused993]\n");
   });
 
   it("JSON formats render the engine's own empty query", () => {
@@ -182,7 +177,9 @@ describe("option and id checks", () => {
   it("optionProblems names the required options not given, per side", () => {
     for (const name of ["elasticsearch", "opensearch", "qdrant", "milvus"] as const) {
       for (const role of ["query", "document"] as const) {
-        expect(optionProblems(FORMATS[name], role, {})).toEqual([`format "${name}" requires the "field" option for ${role === "query" ? "queries" : "documents"}`]);
+        expect(optionProblems(FORMATS[name], role, {})).toEqual([
+          `format "${name}" requires the "field" option for ${role === "query" ? "queries" : "documents"}`,
+        ]);
         expect(optionProblems(FORMATS[name], role, { field: "" })).toHaveLength(1);
         expect(optionProblems(FORMATS[name], role, { field: "f" })).toEqual([]);
       }
@@ -191,7 +188,9 @@ describe("option and id checks", () => {
       expect(optionProblems(FORMATS[name], "query", {})).toEqual([]);
     }
     expect(optionProblems(FORMATS.vespa, "document", { field: "splade" })).toEqual(['format "vespa" requires the "doctype" option for documents']);
-    expect(optionProblems(FORMATS.elasticsearch, "document", {}, (n) => `--${n}`)).toEqual(['format "elasticsearch" requires the --field option for documents']);
+    expect(optionProblems(FORMATS.elasticsearch, "document", {}, (n) => `--${n}`)).toEqual([
+      'format "elasticsearch" requires the --field option for documents',
+    ]);
   });
 
   it("optionProblems refuses an option the side would ignore, and a side the format lacks", () => {
@@ -255,8 +254,33 @@ describe("option and id checks", () => {
   });
 
   it("names", () => {
-    expect(QUERY_FORMAT_NAMES).toEqual(["terms", "ids", "elasticsearch", "opensearch", "qdrant", "pinecone", "vespa", "pgvector", "milvus", "anserini", "pisa"]);
-    expect(DOCUMENT_FORMAT_NAMES).toEqual(["ids", "jsonl", "elasticsearch", "opensearch", "qdrant", "pinecone", "vespa", "pgvector", "milvus", "anserini", "pisa", "pretokenized"]);
+    expect(QUERY_FORMAT_NAMES).toEqual([
+      "terms",
+      "ids",
+      "elasticsearch",
+      "opensearch",
+      "qdrant",
+      "pinecone",
+      "vespa",
+      "pgvector",
+      "milvus",
+      "anserini",
+      "pisa",
+    ]);
+    expect(DOCUMENT_FORMAT_NAMES).toEqual([
+      "ids",
+      "jsonl",
+      "elasticsearch",
+      "opensearch",
+      "qdrant",
+      "pinecone",
+      "vespa",
+      "pgvector",
+      "milvus",
+      "anserini",
+      "pisa",
+      "pretokenized",
+    ]);
     for (const name of Object.keys(FORMATS) as FormatName[]) expect(FORMATS[name].name).toBe(name);
     expect(isQueryFormatName("vespa")).toBe(true);
     expect(isQueryFormatName("jsonl")).toBe(false);

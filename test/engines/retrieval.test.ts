@@ -35,7 +35,7 @@ const RECALL_EF_SEARCH = 100;
 const TABLE = "docs";
 
 /** Ids as people have them: zero-padded, plain numbers, and a few that COPY text format must escape. */
-const TRICKY_IDS = ["\\N", "back\\slash", 'quo"te\'s', "café zürich", "tab\\tlike"];
+const TRICKY_IDS = ["\\N", "back\\slash", "quo\"te's", "café zürich", "tab\\tlike"];
 const docId = (i: number) => (i < TRICKY_IDS.length ? TRICKY_IDS[i] : i % 5 === 0 ? String(7_000_000 + i) : `D${String(i).padStart(4, "0")}`);
 
 const QUERIES = [
@@ -233,7 +233,20 @@ function expectCli(r: CliResult): void {
 
 async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise<CliResult> {
   const t0 = performance.now();
-  const result = await runScript("src/cli/encode-corpus.ts", [path("passages.tsv"), "--output", output, "--format", format, "--model", DOC_MODEL, "--top-k", String(DOC_TOP_K), "--threads", "1", "--quiet"]);
+  const result = await runScript("src/cli/encode-corpus.ts", [
+    path("passages.tsv"),
+    "--output",
+    output,
+    "--format",
+    format,
+    "--model",
+    DOC_MODEL,
+    "--top-k",
+    String(DOC_TOP_K),
+    "--threads",
+    "1",
+    "--quiet",
+  ]);
   timings[`encode-corpus --format ${format} (s)`] = ms((performance.now() - t0) / 1000);
   return result;
 }
@@ -300,8 +313,14 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  console.log(`engines: PostgreSQL ${pg?.versions.postgres}, pgvector ${pg?.versions.pgvector}, DuckDB ${duck?.version}; ${DOCS} docs × ${DOC_TOP_K} terms, ${QUERIES.length} queries`);
-  console.log(Object.entries(timings).map(([k, v]) => `  ${k}: ${v}`).join("\n"));
+  console.log(
+    `engines: PostgreSQL ${pg?.versions.postgres}, pgvector ${pg?.versions.pgvector}, DuckDB ${duck?.version}; ${DOCS} docs × ${DOC_TOP_K} terms, ${QUERIES.length} queries`,
+  );
+  console.log(
+    Object.entries(timings)
+      .map(([k, v]) => `  ${k}: ${v}`)
+      .join("\n"),
+  );
   await worker?.stop();
   await pg?.close();
   duck?.close();
@@ -328,7 +347,18 @@ describe("engine inputs", () => {
   });
 
   it("the tie rule accepts ties and rejects everything else", () => {
-    const exact = bruteForce({ weights: new Map([[1, 1]]) }, new Map([["a", 3], ["b", 2], ["c", 2 + 5e-6], ["d", 1], ["e", 0]].map(([id, w]) => [id as string, { weights: new Map([[1, w as number]]) }])));
+    const exact = bruteForce(
+      { weights: new Map([[1, 1]]) },
+      new Map(
+        [
+          ["a", 3],
+          ["b", 2],
+          ["c", 2 + 5e-6],
+          ["d", 1],
+          ["e", 0],
+        ].map(([id, w]) => [id as string, { weights: new Map([[1, w as number]]) }]),
+      ),
+    );
     const hits = (...ids: string[]) => ids.map((id) => ({ id, score: exact.scores.get(id)! }));
     expect(exactProblems(hits("a", "c", "b"), exact, 3)).toEqual([]);
     // b and c tie within TIE: an engine summing in float32 may put b first (scoring c a hair lower than exact).

@@ -39,7 +39,21 @@ const runFile = join(work, "run.trec");
 /** Ids with the byte-order cases a run's ties must respect: "10" < "9", an accented one, an upper-case one. */
 const docId = (i: number) => (i === 0 ? "café-0" : i === 1 ? "Doc-1" : String(i));
 
-const baseArgs = ["--beir", beir, "--work", work, "--doc-model", DOC_MODEL, "--query-model", QUERY_MODEL, "--doc-top-k", String(DOC_TOP_K), "--threads", "1", "--quiet"];
+const baseArgs = [
+  "--beir",
+  beir,
+  "--work",
+  work,
+  "--doc-model",
+  DOC_MODEL,
+  "--query-model",
+  QUERY_MODEL,
+  "--doc-top-k",
+  String(DOC_TOP_K),
+  "--threads",
+  "1",
+  "--quiet",
+];
 const evalCli = (args: string[]) => runScript("src/cli/eval.ts", args);
 
 interface Ranked {
@@ -85,11 +99,20 @@ beforeAll(async () => {
   const tokens: string[] = [];
   for (const [token, id] of Object.entries(vocab)) tokens[id] = token;
   const passages = generatePassages(tokens, DOCS, 20261202);
-  writeFileSync(join(beir, "corpus.jsonl"), passages.map((text, i) => `${JSON.stringify({ _id: docId(i), title: i % 4 === 0 ? "A title" : "", text })}\n`).join(""));
+  writeFileSync(
+    join(beir, "corpus.jsonl"),
+    passages.map((text, i) => `${JSON.stringify({ _id: docId(i), title: i % 4 === 0 ? "A title" : "", text })}\n`).join(""),
+  );
   const queries = generatePassages(tokens, QUERIES, 20261203).map((p) => p.split(" ").slice(0, 10).join(" "));
   writeFileSync(join(beir, "queries.jsonl"), queries.map((text, i) => `${JSON.stringify({ _id: `q${i}`, text, metadata: {} })}\n`).join(""));
   // A placeholder judgment per query, so that the first run encodes and indexes everything.
-  writeFileSync(qrelsFile, `query-id\tcorpus-id\tscore\n${queries.slice(0, JUDGED).map((_, i) => `q${i}\t${docId(i)}\t1\n`).join("")}`);
+  writeFileSync(
+    qrelsFile,
+    `query-id\tcorpus-id\tscore\n${queries
+      .slice(0, JUDGED)
+      .map((_, i) => `q${i}\t${docId(i)}\t1\n`)
+      .join("")}`,
+  );
   first = await evalCli([...baseArgs, "--hits", String(HITS)]);
   expectOk(first);
 
@@ -110,7 +133,12 @@ beforeAll(async () => {
       continue;
     }
     const judged = new Map<string, number>([[at(0), 0]]);
-    for (const [r, rel] of [[1, 1], [4, 2], [12, 1]] as const) if (!judged.has(at(r))) judged.set(at(r), rel);
+    for (const [r, rel] of [
+      [1, 1],
+      [4, 2],
+      [12, 1],
+    ] as const)
+      if (!judged.has(at(r))) judged.set(at(r), rel);
     const outside = ranked[HITS + 5]?.id ?? [...docs.keys()].find((id) => !ranked.some((h) => h.id === id))!;
     if (!judged.has(outside)) judged.set(outside, 1);
     for (const [doc, rel] of judged) lines.push(`${qid}\t${doc}\t${rel}`);
@@ -171,8 +199,10 @@ describe("npm run eval on a BEIR folder", () => {
       const truth = new Map(ranked.map((h) => [h.id, h.score]));
       run.get(qid)!.forEach((hit, r) => {
         const score = truth.get(hit.docno);
-        if (score === undefined || Math.abs(score - hit.score) > SCORE_TOLERANCE) problems.push(`${qid} rank ${r + 1}: ${hit.docno} scored ${hit.score}, brute force ${score}`);
-        else if (Math.abs(score - ranked[r].score) > SCORE_TOLERANCE) problems.push(`${qid} rank ${r + 1}: ${hit.docno} (${score}) where brute force has ${ranked[r].id} (${ranked[r].score})`);
+        if (score === undefined || Math.abs(score - hit.score) > SCORE_TOLERANCE)
+          problems.push(`${qid} rank ${r + 1}: ${hit.docno} scored ${hit.score}, brute force ${score}`);
+        else if (Math.abs(score - ranked[r].score) > SCORE_TOLERANCE)
+          problems.push(`${qid} rank ${r + 1}: ${hit.docno} (${score}) where brute force has ${ranked[r].id} (${ranked[r].score})`);
       });
     }
     expect(problems).toEqual([]);
@@ -215,15 +245,37 @@ describe("npm run eval on a BEIR folder", () => {
 
   it("--encoded takes a pgvector COPY file, with MS MARCO-style TSV queries and TREC qrels, to the same numbers", async () => {
     const copy = join(tmp, "docs.copy");
-    writeFileSync(copy, [...readFileSync(join(work, "docs.ids.jsonl"), "utf8").split("\n").filter(Boolean)].map((line) => {
-      const r = JSON.parse(line) as { id: string; indices: number[]; values: number[] };
-      return `${r.id}\t${sparsevecLiteral(r, 30522)}\n`;
-    }).join(""));
-    const queries = readFileSync(join(beir, "queries.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { _id: string; text: string });
+    writeFileSync(
+      copy,
+      [...readFileSync(join(work, "docs.ids.jsonl"), "utf8").split("\n").filter(Boolean)]
+        .map((line) => {
+          const r = JSON.parse(line) as { id: string; indices: number[]; values: number[] };
+          return `${r.id}\t${sparsevecLiteral(r, 30522)}\n`;
+        })
+        .join(""),
+    );
+    const queries = readFileSync(join(beir, "queries.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { _id: string; text: string });
     writeFileSync(join(tmp, "queries.tsv"), queries.map((q) => `${q._id}\t${q.text}\n`).join(""));
     const { qrels } = await readQrels(qrelsFile);
     writeFileSync(join(tmp, "qrels.tsv"), [...qrels].flatMap(([qid, judged]) => [...judged].map(([doc, rel]) => `${qid}\t0\t${doc}\t${rel}\n`)).join(""));
-    const r = await evalCli(["--encoded", copy, "--queries", join(tmp, "queries.tsv"), "--qrels", join(tmp, "qrels.tsv"), "--work", join(tmp, "work-encoded"), "--query-model", QUERY_MODEL, "--hits", String(HITS), "--json"]);
+    const r = await evalCli([
+      "--encoded",
+      copy,
+      "--queries",
+      join(tmp, "queries.tsv"),
+      "--qrels",
+      join(tmp, "qrels.tsv"),
+      "--work",
+      join(tmp, "work-encoded"),
+      "--query-model",
+      QUERY_MODEL,
+      "--hits",
+      String(HITS),
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { metrics: unknown }).metrics).toEqual(secondJson.metrics);
   });
@@ -268,7 +320,9 @@ describe("npm run eval on a BEIR folder", () => {
 describe("the splade-eval bin", () => {
   it("runs the same CLI as npm run eval (the committed shim, through tsx)", async () => {
     const { spawnSync } = await import("node:child_process");
-    const viaBin = spawnSync(process.execPath, [resolve("src/cli/bin/splade-eval.mjs"), "--run", runFile, "--qrels", qrelsFile, "--json"], { encoding: "utf8" });
+    const viaBin = spawnSync(process.execPath, [resolve("src/cli/bin/splade-eval.mjs"), "--run", runFile, "--qrels", qrelsFile, "--json"], {
+      encoding: "utf8",
+    });
     const viaScript = await evalCli(["--run", runFile, "--qrels", qrelsFile, "--json"]);
     expect(viaBin.status).toBe(0);
     expect(JSON.parse(viaBin.stdout)).toEqual(JSON.parse(viaScript.stdout));

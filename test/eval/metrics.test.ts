@@ -3,17 +3,7 @@
 // built from usnistgov/trec_eval, which printed these numbers (to its 4 decimals).
 import { describe, expect, it } from "vitest";
 import { EvaluationError } from "../../src/eval/errors.ts";
-import {
-  compareCodePoints,
-  evaluate,
-  ndcgAt,
-  rankEntries,
-  recallAt,
-  reciprocalRank,
-  type Qrels,
-  type Run,
-  type RunEntry,
-} from "../../src/eval/metrics.ts";
+import { compareCodePoints, evaluate, ndcgAt, rankEntries, recallAt, reciprocalRank, type Qrels, type Run, type RunEntry } from "../../src/eval/metrics.ts";
 
 /** A run from `qid → [docno, score][]` (file order). */
 function run(spec: Record<string, Array<[string, number]>>): Run {
@@ -48,22 +38,45 @@ describe("ranking (form_res_rels.c)", () => {
     expect(compareCodePoints("B", "a")).toBeLessThan(0);
     expect(compareCodePoints("10", "9")).toBeLessThan(0); // strings, not numbers
     // Tie at one score: descending code points puts the emoji first.
-    expect(rankEntries("q", [{ docno: "\uFF5E", score: 1 }, { docno: "\u{1F600}", score: 1 }]).map((e) => e.docno)).toEqual(["\u{1F600}", "\uFF5E"]);
+    expect(
+      rankEntries("q", [
+        { docno: "\uFF5E", score: 1 },
+        { docno: "\u{1F600}", score: 1 },
+      ]).map((e) => e.docno),
+    ).toEqual(["\u{1F600}", "\uFF5E"]);
   });
 
   it("ties scores equal in float32 only with scorePrecision float32 (trec_eval 9.0.x stored a C float)", () => {
-    const entries = [{ docno: "a", score: 1.0000000001 }, { docno: "b", score: 1 }];
+    const entries = [
+      { docno: "a", score: 1.0000000001 },
+      { docno: "b", score: 1 },
+    ];
     // double: 1.0000000001 > 1 → a first. float32: both round to 1 → tie → docno descending → b first.
     expect(rankEntries("q", entries).map((e) => e.docno)).toEqual(["a", "b"]);
     expect(rankEntries("q", entries, "float32").map((e) => e.docno)).toEqual(["b", "a"]);
   });
 
-  it("refuses a docno listed twice for one query, as trec_eval does (\"duplicate docs\")", () => {
-    const entries = [{ docno: "a", score: 3 }, { docno: "b", score: 2 }, { docno: "a", score: 1 }];
+  it('refuses a docno listed twice for one query, as trec_eval does ("duplicate docs")', () => {
+    const entries = [
+      { docno: "a", score: 3 },
+      { docno: "b", score: 2 },
+      { docno: "a", score: 1 },
+    ];
     expect(() => rankEntries("q7", entries)).toThrow(expect.objectContaining({ kind: "duplicate_document" }));
     expect(() => rankEntries("q7", entries)).toThrow(/query "q7" lists document "a" twice/);
     expect(() => rankEntries("q7", entries)).toThrow(EvaluationError);
-    expect(() => evaluate(run({ q7: [["a", 3], ["b", 2], ["a", 1]] }), qrels({ q7: { a: 1 } }))).toThrow(expect.objectContaining({ kind: "duplicate_document" }));
+    expect(() =>
+      evaluate(
+        run({
+          q7: [
+            ["a", 3],
+            ["b", 2],
+            ["a", 1],
+          ],
+        }),
+        qrels({ q7: { a: 1 } }),
+      ),
+    ).toThrow(expect.objectContaining({ kind: "duplicate_document" }));
   });
 });
 
@@ -103,7 +116,17 @@ describe("evaluate (trec_eval.c, meas_avg.c)", () => {
     // MRR@10 = 1/2. R@100 = R@1000 = 2 relevant retrieved / 2 = 1.
     // nDCG@10: DCG = 1/log2(3) + 1/log2(5) = 0.6309298 + 0.4306766 = 1.0616064; IDCG = 1 + 1/log2(3) = 1.6309298
     //   → 0.6509209.
-    const e = evaluate(run({ q1: [["d1", 0.5], ["d2", 2], ["d3", 1], ["d9", 3]] }), qrels({ q1: { d1: 1, d2: 1, d3: 0 } }));
+    const e = evaluate(
+      run({
+        q1: [
+          ["d1", 0.5],
+          ["d2", 2],
+          ["d3", 1],
+          ["d9", 3],
+        ],
+      }),
+      qrels({ q1: { d1: 1, d2: 1, d3: 0 } }),
+    );
     expect(e.queries).toBe(1);
     expect(e.mrr10).toBe(0.5);
     expect(e.recall100).toBe(1);
@@ -119,7 +142,12 @@ describe("evaluate (trec_eval.c, meas_avg.c)", () => {
     const e = evaluate(run({ q: docs }), qrels({ q: { r1: 1, r2: 1 } }));
     // MRR@10: nothing relevant in the top 10 → 0 (recip_rank without -M would be 1/11).
     expect(e.mrr10).toBe(0);
-    expect(reciprocalRank(docs.map(([d]) => (d.startsWith("r") ? 1 : -1)), 1)).toBeCloseTo(1 / 11, 15);
+    expect(
+      reciprocalRank(
+        docs.map(([d]) => (d.startsWith("r") ? 1 : -1)),
+        1,
+      ),
+    ).toBeCloseTo(1 / 11, 15);
     // R@100 = 1/2 (r1 only), R@1000 = 2/2; nDCG@10 = 0.
     expect(e.recall100).toBe(0.5);
     expect(e.recall1000).toBe(1);
@@ -128,7 +156,16 @@ describe("evaluate (trec_eval.c, meas_avg.c)", () => {
 
   it("ties decide the ranks the measures see", () => {
     // All three score 1: ranked c, b, a. The relevant "a" is at rank 3 → MRR@10 1/3, nDCG@10 = (1/log2(4)) / 1 = 0.5.
-    const e = evaluate(run({ q: [["a", 1], ["b", 1], ["c", 1]] }), qrels({ q: { a: 1 } }));
+    const e = evaluate(
+      run({
+        q: [
+          ["a", 1],
+          ["b", 1],
+          ["c", 1],
+        ],
+      }),
+      qrels({ q: { a: 1 } }),
+    );
     expect(e.mrr10).toBeCloseTo(1 / 3, 15);
     expect(e.ndcg10).toBe(0.5);
   });
@@ -137,7 +174,17 @@ describe("evaluate (trec_eval.c, meas_avg.c)", () => {
     // Ranking a (2), x (not in qrels), b (1), u (-2: unjudged in pool); c (3) judged but not retrieved.
     // DCG = 2/1 + 1/log2(4) = 2.5; IDCG over {3, 2, 1} = 3 + 2/log2(3) + 1/2 → 0.5250039.
     // MRR@10 = 1 (a, rel 2 ≥ 1). R@100 = 2 of 3 relevant (a, b; c missed) = 0.6667.
-    const e = evaluate(run({ q: [["a", 4], ["x", 3], ["b", 2], ["u", 1]] }), qrels({ q: { a: 2, b: 1, c: 3, u: -2 } }));
+    const e = evaluate(
+      run({
+        q: [
+          ["a", 4],
+          ["x", 3],
+          ["b", 2],
+          ["u", 1],
+        ],
+      }),
+      qrels({ q: { a: 2, b: 1, c: 3, u: -2 } }),
+    );
     expect(e.ndcg10).toBeCloseTo(2.5 / (3 + 2 / log2(3) + 0.5), 15);
     expect(e.ndcg10).toBeCloseTo(0.525, 4);
     expect(e.mrr10).toBe(1);
@@ -147,7 +194,16 @@ describe("evaluate (trec_eval.c, meas_avg.c)", () => {
   it("relevanceLevel (-l 2): MRR and recall count rel ≥ 2 only; nDCG gains stay rel", () => {
     // Ranking a (1), b (2). -l 2: first relevant is b at rank 2 → 0.5; relevant = {b} → R@100 = 1.
     // nDCG: DCG = 1 + 2/log2(3); IDCG = 2 + 1/log2(3) → (1 + 1.2618595) / (2 + 0.6309298) = 0.8597.
-    const e = evaluate(run({ q: [["a", 2], ["b", 1]] }), qrels({ q: { a: 1, b: 2 } }), { relevanceLevel: 2 });
+    const e = evaluate(
+      run({
+        q: [
+          ["a", 2],
+          ["b", 1],
+        ],
+      }),
+      qrels({ q: { a: 1, b: 2 } }),
+      { relevanceLevel: 2 },
+    );
     expect(e.mrr10).toBe(0.5);
     expect(e.recall100).toBe(1);
     expect(e.ndcg10).toBeCloseTo((1 + 2 / log2(3)) / (2 + 1 / log2(3)), 15);
@@ -179,14 +235,28 @@ describe("evaluate (trec_eval.c, meas_avg.c)", () => {
     const e = evaluate(run({ q1: [["a", 1]], extra: [["a", 1]] }), qrels({ q1: { a: 1 } }));
     expect(e).toMatchObject({ queries: 1, mrr10: 1, notInQrels: ["extra"] });
     expect(() => evaluate(run({ other: [["a", 1]] }), qrels({ q1: { a: 1 } }))).toThrow(expect.objectContaining({ kind: "nothing_to_evaluate" }));
-    expect(() => evaluate(run({ other: [["a", 1]] }), qrels({ q1: { a: 1 } }), { complete: false })).toThrow(expect.objectContaining({ kind: "nothing_to_evaluate" }));
+    expect(() => evaluate(run({ other: [["a", 1]] }), qrels({ q1: { a: 1 } }), { complete: false })).toThrow(
+      expect.objectContaining({ kind: "nothing_to_evaluate" }),
+    );
   });
 
   it("averages per-query values over the queries counted", () => {
     // q1: relevant at rank 1 → MRR 1; q2: relevant at rank 4 → 1/4; q3: none retrieved in 2 → 0. Mean 1.25/3.
     // R@100: q1 1/1, q2 1/2 (one of two relevant), q3 0/1 → 0.5.
     const e = evaluate(
-      run({ q1: [["a", 9]], q2: [["w", 4], ["x", 3], ["y", 2], ["b", 1]], q3: [["m", 2], ["n", 1]] }),
+      run({
+        q1: [["a", 9]],
+        q2: [
+          ["w", 4],
+          ["x", 3],
+          ["y", 2],
+          ["b", 1],
+        ],
+        q3: [
+          ["m", 2],
+          ["n", 1],
+        ],
+      }),
       qrels({ q1: { a: 1 }, q2: { b: 1, c: 1 }, q3: { z: 1 } }),
     );
     expect(e.queries).toBe(3);

@@ -6,8 +6,21 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { KERNEL_BUILDS, KERNEL_DIR } from "../../src/kernel/build.ts";
 import {
-  KERNEL_ACTIVATIONS, KERNEL_BUILD_FILES, KERNEL_HEAD_MODES, KERNEL_HEAD_WIDTH_MULTIPLE, KERNEL_LAYER_TENSORS, KERNEL_LAYER_WORDS, KERNEL_MAX_HIDDEN,
-  KERNEL_MAX_LAYERS, KERNEL_MODEL_HEADER, KERNEL_MODEL_HEADER_WORDS, KERNEL_MODEL_WORDS, KERNEL_ROW_TILE, KERNEL_SIZE_MULTIPLE, unsupportedBy, type KernelBuildName,
+  KERNEL_ACTIVATIONS,
+  KERNEL_BUILD_FILES,
+  KERNEL_HEAD_MODES,
+  KERNEL_HEAD_WIDTH_MULTIPLE,
+  KERNEL_LAYER_TENSORS,
+  KERNEL_LAYER_WORDS,
+  KERNEL_MAX_HIDDEN,
+  KERNEL_MAX_LAYERS,
+  KERNEL_MODEL_HEADER,
+  KERNEL_MODEL_HEADER_WORDS,
+  KERNEL_MODEL_WORDS,
+  KERNEL_ROW_TILE,
+  KERNEL_SIZE_MULTIPLE,
+  unsupportedBy,
+  type KernelBuildName,
 } from "../../src/kernel/contract.ts";
 
 const source = (file: string): string => readFileSync(join(KERNEL_DIR, file), "utf8");
@@ -25,11 +38,15 @@ function enumMembers(c: string, name: string): [string, number][] {
   const m = new RegExp(`enum ${name} \\{([^}]*)\\}`).exec(c);
   if (!m) throw new Error(`no enum ${name}`);
   let next = 0;
-  return m[1].split(",").map((s) => s.trim()).filter(Boolean).map((member) => {
-    const [id, value] = member.split("=").map((s) => s.trim());
-    next = value === undefined ? next : Number(value);
-    return [id, next++];
-  });
+  return m[1]
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((member) => {
+      const [id, value] = member.split("=").map((s) => s.trim());
+      next = value === undefined ? next : Number(value);
+      return [id, next++];
+    });
 }
 
 describe("the kernel contract (src/kernel/contract.ts) against the C source", () => {
@@ -39,10 +56,23 @@ describe("the kernel contract (src/kernel/contract.ts) against the C source", ()
     expect(define(headC, "MAX_HIDDEN")).toBe(KERNEL_MAX_HIDDEN);
     // The size checks the kernel makes, which unsupportedBy() and unsupportedHiddenSize() repeat with these constants.
     const m = KERNEL_SIZE_MULTIPLE;
-    expect(encoderC).toContain(`n <= 0 || n > MAX_HIDDEN || n % ${m} != 0 || inter % ${m} != 0 || m->heads <= 0 || n % (${KERNEL_HEAD_WIDTH_MULTIPLE} * m->heads) != 0`);
+    expect(encoderC).toContain(
+      `n <= 0 || n > MAX_HIDDEN || n % ${m} != 0 || inter % ${m} != 0 || m->heads <= 0 || n % (${KERNEL_HEAD_WIDTH_MULTIPLE} * m->heads) != 0`,
+    );
     expect(encoderC).toContain("m->layers < 0 || m->layers > MAX_LAYERS");
     expect(headC).toContain(`n <= 0 || n > MAX_HIDDEN || n % ${m} != 0`);
-    const config = { hidden_size: 64, num_heads: 4, num_layers: 2, intermediate_size: 128, activation: "gelu", layer_norm_eps: 1e-12, vocab_size: 10, positions: 8, token_type: true, tied: true } as const;
+    const config = {
+      hidden_size: 64,
+      num_heads: 4,
+      num_layers: 2,
+      intermediate_size: 128,
+      activation: "gelu",
+      layer_norm_eps: 1e-12,
+      vocab_size: 10,
+      positions: 8,
+      token_type: true,
+      tied: true,
+    } as const;
     expect(unsupportedBy(config)).toBeUndefined();
     expect(unsupportedBy({ ...config, hidden_size: KERNEL_MAX_HIDDEN + m })).toMatch(/at most 1024/);
     expect(unsupportedBy({ ...config, num_layers: KERNEL_MAX_LAYERS + 1 })).toMatch(/at most 48/);
@@ -51,7 +81,14 @@ describe("the kernel contract (src/kernel/contract.ts) against the C source", ()
   it("has encoder.c's activation codes and layer tensor order", () => {
     const activation: Record<string, string> = { ACT_GELU: "gelu", ACT_GELU_TANH: "gelu_new", ACT_RELU: "relu" };
     expect(Object.fromEntries(enumMembers(encoderC, "activation").map(([id, v]) => [activation[id] ?? id, v]))).toEqual(KERNEL_ACTIVATIONS);
-    const part: Record<string, string> = { QKV: "qkv", ATT_OUT: "attention_output", ATT_NORM: "attention_norm", FFN_IN: "intermediate", FFN_OUT: "output", OUT_NORM: "output_norm" };
+    const part: Record<string, string> = {
+      QKV: "qkv",
+      ATT_OUT: "attention_output",
+      ATT_NORM: "attention_norm",
+      FFN_IN: "intermediate",
+      FFN_OUT: "output",
+      OUT_NORM: "output_norm",
+    };
     const members = enumMembers(encoderC, "layer_tensor");
     expect(members.at(-1)).toEqual(["LAYER_TENSORS", KERNEL_LAYER_WORDS]);
     const names = members.slice(0, -1).map(([id]) => {
@@ -66,10 +103,14 @@ describe("the kernel contract (src/kernel/contract.ts) against the C source", ()
     const [header, layers] = body.split(/const float\* layer\[/);
     expect(layers).toMatch(/^MAX_LAYERS\]\[LAYER_TENSORS\];\s*$/);
     // Every field before `layer` is a 4-byte int32_t, float or (wasm32) pointer: one word per declared name.
-    const fields = header.split(";").map((d) => d.trim()).filter(Boolean).flatMap((d) => {
-      const [, type, names] = /^(int32_t|float|const float) (.*)$/s.exec(d)!;
-      return names.split(",").map((name) => ({ type, name: name.trim().replace(/^\*/, "") }));
-    });
+    const fields = header
+      .split(";")
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .flatMap((d) => {
+        const [, type, names] = /^(int32_t|float|const float) (.*)$/s.exec(d)!;
+        return names.split(",").map((name) => ({ type, name: name.trim().replace(/^\*/, "") }));
+      });
     expect(fields.map((f) => f.name)).toEqual([...KERNEL_MODEL_HEADER]);
     expect(fields.filter((f) => f.type === "float").map((f) => f.name)).toEqual(["eps"]);
     expect(fields.length).toBe(KERNEL_MODEL_HEADER_WORDS);

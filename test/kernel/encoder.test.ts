@@ -73,8 +73,16 @@ describe.each(["query-sparse", "query", "doc"])("the %s fixture on the kernel", 
 /** A small model of `config` from the seed; optionally with its own decoder matrix instead of the tied one. */
 function smallModel(config: Partial<EncoderConfig> & { activation: Activation }, seed: number, untied = false): MlmEncoder {
   const full: EncoderConfig = {
-    architecture: "BertForMaskedLM", vocabSize: 3000, hiddenSize: 64, numLayers: 3, numHeads: 4, intermediateSize: 192,
-    maxPositions: 64, typeVocabSize: 2, layerNormEps: 1e-12, ...config,
+    architecture: "BertForMaskedLM",
+    vocabSize: 3000,
+    hiddenSize: 64,
+    numLayers: 3,
+    numHeads: 4,
+    intermediateSize: 192,
+    maxPositions: 64,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+    ...config,
   };
   const model = loadEncoder(full, memoryCheckpoint(randomWeights(full, { seed, std: 0.2 })));
   if (!untied) return model;
@@ -94,7 +102,11 @@ describe("small models on the kernel", () => {
     ["BERT, relu", { activation: "relu" }, false],
     ["BERT, gelu, untied decoder", { activation: "gelu" }, true],
     ["DistilBERT, gelu, 1 head of 64", { architecture: "DistilBertForMaskedLM", typeVocabSize: 0, numHeads: 1, activation: "gelu" }, false],
-    ["BERT, gelu, 8 heads of 16, 1 layer, no FFN width beyond 16", { numHeads: 8, hiddenSize: 128, numLayers: 1, intermediateSize: 16, activation: "gelu" }, false],
+    [
+      "BERT, gelu, 8 heads of 16, 1 layer, no FFN width beyond 16",
+      { numHeads: 8, hiddenSize: 128, numLayers: 1, intermediateSize: 16, activation: "gelu" },
+      false,
+    ],
   ])("%s matches the float64 forward pass", (_, config, untied) => {
     const model = smallModel(config, 40, untied);
     const { kernel, layout } = kernelOf(model, 64);
@@ -137,7 +149,9 @@ describe("small models on the kernel", () => {
     expect(() => SpladeKernel.create(kernelModule(), bytes, { ...layout, tensors: wrongShape })).toThrow(/head\.norm\.bias is \[32\], expected \[64\]/);
     const outside = { ...layout.tensors, "decoder.bias": [bytes.length - 8, 3000] };
     expect(() => SpladeKernel.create(kernelModule(), bytes, { ...layout, tensors: outside })).toThrow(/lies outside the file/);
-    expect(() => SpladeKernel.create(kernelModule(), bytes, { ...layout, format: "other" as KernelLayout["format"] })).toThrow(/not splade-edge\/kernel-weights@1/);
+    expect(() => SpladeKernel.create(kernelModule(), bytes, { ...layout, format: "other" as KernelLayout["format"] })).toThrow(
+      /not splade-edge\/kernel-weights@1/,
+    );
   });
 });
 

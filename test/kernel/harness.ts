@@ -34,7 +34,8 @@ export function loadKernelFixture(name: string): KernelFixture {
   const bytes = new Uint8Array(readFileSync(join(dir, layout.file)));
   const encoder = SpladeKernel.create(kernelModule(), bytes, layout);
   const { vocab_size: v, hidden_size: n } = layout.config;
-  const floats = (tensor: string, count: number) => new Float32Array(bytes.buffer.slice(bytes.byteOffset + layout.tensors[tensor][0], bytes.byteOffset + layout.tensors[tensor][0] + count * 4));
+  const floats = (tensor: string, count: number) =>
+    new Float32Array(bytes.buffer.slice(bytes.byteOffset + layout.tensors[tensor][0], bytes.byteOffset + layout.tensors[tensor][0] + count * 4));
   const head: HeadWeights = { decoder: floats("word_embeddings", v * n), bias: floats("decoder.bias", v), hiddenSize: n };
   const hiddenBatch = (rows: number[][]) => {
     const length = Math.max(...rows.map((r) => r.length));

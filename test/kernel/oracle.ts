@@ -17,7 +17,10 @@ export function oracleMaxLogits(hidden: Float32Array, tokens: number, head: Head
     let t = 0;
     for (; t + 4 <= rows.length; t += 4) {
       const [r0, r1, r2, r3] = [rows[t], rows[t + 1], rows[t + 2], rows[t + 3]];
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
       for (let i = 0; i < n; i++) {
         const w = e[base + i];
         a0 += w * r0[i];
@@ -48,4 +51,3 @@ export function dense(out: { indices: ArrayLike<number>; values: ArrayLike<numbe
   for (let i = 0; i < out.indices.length; i++) row[out.indices[i]] = out.values[i];
   return row;
 }
-

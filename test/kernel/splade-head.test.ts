@@ -1,16 +1,5 @@
-// The SPLADE head kernel against the float64 head, on hidden states from the generated query models' trunk (the
-// kernel's own: encoder.test.ts checks it against the float64 forward pass).
-//
-// "Same non-zero terms": a term whose float64 max logit lies within TIE of 0 may come out 0 on one side and a weight
-// ≤ TIE on the other (float32 cannot decide its sign); every other term must be non-zero on both sides or on neither.
-import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildKernel, clangVersion, CLANG, CLANG_VERSION, KERNEL_WASM } from "../../src/kernel/build.ts";
 import { AUTO_SCAN_FRACTION, SpladeHead, type HeadOutput } from "../../src/kernel/splade-head.ts";
-import { loadEncoder, parseConfig } from "../../src/model/architectures.ts";
-import { openCheckpoint } from "../../src/model/checkpoint/index.ts";
-import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import { referenceSplade } from "../../src/model/reference.ts";
 import { CLS, SEP, dense, kernelModule, loadKernelFixture, oracleMaxLogits, randomIds, weightsOf, type KernelFixture } from "./harness.ts";
 
 const VS_ORACLE = 1e-5;

@@ -160,7 +160,10 @@ describe("encodeSafetensors", () => {
   ])("%d → f16 %i, bf16 %i", (value, f16, bf16) => {
     expect(floatToHalf(value)).toBe(f16);
     expect(floatToBFloat16(value)).toBe(bf16);
-    for (const [dtype, bits] of [["F16", f16], ["BF16", bf16]] as const) {
+    for (const [dtype, bits] of [
+      ["F16", f16],
+      ["BF16", bf16],
+    ] as const) {
       const bytes = encodeSafetensors(new Map([["x", { shape: [1], data: new Float32Array([value]) }]]), { dtype });
       expect(bytes[bytes.length - 2] | (bytes[bytes.length - 1] << 8)).toBe(bits);
     }
@@ -185,7 +188,9 @@ describe("encodeSafetensors", () => {
   });
 
   it("refuses data that does not match the shape", () => {
-    expect(() => encodeSafetensors(new Map([["x", { shape: [2, 2], data: new Float32Array(3) }]]))).toThrow(/tensor "x": shape \[2, 2\] needs 4 values, data has 3/);
+    expect(() => encodeSafetensors(new Map([["x", { shape: [2, 2], data: new Float32Array(3) }]]))).toThrow(
+      /tensor "x": shape \[2, 2\] needs 4 values, data has 3/,
+    );
   });
 });
 
@@ -228,7 +233,11 @@ describe("bad checkpoints", () => {
     ["shorter than 8 bytes", new Uint8Array([1, 2, 3]), /x\.safetensors: file is 3 bytes, too short/],
     ["cut inside the header", safetensorsBytes.subarray(0, 100), /x\.safetensors: header length \d+ runs past the end of the file \(100 bytes\)/],
     ["a header that is not JSON", encodeHeader("{not json"), /x\.safetensors: header is not valid JSON/],
-    ["offsets inconsistent with the shape", encodeHeader('{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}}', 16), /x\.safetensors: tensor "w": data_offsets \[0, 12\] hold 12 bytes, but F32 \[2, 2\] needs 16/],
+    [
+      "offsets inconsistent with the shape",
+      encodeHeader('{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}}', 16),
+      /x\.safetensors: tensor "w": data_offsets \[0, 12\] hold 12 bytes, but F32 \[2, 2\] needs 16/,
+    ],
     ["an unknown dtype", encodeHeader('{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,2]}}', 2), /x\.safetensors: tensor "w": unknown dtype "Q4"/],
   ])("a safetensors file %s", (_, bytes, message) => {
     expect(() => openSafetensors("x.safetensors", bytes)).toThrow(message);
@@ -255,7 +264,11 @@ describe("bad checkpoints", () => {
   it("a missing tensor (loadEncoder)", () => {
     const full = open("bert", "model.safetensors");
     const missing = "bert.encoder.layer.1.output.dense.weight";
-    const kept: TensorMap = new Map(floatNames(full).filter((n) => n !== missing).map((n) => [n, full.get(n)]));
+    const kept: TensorMap = new Map(
+      floatNames(full)
+        .filter((n) => n !== missing)
+        .map((n) => [n, full.get(n)]),
+    );
     const file = writeTmp("model.safetensors", encodeSafetensors(kept));
     expect(() => loadEncoder(config("bert"), openCheckpoint(file))).toThrow(
       /model\.safetensors: tensor "bert\.encoder\.layer\.1\.output\.dense\.weight": missing \(expected shape \[8, 16\] for BertForMaskedLM\)/,

@@ -6,15 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  type DownloadProgress,
-  type HubFile,
-  type RepoListing,
-  downloadFile,
-  fetchModel,
-  listRepoFiles,
-  selectModelFiles,
-} from "../../src/model/hub.ts";
+import { type DownloadProgress, type HubFile, type RepoListing, downloadFile, fetchModel, listRepoFiles, selectModelFiles } from "../../src/model/hub.ts";
 import { ModelError } from "../../src/model/errors.ts";
 
 // A Hub double: /api/models/{repo}/revision/{rev}?blobs=true, /{repo}/resolve/{rev}/{path} with X-Error-Code

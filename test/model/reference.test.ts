@@ -83,7 +83,12 @@ interface MicroOptions {
 
 function micro(o: MicroOptions): MlmEncoder {
   const word = o.word ?? [A, B, C, A.map((x) => -x), B.map((x) => -x)];
-  const position = o.position ?? [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]];
+  const position = o.position ?? [
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ];
   const decoder = o.decoder ?? word;
   const l = o.layer;
   return {
@@ -101,10 +106,16 @@ function micro(o: MicroOptions): MlmEncoder {
     },
     wordEmbeddings: tensor([word.length, H], word.flat()),
     positionEmbeddings: tensor([position.length, H], position.flat()),
-    tokenTypeEmbeddings: tensor([2, H], (o.tokenType ?? [[0, 0, 0, 0], [0, 0, 0, 0]]).flat()),
-    embeddingNorm: o.embeddingNorm
-      ? { weight: tensor([H], o.embeddingNorm.weight), bias: tensor([H], o.embeddingNorm.bias) }
-      : unitNorm(),
+    tokenTypeEmbeddings: tensor(
+      [2, H],
+      (
+        o.tokenType ?? [
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+        ]
+      ).flat(),
+    ),
+    embeddingNorm: o.embeddingNorm ? { weight: tensor([H], o.embeddingNorm.weight), bias: tensor([H], o.embeddingNorm.bias) } : unitNorm(),
     layers: l
       ? [
           {
@@ -146,8 +157,14 @@ function normalized(x: number[]): number[] {
 describe("reference forward on a hand-made encoder", () => {
   const embeddings: MicroOptions = {
     word: [[1, 2, 3, 4]],
-    position: [[0, 0, 0, 0], [0.5, 0, 0, -0.5]],
-    tokenType: [[0, 0, 0, 4], [100, 0, 0, 0]],
+    position: [
+      [0, 0, 0, 0],
+      [0.5, 0, 0, -0.5],
+    ],
+    tokenType: [
+      [0, 0, 0, 4],
+      [100, 0, 0, 0],
+    ],
     embeddingNorm: { weight: [1, 1, 1, 2], bias: [0, 0, 0, 0.5] },
   };
 
@@ -155,18 +172,20 @@ describe("reference forward on a hand-made encoder", () => {
     // t=0: [1, 2, 3, 8], mean 3.5, variance 7.25; t=1: [1.5, 2, 3, 7.5], mean 3.5, variance 5.625; eps 1e-12.
     const a = Math.sqrt(7.25 + 1e-12);
     const b = Math.sqrt(5.625 + 1e-12);
-    expectRows(referenceHidden(micro(embeddings), [0, 0]), [
-      [-2.5 / a, -1.5 / a, -0.5 / a, 9 / a + 0.5],
-      [-2 / b, -1.5 / b, -0.5 / b, 8 / b + 0.5],
-    ], 1e-12);
+    expectRows(
+      referenceHidden(micro(embeddings), [0, 0]),
+      [
+        [-2.5 / a, -1.5 / a, -0.5 / a, 9 / a + 0.5],
+        [-2 / b, -1.5 / b, -0.5 / b, 8 / b + 0.5],
+      ],
+      1e-12,
+    );
   });
 
   it("DistilBERT embeddings ignore token types", () => {
     // [1, 2, 3, 4]: mean 2.5, variance 1.25.
     const a = Math.sqrt(1.25 + 1e-12);
-    expectRows(referenceHidden(micro({ ...embeddings, architecture: "DistilBertForMaskedLM" }), [0]), [
-      [-1.5 / a, -0.5 / a, 0.5 / a, 3 / a + 0.5],
-    ], 1e-12);
+    expectRows(referenceHidden(micro({ ...embeddings, architecture: "DistilBertForMaskedLM" }), [0]), [[-1.5 / a, -0.5 / a, 0.5 / a, 3 / a + 0.5]], 1e-12);
   });
 
   // Zero query and key weights give every key the same score, so attention is the mean of the value rows;
@@ -175,11 +194,11 @@ describe("reference forward on a hand-made encoder", () => {
 
   it("attention with equal scores averages the value rows of the unmasked keys only", () => {
     // Mean of A and B is [1, 0, 0, -1]; C (masked) is left out of it but still attends as a query.
-    expectRows(referenceHidden(averaging, [0, 1, 2], [1, 1, 0]), [
-      [2, 1, -1, -2].map((x) => x / Math.sqrt(2.5)),
-      [2, -1, 1, -2].map((x) => x / Math.sqrt(2.5)),
-      [2, -1, -1, 0].map((x) => x / Math.sqrt(1.5)),
-    ], 1e-9);
+    expectRows(
+      referenceHidden(averaging, [0, 1, 2], [1, 1, 0]),
+      [[2, 1, -1, -2].map((x) => x / Math.sqrt(2.5)), [2, -1, 1, -2].map((x) => x / Math.sqrt(2.5)), [2, -1, -1, 0].map((x) => x / Math.sqrt(1.5))],
+      1e-9,
+    );
   });
 
   it("without a mask every key counts", () => {
@@ -216,16 +235,26 @@ describe("reference forward on a hand-made encoder", () => {
   // (relu(A) = [1, 1, 0, 0] normalizes to A). So logit[t, v] = x_t · decoder[v] + bias[v].
   const head = micro({
     position: Array.from({ length: 9 }, () => [0, 0, 0, 0]),
-    decoder: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0.5, 0.5, 0, 0], [0, -1, 0, 0]],
+    decoder: [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 0, 1],
+      [0.5, 0.5, 0, 0],
+      [0, -1, 0, 0],
+    ],
     decoderBias: [0, 0.5, 0, -2, 0],
   });
 
   it("MLM head: transform → activation → LayerNorm → decoder + bias", () => {
-    expectRows(referenceLogits(head, [0, 1, 2]), [
-      [1, 1.5, -1, -1, -1],
-      [1, -0.5, -1, -2, 1],
-      [1, -0.5, 1, -2, 1],
-    ], 1e-9);
+    expectRows(
+      referenceLogits(head, [0, 1, 2]),
+      [
+        [1, 1.5, -1, -1, -1],
+        [1, -0.5, -1, -2, 1],
+        [1, -0.5, 1, -2, 1],
+      ],
+      1e-9,
+    );
   });
 
   it("without layers each position's logits depend on its token alone, past the first blocks of four", () => {
@@ -246,7 +275,13 @@ describe("reference forward on a hand-made encoder", () => {
     const model = micro({
       activation,
       transformBias: [0.5, 0, 0, 0],
-      decoder: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]],
+      decoder: [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 1, 0],
+        [0, 0, 0, 1],
+        [0, 0, 0, 0],
+      ],
     });
     expectRows(referenceLogits(model, [0]), [[...normalized(activated), 0]], 1e-9);
   });

@@ -90,7 +90,8 @@ function weight(value: unknown, where: string): number {
 }
 
 function tokenId(value: unknown, where: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffffffff) fail(where, `expected a u32 index, got ${JSON.stringify(value)}`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    fail(where, `expected a u32 index, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -113,7 +114,8 @@ function termObject(value: unknown, termIds: TermIds, where: string): Sparse {
 /** {"indices": [...], "values": [...]} (Qdrant, Pinecone). */
 function arrays(value: unknown, where: string): Sparse {
   const o = exact(value, ["indices", "values"], where);
-  if (!Array.isArray(o.indices) || !Array.isArray(o.values) || o.indices.length !== o.values.length) fail(where, "indices and values must be arrays of one length");
+  if (!Array.isArray(o.indices) || !Array.isArray(o.values) || o.indices.length !== o.values.length)
+    fail(where, "indices and values must be arrays of one length");
   return uniqueIndices(
     { indices: o.indices.map((i, k) => tokenId(i, `${where} indices[${k}]`)), values: o.values.map((w, k) => weight(w, `${where} values[${k}]`)) },
     where,
@@ -285,7 +287,12 @@ export function parsePretokenizedDocuments(text: string, termIds: TermIds): Arra
   return jsonLines(text).map(({ value, where }) => {
     const o = exact(value, ["id", "contents", "title", "content"], where);
     const contents = string(o.contents, `${where} contents`);
-    return { id: string(o.id, `${where} id`), title: string(o.title, `${where} title`), content: string(o.content, `${where} content`), vector: repeatedTerms(contents, termIds, `${where} contents`) };
+    return {
+      id: string(o.id, `${where} id`),
+      title: string(o.title, `${where} title`),
+      content: string(o.content, `${where} content`),
+      vector: repeatedTerms(contents, termIds, `${where} contents`),
+    };
   });
 }
 

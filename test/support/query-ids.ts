@@ -32,5 +32,7 @@ export function randomIds(length: number, seed: number): number[] {
 
 /** The INPUTS_PER_SHAPE inputs of a shape, each `batch` rows of `tokens` ids: the same in every runtime. */
 export function shapeInputs(tokens: number, batch: number): number[][][] {
-  return Array.from({ length: INPUTS_PER_SHAPE }, (_, i) => Array.from({ length: batch }, (_, b) => randomIds(tokens, 1000 * tokens + 100 * batch + 17 * i + b)));
+  return Array.from({ length: INPUTS_PER_SHAPE }, (_, i) =>
+    Array.from({ length: batch }, (_, b) => randomIds(tokens, 1000 * tokens + 100 * batch + 17 * i + b)),
+  );
 }

@@ -16,7 +16,8 @@ export function kernelModule(): WebAssembly.Module {
 /** The model folder's kernel weights table: manifest.json's `edge` (query models only). */
 export function kernelLayout(modelDir: string): KernelLayout {
   const manifest = JSON.parse(readFileSync(join(modelDir, "manifest.json"), "utf8")) as ModelManifest;
-  if (!manifest.edge) throw new Error(`${modelDir}: manifest.json has no \`edge\` (not a query model, or converted before encoder.bin existed: convert it again)`);
+  if (!manifest.edge)
+    throw new Error(`${modelDir}: manifest.json has no \`edge\` (not a query model, or converted before encoder.bin existed: convert it again)`);
   return manifest.edge;
 }
 

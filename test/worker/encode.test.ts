@@ -87,7 +87,9 @@ describe("concurrency", () => {
   it("gives 32 concurrent requests exactly the bodies the same 32 requests get one after another", async () => {
     const requests = Array.from({ length: 32 }, (_, i) => {
       const q = golden.queries[i % golden.queries.length].text;
-      return i % 3 === 0 ? { queries: [q, golden.queries[(i + 1) % golden.queries.length].text], format: "ids" } : { query: q, format: i % 3 === 1 ? "ids" : "terms" };
+      return i % 3 === 0
+        ? { queries: [q, golden.queries[(i + 1) % golden.queries.length].text], format: "ids" }
+        : { query: q, format: i % 3 === 1 ? "ids" : "terms" };
     });
     const serial: string[] = [];
     for (const r of requests) serial.push(await (await postJson("/encode", r)).text());
@@ -143,7 +145,10 @@ describe("/health and /info", () => {
   });
 
   it("describes the model, the formats and the versions", async () => {
-    const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<{ files: Record<string, { sha256: string }>; source: { weights_sha256: string } }>();
+    const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<{
+      files: Record<string, { sha256: string }>;
+      source: { weights_sha256: string };
+    }>();
     const response = await get("/info");
     expect(response.status).toBe(200);
     const info = await response.json<Record<string, unknown>>();
@@ -173,9 +178,12 @@ describe("/health and /info", () => {
 });
 
 describe("the model files", () => {
-  it.each(["/model.onnx", "/manifest.json", "/tokenizer.json", "/tokenizer_config.json", "/query/model.onnx", "/encoder.bin"])("are not served at %s", async (path) => {
-    const response = await get(path);
-    expect(response.status).toBe(404);
-    expect((await errorBody(response)).error_type).toBe("not_found");
-  });
+  it.each(["/model.onnx", "/manifest.json", "/tokenizer.json", "/tokenizer_config.json", "/query/model.onnx", "/encoder.bin"])(
+    "are not served at %s",
+    async (path) => {
+      const response = await get(path);
+      expect(response.status).toBe(404);
+      expect((await errorBody(response)).error_type).toBe("not_found");
+    },
+  );
 });

@@ -25,7 +25,12 @@ describe("the body", () => {
   });
 
   it("415 unsupported_media_type unless the body is declared application/json", async () => {
-    await expectError(post("/encode", '{"query": "mars"}', "text/plain"), 415, "unsupported_media_type", 'send the body as JSON with Content-Type: application/json (got Content-Type "text/plain")');
+    await expectError(
+      post("/encode", '{"query": "mars"}', "text/plain"),
+      415,
+      "unsupported_media_type",
+      'send the body as JSON with Content-Type: application/json (got Content-Type "text/plain")',
+    );
     const untyped = await get("/encode", { method: "POST", body: new Blob(['{"query": "mars"}']) });
     await expectError(untyped, 415, "unsupported_media_type", /got no Content-Type/);
   });
@@ -118,23 +123,48 @@ describe("options", () => {
   });
 
   it("422 for an option the format would ignore", async () => {
-    await expectError(postJson("/encode", { query: "mars", format: "pinecone", field: "f" }), 422, "validation", 'format "pinecone" takes no "field" option for queries');
+    await expectError(
+      postJson("/encode", { query: "mars", format: "pinecone", field: "f" }),
+      422,
+      "validation",
+      'format "pinecone" takes no "field" option for queries',
+    );
     await expectError(get("/encode?q=mars&field=f"), 422, "validation", 'format "terms" takes no "field" option for queries');
   });
 
   it("422 when the encoded vector is one the engine refuses (Pinecone: over 1,000 non-zeros), naming top_k", async () => {
     // The generated query model is dense (~28k non-zero terms for any query).
-    await expectError(postJson("/encode", { query: "mars", format: "pinecone" }), 422, "validation", /^query "0" has \d+ non-zero terms; Pinecone takes at most 1000 per sparse vector — keep the heaviest with top_k 1000/);
+    await expectError(
+      postJson("/encode", { query: "mars", format: "pinecone" }),
+      422,
+      "validation",
+      /^query "0" has \d+ non-zero terms; Pinecone takes at most 1000 per sparse vector — keep the heaviest with top_k 1000/,
+    );
     const ok = await postJson("/encode", { query: "mars", format: "pinecone", top_k: 1000 });
     expect(ok.status).toBe(200);
     expect((await ok.json<{ sparseVector: { indices: number[] } }>()).sparseVector.indices).toHaveLength(1000);
   });
 
   it("422 for a field or query id the format cannot write", async () => {
-    await expectError(postJson("/encode", { query: "mars", format: "vespa", field: "my-tensor" }), 422, "validation", /^Vespa query input "my-tensor" must be an identifier/);
-    await expectError(postJson("/encode", { queries: ["mars", "venus"], ids: ["q 1", "q2"], format: "anserini" }), 422, "validation", /^query "q 1": the id contains whitespace/);
+    await expectError(
+      postJson("/encode", { query: "mars", format: "vespa", field: "my-tensor" }),
+      422,
+      "validation",
+      /^Vespa query input "my-tensor" must be an identifier/,
+    );
+    await expectError(
+      postJson("/encode", { queries: ["mars", "venus"], ids: ["q 1", "q2"], format: "anserini" }),
+      422,
+      "validation",
+      /^query "q 1": the id contains whitespace/,
+    );
     await expectError(postJson("/encode", { query: "mars", id: "a:b", format: "pisa" }), 422, "validation", /^query "a:b": the id contains ":"/);
-    await expectError(postJson("/encode", { queries: ["mars", "venus"], ids: ["q1"] }), 422, "validation", "ids must hold one id per query (got 1 ids for 2 queries)");
+    await expectError(
+      postJson("/encode", { queries: ["mars", "venus"], ids: ["q1"] }),
+      422,
+      "validation",
+      "ids must hold one id per query (got 1 ids for 2 queries)",
+    );
     await expectError(postJson("/encode", { query: "mars", ids: ["q1"] }), 422, "validation", '"ids" goes with "queries"; a single "query" takes "id"');
     await expectError(postJson("/encode", { query: "mars", id: true }), 422, "validation", "id must be a string or a non-negative integer");
   });

@@ -74,8 +74,11 @@ describe("IsolateModel", () => {
   it("tokenizes from worker-tokenizer.json as Hugging Face's Rust tokenizers do from tokenizer.json, and names every id as it does", async () => {
     const { encoder } = await new IsolateModel().model(assets(new Set()).binding);
     const { cases } = inject("tokenizerGolden");
-    const differing = tokenizerCases().filter((c, i) => encoder.tokenizer.encode(c.text).length !== cases[i].ids.length || (
-      cases[i].ids.length <= 256 && encoder.tokenizer.encode(c.text).ids.join() !== cases[i].ids.join()));
+    const differing = tokenizerCases().filter(
+      (c, i) =>
+        encoder.tokenizer.encode(c.text).length !== cases[i].ids.length ||
+        (cases[i].ids.length <= 256 && encoder.tokenizer.encode(c.text).ids.join() !== cases[i].ids.join()),
+    );
     expect(differing).toEqual([]);
     const vocab = (JSON.parse(inject("tokenizerGolden").tokenizerJson) as { model: { vocab: Record<string, number> } }).model.vocab;
     const named = Object.entries(vocab).filter(([token, id]) => encoder.tokenizer.token(id) !== token);
@@ -86,8 +89,16 @@ describe("IsolateModel", () => {
   it("reports every stage of the load, each step within the part it belongs to", async () => {
     const { timings } = await new IsolateModel().model(assets(new Set()).binding);
     const stages: Array<keyof LoadTimings> = [
-      "load-manifest", "load-tokenizer", "load-kernel", "tokenizer-fetch", "tokenizer-parse", "tokenizer-build",
-      "kernel-fetch", "kernel-instantiate", "kernel-copy", "kernel-setup",
+      "load-manifest",
+      "load-tokenizer",
+      "load-kernel",
+      "tokenizer-fetch",
+      "tokenizer-parse",
+      "tokenizer-build",
+      "kernel-fetch",
+      "kernel-instantiate",
+      "kernel-copy",
+      "kernel-setup",
     ];
     expect(Object.keys(timings).sort()).toEqual([...stages].sort());
     for (const stage of stages) expect(timings[stage], stage).toBeGreaterThanOrEqual(0);
@@ -104,7 +115,9 @@ describe("listVocabulary (worker-tokenizer.json)", () => {
 
   it("lists the tokens in id order and keeps the rest of tokenizer.json", () => {
     expect(listVocabulary({ ...wordPiece({ b: 1, "[UNK]": 2, a: 0 }), normalizer: null })).toEqual({
-      model: { type: "WordPiece", unk_token: "[UNK]", vocab: ["a", "b", "[UNK]"] }, added_tokens: [], normalizer: null,
+      model: { type: "WordPiece", unk_token: "[UNK]", vocab: ["a", "b", "[UNK]"] },
+      added_tokens: [],
+      normalizer: null,
     });
   });
 

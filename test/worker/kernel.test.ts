@@ -30,7 +30,12 @@ beforeAll(async () => {
 describe("the kernel builds in workerd", () => {
   it("pass their self-tests, and the Worker picks relaxed SIMD", () => {
     for (const module of [relaxedModule, plainModule]) expect((new WebAssembly.Instance(module, {}).exports.int8_selftest as () => number)()).toBe(0);
-    expect(chooseKernelBuild([{ name: "relaxed-simd", module: relaxedModule }, { name: "simd128", module: plainModule }]).name).toBe("relaxed-simd");
+    expect(
+      chooseKernelBuild([
+        { name: "relaxed-simd", module: relaxedModule },
+        { name: "simd128", module: plainModule },
+      ]).name,
+    ).toBe("relaxed-simd");
   });
 
   it.each([2, 4, 10, 33, 128])("agree within 1e-5 at T = %i, and the relaxed exact mode is its own float32 scan bit for bit", (length) => {

@@ -141,7 +141,9 @@ describe("the document", () => {
       expect(schema?.["x-enumDescriptions"]).toEqual(Object.fromEntries(QUERY_FORMAT_NAMES.map((n) => [n, FORMATS[n].query?.description])));
     }
     expect(Object.keys(post.properties)).toEqual(["query", "queries", "id", "ids", "top_k", "min_weight", "format", "field", "quantize"]);
-    expect(doc.paths["/encode"].get.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["q", "id", "top_k", "min_weight", "format", "field", "quantize"].map((n) => `query:${n}`));
+    expect(doc.paths["/encode"].get.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(
+      ["q", "id", "top_k", "min_weight", "format", "field", "quantize"].map((n) => `query:${n}`),
+    );
   });
 
   it("answers each JSON format with its own schema, and the text formats as text/plain", () => {
@@ -197,9 +199,17 @@ describe("the document", () => {
 
   it("gives every route example requests", () => {
     const examples = exchanges();
-    for (const { method, path } of operations) expect(examples.some((x) => x.method === method && x.path === path), `${method} ${path}`).toBe(true);
+    for (const { method, path } of operations)
+      expect(
+        examples.some((x) => x.method === method && x.path === path),
+        `${method} ${path}`,
+      ).toBe(true);
     for (const status of ["200", "422"]) {
-      for (const path of ["/encode", "/embed_sparse"]) expect(examples.some((x) => x.path === path && x.status === status), `${path} ${status}`).toBe(true);
+      for (const path of ["/encode", "/embed_sparse"])
+        expect(
+          examples.some((x) => x.path === path && x.status === status),
+          `${path} ${status}`,
+        ).toBe(true);
     }
   });
 
@@ -207,14 +217,16 @@ describe("the document", () => {
     for (const { path, method, op } of operations) {
       for (const [status, response] of Object.entries(op.responses)) {
         for (const [type, media] of Object.entries(response.content ?? {})) {
-          for (const e of Object.values(media.examples ?? {})) await expectValid(at("paths", path, method, "responses", status, "content", type, "schema"), e.value);
+          for (const e of Object.values(media.examples ?? {}))
+            await expectValid(at("paths", path, method, "responses", status, "content", type, "schema"), e.value);
         }
       }
     }
     for (const x of exchanges().filter((x) => x.status === "200")) {
       if (x.body !== undefined) await expectValid(at("paths", x.path, x.method, "requestBody", "content", "application/json", "schema"), x.body);
       const parameters = doc.paths[x.path][x.method].parameters ?? [];
-      for (const [name, value] of Object.entries(x.query ?? {})) await expectValid(at("paths", x.path, x.method, "parameters", String(parameters.findIndex((p) => p.name === name)), "schema"), value);
+      for (const [name, value] of Object.entries(x.query ?? {}))
+        await expectValid(at("paths", x.path, x.method, "parameters", String(parameters.findIndex((p) => p.name === name)), "schema"), value);
     }
   });
 });
@@ -234,7 +246,8 @@ describe("each documented example, sent to the Worker", () => {
     // The schema of an /encode answer admits every format; each must also fit its own format's.
     const format = ((x.body ?? x.query) as { format?: string } | undefined)?.format ?? "terms";
     if (x.path === "/encode" && x.type === "application/json") {
-      for (const answer of Array.isArray(body) ? body : [body]) await expectValid(at("components", "schemas", `${format[0].toUpperCase()}${format.slice(1)}Answer`), answer);
+      for (const answer of Array.isArray(body) ? body : [body])
+        await expectValid(at("components", "schemas", `${format[0].toUpperCase()}${format.slice(1)}Answer`), answer);
     }
   });
 });

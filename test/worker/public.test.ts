@@ -65,7 +65,10 @@ describe("API keys (SPLADE_API_KEYS)", () => {
     expect((await call("/", {}, keys)).status).toBe(200);
     const preflight = await call(
       "/encode",
-      { method: "OPTIONS", headers: { Origin: "https://search.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type" } },
+      {
+        method: "OPTIONS",
+        headers: { Origin: "https://search.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type" },
+      },
       keys,
     );
     expect(preflight.status).toBe(204);
@@ -91,7 +94,8 @@ describe("token budget (SPLADE_MAX_BATCH_TOKENS)", () => {
     const over = await call("/encode", json({ queries: Array(6).fill("red planet") }), budget);
     expect(over.status).toBe(413);
     expect(await errorBody(over)).toEqual({
-      error: "the queries hold 24 tokens together ([CLS] and [SEP] included), over this endpoint's budget of 20 per request (SPLADE_MAX_BATCH_TOKENS) — split the batch",
+      error:
+        "the queries hold 24 tokens together ([CLS] and [SEP] included), over this endpoint's budget of 20 per request (SPLADE_MAX_BATCH_TOKENS) — split the batch",
       error_type: "too_many_tokens",
     });
     const tei = await call("/embed_sparse", json({ inputs: Array(6).fill("red planet") }), budget);
@@ -201,7 +205,9 @@ describe("request log", () => {
 describe("a large batch does not hold the isolate", () => {
   it("answers /health while a 64-query batch is being encoded", async () => {
     const order: string[] = [];
-    const batch = call("/encode", json({ queries: Array.from({ length: 64 }, (_, i) => `query number ${i} about the red planet`) }), { SPLADE_CACHE_TTL: "0" }).then((r) => {
+    const batch = call("/encode", json({ queries: Array.from({ length: 64 }, (_, i) => `query number ${i} about the red planet`) }), {
+      SPLADE_CACHE_TTL: "0",
+    }).then((r) => {
       order.push(`batch ${r.status}`);
     });
     // Let the batch start encoding first.

@@ -68,7 +68,10 @@ const CATEGORY_MOVED = [0x166d, 0x1734, 0x111c9, 0x1171e].map(cp);
 const SYMBOLS = "€£¥₹₿¢±×÷≠≤≥∞√∑∫∂°©®™℃№♥♦♣♠★☆→←↑↓⇒∀∃∈∅".split("");
 
 const CONTROLS = [...range(0x00, 0x1f), 0x7f, ...range(0x80, 0x9f)].map(cp);
-const ZERO_WIDTH = [0x200b, 0x200c, 0x200d, 0xfeff, 0x2060, 0x00ad, 0x200e, 0x200f, 0x061c, 0x180e, 0x2061, 0x2064, 0x206a, 0x206f, 0xfff9, 0xfffb, 0x1bca0, 0x13430, 0x1d173, 0xe0001, 0xe0041, 0xe007f].map(cp);
+const ZERO_WIDTH = [
+  0x200b, 0x200c, 0x200d, 0xfeff, 0x2060, 0x00ad, 0x200e, 0x200f, 0x061c, 0x180e, 0x2061, 0x2064, 0x206a, 0x206f, 0xfff9, 0xfffb, 0x1bca0, 0x13430, 0x1d173,
+  0xe0001, 0xe0041, 0xe007f,
+].map(cp);
 const WHITESPACE = [0x09, 0x0a, 0x0d, 0x0b, 0x0c, 0x20, 0xa0, 0x1680, ...range(0x2000, 0x200a), 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0x85, 0x180e].map(cp);
 
 const ACCENTED = (
@@ -79,44 +82,242 @@ const ACCENTED = (
 const VIETNAMESE = "Tiếng Việt Phở bò Nguyễn Đà Nẵng Hà Nội thành phố Hồ Chí Minh những người đẹp nhất Cần Thơ ướt mưa Quảng Ngãi".split(" ");
 const LIGATURES = ["ﬁne", "ﬂow", "oﬀer", "eﬃcient", "baﬄe", "ﬅ", "ﬆ", "œuvre", "Œdipus", "æther", "Æsir", "ꜳ", "ꝏ", "ŋ", "ʤ", "ʧ", "ȸ", "ȹ"];
 /** Combining diacritics (U+0300–U+036F and friends), stacked on bases in random and non-canonical orders. */
-const COMBINING = [...range(0x0300, 0x036f), 0x0483, 0x0591, 0x05b0, 0x064b, 0x0670, 0x0900, 0x093c, 0x0e31, 0x0e48, 0x1ab0, 0x1dc0, 0x1df6, 0x20d0, 0x20dd, 0x20e3, 0xfe0f, 0xfe20, 0x1d167].map(cp);
+const COMBINING = [
+  ...range(0x0300, 0x036f),
+  0x0483,
+  0x0591,
+  0x05b0,
+  0x064b,
+  0x0670,
+  0x0900,
+  0x093c,
+  0x0e31,
+  0x0e48,
+  0x1ab0,
+  0x1dc0,
+  0x1df6,
+  0x20d0,
+  0x20dd,
+  0x20e3,
+  0xfe0f,
+  0xfe20,
+  0x1d167,
+].map(cp);
 
 const CJK_TEXT = [
-  "北京大学", "东京塔的高度是多少", "我爱自然语言处理", "中华人民共和国", "漢字と仮名", "繁體中文測試", "香港特別行政區",
-  "東京タワーの高さは？", "ひらがな", "カタカナ", "ｶﾀｶﾅﾞ ﾊﾟﾝ", "こんにちは世界", "日本語の文章です。", "ありがとうございます",
-  "한국어", "안녕하세요", "서울특별시", "대한민국 국민", "\u1100\u1161\u11a8", "\u1112\u1161\u11ab\u1100\u1173\u11af",
-  "𠀀", "𠜎𠜱𠝹𠱓", "𡃁𪚥𪜀", "𫝀𫠝", "𬺰𮯠", "\u{3134a}\u{31350}", "\u{2b820}\u{2b8ff}", "豈更車", "\u{2f800}\u{2f8cc}\u{2fa1d}",
-  "⺀⺁⼀⿕", "ㄅㄆㄇ", "々〆〇", "ＡＢＣ！？", "ｆｕｌｌｗｉｄｔｈ １２３", "ﾟﾞ", "〜～", "㈱㍻㎏", "\u3000全角スペース\u3000",
+  "北京大学",
+  "东京塔的高度是多少",
+  "我爱自然语言处理",
+  "中华人民共和国",
+  "漢字と仮名",
+  "繁體中文測試",
+  "香港特別行政區",
+  "東京タワーの高さは？",
+  "ひらがな",
+  "カタカナ",
+  "ｶﾀｶﾅﾞ ﾊﾟﾝ",
+  "こんにちは世界",
+  "日本語の文章です。",
+  "ありがとうございます",
+  "한국어",
+  "안녕하세요",
+  "서울특별시",
+  "대한민국 국민",
+  "\u1100\u1161\u11a8",
+  "\u1112\u1161\u11ab\u1100\u1173\u11af",
+  "𠀀",
+  "𠜎𠜱𠝹𠱓",
+  "𡃁𪚥𪜀",
+  "𫝀𫠝",
+  "𬺰𮯠",
+  "\u{3134a}\u{31350}",
+  "\u{2b820}\u{2b8ff}",
+  "豈更車",
+  "\u{2f800}\u{2f8cc}\u{2fa1d}",
+  "⺀⺁⼀⿕",
+  "ㄅㄆㄇ",
+  "々〆〇",
+  "ＡＢＣ！？",
+  "ｆｕｌｌｗｉｄｔｈ １２３",
+  "ﾟﾞ",
+  "〜～",
+  "㈱㍻㎏",
+  "\u3000全角スペース\u3000",
 ];
 
 const EMOJI = [
-  "🚀", "🔥", "😀", "😂", "❤️", "👍", "👍🏻", "👍🏿", "👋🏽", "🧑‍💻", "👨🏽‍💻", "👩‍👩‍👧‍👦", "👨‍❤️‍💋‍👨", "🏳️‍🌈", "🏴‍☠️",
-  "🇫🇷", "🇯🇵", "🇺🇸🇬🇧", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "1️⃣", "#️⃣", "*️⃣", "☺︎", "☺️", "🥰", "🫠", "🫶🏼", "🐈‍⬛", "👁️‍🗨️", "🙇‍♀️", "⌚", "⏰", "©️", "®",
+  "🚀",
+  "🔥",
+  "😀",
+  "😂",
+  "❤️",
+  "👍",
+  "👍🏻",
+  "👍🏿",
+  "👋🏽",
+  "🧑‍💻",
+  "👨🏽‍💻",
+  "👩‍👩‍👧‍👦",
+  "👨‍❤️‍💋‍👨",
+  "🏳️‍🌈",
+  "🏴‍☠️",
+  "🇫🇷",
+  "🇯🇵",
+  "🇺🇸🇬🇧",
+  "🏴󠁧󠁢󠁳󠁣󠁴󠁿",
+  "1️⃣",
+  "#️⃣",
+  "*️⃣",
+  "☺︎",
+  "☺️",
+  "🥰",
+  "🫠",
+  "🫶🏼",
+  "🐈‍⬛",
+  "👁️‍🗨️",
+  "🙇‍♀️",
+  "⌚",
+  "⏰",
+  "©️",
+  "®",
 ];
 
 const SCRIPTS = [
-  "Ελληνικά γλώσσα", "ΟΔΟΣ ΣΟΦΙΑΣ", "ΣΊΣΥΦΟΣ", "ὁ λόγος τοῦ θεοῦ", "Ὀδυσσεύς", "Русский язык", "Москва Ёлки-палки", "Україна ґ є ї",
-  "Српски Ђорђе", "עברית", "שָׁלוֹם עֲלֵיכֶם", "בְּרֵאשִׁית", "العربية", "اَلسَّلَامُ عَلَيْكُمْ", "مـــرحـــبـــا", "فارسی گچ پژ", "اردو ٹ ڈ ڑ",
-  "हिन्दी भाषा", "नमस्ते दुनिया", "संस्कृतम्", "বাংলা ভাষা", "தமிழ் மொழி", "తెలుగు", "ಕನ್ನಡ", "മലയാളം", "ગુજરાતી", "ਪੰਜਾਬੀ", "ଓଡ଼ିଆ",
-  "ภาษาไทย", "สวัสดีครับ", "ພາສາລາວ", "ភាសាខ្មែរ", "မြန်မာဘာသာ", "ქართული ენა", "ᲥᲐᲠᲗᲣᲚᲘ", "Հայերեն", "አማርኛ", "ትግርኛ",
-  "བོད་སྐད", "සිංහල", "ᠮᠣᠩᠭᠣᠯ", "ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ", "ꮳꮃꭹ", "ᚠᚢᚦᚨᚱᚲ", "ⲕⲩⲡⲧⲓⲕⲟⲛ", "𐌲𐌿𐍄𐌹𐍃𐌺", "𓀀𓁐𓂀", "ꦗꦮ", "ᬩᬮᬶ", "ߒߞߏ",
-  "İstanbul'da ılık", "DİYARBAKIR", "GROẞ", "ǅemal", "ΐΰ", "ﬀ", "ᾼ ᾳ ᾈ", "Ⅻ ⅻ Ⓐ ⓐ", "𝐀𝐁𝐂 𝒜𝒷𝒸", "Ꭰ Ꮿ Ᏸ ᏸ",
+  "Ελληνικά γλώσσα",
+  "ΟΔΟΣ ΣΟΦΙΑΣ",
+  "ΣΊΣΥΦΟΣ",
+  "ὁ λόγος τοῦ θεοῦ",
+  "Ὀδυσσεύς",
+  "Русский язык",
+  "Москва Ёлки-палки",
+  "Україна ґ є ї",
+  "Српски Ђорђе",
+  "עברית",
+  "שָׁלוֹם עֲלֵיכֶם",
+  "בְּרֵאשִׁית",
+  "العربية",
+  "اَلسَّلَامُ عَلَيْكُمْ",
+  "مـــرحـــبـــا",
+  "فارسی گچ پژ",
+  "اردو ٹ ڈ ڑ",
+  "हिन्दी भाषा",
+  "नमस्ते दुनिया",
+  "संस्कृतम्",
+  "বাংলা ভাষা",
+  "தமிழ் மொழி",
+  "తెలుగు",
+  "ಕನ್ನಡ",
+  "മലയാളം",
+  "ગુજરાતી",
+  "ਪੰਜਾਬੀ",
+  "ଓଡ଼ିଆ",
+  "ภาษาไทย",
+  "สวัสดีครับ",
+  "ພາສາລາວ",
+  "ភាសាខ្មែរ",
+  "မြန်မာဘာသာ",
+  "ქართული ენა",
+  "ᲥᲐᲠᲗᲣᲚᲘ",
+  "Հայերեն",
+  "አማርኛ",
+  "ትግርኛ",
+  "བོད་སྐད",
+  "සිංහල",
+  "ᠮᠣᠩᠭᠣᠯ",
+  "ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ",
+  "ꮳꮃꭹ",
+  "ᚠᚢᚦᚨᚱᚲ",
+  "ⲕⲩⲡⲧⲓⲕⲟⲛ",
+  "𐌲𐌿𐍄𐌹𐍃𐌺",
+  "𓀀𓁐𓂀",
+  "ꦗꦮ",
+  "ᬩᬮᬶ",
+  "ߒߞߏ",
+  "İstanbul'da ılık",
+  "DİYARBAKIR",
+  "GROẞ",
+  "ǅemal",
+  "ΐΰ",
+  "ﬀ",
+  "ᾼ ᾳ ᾈ",
+  "Ⅻ ⅻ Ⓐ ⓐ",
+  "𝐀𝐁𝐂 𝒜𝒷𝒸",
+  "Ꭰ Ꮿ Ᏸ ᏸ",
 ];
 
 const NUMBERS = [
-  "0", "42", "-17", "3.14159", "1e-12", "6.022e23", "1,000,000", "1.000.000,50", "1 000 000", "1st 2nd 3rd 4th", "x² + y³ = z⁴",
-  "½ ⅓ ¼ ⅞", "٠١٢٣٤٥٦٧٨٩", "۴۵۶", "०१२३", "০১২", "๑๒๓", "１２３４５", "Ⅰ Ⅱ Ⅲ Ⅻ", "① ② ⑳", "𝟏𝟐𝟑", "⁰¹²", "₀₁₂",
-  "+1 (555) 123-4567", "2024-02-29", "23:59:59", "v1.2.3-beta.4", "0xFF 0b1010 0o777", "$1,234.56", "€5", "¥1000", "100%", "12:30pm",
-  "3/4", "1/2 cup", "98.6°F", "-40°C", "π ≈ 3.14", "10^6", "1_000_000", "007", "000123", "9".repeat(40),
+  "0",
+  "42",
+  "-17",
+  "3.14159",
+  "1e-12",
+  "6.022e23",
+  "1,000,000",
+  "1.000.000,50",
+  "1 000 000",
+  "1st 2nd 3rd 4th",
+  "x² + y³ = z⁴",
+  "½ ⅓ ¼ ⅞",
+  "٠١٢٣٤٥٦٧٨٩",
+  "۴۵۶",
+  "०१२३",
+  "০১২",
+  "๑๒๓",
+  "１２３４５",
+  "Ⅰ Ⅱ Ⅲ Ⅻ",
+  "① ② ⑳",
+  "𝟏𝟐𝟑",
+  "⁰¹²",
+  "₀₁₂",
+  "+1 (555) 123-4567",
+  "2024-02-29",
+  "23:59:59",
+  "v1.2.3-beta.4",
+  "0xFF 0b1010 0o777",
+  "$1,234.56",
+  "€5",
+  "¥1000",
+  "100%",
+  "12:30pm",
+  "3/4",
+  "1/2 cup",
+  "98.6°F",
+  "-40°C",
+  "π ≈ 3.14",
+  "10^6",
+  "1_000_000",
+  "007",
+  "000123",
+  "9".repeat(40),
 ];
 
 const CODE = [
-  "https://example.com/path?q=sparse+retrieval&lang=en#section-2", "http://localhost:8787/encode", "ftp://files.example.org/pub/file.tar.gz",
-  "user.name+tag@example.co.uk", "mailto:someone@例え.jp", "C:\\Users\\Admin\\Documents\\report.docx", "/usr/local/bin/node --version",
-  "const x = a[i] => { return x ?? y; };", "SELECT * FROM docs WHERE id = 42;", "{\"query\": \"red planet\", \"k\": 10}", "<div class=\"x\">hi</div>",
-  "def f(x): return x**2", "^[a-z0-9_-]{3,16}$", "git commit -m 'fix: tokenizer'", "npm run model -- fetch", "#hashtag @mention",
-  "snake_case_name camelCaseName kebab-case-name PascalCase", "std::vector<int>", "a->b", "x != y && z == w || !q", "`code` **bold** _it_",
-  "https://ja.wikipedia.org/wiki/東京", "www.google.com", "192.168.0.1:8080", "2001:db8::ff00:42:8329", "sha256:07eced375cec144d27c9",
+  "https://example.com/path?q=sparse+retrieval&lang=en#section-2",
+  "http://localhost:8787/encode",
+  "ftp://files.example.org/pub/file.tar.gz",
+  "user.name+tag@example.co.uk",
+  "mailto:someone@例え.jp",
+  "C:\\Users\\Admin\\Documents\\report.docx",
+  "/usr/local/bin/node --version",
+  "const x = a[i] => { return x ?? y; };",
+  "SELECT * FROM docs WHERE id = 42;",
+  '{"query": "red planet", "k": 10}',
+  '<div class="x">hi</div>',
+  "def f(x): return x**2",
+  "^[a-z0-9_-]{3,16}$",
+  "git commit -m 'fix: tokenizer'",
+  "npm run model -- fetch",
+  "#hashtag @mention",
+  "snake_case_name camelCaseName kebab-case-name PascalCase",
+  "std::vector<int>",
+  "a->b",
+  "x != y && z == w || !q",
+  "`code` **bold** _it_",
+  "https://ja.wikipedia.org/wiki/東京",
+  "www.google.com",
+  "192.168.0.1:8080",
+  "2001:db8::ff00:42:8329",
+  "sha256:07eced375cec144d27c9",
 ];
 
 const LONG_PIECES = ["super", "cali", "fragil", "istic", "expi", "ali", "docious", "anti", "dis", "establish", "ment", "arian", "ism"];
@@ -162,7 +363,26 @@ function accents(r: ReturnType<typeof rng>): string[] {
 
 function cjk(r: ReturnType<typeof rng>): string[] {
   const out: string[] = [...CJK_TEXT];
-  const astral = [...range(0x20000, 0x20010), 0x2a6df, 0x2a6e0, 0x2a700, 0x2b73f, 0x2b740, 0x2b81f, 0x2b820, 0x2b91f, 0x2b920, 0x2ceaf, 0x2ceb0, 0x2ebe0, 0x2f800, 0x2fa1f, 0x2fa20, 0x30000, 0x3134a];
+  const astral = [
+    ...range(0x20000, 0x20010),
+    0x2a6df,
+    0x2a6e0,
+    0x2a700,
+    0x2b73f,
+    0x2b740,
+    0x2b81f,
+    0x2b820,
+    0x2b91f,
+    0x2b920,
+    0x2ceaf,
+    0x2ceb0,
+    0x2ebe0,
+    0x2f800,
+    0x2fa1f,
+    0x2fa20,
+    0x30000,
+    0x3134a,
+  ];
   for (const a of astral) out.push(`a${cp(a)}b`, `${cp(a)}${cp(a)}`);
   const edges = [0x4dff, 0x4e00, 0x9fff, 0xa000, 0x33ff, 0x3400, 0x4dbf, 0x4dc0, 0xf8ff, 0xf900, 0xfaff, 0xfb00, 0x3040, 0x3041, 0x30ff, 0xac00, 0xd7a3];
   for (const e of edges) out.push(`x${cp(e)}y`);
@@ -189,7 +409,20 @@ function punctuation(r: ReturnType<typeof rng>): string[] {
     const pool = r.next() < 0.5 ? PUNCT_ASCII : PUNCT_UNICODE;
     out.push(Array.from({ length: 1 + r.int(12) }, () => (r.next() < 0.2 ? r.pick(WORDS) : r.pick(pool))).join(""));
   }
-  out.push("...", "!!!???", "?!", "--", "---", "(((nested)))", "[brackets] {braces} <angles>", "“quoted” ‘single’", "¿Qué? ¡Sí!", "«guillemets» ‹single›", "…", "a…b");
+  out.push(
+    "...",
+    "!!!???",
+    "?!",
+    "--",
+    "---",
+    "(((nested)))",
+    "[brackets] {braces} <angles>",
+    "“quoted” ‘single’",
+    "¿Qué? ¡Sí!",
+    "«guillemets» ‹single›",
+    "…",
+    "a…b",
+  );
   return out;
 }
 
@@ -203,7 +436,15 @@ function controls(r: ReturnType<typeof rng>): string[] {
 function zeroWidth(r: ReturnType<typeof rng>): string[] {
   const out: string[] = [];
   for (const c of ZERO_WIDTH) out.push(...contexts(r, c).slice(0, 4));
-  out.push("zero\u200bwidth", "soft\u00adhyphen\u00adation", "\ufeffBOM at start", "joiner\u200dand\u200cnon", "\u2060", "w\u2060o\u2060r\u2060d", ZERO_WIDTH.join(""));
+  out.push(
+    "zero\u200bwidth",
+    "soft\u00adhyphen\u00adation",
+    "\ufeffBOM at start",
+    "joiner\u200dand\u200cnon",
+    "\u2060",
+    "w\u2060o\u2060r\u2060d",
+    ZERO_WIDTH.join(""),
+  );
   return out;
 }
 
@@ -223,7 +464,12 @@ function longWords(r: ReturnType<typeof rng>): string[] {
   for (const n of [50, 99, 100, 101]) {
     out.push("é".repeat(n), "e\u0301".repeat(n), "\u{1d400}".repeat(n), "a\u200b".repeat(n), `${"b".repeat(n - 1)}\u0301`, "中".repeat(n), "Ǆ".repeat(n));
   }
-  out.push("supercalifragilisticexpialidocious".repeat(3), "supercalifragilisticexpialidocious".repeat(4), "9".repeat(101), `${"ab".repeat(50)}!${"cd".repeat(51)}`);
+  out.push(
+    "supercalifragilisticexpialidocious".repeat(3),
+    "supercalifragilisticexpialidocious".repeat(4),
+    "9".repeat(101),
+    `${"ab".repeat(50)}!${"cd".repeat(51)}`,
+  );
   for (let i = 0; i < 20; i++) out.push(Array.from({ length: 20 + r.int(30) }, () => r.pick(LONG_PIECES)).join(""));
   return out;
 }
@@ -240,7 +486,17 @@ function numbers(r: ReturnType<typeof rng>): string[] {
   const out: string[] = [...NUMBERS];
   for (let i = 0; i < 70; i++) {
     const n = r.int(1_000_000_000);
-    out.push(r.pick([`${n}`, `${n / 1000}`, `${r.pick(WORDS)} ${n}`, `${n} ${r.pick(WORDS)}s`, `#${n}`, `${n}x${r.int(100)}`, `${r.pick(NUMBERS)} ${r.pick(NUMBERS)}`]));
+    out.push(
+      r.pick([
+        `${n}`,
+        `${n / 1000}`,
+        `${r.pick(WORDS)} ${n}`,
+        `${n} ${r.pick(WORDS)}s`,
+        `#${n}`,
+        `${n}x${r.int(100)}`,
+        `${r.pick(NUMBERS)} ${r.pick(NUMBERS)}`,
+      ]),
+    );
   }
   return out;
 }
@@ -277,7 +533,10 @@ function loneSurrogates(r: ReturnType<typeof rng>): string[] {
 
 function privateUse(r: ReturnType<typeof rng>): string[] {
   const out: string[] = [];
-  const cps = [0xe000, 0xe123, 0xf8ff, 0xf0000, 0xffffd, 0x100000, 0x10fffd, 0xfdd0, 0xfdef, 0xfffe, 0xffff, 0x1fffe, 0x1ffff, 0x10fffe, 0x10ffff, 0xfffd, 0x0378, 0x2fffe, 0x50000, 0xe0080];
+  const cps = [
+    0xe000, 0xe123, 0xf8ff, 0xf0000, 0xffffd, 0x100000, 0x10fffd, 0xfdd0, 0xfdef, 0xfffe, 0xffff, 0x1fffe, 0x1ffff, 0x10fffe, 0x10ffff, 0xfffd, 0x0378, 0x2fffe,
+    0x50000, 0xe0080,
+  ];
   for (const c of cps) out.push(...contexts(r, cp(c)).slice(0, 3));
   out.push("\ufffd", "a\ufffdb", "\ufffd\ufffd\ufffd");
   return out;
@@ -291,7 +550,14 @@ function veryLong(r: ReturnType<typeof rng>): string[] {
     while (s.length < n) s += r.pick(r.pick(pools)) + r.pick([" ", " ", "", ", ", "\n"]);
     out.push(s);
   }
-  out.push("retrieval ".repeat(2000), "中".repeat(3000), "a".repeat(10_000), `${"word ".repeat(1000)}${"x".repeat(5000)}`, "!".repeat(1000), "\u200b".repeat(1000) + "end");
+  out.push(
+    "retrieval ".repeat(2000),
+    "中".repeat(3000),
+    "a".repeat(10_000),
+    `${"word ".repeat(1000)}${"x".repeat(5000)}`,
+    "!".repeat(1000),
+    `${"\u200b".repeat(1000)}end`,
+  );
   for (let i = 0; i < 20; i++) out.push(Array.from({ length: 300 + r.int(600) }, () => r.pick(WORDS)).join(" "));
   return out;
 }
@@ -313,9 +579,32 @@ function truncation(): string[] {
 
 function specialTokens(): string[] {
   return [
-    "[CLS]", "[SEP]", "[MASK]", "[UNK]", "[PAD]", "[cls]", "[mask]", "[Mask]", "[CLS] hello [SEP]", "x[MASK]y", "[[MASK]]", "[MASK",
-    "MASK]", "[ MASK ]", "[CLS][SEP][MASK]", "[MA\u200bSK]", "the [MASK] is red", "[MASK][MASK][MASK]", "[unused0]", "[unused993]", "##ing",
-    "## ing", "[ＭＡＳＫ]", "\u00a0[MASK]\u00a0", "[SEP]\n[SEP]", "é[MASK]é",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "[UNK]",
+    "[PAD]",
+    "[cls]",
+    "[mask]",
+    "[Mask]",
+    "[CLS] hello [SEP]",
+    "x[MASK]y",
+    "[[MASK]]",
+    "[MASK",
+    "MASK]",
+    "[ MASK ]",
+    "[CLS][SEP][MASK]",
+    "[MA\u200bSK]",
+    "the [MASK] is red",
+    "[MASK][MASK][MASK]",
+    "[unused0]",
+    "[unused993]",
+    "##ing",
+    "## ing",
+    "[ＭＡＳＫ]",
+    "\u00a0[MASK]\u00a0",
+    "[SEP]\n[SEP]",
+    "é[MASK]é",
   ];
 }
 
@@ -344,7 +633,13 @@ function everyCodePoint(): string[] {
     for (let c = base + 256; c < base + 0xff00; c += 997) cps.push(c);
   }
   const out: string[] = [];
-  for (let i = 0; i < cps.length; i += 32) out.push(cps.slice(i, i + 32).map((c) => `xa${cp(c)}ab`).join(" "));
+  for (let i = 0; i < cps.length; i += 32)
+    out.push(
+      cps
+        .slice(i, i + 32)
+        .map((c) => `xa${cp(c)}ab`)
+        .join(" "),
+    );
   return out;
 }
 

@@ -14,7 +14,10 @@ export default async function setup(project: TestProject): Promise<void> {
   );
   const rust = Tokenizer.fromFile(join(dir, "tokenizer.json"));
   const cases = tokenizerCases();
-  const encodings = await rust.encodeBatch(cases.map((c) => c.text), { addSpecialTokens: true });
+  const encodings = await rust.encodeBatch(
+    cases.map((c) => c.text),
+    { addSpecialTokens: true },
+  );
   project.provide("tokenizerGolden", {
     tokenizerJson,
     tokenizerConfig,

@@ -18,7 +18,7 @@ function truncate(ids: number[], maxLength: number): TokenizedText {
 }
 
 /** The text with every invisible, combining or otherwise ambiguous code unit written as an escape. */
-function escape(text: string): string {
+function escapeInvisible(text: string): string {
   const out = Array.from(text, (ch) => {
     const c = ch.codePointAt(0)!;
     const plain = (ch === " " || /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(ch)) && ch !== "\\" && ch !== '"' && !(c >= 0xd800 && c <= 0xdfff);
@@ -41,7 +41,7 @@ describe("tokenizer parity with Hugging Face's Rust tokenizers, inside workerd",
   it("runs on the texts the Rust side encoded, at the fixture's max length of 256", () => {
     expect(golden.maxLength).toBe(256);
     expect(golden.cases).toHaveLength(cases.length);
-    const differing = cases.filter((c, i) => textHash(c.text) !== golden.cases[i].hash).map((c) => `${c.category}: ${escape(c.text)}`);
+    const differing = cases.filter((c, i) => textHash(c.text) !== golden.cases[i].hash).map((c) => `${c.category}: ${escapeInvisible(c.text)}`);
     expect(differing).toEqual([]);
   });
 
@@ -68,7 +68,7 @@ describe("tokenizer parity with Hugging Face's Rust tokenizers, inside workerd",
       failuresByCategory.set(c.category, (failuresByCategory.get(c.category) ?? 0) + 1);
       failures.push(
         [
-          `[${c.category} #${i}] ${escape(c.text)}`,
+          `[${c.category} #${i}] ${escapeInvisible(c.text)}`,
           `  first difference at id ${firstDifference(expected.ids, actual.ids)}; truncated: rust ${expected.truncated}, ours ${actual.truncated}; length: rust ${expected.length}, ours ${actual.length}`,
           `  rust (${expected.ids.length}): [${expected.ids.join(", ")}]`,
           `  ours (${actual.ids.length}): [${actual.ids.join(", ")}]`,

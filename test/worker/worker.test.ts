@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/worker/settings";
 import { errorBody } from "./http";
 
-type Worker = (typeof import("../../src/worker/index"))["default"];
+type Worker = typeof import("../../src/worker/index")["default"];
 
 /** The Worker as a new isolate has it: its modules evaluated afresh, so no manifest, tokenizer or kernel is loaded. */
 async function freshWorker(): Promise<Worker> {
@@ -52,13 +52,15 @@ describe("the model's life in an isolate", () => {
 
   it("answers 503 model_unavailable naming the fix when model/query is empty", async () => {
     const app = await freshWorker();
-    const response = await app.request("/encode", ENCODE, envWith(assetsWithout("manifest.json", "worker-tokenizer.json", "tokenizer_config.json", "encoder.bin")));
+    const response = await app.request(
+      "/encode",
+      ENCODE,
+      envWith(assetsWithout("manifest.json", "worker-tokenizer.json", "tokenizer_config.json", "encoder.bin")),
+    );
     expect(response.status).toBe(503);
     const body = await errorBody(response);
     expect(body.error_type).toBe("model_unavailable");
-    expect(body.error).toBe(
-      "model/query/manifest.json is missing — run `npm run model -- fetch` (or `npm run demo` for a generated test model), then restart",
-    );
+    expect(body.error).toBe("model/query/manifest.json is missing — run `npm run model -- fetch` (or `npm run demo` for a generated test model), then restart");
     expect((await health(app)).model_loaded).toBe(false);
   });
 
@@ -88,7 +90,9 @@ describe("the model's life in an isolate", () => {
     expect(response.status).toBe(503);
     const body = await errorBody(response);
     expect(body.error_type).toBe("model_unavailable");
-    expect(body.error).toMatch(/^model\/query\/manifest\.json lists no encoder\.bin \(splade-edge\/kernel-weights@1\): it predates it — convert the model again/);
+    expect(body.error).toMatch(
+      /^model\/query\/manifest\.json lists no encoder\.bin \(splade-edge\/kernel-weights@1\): it predates it — convert the model again/,
+    );
     expect((await health(app)).model_loaded).toBe(false);
   });
 
@@ -114,7 +118,9 @@ describe("the model's life in an isolate", () => {
     const assets = assetsWithout(file);
     const response = await app.request("/encode", ENCODE, envWith(assets));
     expect(response.status).toBe(503);
-    expect((await errorBody(response)).error).toBe(`model/query/${file} is missing — run \`npm run model -- fetch\` (or \`npm run demo\` for a generated test model), then restart`);
+    expect((await errorBody(response)).error).toBe(
+      `model/query/${file} is missing — run \`npm run model -- fetch\` (or \`npm run demo\` for a generated test model), then restart`,
+    );
 
     const info = await app.request("/info", {}, envWith(assets));
     expect(info.status).toBe(200);
@@ -134,7 +140,12 @@ describe("the model's life in an isolate", () => {
     const app = await freshWorker();
     expect((await app.request("/encode", ENCODE, envWith())).status).toBe(200);
     let reads = 0;
-    const counting = { fetch: (input: RequestInfo | URL, init?: RequestInit) => (reads++, env.ASSETS.fetch(input, init)) } as Fetcher;
+    const counting = {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+        reads++;
+        return env.ASSETS.fetch(input, init);
+      },
+    } as Fetcher;
     const response = await app.request("/encode", ENCODE, envWith(counting));
     expect(response.status).toBe(200);
     expect(reads).toBe(0);

@@ -17,7 +17,9 @@ await build({
   format: "esm",
   external: ["onnxruntime-node", "onnxruntime-web", "*.node"],
   banner: {
-    js: ["#!/usr/bin/env node", 'import { createRequire as __createRequire } from "node:module";', "const require = __createRequire(import.meta.url);"].join("\n"),
+    js: ["#!/usr/bin/env node", 'import { createRequire as __createRequire } from "node:module";', "const require = __createRequire(import.meta.url);"].join(
+      "\n",
+    ),
   },
   logLevel: "warning",
 });

@@ -62,8 +62,7 @@ export const pisa: Format = {
   defaultQuantize: QUANTIZE,
   empty: "filler",
   query: {
-    description:
-      "PISA query line qid:term term … (each term round(w × quantize) times, default 100) for --weighted; query with --tokenizer whitespace",
+    description: "PISA query line qid:term term … (each term round(w × quantize) times, default 100) for --weighted; query with --tokenizer whitespace",
     kind: "text",
     requires: [],
     accepts: [],

@@ -57,8 +57,7 @@ export const elasticsearch: Format = {
   ],
   term: elasticsearchTerm,
   query: {
-    description:
-      'Elasticsearch sparse_vector query: {"query":{"sparse_vector":{"field":F,"query_vector":{term: weight},"prune":false}}}',
+    description: 'Elasticsearch sparse_vector query: {"query":{"sparse_vector":{"field":F,"query_vector":{term: weight},"prune":false}}}',
     kind: "json",
     requires: ["field"],
     accepts: ["field"],

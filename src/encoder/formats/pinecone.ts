@@ -29,6 +29,7 @@ export const pinecone: Format = {
     // Upserts answer "Vector ID must be ASCII" otherwise (pinecone-python-client's integration tests seed such ids).
     invalidId(id) {
       if (id === "") return "a Pinecone record id must not be empty";
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range minus NUL is the rule itself.
       if (!/^[\x01-\x7f]*$/.test(id)) return "a Pinecone record id must be ASCII (and hold no NUL)";
       return id.length > MAX_ID_LENGTH ? `a Pinecone record id is at most ${MAX_ID_LENGTH} characters, this one has ${id.length}` : undefined;
     },

@@ -39,7 +39,10 @@ export function engineWeights(format: Format, role: Role, item: FormatItem, ctx:
   if (w.indices.length === 0) {
     if (format.empty === "filler") return { indices: [EMPTY_FILLER.id], values: [EMPTY_FILLER.weight], terms: [EMPTY_FILLER.term] };
     if (format.empty === "refuse") {
-      throw new FormatError("empty", `${label(role, item.id)} has no terms left (after top_k, min_weight and quantize), and ${format.engine} refuses an empty sparse vector`);
+      throw new FormatError(
+        "empty",
+        `${label(role, item.id)} has no terms left (after top_k, min_weight and quantize), and ${format.engine} refuses an empty sparse vector`,
+      );
     }
   }
   const max = format.maxTerms;
@@ -52,7 +55,10 @@ export function engineWeights(format: Format, role: Role, item: FormatItem, ctx:
   const maxWeight = role === "query" ? format.maxQueryWeight : undefined;
   // Weights come heaviest first (FormatItem's contract, kept by quantize): the first is the largest.
   if (maxWeight && w.values.length > 0 && w.values[0] > maxWeight.limit) {
-    throw new FormatError("weight_cap", `${label(role, item.id)} has a weight of ${w.values[0]}; ${maxWeight.engine} takes query weights up to ${maxWeight.limit} — use a smaller quantize factor`);
+    throw new FormatError(
+      "weight_cap",
+      `${label(role, item.id)} has a weight of ${w.values[0]}; ${maxWeight.engine} takes query weights up to ${maxWeight.limit} — use a smaller quantize factor`,
+    );
   }
   const rename = format.term;
   const terms = w.indices.map((id) => (rename ? rename(ctx.token(id)) : ctx.token(id)));

@@ -9,6 +9,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 // A document id may hold only "text characters" (com.yahoo.text.Text.isTextCharacter): no C0 control but tab, newline
 // and carriage return, no unpaired surrogate (\p{Cs} matches only those under the u flag), no non-character.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what this matches.
 const NOT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFDD0-\uFDDF\p{Noncharacter_Code_Point}]|\p{Cs}/u;
 
 function documentIdProblem(id: string): string | undefined {

@@ -41,9 +41,7 @@ function copy(bytes: Uint8Array): ArrayBuffer {
 
 /** Reinterprets bytes as 16-bit words, copying only when the offset is odd. */
 function uint16s(bytes: Uint8Array): Uint16Array {
-  return bytes.byteOffset % 2 === 0
-    ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2)
-    : new Uint16Array(copy(bytes));
+  return bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2) : new Uint16Array(copy(bytes));
 }
 
 let halfTable: Float32Array | undefined;
@@ -107,9 +105,7 @@ export function floatToBFloat16(x: number): number {
 /** Decodes little-endian F32/F16/BF16 elements into a fresh Float32Array (never a view of `bytes`). */
 export function decodeFloats(bytes: Uint8Array, dtype: FloatDType): Float32Array {
   if (dtype === "F32") {
-    return bytes.byteOffset % 4 === 0
-      ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).slice()
-      : new Float32Array(copy(bytes));
+    return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).slice() : new Float32Array(copy(bytes));
   }
   const src = uint16s(bytes);
   if (dtype === "F16") {

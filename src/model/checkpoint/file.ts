@@ -10,9 +10,7 @@ export function readCheckpointFile(file: string): Uint8Array {
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const reason =
-      code === "ENOENT"
-        ? "checkpoint file not found (fetch the model first, or check the path)"
-        : `cannot read checkpoint file (${(cause as Error).message})`;
+      code === "ENOENT" ? "checkpoint file not found (fetch the model first, or check the path)" : `cannot read checkpoint file (${(cause as Error).message})`;
     throw checkpointError(reason, { file }, { cause });
   }
 }

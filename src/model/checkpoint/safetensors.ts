@@ -26,10 +26,7 @@ function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, En
   }
   const headerBytes = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (headerBytes > MAX_HEADER_BYTES || headerBytes > bytes.length - 8) {
-    throw checkpointError(
-      `header length ${headerBytes} runs past the end of the file (${bytes.length} bytes): truncated, or not a safetensors file`,
-      { file },
-    );
+    throw checkpointError(`header length ${headerBytes} runs past the end of the file (${bytes.length} bytes): truncated, or not a safetensors file`, { file });
   }
   const dataStart = 8 + headerBytes;
   let header: unknown;
@@ -57,10 +54,7 @@ function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, En
     const [begin, end] = offsets;
     const expected = numel(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== expected) {
-      throw checkpointError(
-        `data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but ${dtype} [${shape.join(", ")}] needs ${expected}`,
-        where,
-      );
+      throw checkpointError(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but ${dtype} [${shape.join(", ")}] needs ${expected}`, where);
     }
     entries.set(name, { dtype, shape, begin, end });
   }
@@ -77,10 +71,15 @@ function parseHeader(file: string, bytes: Uint8Array): { entries: Map<string, En
 /** Opens a safetensors file (read from disk unless `bytes` is given); F32/F16/BF16 tensors decode to float32. */
 export function openSafetensors(file: string, bytes: Uint8Array = readCheckpointFile(file)): Checkpoint {
   const { entries, dataStart } = parseHeader(file, bytes);
-  return checkpointOver(file, entries, (e) => e, (e, name) => {
-    if (!isFloatDType(e.dtype)) throw undecodableDType(e.dtype, { file, tensor: name });
-    return { shape: [...e.shape], data: decodeFloats(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) };
-  });
+  return checkpointOver(
+    file,
+    entries,
+    (e) => e,
+    (e, name) => {
+      if (!isFloatDType(e.dtype)) throw undecodableDType(e.dtype, { file, tensor: name });
+      return { shape: [...e.shape], data: decodeFloats(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) };
+    },
+  );
 }
 
 export interface EncodeSafetensorsOptions {

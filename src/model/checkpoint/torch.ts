@@ -120,18 +120,11 @@ function readArchive(file: string, bytes: Uint8Array): { pickle: Uint8Array; ent
   try {
     entries = unzipSync(bytes);
   } catch (cause) {
-    throw checkpointError(
-      `not a readable zip archive (${(cause as Error).message}): the file is truncated or corrupt (re-download it)`,
-      { file },
-      { cause },
-    );
+    throw checkpointError(`not a readable zip archive (${(cause as Error).message}): the file is truncated or corrupt (re-download it)`, { file }, { cause });
   }
   const pickles = Object.keys(entries).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pickles.length !== 1) {
-    throw checkpointError(
-      `zip archive has ${pickles.length} "<archive>/data.pkl" entries, expected one: not a torch.save checkpoint`,
-      { file },
-    );
+    throw checkpointError(`zip archive has ${pickles.length} "<archive>/data.pkl" entries, expected one: not a torch.save checkpoint`, { file });
   }
   const prefix = pickles[0].slice(0, -"data.pkl".length);
   const byteorder = entries[`${prefix}byteorder`];
@@ -178,10 +171,10 @@ function unpickleStateDict(file: string, bytes: Uint8Array): Map<string, TensorV
     const { storage, offset, shape, stride } = value;
     const last = offset + spannedElements(shape, stride) - 1;
     if (numel(shape) > 0 && last >= storage.length) {
-      throw checkpointError(
-        `view reaches element ${last} of storage data/${storage.key}, which holds ${storage.length}: the file is truncated or corrupt`,
-        { file, tensor: name },
-      );
+      throw checkpointError(`view reaches element ${last} of storage data/${storage.key}, which holds ${storage.length}: the file is truncated or corrupt`, {
+        file,
+        tensor: name,
+      });
     }
     tensors.set(name, value);
   }
@@ -248,10 +241,7 @@ function isLegacyTorch(bytes: Uint8Array): boolean {
  */
 export function openTorch(file: string, bytes: Uint8Array = readCheckpointFile(file)): Checkpoint {
   if (isLegacyTorch(bytes)) {
-    throw checkpointError(
-      "legacy torch.save format (PyTorch < 1.6) is not supported; re-save with a current PyTorch or use model.safetensors",
-      { file },
-    );
+    throw checkpointError("legacy torch.save format (PyTorch < 1.6) is not supported; re-save with a current PyTorch or use model.safetensors", { file });
   }
   const tensors = unpickleStateDict(file, bytes);
   return checkpointOver(

@@ -220,12 +220,7 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
   const word = g.float("embeddings.word_embeddings.weight", model.wordEmbeddings.shape, model.wordEmbeddings.data);
   const position = g.float("embeddings.position_embeddings.weight", model.positionEmbeddings.shape, model.positionEmbeddings.data);
   const inputShape = g.node("Shape", [inputIds], "input_shape");
-  const sequence = g.node(
-    "Gather",
-    [inputShape, g.int64("const.sequence_axis", [], [1])],
-    "sequence_length",
-    [attr.int("axis", 0)],
-  );
+  const sequence = g.node("Gather", [inputShape, g.int64("const.sequence_axis", [], [1])], "sequence_length", [attr.int("axis", 0)]);
   const zeroI64 = g.int64("const.zero_i64", [], [0]);
   const positions = g.node("Range", [zeroI64, sequence, g.int64("const.one_i64", [], [1])], "position_ids");
   let x = g.node(
@@ -270,9 +265,7 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
     const context = g.node(
       "Reshape",
       [
-        g.node("Transpose", [g.node("MatMul", [probs, val], `${p}.attention.context`)], `${p}.attention.context.transposed`, [
-          attr.ints("perm", [0, 2, 1, 3]),
-        ]),
+        g.node("Transpose", [g.node("MatMul", [probs, val], `${p}.attention.context`)], `${p}.attention.context.transposed`, [attr.ints("perm", [0, 2, 1, 3])]),
         hiddenShape,
       ],
       `${p}.attention.context.merged`,

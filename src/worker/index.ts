@@ -9,7 +9,7 @@ import packageJson from "../../package.json";
 import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
 import { FormatError, FORMATS, type Format, QUERY_FORMAT_NAMES, renderQueries, teiSparse } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
-import type { TokenizedText } from "../encoder/tokenizer.ts";
+import { type TokenizedText, WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
 import { afterResponse } from "./after-response";
 import { corsForOrigins, requireApiKey, type AccessVariables } from "./access";
 import { readBody } from "./body";
@@ -106,7 +106,7 @@ async function encodeTimed(
 function servedModel(manifest: EdgeManifest): string {
   return [
     manifest.edge ? manifest.files[manifest.edge.file]?.sha256 : manifest.source.weights_sha256,
-    manifest.files["tokenizer.json"]?.sha256,
+    manifest.files[WORKER_TOKENIZER_FILE]?.sha256,
     packageJson.version,
   ].join(":");
 }

@@ -5,31 +5,11 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { RustBertNormalizer, RustBertPreTokenizer, toRustString, type BertNormalizerJson } from "./bert-rust-parity.ts";
 
-/** What the converter writes for the Worker beside tokenizer.json: the same tokenizer, its vocabulary listed (listVocabulary). */
+/** What the converter writes for the Worker beside tokenizer.json: the same tokenizer, its vocabulary listed (src/model/tokenizer-json.ts listVocabulary). */
 export const WORKER_TOKENIZER_FILE = "worker-tokenizer.json";
 
-/** The part of tokenizer.json's model that listVocabulary reads. */
-type WordPieceJson = { type?: string; unk_token?: string; vocab?: Record<string, number> | string[] };
-
-/**
- * tokenizer.json with its WordPiece vocabulary as a list of tokens in id order instead of a token → id object, for
- * WORKER_TOKENIZER_FILE. The same tokenizer, built ~4× faster on the Worker's first request: JSON.parse makes an array
- * of strings instead of a 30522-key object, and @huggingface/tokenizers 0.2.0 no Map from that object's entries
- * (object_to_map in WordPieceTokenizer's constructor).
- */
-export function listVocabulary(tokenizerJson: object): object {
-  const model = (tokenizerJson as { model?: WordPieceJson }).model;
-  if (model?.type !== "WordPiece" || !model.vocab || Array.isArray(model.vocab)) throw new Error("tokenizer.json has no WordPiece vocabulary to list");
-  const entries = Object.entries(model.vocab);
-  const list = new Array<string>(entries.length);
-  for (const [token, id] of entries) {
-    if (!(Number.isInteger(id) && id >= 0 && id < list.length && list[id] === undefined)) {
-      throw new Error(`tokenizer.json's vocabulary is not the ids 0 to ${list.length - 1} once each: ${JSON.stringify(token)} is ${id}`);
-    }
-    list[id] = token;
-  }
-  return { ...tokenizerJson, model: { ...model, vocab: list } };
-}
+/** The part of tokenizer.json's model that the vocabulary lives in: a token → id object, or (WORKER_TOKENIZER_FILE) a list in id order. */
+export type WordPieceJson = { type?: string; unk_token?: string; vocab?: Record<string, number> | string[] };
 
 export interface TokenizedText {
   ids: number[];

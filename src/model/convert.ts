@@ -10,8 +10,8 @@ import { loadEncoder, parseConfig } from "./architectures.ts";
 import { openCheckpoint } from "./checkpoint/index.ts";
 import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./manifest.ts";
 import { ONNX_INPUTS, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "./onnx/build.ts";
-import { bertSettings, buildBertTokenizerJson, parseVocab } from "./tokenizer-json.ts";
-import { listVocabulary, WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
+import { bertSettings, buildBertTokenizerJson, listVocabulary, parseVocab } from "./tokenizer-json.ts";
+import { WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
 import { checkpointError, ModelError } from "./errors.ts";
 
 /**

@@ -1,8 +1,10 @@
 // Builds the `tokenizer.json` of a BERT WordPiece tokenizer from `vocab.txt` + `tokenizer_config.json`,
 // for checkpoints (like naver's efficient-SPLADE ones) that ship only the slow-tokenizer files.
 // The JSON is what `BertTokenizerFast.from_pretrained(...).backend_tokenizer.to_str()` writes, so HF's Rust
-// tokenizers and @huggingface/tokenizers read it the same way.
+// tokenizers and @huggingface/tokenizers read it the same way. And, for the Worker, the same JSON with its vocabulary
+// listed in id order (listVocabulary → worker-tokenizer.json).
 
+import type { WordPieceJson } from "../encoder/tokenizer.ts";
 import { ModelError } from "./errors.ts";
 
 const SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
@@ -89,4 +91,25 @@ export function buildBertTokenizerJson(vocab: readonly string[], settings: BertT
       vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
     },
   };
+}
+
+/**
+ * tokenizer.json with its WordPiece vocabulary as a list of tokens in id order instead of a token → id object, for
+ * WORKER_TOKENIZER_FILE. The same tokenizer, built ~4× faster on the Worker's first request: JSON.parse makes an array
+ * of strings instead of a 30522-key object, and @huggingface/tokenizers 0.2.0 no Map from that object's entries
+ * (object_to_map in WordPieceTokenizer's constructor).
+ */
+export function listVocabulary(tokenizerJson: object): object {
+  const model = (tokenizerJson as { model?: WordPieceJson }).model;
+  if (model?.type !== "WordPiece" || !model.vocab || Array.isArray(model.vocab))
+    throw new ModelError("tokenizer", "tokenizer.json has no WordPiece vocabulary to list");
+  const entries = Object.entries(model.vocab);
+  const list = new Array<string>(entries.length);
+  for (const [token, id] of entries) {
+    if (!(Number.isInteger(id) && id >= 0 && id < list.length && list[id] === undefined)) {
+      throw new ModelError("tokenizer", `tokenizer.json's vocabulary is not the ids 0 to ${list.length - 1} once each: ${JSON.stringify(token)} is ${id}`);
+    }
+    list[id] = token;
+  }
+  return { ...tokenizerJson, model: { ...model, vocab: list } };
 }

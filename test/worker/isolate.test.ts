@@ -3,7 +3,7 @@
 // while `wrangler dev` runs), one load serves every request, and the load reports each of its stages.
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { listVocabulary } from "../../src/encoder/tokenizer";
+import { listVocabulary } from "../../src/model/tokenizer-json";
 import { IsolateModel, type LoadTimings } from "../../src/worker/model";
 import { ApiError } from "../../src/worker/errors";
 import { maxDifference, type Golden } from "./golden";

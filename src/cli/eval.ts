@@ -340,7 +340,7 @@ async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
     );
 
     // ── queries ──────────────────────────────────────────────────────────────────────────────────────────────────
-    const encoderOfQueries = queryEncoder(queryFolder, options.queryModel);
+    const encoderOfQueries = await queryEncoder(options.queryModel);
     const q0 = performance.now();
     const encoded: EncodedQuery[] = [];
     let truncated = 0;

@@ -12,6 +12,8 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
     grow(delta: number): number;
   }
+  /** What the Module constructor throws for bytes the engine does not compile (a feature it lacks). */
+  class CompileError extends Error {}
   class Global {
     value: unknown;
   }

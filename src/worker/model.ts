@@ -1,22 +1,17 @@
-// The query model inside the isolate: manifest, tokenizer and the encoder kernel (src/kernel), read from the
-// ASSETS binding (the `model/query` folder, private to this Worker) once per isolate, all held by one IsolateModel.
-import { SpladeEncoder } from "../encoder/encoder.ts";
-import { SpladeTokenizer, WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
-import { chooseKernelBuild, KernelWeightsError, SpladeKernel, type KernelLoadTimings } from "../kernel/encoder-kernel.ts";
-import { kernelBackend } from "../kernel/sparse-backend.ts";
+// The query model inside the isolate: read from the ASSETS binding (the `model/query` folder, private to this Worker)
+// once per isolate and assembled by src/kernel/query-model.ts, all held by one IsolateModel.
+import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
-import { KERNEL_WEIGHTS_FORMAT } from "../kernel/contract.ts";
+import { edgeProblem, loadQueryModel, type EdgeManifest, type QueryLoadTimings, type QueryModel, type QueryModelFiles } from "../kernel/query-model.ts";
 import { MANIFEST_FORMAT, type ModelManifest } from "../model/manifest-format.ts";
 import { ApiError } from "./errors";
 import { memoize } from "./memoize";
 
+export type { EdgeManifest } from "../kernel/query-model.ts";
+
 const MISSING_HINT = "run `npm run model -- fetch` (or `npm run demo` for a generated test model), then restart";
 const CONVERT_AGAIN = "convert the model again (`npm run model -- fetch`, or `npm run model -- convert`), then restart";
-
-type EdgeFiles = NonNullable<ModelManifest["edge"]>;
-/** A manifest that lists what the Worker runs. */
-export type EdgeManifest = ModelManifest & { edge: EdgeFiles };
 
 // The host is ignored by the assets binding; only the path selects the file.
 async function fetchAsset(assets: Fetcher, file: string): Promise<Response> {
@@ -25,16 +20,22 @@ async function fetchAsset(assets: Fetcher, file: string): Promise<Response> {
   return response;
 }
 
+function assetFiles(assets: Fetcher): QueryModelFiles {
+  return {
+    text: async (file) => (await fetchAsset(assets, file)).text(),
+    bytes: async (file) => (await fetchAsset(assets, file)).arrayBuffer(),
+  };
+}
+
 async function readManifest(assets: Fetcher): Promise<EdgeManifest> {
   const m = await (await fetchAsset(assets, "manifest.json")).json<ModelManifest>();
   if (m.format !== MANIFEST_FORMAT) {
     throw new ApiError("model_unavailable", `model/query/manifest.json is ${JSON.stringify(m.format)}, not ${MANIFEST_FORMAT} — ${CONVERT_AGAIN}`);
   }
   // Refused here rather than when the encoder loads, so that the stale manifest is not kept for the isolate's life.
-  if (m.edge?.format !== KERNEL_WEIGHTS_FORMAT) {
-    throw new ApiError("model_unavailable", `model/query/manifest.json lists no encoder.bin (${KERNEL_WEIGHTS_FORMAT}): it predates it — ${CONVERT_AGAIN}`);
-  }
-  return { ...m, edge: m.edge };
+  const problem = edgeProblem(m);
+  if (problem) throw new ApiError("model_unavailable", `model/query/manifest.json ${problem} — ${CONVERT_AGAIN}`);
+  return m as EdgeManifest;
 }
 
 // Between queries the isolate answers its other requests (a /health, a one-query /encode): a 64-query batch would
@@ -45,23 +46,14 @@ const yieldToIsolate = () => new Promise<void>((resolve) => setTimeout(resolve, 
 export type KernelBuild = ReturnType<typeof chooseKernelBuild>;
 
 /**
- * What the isolate's model load spent, ms, reported in Server-Timing by the request that waited for it. `load-*`: when
- * each part was ready, from the load's start (the parts overlap); the rest: how long one step took. `*-fetch` runs
- * from the asset's request to its last byte, which under `wrangler dev` includes the CPU the isolate's other steps
- * take meanwhile (one thread serves the assets too).
+ * What the isolate's model load spent, ms, reported in Server-Timing by the request that waited for it: the manifest,
+ * then the assembly's stages (QueryLoadTimings), `load-*` counted from the start of the whole load. Under
+ * `wrangler dev` a `*-fetch` includes the CPU the isolate's other steps take meanwhile (one thread serves the assets too).
  */
-export type LoadTimings = Record<
-  "load-manifest" | "load-tokenizer" | "load-kernel" | "tokenizer-fetch" | "tokenizer-parse" | "tokenizer-build" | "kernel-fetch",
-  number
-> & { [Step in keyof KernelLoadTimings as `kernel-${Step}`]: number };
+export type LoadTimings = { "load-manifest": number } & QueryLoadTimings;
 
 /** The isolate's served model, once loaded. */
-export interface LoadedModel {
-  readonly manifest: EdgeManifest;
-  readonly encoder: SpladeEncoder;
-  readonly kernel: SpladeKernel;
-  readonly timings: LoadTimings;
-}
+export type LoadedModel = QueryModel & { readonly timings: LoadTimings };
 
 /** Rows of the int8 decoder quantized per step of prepareInBackground: a few ms each, so requests interleave. */
 const PREPARE_ROWS_PER_STEP = 2048;
@@ -126,60 +118,19 @@ export class IsolateModel {
     return this.preparing;
   }
 
-  /**
-   * The tokenizer is built as soon as its files arrive, while encoder.bin is still on its way. (Reading encoder.bin
-   * into the kernel's memory chunk by chunk, rather than taking it whole and copying it once, takes ~2× as long under
-   * `wrangler dev`: it arrives in 4 KiB chunks, 4,282 reads each a promise, against one copy of ~10 ms.)
-   */
   private async loadModel(assets: Fetcher): Promise<LoadedModel> {
     const start = performance.now();
-    const since = (t0 = start) => performance.now() - t0;
     const manifest = await this.manifest(assets);
-    const manifestMs = since();
-    const kernel = (async () => {
-      const fetchStart = performance.now();
-      const bytes = await (await fetchAsset(assets, manifest.edge.file)).arrayBuffer();
-      const fetchMs = since(fetchStart);
-      return { kernel: this.createKernel(bytes, manifest), fetchMs, readyMs: since() };
-    })();
-    const tokenizer = (async () => {
-      const fetchStart = performance.now();
-      const [text, config] = await Promise.all([
-        fetchAsset(assets, WORKER_TOKENIZER_FILE).then((r) => r.text()),
-        fetchAsset(assets, "tokenizer_config.json").then((r) => r.json<object>()),
-      ]);
-      const fetchMs = since(fetchStart);
-      const parseStart = performance.now();
-      const json = JSON.parse(text) as object;
-      const parseMs = since(parseStart);
-      const buildStart = performance.now();
-      const tokenizer = new SpladeTokenizer(json, config, manifest.max_length);
-      return { tokenizer, fetchMs, parseMs, buildMs: since(buildStart), readyMs: since() };
-    })();
-    const [k, t] = await Promise.all([kernel, tokenizer]);
-    const steps = k.kernel.loadTimings;
-    const timings: LoadTimings = {
-      "load-manifest": manifestMs,
-      "load-tokenizer": t.readyMs,
-      "load-kernel": k.readyMs,
-      "tokenizer-fetch": t.fetchMs,
-      "tokenizer-parse": t.parseMs,
-      "tokenizer-build": t.buildMs,
-      "kernel-fetch": k.fetchMs,
-      "kernel-instantiate": steps.instantiate,
-      "kernel-copy": steps.copy,
-      "kernel-setup": steps.setup,
-    };
-    const encoder = new SpladeEncoder(t.tokenizer, kernelBackend(k.kernel, yieldToIsolate), manifest.vocab_size);
-    return { manifest, encoder, kernel: k.kernel, timings };
-  }
-
-  private createKernel(bytes: ArrayBuffer, manifest: EdgeManifest): SpladeKernel {
-    const { module } = this.kernelBuild();
+    const manifestMs = performance.now() - start;
     try {
       // The int8 decoder is quantized after the first answer (prepareInBackground): until then encodes run the float32
       // scan, which gives the same bits.
-      return SpladeKernel.create(module, bytes, manifest.edge, { prepare: "later" });
+      const model = await loadQueryModel(assetFiles(assets), manifest, this.kernelBuild().module, {
+        prepare: "later",
+        betweenRows: yieldToIsolate,
+        startedAt: start,
+      });
+      return { ...model, timings: { "load-manifest": manifestMs, ...model.timings } };
     } catch (cause) {
       if (cause instanceof KernelWeightsError)
         throw new ApiError("model_unavailable", `model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);

@@ -12,7 +12,6 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePassages } from "../support/passages.ts";
 import { sparsevecLiteral } from "../../src/encoder/formats/pgvector.ts";
-import { loadModelFolder } from "../../src/node/model-folder.ts";
 import { compareCodePoints, evaluate } from "../../src/eval/metrics.ts";
 import { queryEncoder } from "../../src/eval/query-encoder.ts";
 import { readQrels, readRun } from "../../src/eval/trec.ts";
@@ -117,8 +116,7 @@ beforeAll(async () => {
   expectOk(first);
 
   docs = parseIds(join(work, "docs.ids.jsonl"));
-  const folder = await loadModelFolder(QUERY_MODEL);
-  const encoder = queryEncoder(folder, QUERY_MODEL);
+  const encoder = await queryEncoder(QUERY_MODEL);
   exact = new Map();
   for (const [i, text] of queries.slice(0, JUDGED).entries()) exact.set(`q${i}`, bruteForce(await encoder.encode(text)));
 

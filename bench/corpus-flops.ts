@@ -212,9 +212,10 @@ export async function profileGraph(
   });
   let file: string | undefined;
   try {
+    const names = { inputs: [...session.inputNames], output: session.outputNames[0] };
     // The first run allocates and prepacks weights: its events are left out of the sums.
-    await session.run(graphFeeds(ort.Tensor, batches[0]));
-    for (const rows of batches) await session.run(graphFeeds(ort.Tensor, rows));
+    await session.run(graphFeeds(ort.Tensor, names, batches[0]));
+    for (const rows of batches) await session.run(graphFeeds(ort.Tensor, names, rows));
     // onnxruntime-node 1.30 writes `${prefix}_<timestamp>.json` and returns nothing from endProfiling.
     session.endProfiling();
     const name = (await readdir(dirname(prefix))).find((f) => f.startsWith(`${basename(prefix)}_`) && f.endsWith(".json"));

@@ -8,7 +8,7 @@ import { KERNEL_WASM } from "../src/kernel/build.ts";
 import { SpladeKernel } from "../src/kernel/encoder-kernel.ts";
 import { createNodeBackend } from "../src/node/ort-node.ts";
 import { createWebBackend, webSession } from "../src/node/ort-web.ts";
-import { kernelLayout, randomIds } from "../test/support/query-inputs.ts";
+import { kernelLayout, onnxNames, randomIds } from "../test/support/query-inputs.ts";
 import type { MemoryProbe, MemoryVariant } from "./query-memory.ts";
 
 // onnxruntime-web has no API for its memory: catch every WebAssembly.Memory it imports or exports.
@@ -95,7 +95,7 @@ async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> 
   }
 
   if (variant === "ort-node full") {
-    const backend = await createNodeBackend(bytes!, { threads: 1 });
+    const backend = await createNodeBackend(bytes!, onnxNames(dir), { threads: 1 });
     const loadMs = lap();
     const rssLoad = rss();
     t = performance.now();
@@ -108,7 +108,7 @@ async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> 
   const runtimeStartMs = lap();
   const rssStart = rss();
   t = performance.now();
-  const backend = await createWebBackend(bytes!);
+  const backend = await createWebBackend(bytes!, onnxNames(dir));
   const loadMs = lap();
   const ortAfterLoad = ortWasmBytes();
   const rssLoad = rss();

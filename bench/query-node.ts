@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { HeadMode } from "../src/kernel/splade-head.ts";
 import { createNodeBackend } from "../src/node/ort-node.ts";
 import { createWebBackend } from "../src/node/ort-web.ts";
-import { INPUTS_PER_SHAPE, kernelModule, loadKernel, QUERY_SHAPES, shapeInputs, type QueryShape } from "../test/support/query-inputs.ts";
+import { INPUTS_PER_SHAPE, kernelModule, loadKernel, onnxNames, QUERY_SHAPES, shapeInputs, type QueryShape } from "../test/support/query-inputs.ts";
 
 export const BASELINE = "ort-node full (baseline)";
 export const NODE_VARIANTS = [BASELINE, "ort-web full", "kernel exact", "kernel approx", "part: kernel trunk", "part: kernel head exact"] as const;
@@ -35,8 +35,8 @@ export async function loadNodeModel(name: string, dir: string): Promise<NodeMode
   const bytes = new Uint8Array(readFileSync(join(dir, "model.onnx")));
   const kernel = loadKernel(dir, kernelModule());
   // One thread each, as the Worker's one isolate.
-  const nodeFull = await createNodeBackend(bytes, { threads: 1 });
-  const webFull = await createWebBackend(bytes);
+  const nodeFull = await createNodeBackend(bytes, onnxNames(dir), { threads: 1 });
+  const webFull = await createWebBackend(bytes, onnxNames(dir));
 
   const cells: NodeCell[] = [];
   const output: NodeModel["output"] = {};

@@ -138,8 +138,13 @@ const corpusCommand = defineCommand({
     const gemm = await openGemmProbe(threads);
     if (args.int8 && engine !== "node") throw new CliError("usage", "--int8 needs --engine node: DynamicQuantizeMatMul is an onnxruntime CPU contrib operator");
     const int8File = args.int8 ? await buildInt8Model(folder.manifest, args.out) : undefined;
-    const backend = await startBackendThread({ modelFile: folder.modelFile, engine, threads: engine === "node" ? threads : undefined });
-    const int8Backend = int8File ? await startBackendThread({ modelFile: int8File, engine, threads }) : undefined;
+    const backend = await startBackendThread({
+      modelFile: folder.modelFile,
+      graph: folder.manifest.onnx,
+      engine,
+      threads: engine === "node" ? threads : undefined,
+    });
+    const int8Backend = int8File ? await startBackendThread({ modelFile: int8File, graph: folder.manifest.onnx, engine, threads }) : undefined;
     let result: Awaited<ReturnType<typeof benchCorpus>>;
     try {
       console.log("round  mode      docs/s     CPU   (then the float32 GEMM peak: onnxruntime-node, one 1024³ MatMul, same threads)");

@@ -7,6 +7,17 @@ import type { EncoderConfig } from "./architectures.ts";
 export const MANIFEST_FORMAT = "splade-edge/model@1";
 export type ModelRole = "query" | "doc";
 
+/**
+ * The names in model.onnx's graph, as the converter gave them (src/model/onnx/build.ts): the Node backends feed and read
+ * the graph by these (src/node/graph-feeds.ts) and refuse a graph that lacks them.
+ */
+export interface OnnxGraphNames {
+  /** The token ids, then the attention mask: int64 [batch, sequence] each. */
+  inputs: string[];
+  /** float [batch, vocab]: the SPLADE weight of every vocabulary term. */
+  output: string;
+}
+
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   role: ModelRole;
@@ -25,7 +36,7 @@ export interface ModelManifest {
   config: EncoderConfig;
   max_length: number;
   vocab_size: number;
-  onnx: { opset: number; inputs: string[]; output: string; pooling: "max-first" };
+  onnx: OnnxGraphNames & { opset: number; pooling: "max-first" };
   /**
    * What the Worker runs (query models): encoder.bin, every weight of the encoder in the kernel's layout
    * (src/kernel/contract.ts: float32 little-endian, Linear weights [in, out], 64-byte aligned), and its table.

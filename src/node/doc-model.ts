@@ -44,6 +44,7 @@ export async function startDocEncoder(model: DocModel, options: { engine: Engine
   const { folder } = model;
   const backend = await startBackendThread({
     modelFile: folder.modelFile,
+    graph: folder.manifest.onnx,
     engine: options.engine,
     threads: options.engine === "node" ? (options.threads ?? availableParallelism()) : undefined,
   });

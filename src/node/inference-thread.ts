@@ -7,12 +7,16 @@
 // worker threads); in the esbuild bundle this file is the bundle itself, whose CLI entry runs on the main thread only.
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { SpladeBackend, TokenRows } from "../encoder/encoder.ts";
+import { ModelError, type ModelErrorKind } from "../model/errors.ts";
+import type { OnnxGraphNames } from "../model/manifest-format.ts";
 
 export type Engine = "node" | "web";
 export const ENGINES: readonly Engine[] = ["node", "web"];
 
 export interface BackendThreadOptions {
   modelFile: string;
+  /** The graph's inputs and output, as its manifest.json records them. */
+  graph: OnnxGraphNames;
   engine: Engine;
   /** onnxruntime-node intra-op threads (the web engine always uses one). */
   threads?: number;
@@ -29,7 +33,11 @@ export interface ThreadBackend extends SpladeBackend {
 
 const ROLE = "splade-edge/inference-thread";
 
-type Reply = { type: "ready" | "stopped" } | { type: "failed"; error: string } | { id: number; weights: Float32Array } | { id: number; error: string };
+type Reply =
+  | { type: "ready" | "stopped" }
+  | { type: "failed"; error: string; kind?: ModelErrorKind }
+  | { id: number; weights: Float32Array }
+  | { id: number; error: string };
 const STOP = "stop";
 
 function spawn(options: BackendThreadOptions): Worker {
@@ -84,7 +92,8 @@ export function startBackendThread(options: BackendThreadOptions): Promise<Threa
       if ("type" in reply) {
         if (reply.type === "ready") ready(backend);
         else if (reply.type === "stopped") stopped();
-        else if (reply.type === "failed") fail(new Error(reply.error));
+        // A ModelError (a graph its manifest does not describe) stays one, so the CLI prints its one line.
+        else if (reply.type === "failed") fail(reply.kind ? new ModelError(reply.kind, reply.error) : new Error(reply.error));
         return;
       }
       const p = pending.get(reply.id);
@@ -107,10 +116,11 @@ async function serve(options: BackendThreadOptions): Promise<void> {
   try {
     backend =
       options.engine === "web"
-        ? await (await import("./ort-web.ts")).createWebBackend(options.modelFile)
-        : await (await import("./ort-node.ts")).createNodeBackend(options.modelFile, { threads: options.threads });
+        ? await (await import("./ort-web.ts")).createWebBackend(options.modelFile, options.graph)
+        : await (await import("./ort-node.ts")).createNodeBackend(options.modelFile, options.graph, { threads: options.threads });
   } catch (error) {
-    port.postMessage({ type: "failed", error: `${options.modelFile}: ${(error as Error).message}` });
+    if (error instanceof ModelError) port.postMessage({ type: "failed", error: error.message, kind: error.kind });
+    else port.postMessage({ type: "failed", error: `${options.modelFile}: ${(error as Error).message}` });
     return;
   }
   port.postMessage({ type: "ready" });

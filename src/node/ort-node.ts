@@ -6,9 +6,8 @@
 // tokenizing meanwhile runs the backend on a worker thread (inference-thread.ts).
 import * as ort from "onnxruntime-node";
 import { SpladeEncoder, type SpladeBackend, type TokenRows } from "../encoder/encoder.ts";
-import type { ModelManifest } from "../model/manifest.ts";
-import { ONNX_OUTPUT } from "../model/onnx/build.ts";
-import { graphFeeds } from "./graph-feeds.ts";
+import type { ModelManifest, OnnxGraphNames } from "../model/manifest-format.ts";
+import { checkGraphNames, graphFeeds } from "./graph-feeds.ts";
 import { loadModelFolder } from "./model-folder.ts";
 
 export interface NodeBackendOptions {
@@ -26,16 +25,19 @@ export function nodeSession(model: string | Uint8Array, options: NodeBackendOpti
   return typeof model === "string" ? ort.InferenceSession.create(model, settings) : ort.InferenceSession.create(model, settings);
 }
 
+/** `model`: the graph file or its bytes; `names`: its inputs and output, as its manifest.json records them. */
 export async function createNodeBackend(
   model: string | Uint8Array,
+  names: OnnxGraphNames,
   options: NodeBackendOptions = {},
 ): Promise<SpladeBackend & { session: ort.InferenceSession }> {
   const session = await nodeSession(model, options);
+  checkGraphNames(session, names, typeof model === "string" ? model : "the ONNX graph");
   return {
     session,
     async run(rows: TokenRows) {
-      const out = await session.run(graphFeeds(ort.Tensor, rows));
-      return out[ONNX_OUTPUT].data as Float32Array;
+      const out = await session.run(graphFeeds(ort.Tensor, names, rows));
+      return out[names.output].data as Float32Array;
     },
   };
 }
@@ -43,6 +45,6 @@ export async function createNodeBackend(
 /** A converted model folder (model/query, model/doc) ready to encode with onnxruntime-node. */
 export async function loadNodeEncoder(dir: string, options: NodeBackendOptions = {}): Promise<{ encoder: SpladeEncoder; manifest: ModelManifest }> {
   const { manifest, tokenizer, modelFile } = await loadModelFolder(dir);
-  const backend = await createNodeBackend(modelFile, options);
+  const backend = await createNodeBackend(modelFile, manifest.onnx, options);
   return { encoder: new SpladeEncoder(tokenizer, backend, manifest.vocab_size), manifest };
 }

@@ -11,8 +11,8 @@
 import { readFile } from "node:fs/promises";
 import * as ort from "onnxruntime-web/wasm";
 import type { SpladeBackend, TokenRows } from "../encoder/encoder.ts";
-import { ONNX_OUTPUT } from "../model/onnx/build.ts";
-import { graphFeeds } from "./graph-feeds.ts";
+import type { OnnxGraphNames } from "../model/manifest-format.ts";
+import { checkGraphNames, graphFeeds } from "./graph-feeds.ts";
 
 ort.env.wasm.numThreads = 1;
 
@@ -21,16 +21,17 @@ export function webSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
 }
 
-/** `model`: the graph file or its bytes. */
-export async function createWebBackend(model: string | Uint8Array): Promise<SpladeBackend & { session: ort.InferenceSession }> {
+/** `model`: the graph file or its bytes; `names`: its inputs and output, as its manifest.json records them. */
+export async function createWebBackend(model: string | Uint8Array, names: OnnxGraphNames): Promise<SpladeBackend & { session: ort.InferenceSession }> {
   const session = await webSession(typeof model === "string" ? await readFile(model) : model);
+  checkGraphNames(session, names, typeof model === "string" ? model : "the ONNX graph");
   let queue: Promise<unknown> = Promise.resolve();
   return {
     session,
     run(rows: TokenRows) {
-      const result = queue.then(() => session.run(graphFeeds(ort.Tensor, rows)));
+      const result = queue.then(() => session.run(graphFeeds(ort.Tensor, names, rows)));
       queue = result.catch(() => {});
-      return result.then((out) => out[ONNX_OUTPUT].data as Float32Array);
+      return result.then((out) => out[names.output].data as Float32Array);
     },
   };
 }

@@ -5,7 +5,7 @@ import onnxProto from "onnx-proto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadEncoder, parseConfig, toHfConfig, type MlmEncoder } from "../../src/model/architectures.ts";
 import { DOC_FIXTURE_CONFIG } from "../../src/model/fixture.ts";
-import { buildOnnx, quantizeColumns } from "../../src/model/onnx/build.ts";
+import { ONNX_NAMES, buildOnnx, quantizeColumns } from "../../src/model/onnx/build.ts";
 import { randomWeights, seededUniform } from "../../src/model/random.ts";
 import { memoryCheckpoint } from "../../src/model/tensor.ts";
 import { createNodeBackend } from "../../src/node/ort-node.ts";
@@ -39,8 +39,8 @@ describe("int8 weights on the reduced doc model", () => {
     const config = parseConfig(toHfConfig(DOC_FIXTURE_CONFIG), "config.json");
     model = loadEncoder(config, memoryCheckpoint(randomWeights(config, { seed: 2, std: 0.05 })));
     int8Bytes = buildOnnx(model, { maxLength: 256, weights: "int8" });
-    float32 = await (await createNodeBackend(buildOnnx(model, { maxLength: 256 }), { threads: 1 })).run(batch);
-    int8 = await (await createNodeBackend(int8Bytes, { threads: 1 })).run(batch);
+    float32 = await (await createNodeBackend(buildOnnx(model, { maxLength: 256 }), ONNX_NAMES, { threads: 1 })).run(batch);
+    int8 = await (await createNodeBackend(int8Bytes, ONNX_NAMES, { threads: 1 })).run(batch);
   });
 
   it("runs every weight matrix as DynamicQuantizeMatMul with int8 weights and keeps attention in float32", () => {

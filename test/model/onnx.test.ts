@@ -6,7 +6,7 @@ import onnxProto, { type onnx as Onnx } from "onnx-proto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadEncoder, parseConfig, toHfConfig, type MlmEncoder } from "../../src/model/architectures.ts";
 import { DOC_FIXTURE_CONFIG, QUERY_CONFIG } from "../../src/model/fixture.ts";
-import { ONNX_INPUTS, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "../../src/model/onnx/build.ts";
+import { ONNX_INPUTS, ONNX_IR_VERSION, ONNX_NAMES, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "../../src/model/onnx/build.ts";
 import { randomWeights, seededUniform } from "../../src/model/random.ts";
 import { referenceSplade } from "../../src/model/reference.ts";
 import { memoryCheckpoint } from "../../src/model/tensor.ts";
@@ -43,8 +43,8 @@ interface Runtime {
 }
 
 const RUNTIMES: Runtime[] = [
-  { name: "onnxruntime-node", create: (bytes) => createNodeBackend(bytes, { threads: 1 }) },
-  { name: "onnxruntime-web", create: (bytes) => createWebBackend(bytes) },
+  { name: "onnxruntime-node", create: (bytes) => createNodeBackend(bytes, ONNX_NAMES, { threads: 1 }) },
+  { name: "onnxruntime-web", create: (bytes) => createWebBackend(bytes, ONNX_NAMES) },
 ];
 
 /** Runs a batch of id sequences of any lengths; returns one weight row per sequence. */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import type { KernelLayout } from "../../src/kernel/contract.ts";
 import { edgeProblem, type EdgeManifest } from "../../src/kernel/query-model.ts";
-import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import type { ModelManifest, OnnxGraphNames } from "../../src/model/manifest-format.ts";
 import { compileKernel } from "../../src/node/query-model.ts";
 
 export { INPUTS_PER_SHAPE, QUERY_SHAPES, randomIds, shapeInputs, type QueryShape } from "./query-ids.ts";
@@ -15,9 +15,16 @@ export function kernelModule(): WebAssembly.Module {
   return compileKernel("simd128");
 }
 
+const readManifest = (modelDir: string) => JSON.parse(readFileSync(join(modelDir, "manifest.json"), "utf8")) as ModelManifest;
+
+/** The names in the model folder's model.onnx: manifest.json's `onnx`. */
+export function onnxNames(modelDir: string): OnnxGraphNames {
+  return readManifest(modelDir).onnx;
+}
+
 /** The model folder's kernel weights table: manifest.json's `edge` (query models only). */
 export function kernelLayout(modelDir: string): KernelLayout {
-  const manifest = JSON.parse(readFileSync(join(modelDir, "manifest.json"), "utf8")) as ModelManifest;
+  const manifest = readManifest(modelDir);
   const problem = edgeProblem(manifest);
   if (problem) throw new Error(`${join(modelDir, "manifest.json")} ${problem}: convert it again`);
   return (manifest as EdgeManifest).edge;

@@ -18,6 +18,7 @@
 import onnxProto from "onnx-proto";
 import type { onnx as Onnx } from "onnx-proto";
 import type { Activation, Linear, LayerNorm, MlmEncoder } from "../architectures.ts";
+import type { OnnxGraphNames } from "../manifest-format.ts";
 import type { Tensor } from "../tensor.ts";
 
 const { onnx } = onnxProto;
@@ -28,6 +29,8 @@ export const ONNX_IR_VERSION = 8;
 export const ONNX_INPUTS = ["input_ids", "attention_mask"] as const;
 /** Graph output: float [batch, vocab], the SPLADE weight of every vocabulary term. */
 export const ONNX_OUTPUT = "splade";
+/** The names as manifest.json records them, which the Node backends run the graph by. */
+export const ONNX_NAMES: OnnxGraphNames = { inputs: [...ONNX_INPUTS], output: ONNX_OUTPUT };
 
 /** Keys of the model's metadata_props. */
 export const ONNX_METADATA = {

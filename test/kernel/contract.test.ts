@@ -3,6 +3,7 @@
 // committed modules (model_words()) and compared with the contract's constant, so neither side can drift alone.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { KERNEL_BUILDS, KERNEL_DIR } from "../../src/kernel/build.ts";
 import {
@@ -137,5 +138,31 @@ describe("the kernel contract (src/kernel/contract.ts) against the C source", ()
       const wasm = new WebAssembly.Instance(module, {}).exports as { model_words(): number };
       expect(wasm.model_words(), name).toBe(KERNEL_MODEL_WORDS);
     }
+  });
+});
+
+describe("the runtimes and the build code", () => {
+  // The Worker, the CLIs that encode and the inference thread they run the model on: what a user runs, as opposed to
+  // the converter and `npm run build:kernel`. They take the kernel's names from contract.ts and the graph's from the
+  // manifest, so neither build script (nor onnx-proto, which the graph builder needs) is part of them.
+  const RUNTIMES = ["src/worker/index.ts", "src/cli/encode-corpus.ts", "src/cli/eval.ts", "src/node/inference-thread.ts"];
+  const BUILD_CODE = ["src/kernel/build.ts", "src/model/onnx/build.ts"];
+
+  it.each(RUNTIMES)("%s imports neither build script", async (entry) => {
+    // Packages stay external: only the project's own modules are listed, with every path from the entry followed.
+    const { metafile } = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      packages: "external",
+      external: ["*.wasm"],
+      logLevel: "silent",
+    });
+    const modules = Object.keys(metafile.inputs);
+    expect(modules).toContain(entry);
+    expect(modules.filter((m) => BUILD_CODE.includes(m))).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 // The graph is run by the names its manifest records (manifest.json `onnx`, src/node/graph-feeds.ts): a manifest naming
 // what model.onnx lacks is refused when the model loads, with a ModelError that names both, by onnxruntime-node and -web
 // and through the inference thread encode-corpus and eval run the doc model on.
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtureModels } from "../../src/model/fixture.ts";
 import { ModelError } from "../../src/model/errors.ts";
@@ -12,6 +12,7 @@ import { readManifest } from "../../src/model/manifest.ts";
 import { loadDocModel, startDocEncoder } from "../../src/node/doc-model.ts";
 import { loadNodeEncoder } from "../../src/node/ort-node.ts";
 import { createWebBackend } from "../../src/node/ort-web.ts";
+import { folderVariant } from "../support/model-folders.ts";
 
 const WRONG: Array<[string, OnnxGraphNames, RegExp]> = [
   [
@@ -35,12 +36,9 @@ let tmp: string;
 let source: string;
 let original: ModelManifest;
 
-/** A doc model folder that links the generated one's files, with its manifest's `onnx` names replaced. */
+/** The generated doc model folder with its manifest's `onnx` names replaced. */
 function folderNaming(names: OnnxGraphNames): string {
-  const dir = mkdtempSync(join(tmp, "doc-"));
-  for (const file of readdirSync(source)) if (file !== "manifest.json") symlinkSync(resolve(source, file), join(dir, file));
-  writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...original, onnx: { ...original.onnx, ...names } }));
-  return dir;
+  return folderVariant(source, tmp, { "manifest.json": JSON.stringify({ ...original, onnx: { ...original.onnx, ...names } }) });
 }
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs as cittyParseArgs, type ArgsDef, type CommandDef } from "citty";
+import { parseArgs as cittyParseArgs, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import { ROOT, runScript, type CliResult } from "./run-script.ts";
@@ -329,8 +329,56 @@ describe("the argument check agrees with citty's parser", () => {
       [["in", "--engine"], "--engine needs a value: node or web"],
       [["in", "--engine", "wbe"], "--engine must be node or web, got wbe — did you mean web?"],
       [["in", "--worker=maybe"], "--worker takes no value (--worker or --no-worker), got --worker=maybe"],
+      // citty takes --no-quiet out first and reads -o x; written this way, -o reads as given no value.
+      [["in", "-o", "--no-quiet", "x"], "-o needs a value, got --no-quiet (write --output=--no-quiet if that is the value)"],
     ];
     for (const [argv, message] of cases) expect((await checkArgs(command, argv)).problem, argv.join(" ")).toBe(message);
+  });
+
+  it("reads an option under every spelling citty reads it under, and no other", async () => {
+    const { checkArgs } = await import("../../src/cli/run.ts");
+    const spelled = { maxLength: { type: "string" }, "doc-model": { type: "string", alias: ["d", "dm"] } } satisfies ArgsDef;
+    const command: CommandDef<typeof spelled> = { meta: { name: "s" }, args: spelled };
+    const cases: Array<[string[], keyof typeof spelled]> = [
+      [["--maxLength", "v"], "maxLength"],
+      [["--max-length", "v"], "maxLength"],
+      [["--doc-model", "v"], "doc-model"],
+      [["--docModel", "v"], "doc-model"],
+      [["-d", "v"], "doc-model"],
+      [["--d", "v"], "doc-model"],
+      [["--dm", "v"], "doc-model"],
+    ];
+    for (const [argv, name] of cases) {
+      expect((await checkArgs(command, argv)).problem, argv.join(" ")).toBeUndefined();
+      expect(cittyParseArgs(argv, spelled)[name], argv.join(" ")).toBe("v");
+    }
+    for (const typed of ["--max_length", "--maxlength", "--Doc-Model"]) {
+      expect((await checkArgs(command, [typed, "v"])).problem).toMatch(new RegExp(`^unknown option ${typed} — did you mean --`));
+    }
+  });
+
+  it("follows citty to the subcommand it runs, and checks the arguments that one gets", async () => {
+    const { checkArgs } = await import("../../src/cli/run.ts");
+    const ran: string[] = [];
+    const sub = (name: string): CommandDef => ({
+      meta: { name },
+      args: { port: { type: "string" } },
+      run: ({ args }) => void ran.push(`${name} ${args.port}`),
+    });
+    const root: CommandDef = { meta: { name: "r" }, default: "a", subCommands: { a: sub("a"), b: sub("b") } };
+    const cases: Array<[string[], string, string]> = [
+      [["b", "--port", "-"], "r b", "b -"],
+      // No name before "--port -" (citty skips "-" as it skips an option): the default subcommand gets them all.
+      [["--port", "-"], "r", "a -"],
+      [["--port=1"], "r", "a 1"],
+    ];
+    for (const [argv, name, run] of cases) {
+      expect(await checkArgs(root, argv), argv.join(" ")).toMatchObject({ name, problem: undefined });
+      await runCommand(root, { rawArgs: argv });
+      expect(ran.pop()).toBe(run);
+    }
+    expect((await checkArgs(root, ["--port", "1", "b"])).problem).toBe("unknown command 1 — r has a, b");
+    expect((await checkArgs(root, ["--port=1", "b"])).problem).toBe("option --port=1 before the command b: options go after it (r b --help lists them)");
   });
 
   it("knows --json mode even when the arguments are wrong", async () => {

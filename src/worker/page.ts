@@ -11,8 +11,9 @@
 // imported through a wrangler `Text` rule, needs that step: vitest-pool-workers does not run wrangler's `[build]`.)
 // wrangler 4.86 bundles with esbuild's keepNames (its default; wrangler.toml `keep_names`), which wraps the function's
 // named inner functions in calls to esbuild 0.27's module-level helper, `__name(fn, "fn")`: the page defines that
-// helper as the identity. Minifying the Worker (wrangler's `minify`) would rename the helper and break the script;
-// test/browser/page.test.ts runs the page under `wrangler dev` with this wrangler.toml and fails then.
+// helper as the identity (Vite's transform adds no such calls: there it goes unused). Minifying the Worker
+// (wrangler's `minify`) would rename the helper and break the script: test/browser/page.test.ts, which runs the page
+// under `wrangler dev` with this wrangler.toml, fails then, as it does without the helper.
 import type { Env, Hono, Schema } from "hono";
 import { client } from "./page/client.ts";
 

@@ -154,32 +154,42 @@ describe.concurrent("the other CLIs", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it("model: an option before the command name, an unknown command, an extra positional, a bad --role", async () => {
-    const out = path("converted-2");
-    expectUsageError(await runScript(MODEL_CLI, ["--quiet", "convert", HF_QUERY, out]), "option --quiet before the command convert");
-    expect(existsSync(out)).toBe(false);
-    expectUsageError(await runScript(MODEL_CLI, ["convrt", HF_QUERY, out]), "unknown command convrt — did you mean convert?");
-    expectUsageError(
-      await runScript(MODEL_CLI, ["convert", HF_QUERY, out, "extra"]),
+  // One CLI run per test: on a busy 2-core machine a run takes seconds, and five or six of them in a row went past
+  // the 60 s a test has.
+  const unconverted = path("converted-2");
+  for (const [what, args, message] of [
+    ["an option before the command name", ["--quiet", "convert", HF_QUERY, unconverted], "option --quiet before the command convert"],
+    ["an unknown command", ["convrt", HF_QUERY, unconverted], "unknown command convrt — did you mean convert?"],
+    [
+      "an extra positional",
+      ["convert", HF_QUERY, unconverted, "extra"],
       "unexpected argument extra — model convert takes two positional arguments, INPUT and OUTPUT",
-    );
-    expectUsageError(await runScript(MODEL_CLI, ["convert", HF_QUERY, out, "--role", "passage"]), "--role must be query or doc, got passage");
-    expectUsageError(await runScript(MODEL_CLI, ["fetch", "--only", "passage"]), "--only must be query or doc, got passage");
-    expect(existsSync(out)).toBe(false);
-  });
+    ],
+    ["a bad --role", ["convert", HF_QUERY, unconverted, "--role", "passage"], "--role must be query or doc, got passage"],
+    ["a bad --only", ["fetch", "--only", "passage"], "--only must be query or doc, got passage"],
+  ] as const) {
+    it(`model: ${what} is exit 2, and nothing is converted`, async () => {
+      expectUsageError(await runScript(MODEL_CLI, [...args]), message);
+      expect(existsSync(unconverted)).toBe(false);
+    });
+  }
 
-  it("bench, fixture and serve refuse unknown options too", async () => {
-    expectUsageError(await runScript("bench/run.ts", ["corpus", "--model", path("no-model"), "--quik"]), "unknown option --quik");
-    expectUsageError(await runScript("bench/run.ts", ["corpus", "--model", path("no-model"), "--engine", "gpu"]), "--engine must be node or web, got gpu");
-    expectUsageError(await runScript("src/cli/fixture.ts", ["--ot", path("fixture")]), "unknown option --ot — did you mean --out?");
-    expect(existsSync(path("fixture"))).toBe(false);
-    // An empty project: before the check, deploy stopped at the missing model (exit 1) without reaching wrangler.
-    const project = path("project");
-    mkdirSync(project);
-    symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
-    expectUsageError(await runScript("src/cli/serve.ts", ["deploy", "--force"], { cwd: project }), "unknown option --force — serve deploy takes no options");
-    expectUsageError(await runScript("src/cli/serve.ts", ["start", "--prot", "9000"], { cwd: project }), "unknown option --prot — did you mean --port?");
-  });
+  // An empty project: before the check, deploy stopped at the missing model (exit 1) without reaching wrangler.
+  const project = path("project");
+  mkdirSync(project);
+  symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
+  for (const [command, script, args, message, cwd] of [
+    ["bench corpus --quik", "bench/run.ts", ["corpus", "--model", path("no-model"), "--quik"], "unknown option --quik", ROOT],
+    ["bench corpus --engine gpu", "bench/run.ts", ["corpus", "--model", path("no-model"), "--engine", "gpu"], "--engine must be node or web, got gpu", ROOT],
+    ["fixture --ot", "src/cli/fixture.ts", ["--ot", path("fixture")], "unknown option --ot — did you mean --out?", ROOT],
+    ["serve deploy --force", "src/cli/serve.ts", ["deploy", "--force"], "unknown option --force — serve deploy takes no options", project],
+    ["serve start --prot", "src/cli/serve.ts", ["start", "--prot", "9000"], "unknown option --prot — did you mean --port?", project],
+  ] as const) {
+    it(`${command}: refused before it does anything`, async () => {
+      expectUsageError(await runScript(script, [...args], { cwd }), message);
+      expect(existsSync(path("fixture"))).toBe(false);
+    });
+  }
 });
 
 describe.concurrent("--json prints JSON on every exit path", () => {

@@ -3,16 +3,17 @@
 //
 // Strict arguments. citty 0.2.2 reads argv with node:util parseArgs in non-strict mode and keeps only what the
 // command declares, so an unknown option, an extra positional or `--no-X` of an option that takes a value passed
-// silently (`--top_k 2`: an unknown flag, and "2" a positional nobody reads). checkArgs reads the arguments again
-// with the option table citty builds and the same parseArgs tokens, so it accepts exactly what citty reads:
-//   • an option's declared name, its aliases (a one-letter alias works as -o and as --o, -oVALUE too), and the
-//     camelCase and kebab-case spellings citty adds itself (scule's: `--topK` is `--top-k`). These all work in
-//     citty, so they are accepted; anything else (`--top_k`, `--topk`, `--TOP-K`) is an unknown option;
-//   • `--x=value` and `--x value`; a value that starts with "-" only as `--x=-value` (citty would take the next
-//     option as the value: `-o --quiet` writes a file named --quiet);
-//   • `--no-X` only for a flag (citty sets any X to false, even a string, before parsing), `--flag=true|false`;
-//   • `--` ends the options: what follows is positional, and counts against the command's positionals;
-//   • subcommands found where citty finds them; an option before a subcommand's name (which citty ignores) is refused.
+// silently (`--top_k 2`: an unknown flag, and "2" a positional nobody reads). checkArgs reads the arguments first,
+// with the same parseArgs tokens and the spellings citty's own parser reads into each option (asked of citty, which
+// adds camelCase and kebab-case forms: `--topK` is `--top-k`), and refuses, worded for the user with a suggestion:
+//   • any other spelling (`--top_k`, `--topk`, `--TOP-K`), a value outside an enum's, a positional too many;
+//   • an option without its value, and a value that starts with "-" unless written `--x=-value` (citty would take
+//     the next option as the value: `-o --quiet` writes a file named --quiet; `-o --no-quiet FILE` is refused too);
+//   • `--no-X` but for a flag (citty sets any X to false, even a string), a flag's value but true or false;
+//   • an option before a subcommand's name, which citty ignores (the name is where citty looks: the first
+//     positional before `--`).
+// parseArgs({ strict: true }) would stop at the first problem with node's words and no option to suggest, refuse the
+// `--flag=false` citty reads, and know neither enums nor how many positionals a command takes: hence the tokens.
 // The "did you mean" suggestion is an optimal-string-alignment distance below, not a dependency.
 //
 // Colour: citty colours its usage and some messages with its own escape codes, decided once at import (off only
@@ -21,8 +22,8 @@
 //
 // --json: a command with a `json` flag prints JSON on stdout on every exit path; a failure is
 // {"ok": false, "error": "…", "exit_code": N}, and so is an exit while the command still runs (an interrupt).
-import { renderUsage, runCommand, type ArgDef, type ArgsDef, type CommandDef, type Resolvable } from "citty";
-import { parseArgs } from "node:util";
+import { parseArgs as cittyParseArgs, renderUsage, runCommand, type ArgDef, type ArgsDef, type CommandDef, type Resolvable } from "citty";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CliError, EXIT_USAGE, exitCodeOf } from "./exit-codes.ts";
 
 export { CliError, EXIT_USAGE } from "./exit-codes.ts";
@@ -64,55 +65,6 @@ export function printJson(value: unknown): void {
 export function printJsonError(message: string, exitCode: number): void {
   printJson({ ok: false, error: plain(message), exit_code: exitCode });
 }
-
-// ── Spellings (scule 1.3.0, MIT, which citty bundles: how citty derives camelCase and kebab-case aliases) ──────
-
-function words(text: string): string[] {
-  const parts: string[] = [];
-  let buffer = "";
-  let previousUpper: boolean | undefined;
-  let previousSplitter: boolean | undefined;
-  for (const char of text) {
-    if ("-_/.".includes(char)) {
-      parts.push(buffer);
-      buffer = "";
-      previousUpper = undefined;
-      continue;
-    }
-    const upper = /\d/.test(char) ? undefined : char !== char.toLowerCase();
-    if (previousSplitter === false) {
-      if (previousUpper === false && upper === true) {
-        parts.push(buffer);
-        buffer = char;
-        previousUpper = upper;
-        continue;
-      }
-      if (previousUpper === true && upper === false && buffer.length > 1) {
-        parts.push(buffer.slice(0, -1));
-        buffer = buffer.slice(-1) + char;
-        previousUpper = upper;
-        continue;
-      }
-    }
-    buffer += char;
-    previousUpper = upper;
-    previousSplitter = false;
-  }
-  parts.push(buffer);
-  return parts;
-}
-
-function camelCase(text: string): string {
-  const pascal = words(text)
-    .map((w) => (w ? w[0].toUpperCase() + w.slice(1) : ""))
-    .join("");
-  return pascal ? pascal[0].toLowerCase() + pascal.slice(1) : "";
-}
-
-const kebabCase = (text: string): string =>
-  words(text)
-    .map((w) => w.toLowerCase())
-    .join("-");
 
 // ── Suggestions ─────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -168,32 +120,39 @@ interface Option {
 
 interface OptionTable {
   options: Option[];
-  /** Every long spelling citty accepts (name, aliases, camelCase, kebab-case) → its option. */
+  /** Every long spelling citty reads into an option → that option. */
   spellings: Map<string, Option>;
   positionals: string[];
-  /** node:util parseArgs options, as citty's parser builds them. */
-  config: Record<string, { type: "string" | "boolean"; short?: string }>;
+  /** node:util parseArgs options: what takes a value, and the short forms, as citty's parser has them. */
+  config: NonNullable<ParseArgsConfig["options"]>;
 }
 
 function optionTable(argsDef: ArgsDef): OptionTable {
   const table: OptionTable = { options: [], spellings: new Map(), positionals: [], config: {} };
   for (const [name, def] of Object.entries(argsDef)) {
-    if (def.type === "positional") {
-      table.positionals.push(name);
-      continue;
-    }
-    const option: Option = { name, def, flag: def.type === "boolean", values: def.type === "enum" ? def.options : undefined };
-    table.options.push(option);
-    const aliases = aliasesOf(def);
-    for (const spelling of new Set([name, ...aliases, camelCase(name), kebabCase(name)])) {
-      table.spellings.set(spelling, option);
-      table.config[spelling] = { type: option.flag ? "boolean" : "string" };
-    }
-    // citty gives the declared option a one-letter alias as its short form (and keeps --o as a long one too).
-    for (const alias of aliases) if (alias.length === 1) table.config[name].short = alias;
+    if (def.type === "positional") table.positionals.push(name);
+    else table.options.push({ name, def, flag: def.type === "boolean", values: def.type === "enum" ? def.options : undefined });
   }
+  // citty reads an option under more spellings than it declares (its aliases, and the camelCase and kebab-case forms
+  // scule makes of its name): its own parser says which, given `--NAME=i` for the i-th option, by filling each one with i.
+  const probe: ArgsDef = Object.fromEntries(table.options.map((o) => [o.name, { type: "string", alias: aliasesOf(o.def) }]));
+  const read = cittyParseArgs(
+    table.options.map((o, i) => `--${o.name}=${i}`),
+    probe,
+  );
+  for (const [spelling, index] of Object.entries(read)) {
+    if (spelling === "_") continue;
+    const option = table.options[Number(index)];
+    table.spellings.set(spelling, option);
+    table.config[spelling] = { type: option.flag ? "boolean" : "string" };
+  }
+  // citty gives the declared option a one-letter alias as its short form (and keeps --o as a long one too).
+  for (const [spelling, option] of table.spellings) if (spelling.length === 1) table.config[option.name].short = spelling;
   return table;
 }
+
+/** How citty's parser (node:util parseArgs, not strict) splits `args`. */
+const tokenize = (args: string[], table: OptionTable) => parseArgs({ args, options: table.config, strict: false, allowPositionals: true, tokens: true }).tokens;
 
 function describeOptions(table: OptionTable, who: string): string {
   if (table.options.length === 0) return `${who} takes no options`;
@@ -212,7 +171,7 @@ function describeOptions(table: OptionTable, who: string): string {
 function unknownOption(raw: string, argument: string, table: OptionTable, who: string): string {
   // -top-k is parsed as the short options -t -o… ; name the whole argument and suggest its long form.
   const shown = !argument.startsWith("--") && argument.length > 2 && argument.startsWith("-") && !argument.includes("=") ? argument : raw;
-  const bare = shown.replace(/^-+/, "").replace(/=.*/, "");
+  const bare = shown.replace(/^-+/, "");
   const positional = table.positionals.find((p) => normal(p) === normal(bare));
   if (positional && shown.startsWith("--")) return `unknown option ${shown} — ${positional.toUpperCase()} is a positional argument: give it without ${shown}`;
   const candidates = table.options.flatMap((o) => (o.flag ? [o.name, `no-${o.name}`] : [o.name]));
@@ -220,7 +179,33 @@ function unknownOption(raw: string, argument: string, table: OptionTable, who: s
   return `unknown option ${shown} — ${suggestion ? `did you mean --${suggestion}?` : describeOptions(table, who)}`;
 }
 
-function badValue(option: Option, value: string): string | undefined {
+type OptionToken = Extract<ReturnType<typeof tokenize>[number], { kind: "option" }>;
+
+/** The option `token` names (undefined: none), and whether it is its --no- form. */
+function optionOf(token: OptionToken, table: OptionTable): { option?: Option; negated: boolean } {
+  // citty takes every --no-X out before parsing (up to --) and sets X to false after it.
+  const negated = token.rawName.startsWith("--no-");
+  return { option: table.spellings.get(negated ? token.rawName.slice(5) : token.name), negated };
+}
+
+/** What is wrong with `token` (from `argument`), if anything. */
+function optionProblem(token: OptionToken, argument: string, table: OptionTable, who: string): string | undefined {
+  const { option, negated } = optionOf(token, table);
+  const { rawName, value } = token;
+  if (!option) return unknownOption(rawName, argument, table, who);
+  if (negated) {
+    if (!option.flag) return `${rawName}: --${option.name} takes a value, it has no --no- form`;
+    return value === undefined ? undefined : `${rawName} takes no value, got ${argument}`;
+  }
+  if (option.flag) {
+    const ok = !token.inlineValue || value === "true" || value === "false";
+    return ok ? undefined : `--${option.name} takes no value (--${option.name} or --no-${option.name}), got ${rawName}=${value}`;
+  }
+  if (value === undefined) return `${rawName} needs a value${option.values ? `: ${either(option.values)}` : ""}`;
+  // citty would take the next option as the value: `-o --quiet` writes a file named --quiet.
+  if (!token.inlineValue && value.startsWith("-") && value !== "-") {
+    return `${rawName} needs a value, got ${value} (write --${option.name}=${value} if that is the value)`;
+  }
   if (!option.values || option.values.includes(value)) return undefined;
   const suggestion = closest(value, option.values);
   return `--${option.name} must be ${either(option.values)}, got ${value}${suggestion ? ` — did you mean ${suggestion}?` : ""}`;
@@ -243,89 +228,24 @@ interface SegmentResult {
 
 /** One command's own arguments (after its name), read as citty reads them; the first problem in argv order. */
 function checkSegment(args: string[], table: OptionTable, who: string): SegmentResult {
-  const problems: Array<{ at: number; message: string }> = [];
-  // citty takes every --no-X out before parsing (up to --) and sets X to false.
-  const kept: string[] = [];
-  const origin: number[] = [];
-  let negatedJson = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      for (let j = i; j < args.length; j++) {
-        kept.push(args[j]);
-        origin.push(j);
-      }
-      break;
-    }
-    if (!arg.startsWith("--no-")) {
-      kept.push(arg);
-      origin.push(i);
-      continue;
-    }
-    const [name, value] = arg.slice(5).split(/=(.*)/s);
-    const option = table.spellings.get(name);
-    if (!option) problems.push({ at: i, message: unknownOption(arg.replace(/=.*/s, ""), arg, table, who) });
-    else if (!option.flag) problems.push({ at: i, message: `--no-${name}: --${option.name} takes a value, it has no --no- form` });
-    else if (value !== undefined) problems.push({ at: i, message: `--no-${name} takes no value, got ${arg}` });
-    else if (option.name === "json") negatedJson = true;
-  }
-  let tokens: NonNullable<ReturnType<typeof parseArgs>["tokens"]>;
-  try {
-    tokens = parseArgs({ args: kept, options: table.config, strict: false, allowPositionals: true, tokens: true }).tokens;
-  } catch (error) {
-    return { json: false, problem: `cannot read the arguments: ${(error as Error).message}` };
-  }
+  let problem: string | undefined;
   let json = false;
-  const positionals: Array<{ at: number; value: string }> = [];
-  for (const token of tokens) {
+  let negatedJson = false;
+  let positionals = 0;
+  for (const token of tokenize(args, table)) {
     if (token.kind === "option-terminator") continue;
-    const at = origin[token.index];
     if (token.kind === "positional") {
-      positionals.push({ at, value: token.value });
+      if (++positionals > table.positionals.length) problem ??= `unexpected argument ${token.value} — ${positionalsTaken(table, who)}`;
       continue;
     }
-    const option = table.spellings.get(token.name);
-    if (!option) {
-      problems.push({ at, message: unknownOption(token.rawName, args[at], table, who) });
-    } else if (option.flag) {
-      if (token.inlineValue && token.value !== "true" && token.value !== "false") {
-        problems.push({ at, message: `--${option.name} takes no value (--${option.name} or --no-${option.name}), got ${token.rawName}=${token.value}` });
-      }
-      if (option.name === "json") json = token.value !== "false";
-    } else if (token.value === undefined) {
-      problems.push({ at, message: `${token.rawName} needs a value${option.values ? `: ${either(option.values)}` : ""}` });
-    } else if (!token.inlineValue && token.value.startsWith("-") && token.value !== "-") {
-      problems.push({ at, message: `${token.rawName} needs a value, got ${token.value} (write --${option.name}=${token.value} if that is the value)` });
-    } else {
-      const bad = badValue(option, token.value);
-      if (bad) problems.push({ at, message: bad });
+    problem ??= optionProblem(token, args[token.index], table, who);
+    const { option, negated } = optionOf(token, table);
+    if (option?.flag && option.name === "json") {
+      if (!negated) json = token.value !== "false";
+      else if (token.value === undefined) negatedJson = true;
     }
   }
-  const extra = positionals[table.positionals.length];
-  if (extra) problems.push({ at: extra.at, message: `unexpected argument ${extra.value} — ${positionalsTaken(table, who)}` });
-  problems.sort((a, b) => a.at - b.at);
-  return { json: json && !negatedJson, problem: problems[0]?.message };
-}
-
-/** citty's findSubCommandIndex: the first argument that is neither an option nor a value of one; -1 after --. */
-function subCommandIndex(args: string[], argsDef: ArgsDef): number {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") return -1;
-    if (arg.startsWith("-")) {
-      if (!arg.includes("=") && takesValue(arg, argsDef)) i++;
-      continue;
-    }
-    return i;
-  }
-  return -1;
-}
-
-function takesValue(flag: string, argsDef: ArgsDef): boolean {
-  const name = flag.replace(/^-{1,2}/, "");
-  return Object.entries(argsDef).some(
-    ([key, def]) => (def.type === "string" || def.type === "enum") && (camelCase(name) === camelCase(key) || aliasesOf(def).includes(name)),
-  );
+  return { json: json && !negatedJson, problem };
 }
 
 async function findSubCommand(subCommands: Record<string, Resolvable<AnyCommand>>, name: string): Promise<AnyCommand | undefined> {
@@ -354,47 +274,41 @@ export async function checkArgs(root: AnyCommand, rawArgs: string[]): Promise<In
   let parent: AnyCommand | undefined;
   let args = rawArgs;
   let name = (await resolved(root.meta ?? {})).name ?? "command";
-  const invocation = (result: SegmentResult, usage: Invocation["usage"] = [command, parent]): Invocation => ({ name, usage, ...result });
+  const invocation = (result: SegmentResult): Invocation => ({ name, usage: [command, parent], ...result });
   for (;;) {
-    const argsDef = await resolved(command.args ?? {});
+    const table = optionTable(await resolved(command.args ?? {}));
     const subCommands = (await resolved(command.subCommands ?? {})) as Record<string, Resolvable<AnyCommand>>;
-    if (Object.keys(subCommands).length === 0) break;
-    const index = subCommandIndex(args, argsDef);
-    if (index >= 0) {
-      const typed = args[index];
-      const sub = await findSubCommand(subCommands, typed);
-      if (!sub) {
-        const suggestion = closest(typed, Object.keys(subCommands));
-        return invocation({
-          json: false,
-          problem: `unknown command ${typed} — ${suggestion ? `did you mean ${suggestion}?` : `${name} has ${Object.keys(subCommands).join(", ")}`}`,
-        });
-      }
-      const before = args.slice(0, index);
-      // citty runs a parent's own run() after its subcommand's; without one, options given to it go nowhere.
-      const own = command.run ? checkSegment(before, optionTable(argsDef), name) : { json: false, problem: undefined };
-      const misplaced = command.run ? undefined : before.find((a) => a.startsWith("-"));
-      if (own.problem || misplaced) {
-        return invocation({
-          json: false,
-          problem: own.problem ?? `option ${misplaced} before the command ${typed}: options go after it (${name} ${typed} --help lists them)`,
-        });
-      }
-      parent = command;
-      command = sub;
-      args = args.slice(index + 1);
-      name = `${name} ${typed}`;
-      continue;
+    if (Object.keys(subCommands).length === 0) return invocation(checkSegment(args, table, name));
+    // Where citty looks for the subcommand's name: the first positional before any `--` ("-" starts with "-": skipped).
+    const named = tokenize(args, table).find((t) => (t.kind === "positional" && t.value !== "-") || t.kind === "option-terminator");
+    if (named?.kind !== "positional") {
+      const fallback = await resolved(command.default);
+      const sub = fallback === undefined ? undefined : await findSubCommand(subCommands, fallback);
+      // The default subcommand gets every argument; --help still describes the command named. With no default, citty
+      // says "No command specified."; the options are still checked.
+      return invocation(checkSegment(args, sub ? optionTable(await resolved(sub.args ?? {})) : table, name));
     }
-    const fallback = await resolved(command.default);
-    const sub = fallback === undefined ? undefined : await findSubCommand(subCommands, fallback);
-    // No command named and no default: citty says "No command specified."; the options are still checked.
-    if (!sub) break;
-    // The default subcommand gets every argument; --help still describes the command named.
-    const result = checkSegment(args, optionTable(await resolved(sub.args ?? {})), name);
-    return invocation(result, [command, parent]);
+    const sub = await findSubCommand(subCommands, named.value);
+    if (!sub) {
+      const suggestion = closest(named.value, Object.keys(subCommands));
+      const problem = `unknown command ${named.value} — ${suggestion ? `did you mean ${suggestion}?` : `${name} has ${Object.keys(subCommands).join(", ")}`}`;
+      return invocation({ json: false, problem });
+    }
+    const before = args.slice(0, named.index);
+    // citty runs a parent's own run() after its subcommand's; without one, options given to it go nowhere.
+    const own = command.run ? checkSegment(before, table, name).problem : undefined;
+    const misplaced = command.run ? undefined : before.find((a) => a.startsWith("-"));
+    if (own || misplaced) {
+      return invocation({
+        json: false,
+        problem: own ?? `option ${misplaced} before the command ${named.value}: options go after it (${name} ${named.value} --help lists them)`,
+      });
+    }
+    parent = command;
+    command = sub;
+    args = args.slice(named.index + 1);
+    name = `${name} ${named.value}`;
   }
-  return invocation(checkSegment(args, optionTable(await resolved(command.args ?? {})), name));
 }
 
 /** citty's built-in help flags: --help and -h, unless the command declares those names itself. */

@@ -3,7 +3,19 @@
 // and JS, no CDN, no external request, works offline — that calls only the same-origin GET /info and POST /encode.
 // Its Content-Security-Policy lets exactly its own inline <style> and <script> run, by their SHA-256 hashes
 // (computed once per isolate from the strings below), and nothing else: no other script, style, frame or origin.
+//
+// The script is page/client.ts, a TypeScript function checked with the DOM's types (its own tsconfig) and linted;
+// the page embeds its source as compiled with this module, `(client)()`. Whatever compiles the Worker compiles it —
+// wrangler's esbuild for `wrangler dev` and deploys, Vite's for @cloudflare/vitest-pool-workers — so there is no
+// build step of its own that one of those flows could skip or run stale. (The other way, a bundle of client.ts
+// imported through a wrangler `Text` rule, needs that step: vitest-pool-workers does not run wrangler's `[build]`.)
+// wrangler 4.86 bundles with esbuild's keepNames (its default; wrangler.toml `keep_names`), which wraps the function's
+// named inner functions in calls to esbuild 0.27's module-level helper, `__name(fn, "fn")`: the page defines that
+// helper as the identity (Vite's transform adds no such calls: there it goes unused). Minifying the Worker
+// (wrangler's `minify`) would rename the helper and break the script: test/browser/page.test.ts, which runs the page
+// under `wrangler dev` with this wrangler.toml, fails then, as it does without the helper.
 import type { Env, Hono, Schema } from "hono";
+import { client } from "./page/client.ts";
 
 const STYLE = `
 :root{--bg:#f6f6f4;--panel:#fff;--fg:#1d1f22;--muted:#5e636a;--line:#dddfe2;--accent:#2a56c6;--track:#eaecf0;--code:#f8f8f7;
@@ -57,224 +69,8 @@ a{color:var(--accent)}
 [hidden]{display:none!important}
 `;
 
-// No backticks or "${" below: this is a template string. Objects in /encode's JSON keep their order here (a terms
-// map is heaviest first, and JSON.parse would hoist integer-like keys such as "2019"), so the page reads and
-// re-indents the JSON by its tokens and never re-serializes it.
-const SCRIPT = String.raw`
-"use strict";
-const $ = (id) => document.getElementById(id);
-const q = $("q"), fmt = $("format"), field = $("field"), fieldBox = $("field-box"), fieldHint = $("field-hint"), topk = $("top_k");
-const results = $("results"), bars = $("bars"), empty = $("empty"), meta = $("meta"), pre = $("body"), bodyMeta = $("body-meta");
-const bodyEmpty = $("body-empty"), errorBox = $("error"), banner = $("banner"), copy = $("copy"), copied = $("copied");
-const DEFAULT_FIELD = "splade";
-let formats = {}, fieldEdited = false, seq = 0, timer = 0, ctrl = null, copiedTimer = 0;
-
-const TOKEN = /"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+/g;
-const tokens = (text) => text.match(TOKEN) || [];
-function pretty(text) {
-  const t = tokens(text), pad = (n) => "\n" + "  ".repeat(n);
-  let out = "", depth = 0;
-  for (let i = 0; i < t.length; i++) {
-    const s = t[i];
-    if (s === "{" || s === "[") {
-      const close = s === "{" ? "}" : "]";
-      if (t[i + 1] === close) { out += s + close; i++; } else out += s + pad(++depth);
-    } else if (s === "}" || s === "]") out += pad(--depth) + s;
-    else if (s === ",") out += "," + pad(depth);
-    else if (s === ":") out += ": ";
-    else out += s;
-  }
-  return out;
-}
-// The "terms" map of a terms answer in the order sent: [[term, weight exactly as sent], …].
-function termsOf(text) {
-  const t = tokens(text), pairs = [];
-  let i = t.indexOf('"terms"');
-  if (i < 0 || t[i + 2] !== "{") return pairs;
-  for (i += 3; i < t.length && t[i] !== "}"; i += t[i + 3] === "," ? 4 : 3) pairs.push([JSON.parse(t[i]), t[i + 2]]);
-  return pairs;
-}
-
-// With SPLADE_API_KEYS set, /info and /encode need the key: asked for on the first 401, kept for this tab only.
-const key = $("key"), keyBox = $("key-box");
-key.value = sessionStorage.getItem("splade-edge-key") || "";
-keyBox.hidden = key.value === "";
-const auth = () => (key.value ? { authorization: "Bearer " + key.value } : {});
-function askForKey(r) { if (r.status === 401) { keyBox.hidden = false; key.focus(); } }
-function encode(body, signal) {
-  return fetch("/encode", { method: "POST", headers: Object.assign({ "content-type": "application/json" }, auth()), body: JSON.stringify(body), signal })
-    .then((r) => r.text().then((text) => ({ ok: r.ok, status: r.status, type: r.headers.get("content-type") || "", random: r.headers.get("x-splade-random-weights") === "true", text })));
-}
-function showError(status, type, message) {
-  errorBox.replaceChildren();
-  const strong = document.createElement("strong");
-  strong.textContent = message;
-  errorBox.append(strong);
-  if (status) {
-    const code = document.createElement("code");
-    code.textContent = " (" + status + (type ? " " + type : "") + ")";
-    errorBox.append(code);
-  }
-  errorBox.hidden = false;
-}
-function failure(r) {
-  askForKey(r);
-  let body = {};
-  try { body = JSON.parse(r.text); } catch (e) {}
-  showError(r.status, body.error_type, typeof body.error === "string" ? body.error : "the request failed");
-}
-function showBanner(text) {
-  if (!text || !banner.hidden) return;
-  banner.replaceChildren();
-  const strong = document.createElement("strong");
-  strong.textContent = "Random weights: ";
-  banner.append(strong, text);
-  banner.hidden = false;
-}
-
-function takesField(spec) { return !!spec && (spec.requires.includes("field") || spec.accepts.includes("field")); }
-function syncFormat() {
-  const spec = formats[fmt.value];
-  $("format-desc").textContent = spec ? spec.description : "";
-  const takes = takesField(spec), required = takes && spec.requires.includes("field");
-  fieldBox.hidden = !takes;
-  field.required = required;
-  if (takes && !fieldEdited) field.value = required ? DEFAULT_FIELD : "";
-  field.placeholder = required ? DEFAULT_FIELD : "format default";
-  fieldHint.textContent = required ? "(required)" : "(optional)";
-}
-function saveState() {
-  const p = new URLSearchParams();
-  if (q.value) p.set("q", q.value);
-  if (fmt.value && fmt.value !== "terms") p.set("format", fmt.value);
-  if (!fieldBox.hidden && field.value) p.set("field", field.value);
-  if (topk.value) p.set("top_k", topk.value);
-  const s = p.toString();
-  history.replaceState(null, "", s ? "?" + s : location.pathname);
-}
-function clear(note) {
-  bars.replaceChildren();
-  meta.textContent = "";
-  empty.textContent = note || "Type a query to see its terms.";
-  empty.hidden = false;
-  noBody(note || "The body /encode answers appears here.");
-}
-function noBody(note) {
-  pre.textContent = bodyMeta.textContent = "";
-  pre.hidden = true;
-  bodyEmpty.textContent = note;
-  bodyEmpty.hidden = false;
-  copy.disabled = true;
-}
-
-function run() {
-  clearTimeout(timer);
-  saveState();
-  if (ctrl) ctrl.abort();
-  errorBox.hidden = true;
-  if (!q.value.trim()) { clear(); results.dataset.state = "idle"; return; }
-  ctrl = new AbortController();
-  const id = ++seq, signal = ctrl.signal, name = fmt.value;
-  const base = { query: q.value };
-  if (topk.value.trim() !== "") base.top_k = Number(topk.value);
-  const request = Object.assign({ format: name }, base);
-  if (!fieldBox.hidden && field.value !== "") request.field = field.value;
-  results.dataset.state = "busy";
-  results.setAttribute("aria-busy", "true");
-  Promise.all([encode(request, signal), name === "terms" ? null : encode(Object.assign({ format: "terms" }, base), signal)])
-    .then(([chosen, terms]) => {
-      if (id !== seq) return;
-      terms = terms || chosen;
-      if (chosen.random || terms.random) showBanner("The model's vectors mean nothing.");
-      if (!terms.ok) { clear("No answer: see the error above."); failure(terms); results.dataset.state = "error"; return; }
-      renderTerms(terms.text);
-      if (chosen.ok) renderBody(chosen, name);
-      else { noBody("No body: see the error above."); failure(chosen); }
-      results.dataset.query = base.query;
-      results.dataset.format = name;
-      results.dataset.state = chosen.ok ? "done" : "error";
-    })
-    .catch((e) => {
-      if (id !== seq || e.name === "AbortError") return;
-      showError(0, "", "Could not reach /encode: " + e.message);
-      results.dataset.state = "error";
-    })
-    .finally(() => { if (id === seq) results.setAttribute("aria-busy", "false"); });
-}
-function renderTerms(text) {
-  const pairs = termsOf(text), info = JSON.parse(text), max = pairs.length ? Math.max(...pairs.map((p) => Number(p[1]))) : 0;
-  const items = pairs.map(([term, w]) => {
-    const li = document.createElement("li"), t = document.createElement("span"), bar = document.createElement("span"), fill = document.createElement("span"), n = document.createElement("span");
-    t.className = "term"; t.textContent = t.title = term;
-    bar.className = "bar"; bar.setAttribute("aria-hidden", "true");
-    fill.style.width = (max > 0 ? Math.max(0.5, (Number(w) / max) * 100) : 0) + "%";
-    bar.append(fill);
-    n.className = "w"; n.textContent = w;
-    li.append(t, bar, n);
-    return li;
-  });
-  bars.replaceChildren(...items);
-  empty.hidden = items.length > 0;
-  empty.textContent = items.length ? "" : "No non-zero terms.";
-  meta.textContent = pairs.length + (pairs.length === 1 ? " term" : " terms") + " · " + info.tokens + " tokens" + (info.truncated ? " · truncated" : "");
-}
-function renderBody(r, name) {
-  const json = r.type.startsWith("application/json");
-  pre.className = json ? "" : "text";
-  pre.textContent = json ? pretty(r.text) : r.text.replace(/\n$/, "");
-  bodyMeta.textContent = name + " · " + r.type.split(";")[0];
-  bodyEmpty.hidden = true;
-  pre.hidden = false;
-  copy.disabled = false;
-}
-function later() { clearTimeout(timer); timer = setTimeout(() => refresh(), 250); }
-
-copy.addEventListener("click", () => {
-  const text = pre.textContent;
-  const done = () => { copied.textContent = "Copied"; clearTimeout(copiedTimer); copiedTimer = setTimeout(() => (copied.textContent = ""), 2000); };
-  const fallback = () => {
-    const range = document.createRange();
-    range.selectNodeContents(pre);
-    const sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
-    if (document.execCommand("copy")) done(); else copied.textContent = "Press Ctrl+C to copy the selection";
-  };
-  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback); else fallback();
-});
-// Until /info has answered (it may need the key) there is no format list to encode with: load it first.
-const refresh = () => (Object.keys(formats).length === 0 ? loadInfo() : run());
-$("form").addEventListener("submit", (e) => { e.preventDefault(); refresh(); });
-q.addEventListener("input", later);
-field.addEventListener("input", () => { fieldEdited = true; later(); });
-topk.addEventListener("input", later);
-fmt.addEventListener("change", () => { syncFormat(); run(); });
-
-const params = new URLSearchParams(location.search);
-q.value = params.get("q") || "";
-if (params.has("top_k")) topk.value = params.get("top_k");
-if (params.has("field")) { field.value = params.get("field"); fieldEdited = true; }
-clear();
-key.addEventListener("change", () => sessionStorage.setItem("splade-edge-key", key.value));
-function loadInfo() {
-fetch("/info", { headers: auth() }).then((r) => r.json().then((info) => {
-  errorBox.hidden = true;
-  if (!r.ok) { askForKey(r); showError(r.status, info.error_type, info.error || "GET /info failed"); return; }
-  if (info.random_weights) showBanner(info.warning || "The model's vectors mean nothing.");
-  $("model").textContent = info.model.repo + " · " + info.engine.name + " (" + info.engine.build + ")";
-  for (const f of info.formats) {
-    formats[f.name] = f;
-    const o = document.createElement("option");
-    o.value = o.textContent = f.name;
-    fmt.append(o);
-  }
-  const wanted = params.get("format");
-  if (wanted && formats[wanted]) fmt.value = wanted;
-  syncFormat();
-  fmt.disabled = false;
-  run();
-})).catch((e) => showError(0, "", "Could not load /info: " + e.message));
-}
-loadInfo();
-`;
+/** The page's one script: client() with the helper wrangler's keepNames calls (see above). */
+const SCRIPT = `"use strict";\nconst __name = (fn) => fn;\n(${client})();\n`;
 
 const HTML_HEAD = `<!doctype html>
 <html lang="en">

@@ -1,5 +1,7 @@
 // The page at `/` in a real browser: Debian's chromium driven by playwright-core against the real Worker (wrangler
-// dev on the generated random-weights model). What the page shows must be exactly what /encode answers.
+// dev on the generated random-weights model). What the page shows must be exactly what /encode answers. It answers
+// after a round trip to wrangler dev, slower on a busy machine: the test waits with Playwright's waitFor (until the
+// test's timeout), not expect.poll (which gives up after 1 s).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -120,7 +122,7 @@ describe("the page at /", () => {
     expect(info.random_weights).toBe(true);
     await page.goto(`${worker!.base}/`);
     const banner = page.locator("#banner");
-    await expect.poll(() => banner.isVisible()).toBe(true);
+    await banner.waitFor();
     expect(await banner.textContent()).toContain(info.warning!);
   });
 
@@ -173,7 +175,7 @@ describe("the page at /", () => {
     expect(JSON.parse(shown)).toEqual(JSON.parse(expected.text));
 
     await page.getByRole("button", { name: "Copy" }).click();
-    await expect.poll(() => page.locator("#copied").textContent()).toBe("Copied");
+    await page.locator("#copied", { hasText: /^Copied$/ }).waitFor();
     expect(await page.evaluate("navigator.clipboard.readText()")).toBe(shown);
 
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
@@ -210,7 +212,7 @@ describe("the page with API keys on", () => {
     const tab = await context.newPage();
     await tab.goto(`${keyed.base}/?q=${encodeURIComponent(QUERY)}&top_k=${TOP_K}`);
     const keyBox = tab.locator("#key-box");
-    await expect.poll(() => keyBox.isVisible()).toBe(true);
+    await keyBox.waitFor();
     expect(await tab.locator("#error strong").textContent()).toBe("this endpoint needs an API key: send Authorization: Bearer KEY");
 
     await tab.getByLabel("API key", { exact: true }).fill(KEY);

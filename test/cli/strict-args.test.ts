@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs as cittyParseArgs, type ArgsDef, type CommandDef } from "citty";
+import { parseArgs as cittyParseArgs, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import { ROOT, runScript, type CliResult } from "./run-script.ts";
@@ -154,32 +154,42 @@ describe.concurrent("the other CLIs", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it("model: an option before the command name, an unknown command, an extra positional, a bad --role", async () => {
-    const out = path("converted-2");
-    expectUsageError(await runScript(MODEL_CLI, ["--quiet", "convert", HF_QUERY, out]), "option --quiet before the command convert");
-    expect(existsSync(out)).toBe(false);
-    expectUsageError(await runScript(MODEL_CLI, ["convrt", HF_QUERY, out]), "unknown command convrt — did you mean convert?");
-    expectUsageError(
-      await runScript(MODEL_CLI, ["convert", HF_QUERY, out, "extra"]),
+  // One CLI run per test: on a busy 2-core machine a run takes seconds, and five or six of them in a row went past
+  // the 60 s a test has.
+  const unconverted = path("converted-2");
+  for (const [what, args, message] of [
+    ["an option before the command name", ["--quiet", "convert", HF_QUERY, unconverted], "option --quiet before the command convert"],
+    ["an unknown command", ["convrt", HF_QUERY, unconverted], "unknown command convrt — did you mean convert?"],
+    [
+      "an extra positional",
+      ["convert", HF_QUERY, unconverted, "extra"],
       "unexpected argument extra — model convert takes two positional arguments, INPUT and OUTPUT",
-    );
-    expectUsageError(await runScript(MODEL_CLI, ["convert", HF_QUERY, out, "--role", "passage"]), "--role must be query or doc, got passage");
-    expectUsageError(await runScript(MODEL_CLI, ["fetch", "--only", "passage"]), "--only must be query or doc, got passage");
-    expect(existsSync(out)).toBe(false);
-  });
+    ],
+    ["a bad --role", ["convert", HF_QUERY, unconverted, "--role", "passage"], "--role must be query or doc, got passage"],
+    ["a bad --only", ["fetch", "--only", "passage"], "--only must be query or doc, got passage"],
+  ] as const) {
+    it(`model: ${what} is exit 2, and nothing is converted`, async () => {
+      expectUsageError(await runScript(MODEL_CLI, [...args]), message);
+      expect(existsSync(unconverted)).toBe(false);
+    });
+  }
 
-  it("bench, fixture and serve refuse unknown options too", async () => {
-    expectUsageError(await runScript("bench/run.ts", ["corpus", "--model", path("no-model"), "--quik"]), "unknown option --quik");
-    expectUsageError(await runScript("bench/run.ts", ["corpus", "--model", path("no-model"), "--engine", "gpu"]), "--engine must be node or web, got gpu");
-    expectUsageError(await runScript("src/cli/fixture.ts", ["--ot", path("fixture")]), "unknown option --ot — did you mean --out?");
-    expect(existsSync(path("fixture"))).toBe(false);
-    // An empty project: before the check, deploy stopped at the missing model (exit 1) without reaching wrangler.
-    const project = path("project");
-    mkdirSync(project);
-    symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
-    expectUsageError(await runScript("src/cli/serve.ts", ["deploy", "--force"], { cwd: project }), "unknown option --force — serve deploy takes no options");
-    expectUsageError(await runScript("src/cli/serve.ts", ["start", "--prot", "9000"], { cwd: project }), "unknown option --prot — did you mean --port?");
-  });
+  // An empty project: before the check, deploy stopped at the missing model (exit 1) without reaching wrangler.
+  const project = path("project");
+  mkdirSync(project);
+  symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
+  for (const [command, script, args, message, cwd] of [
+    ["bench corpus --quik", "bench/run.ts", ["corpus", "--model", path("no-model"), "--quik"], "unknown option --quik", ROOT],
+    ["bench corpus --engine gpu", "bench/run.ts", ["corpus", "--model", path("no-model"), "--engine", "gpu"], "--engine must be node or web, got gpu", ROOT],
+    ["fixture --ot", "src/cli/fixture.ts", ["--ot", path("fixture")], "unknown option --ot — did you mean --out?", ROOT],
+    ["serve deploy --force", "src/cli/serve.ts", ["deploy", "--force"], "unknown option --force — serve deploy takes no options", project],
+    ["serve start --prot", "src/cli/serve.ts", ["start", "--prot", "9000"], "unknown option --prot — did you mean --port?", project],
+  ] as const) {
+    it(`${command}: refused before it does anything`, async () => {
+      expectUsageError(await runScript(script, [...args], { cwd }), message);
+      expect(existsSync(path("fixture"))).toBe(false);
+    });
+  }
 });
 
 describe.concurrent("--json prints JSON on every exit path", () => {
@@ -329,8 +339,56 @@ describe("the argument check agrees with citty's parser", () => {
       [["in", "--engine"], "--engine needs a value: node or web"],
       [["in", "--engine", "wbe"], "--engine must be node or web, got wbe — did you mean web?"],
       [["in", "--worker=maybe"], "--worker takes no value (--worker or --no-worker), got --worker=maybe"],
+      // citty takes --no-quiet out first and reads -o x; written this way, -o reads as given no value.
+      [["in", "-o", "--no-quiet", "x"], "-o needs a value, got --no-quiet (write --output=--no-quiet if that is the value)"],
     ];
     for (const [argv, message] of cases) expect((await checkArgs(command, argv)).problem, argv.join(" ")).toBe(message);
+  });
+
+  it("reads an option under every spelling citty reads it under, and no other", async () => {
+    const { checkArgs } = await import("../../src/cli/run.ts");
+    const spelled = { maxLength: { type: "string" }, "doc-model": { type: "string", alias: ["d", "dm"] } } satisfies ArgsDef;
+    const command: CommandDef<typeof spelled> = { meta: { name: "s" }, args: spelled };
+    const cases: Array<[string[], keyof typeof spelled]> = [
+      [["--maxLength", "v"], "maxLength"],
+      [["--max-length", "v"], "maxLength"],
+      [["--doc-model", "v"], "doc-model"],
+      [["--docModel", "v"], "doc-model"],
+      [["-d", "v"], "doc-model"],
+      [["--d", "v"], "doc-model"],
+      [["--dm", "v"], "doc-model"],
+    ];
+    for (const [argv, name] of cases) {
+      expect((await checkArgs(command, argv)).problem, argv.join(" ")).toBeUndefined();
+      expect(cittyParseArgs(argv, spelled)[name], argv.join(" ")).toBe("v");
+    }
+    for (const typed of ["--max_length", "--maxlength", "--Doc-Model"]) {
+      expect((await checkArgs(command, [typed, "v"])).problem).toMatch(new RegExp(`^unknown option ${typed} — did you mean --`));
+    }
+  });
+
+  it("follows citty to the subcommand it runs, and checks the arguments that one gets", async () => {
+    const { checkArgs } = await import("../../src/cli/run.ts");
+    const ran: string[] = [];
+    const sub = (name: string): CommandDef => ({
+      meta: { name },
+      args: { port: { type: "string" } },
+      run: ({ args }) => void ran.push(`${name} ${args.port}`),
+    });
+    const root: CommandDef = { meta: { name: "r" }, default: "a", subCommands: { a: sub("a"), b: sub("b") } };
+    const cases: Array<[string[], string, string]> = [
+      [["b", "--port", "-"], "r b", "b -"],
+      // No name before "--port -" (citty skips "-" as it skips an option): the default subcommand gets them all.
+      [["--port", "-"], "r", "a -"],
+      [["--port=1"], "r", "a 1"],
+    ];
+    for (const [argv, name, run] of cases) {
+      expect(await checkArgs(root, argv), argv.join(" ")).toMatchObject({ name, problem: undefined });
+      await runCommand(root, { rawArgs: argv });
+      expect(ran.pop()).toBe(run);
+    }
+    expect((await checkArgs(root, ["--port", "1", "b"])).problem).toBe("unknown command 1 — r has a, b");
+    expect((await checkArgs(root, ["--port=1", "b"])).problem).toBe("option --port=1 before the command b: options go after it (r b --help lists them)");
   });
 
   it("knows --json mode even when the arguments are wrong", async () => {

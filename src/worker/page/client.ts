@@ -1,0 +1,353 @@
+// The page's script, run in the browser: type a query, see its terms as bars and the exact body /encode answers.
+// page.ts embeds this function's source in the page as `(client)()`, so everything it uses is inside it: no imports
+// (type-only ones are erased), no module-level values. It is type-checked with the DOM's types by ./tsconfig.json.
+//
+// Objects in /encode's JSON keep their order here (a terms map is heaviest first, and JSON.parse would hoist
+// integer-like keys such as "2019"), so the page reads and re-indents the JSON by its tokens and never re-serializes it.
+
+/** A query format, as GET /info lists it. */
+interface Format {
+  name: string;
+  description: string;
+  requires: string[];
+  accepts: string[];
+}
+
+interface Info {
+  model: { repo: string };
+  engine: { name: string; build: string };
+  formats: Format[];
+  random_weights?: boolean;
+  warning?: string;
+}
+
+/** A 4xx/5xx body: { error, error_type }. */
+interface Failure {
+  error?: string;
+  error_type?: string;
+}
+
+/** What the page keeps of an /encode answer. */
+interface Answer {
+  ok: boolean;
+  status: number;
+  type: string;
+  random: boolean;
+  text: string;
+}
+
+export function client(): void {
+  /** The element with this id, checked to be of the type the page's HTML gives it. */
+  const $ = <T extends HTMLElement>(id: string, type: new () => T): T => {
+    const element = document.getElementById(id);
+    if (!(element instanceof type)) throw new Error(`#${id} is not a ${type.name}`);
+    return element;
+  };
+  const q = $("q", HTMLInputElement);
+  const fmt = $("format", HTMLSelectElement);
+  const field = $("field", HTMLInputElement);
+  const fieldBox = $("field-box", HTMLElement);
+  const fieldHint = $("field-hint", HTMLElement);
+  const topk = $("top_k", HTMLInputElement);
+  const results = $("results", HTMLElement);
+  const bars = $("bars", HTMLElement);
+  const empty = $("empty", HTMLElement);
+  const meta = $("meta", HTMLElement);
+  const pre = $("body", HTMLPreElement);
+  const bodyMeta = $("body-meta", HTMLElement);
+  const bodyEmpty = $("body-empty", HTMLElement);
+  const errorBox = $("error", HTMLElement);
+  const banner = $("banner", HTMLElement);
+  const copy = $("copy", HTMLButtonElement);
+  const copied = $("copied", HTMLElement);
+  const key = $("key", HTMLInputElement);
+  const keyBox = $("key-box", HTMLElement);
+  const DEFAULT_FIELD = "splade";
+  const formats: Record<string, Format> = {};
+  let fieldEdited = false;
+  let seq = 0;
+  let timer = 0;
+  let copiedTimer = 0;
+  let ctrl: AbortController | null = null;
+
+  const TOKEN = /"(?:[^"\\]|\\.)*"|[{}[\],:]|[^\s{}[\],:"]+/g;
+  const tokens = (text: string): string[] => text.match(TOKEN) ?? [];
+  const pretty = (text: string): string => {
+    const t = tokens(text);
+    const pad = (n: number) => `\n${"  ".repeat(n)}`;
+    let out = "";
+    let depth = 0;
+    for (let i = 0; i < t.length; i++) {
+      const s = t[i];
+      if (s === "{" || s === "[") {
+        const close = s === "{" ? "}" : "]";
+        if (t[i + 1] === close) {
+          out += s + close;
+          i++;
+        } else out += s + pad(++depth);
+      } else if (s === "}" || s === "]") out += pad(--depth) + s;
+      else if (s === ",") out += `,${pad(depth)}`;
+      else if (s === ":") out += ": ";
+      else out += s;
+    }
+    return out;
+  };
+  /** The "terms" map of a terms answer in the order sent: [[term, weight exactly as sent], …]. */
+  const termsOf = (text: string): [string, string][] => {
+    const t = tokens(text);
+    const pairs: [string, string][] = [];
+    let i = t.indexOf('"terms"');
+    if (i < 0 || t[i + 2] !== "{") return pairs;
+    for (i += 3; i < t.length && t[i] !== "}"; i += t[i + 3] === "," ? 4 : 3) pairs.push([JSON.parse(t[i]) as string, t[i + 2]]);
+    return pairs;
+  };
+
+  // With SPLADE_API_KEYS set, /info and /encode need the key: asked for on the first 401, kept for this tab only.
+  key.value = sessionStorage.getItem("splade-edge-key") ?? "";
+  keyBox.hidden = key.value === "";
+  const auth = (): Record<string, string> => (key.value ? { authorization: `Bearer ${key.value}` } : {});
+  const askForKey = (r: { status: number }) => {
+    if (r.status === 401) {
+      keyBox.hidden = false;
+      key.focus();
+    }
+  };
+  const encode = async (body: Record<string, unknown>, signal: AbortSignal): Promise<Answer> => {
+    const r = await fetch("/encode", { method: "POST", headers: { "content-type": "application/json", ...auth() }, body: JSON.stringify(body), signal });
+    const text = await r.text();
+    return { ok: r.ok, status: r.status, type: r.headers.get("content-type") ?? "", random: r.headers.get("x-splade-random-weights") === "true", text };
+  };
+  const showError = (status: number, type: string | undefined, message: string) => {
+    errorBox.replaceChildren();
+    const strong = document.createElement("strong");
+    strong.textContent = message;
+    errorBox.append(strong);
+    if (status) {
+      const code = document.createElement("code");
+      code.textContent = ` (${status}${type ? ` ${type}` : ""})`;
+      errorBox.append(code);
+    }
+    errorBox.hidden = false;
+  };
+  const failure = (r: Answer) => {
+    askForKey(r);
+    let body: Failure = {};
+    try {
+      body = JSON.parse(r.text) as Failure;
+    } catch {}
+    showError(r.status, body.error_type, typeof body.error === "string" ? body.error : "the request failed");
+  };
+  const showBanner = (text: string | undefined) => {
+    if (!text || !banner.hidden) return;
+    banner.replaceChildren();
+    const strong = document.createElement("strong");
+    strong.textContent = "Random weights: ";
+    banner.append(strong, text);
+    banner.hidden = false;
+  };
+
+  const takesField = (spec: Format | undefined) => !!spec && (spec.requires.includes("field") || spec.accepts.includes("field"));
+  const syncFormat = () => {
+    const spec = formats[fmt.value] as Format | undefined;
+    $("format-desc", HTMLElement).textContent = spec ? spec.description : "";
+    const takes = takesField(spec);
+    const required = takes && !!spec?.requires.includes("field");
+    fieldBox.hidden = !takes;
+    field.required = required;
+    if (takes && !fieldEdited) field.value = required ? DEFAULT_FIELD : "";
+    field.placeholder = required ? DEFAULT_FIELD : "format default";
+    fieldHint.textContent = required ? "(required)" : "(optional)";
+  };
+  const saveState = () => {
+    const p = new URLSearchParams();
+    if (q.value) p.set("q", q.value);
+    if (fmt.value && fmt.value !== "terms") p.set("format", fmt.value);
+    if (!fieldBox.hidden && field.value) p.set("field", field.value);
+    if (topk.value) p.set("top_k", topk.value);
+    const s = p.toString();
+    history.replaceState(null, "", s ? `?${s}` : location.pathname);
+  };
+  const noBody = (note: string) => {
+    pre.textContent = bodyMeta.textContent = "";
+    pre.hidden = true;
+    bodyEmpty.textContent = note;
+    bodyEmpty.hidden = false;
+    copy.disabled = true;
+  };
+  const clear = (note?: string) => {
+    bars.replaceChildren();
+    meta.textContent = "";
+    empty.textContent = note || "Type a query to see its terms.";
+    empty.hidden = false;
+    noBody(note || "The body /encode answers appears here.");
+  };
+
+  const renderTerms = (text: string) => {
+    const pairs = termsOf(text);
+    const info = JSON.parse(text) as { tokens: number; truncated?: boolean };
+    const max = pairs.length ? Math.max(...pairs.map((p) => Number(p[1]))) : 0;
+    const items = pairs.map(([term, w]) => {
+      const li = document.createElement("li");
+      const t = document.createElement("span");
+      const bar = document.createElement("span");
+      const fill = document.createElement("span");
+      const n = document.createElement("span");
+      t.className = "term";
+      t.textContent = t.title = term;
+      bar.className = "bar";
+      bar.setAttribute("aria-hidden", "true");
+      fill.style.width = `${max > 0 ? Math.max(0.5, (Number(w) / max) * 100) : 0}%`;
+      bar.append(fill);
+      n.className = "w";
+      n.textContent = w;
+      li.append(t, bar, n);
+      return li;
+    });
+    bars.replaceChildren(...items);
+    empty.hidden = items.length > 0;
+    empty.textContent = items.length ? "" : "No non-zero terms.";
+    meta.textContent = `${pairs.length}${pairs.length === 1 ? " term" : " terms"} · ${info.tokens} tokens${info.truncated ? " · truncated" : ""}`;
+  };
+  const renderBody = (r: Answer, name: string) => {
+    const json = r.type.startsWith("application/json");
+    pre.className = json ? "" : "text";
+    pre.textContent = json ? pretty(r.text) : r.text.replace(/\n$/, "");
+    bodyMeta.textContent = `${name} · ${r.type.split(";")[0]}`;
+    bodyEmpty.hidden = true;
+    pre.hidden = false;
+    copy.disabled = false;
+  };
+
+  const run = () => {
+    clearTimeout(timer);
+    saveState();
+    ctrl?.abort();
+    errorBox.hidden = true;
+    if (!q.value.trim()) {
+      clear();
+      results.dataset.state = "idle";
+      return;
+    }
+    ctrl = new AbortController();
+    const id = ++seq;
+    const signal = ctrl.signal;
+    const name = fmt.value;
+    const base: { query: string; top_k?: number } = { query: q.value };
+    if (topk.value.trim() !== "") base.top_k = Number(topk.value);
+    const request: Record<string, unknown> = { format: name, ...base };
+    if (!fieldBox.hidden && field.value !== "") request.field = field.value;
+    results.dataset.state = "busy";
+    results.setAttribute("aria-busy", "true");
+    Promise.all([encode(request, signal), name === "terms" ? null : encode({ format: "terms", ...base }, signal)])
+      .then(([chosen, termsAnswer]) => {
+        if (id !== seq) return;
+        const terms = termsAnswer ?? chosen;
+        if (chosen.random || terms.random) showBanner("The model's vectors mean nothing.");
+        if (!terms.ok) {
+          clear("No answer: see the error above.");
+          failure(terms);
+          results.dataset.state = "error";
+          return;
+        }
+        renderTerms(terms.text);
+        if (chosen.ok) renderBody(chosen, name);
+        else {
+          noBody("No body: see the error above.");
+          failure(chosen);
+        }
+        results.dataset.query = base.query;
+        results.dataset.format = name;
+        results.dataset.state = chosen.ok ? "done" : "error";
+      })
+      .catch((e: Error) => {
+        if (id !== seq || e.name === "AbortError") return;
+        showError(0, "", `Could not reach /encode: ${e.message}`);
+        results.dataset.state = "error";
+      })
+      .finally(() => {
+        if (id === seq) results.setAttribute("aria-busy", "false");
+      });
+  };
+
+  const params = new URLSearchParams(location.search);
+  const loadInfo = () =>
+    fetch("/info", { headers: auth() })
+      .then((r) =>
+        r.json().then((info: Info & Failure) => {
+          errorBox.hidden = true;
+          if (!r.ok) {
+            askForKey(r);
+            showError(r.status, info.error_type, info.error || "GET /info failed");
+            return;
+          }
+          if (info.random_weights) showBanner(info.warning || "The model's vectors mean nothing.");
+          $("model", HTMLElement).textContent = `${info.model.repo} · ${info.engine.name} (${info.engine.build})`;
+          for (const f of info.formats) {
+            formats[f.name] = f;
+            const o = document.createElement("option");
+            o.value = o.textContent = f.name;
+            fmt.append(o);
+          }
+          const wanted = params.get("format");
+          if (wanted && formats[wanted]) fmt.value = wanted;
+          syncFormat();
+          fmt.disabled = false;
+          run();
+        }),
+      )
+      .catch((e: Error) => showError(0, "", `Could not load /info: ${e.message}`));
+  // Until /info has answered (it may need the key) there is no format list to encode with: load it first.
+  const refresh = () => (Object.keys(formats).length === 0 ? loadInfo() : run());
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 250);
+  };
+
+  copy.addEventListener("click", () => {
+    const text = pre.textContent ?? "";
+    const done = () => {
+      copied.textContent = "Copied";
+      clearTimeout(copiedTimer);
+      copiedTimer = setTimeout(() => {
+        copied.textContent = "";
+      }, 2000);
+    };
+    const fallback = () => {
+      const range = document.createRange();
+      range.selectNodeContents(pre);
+      const selection = getSelection();
+      selection?.removeAllRanges();
+      selection?.addRange(range);
+      // execCommand is deprecated but is the only copy a page without clipboard access (plain http) has.
+      if (document.execCommand("copy")) done();
+      else copied.textContent = "Press Ctrl+C to copy the selection";
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  });
+  $("form", HTMLFormElement).addEventListener("submit", (e) => {
+    e.preventDefault();
+    refresh();
+  });
+  q.addEventListener("input", later);
+  field.addEventListener("input", () => {
+    fieldEdited = true;
+    later();
+  });
+  topk.addEventListener("input", later);
+  fmt.addEventListener("change", () => {
+    syncFormat();
+    run();
+  });
+
+  q.value = params.get("q") ?? "";
+  topk.value = params.get("top_k") ?? topk.value;
+  const wantedField = params.get("field");
+  if (wantedField !== null) {
+    field.value = wantedField;
+    fieldEdited = true;
+  }
+  clear();
+  key.addEventListener("change", () => sessionStorage.setItem("splade-edge-key", key.value));
+  loadInfo();
+}

@@ -9,15 +9,15 @@ import packageJson from "../../package.json";
 import type { EncodedText, SpladeEncoder } from "../encoder/encoder.ts";
 import { FormatError, FORMATS, type Format, QUERY_FORMAT_NAMES, renderQueries, teiSparse } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
-import { type TokenizedText, WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
+import type { TokenizedText } from "../encoder/tokenizer.ts";
 import { afterResponse } from "./after-response";
 import { corsForOrigins, requireApiKey, type AccessVariables } from "./access";
 import { readBody } from "./body";
-import { cacheEntry, cachedAnswer, storeAnswer } from "./cache";
+import { CACHED_HEADERS, cacheEntry, cachedAnswer, clientCaching, codeIdentity, storeAnswer } from "./cache";
 import { ApiError, errorResponse, renderedError, TEI_ERROR_STATUS, type TeiErrorType } from "./errors";
 import { checkTokenBudget, rateLimit } from "./limits";
 import { requestLog, type LogVariables } from "./log";
-import { isolateModel, type EdgeManifest } from "./model";
+import { isolateModel } from "./model";
 import { registerPage } from "./page";
 import { embedSparseRoute, encodeGetRoute, encodePostRoute, healthRoute, infoRoute, registerOpenApi } from "./openapi";
 import { MAX_QUERIES, refuseInvalid, type EncodeRequest } from "./requests";
@@ -102,26 +102,15 @@ async function encodeTimed(
   return vectors;
 }
 
-/** What an answer depends on besides the request: the served weights and tokenizer, and this Worker's code. */
-function servedModel(manifest: EdgeManifest): string {
-  return [
-    manifest.edge ? manifest.files[manifest.edge.file]?.sha256 : manifest.source.weights_sha256,
-    manifest.files[WORKER_TOKENIZER_FILE]?.sha256,
-    packageJson.version,
-  ].join(":");
-}
-
-/** Headers a cached answer keeps (the rest is added per request: Server-Timing, CORS, random-weights). */
-const CACHED_HEADERS = ["Content-Type", "X-Splade-Tokens", "X-Splade-Truncated"];
-
 async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise<Response> {
   c.set("queries", request.texts);
   const manifest = await isolateModel.manifest(c.env.ASSETS);
-  const { cacheTtl, maxBatchTokens } = settingsOf(c.env);
-  const entry = cacheTtl > 0 ? await cacheEntry(servedModel(manifest), request) : undefined;
+  const settings = settingsOf(c.env);
+  const { cacheTtl, maxBatchTokens } = settings;
+  const entry = cacheTtl > 0 ? await cacheEntry({ code: codeIdentity(c.env), manifest }, request) : undefined;
   if (entry) {
     c.header("ETag", entry.etag);
-    if (c.req.method === "GET") c.header("Cache-Control", `public, max-age=${cacheTtl}`);
+    if (c.req.method === "GET") for (const [name, value] of Object.entries(clientCaching(settings))) c.header(name, value);
     const hit = c.req.header("If-None-Match")?.includes(entry.etag) ? "not-modified" : await cachedAnswer(entry);
     c.header("X-Splade-Cache", hit ? "hit" : "miss");
     if (hit === "not-modified") return c.body(null, 304);

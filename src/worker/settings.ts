@@ -16,6 +16,8 @@ export interface Env {
   SPLADE_LOG_QUERIES?: string;
   /** Cloudflare's Rate Limiting binding (`[[ratelimits]]`): requests per client (API key, else IP) per period. */
   RATE_LIMITER?: RateLimit;
+  /** This Worker Version (`[version_metadata]`): its id is the code's part of every cache key (cache.ts). */
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
 }
 
 export interface Settings {

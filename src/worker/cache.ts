@@ -20,7 +20,7 @@
 // request is a miss; on a custom domain, repeats within a location hit.
 import type { Context } from "hono";
 import { afterResponse } from "./after-response";
-import type { EncodeRequest } from "./requests";
+import type { EncodeRequest } from "./routes/encode";
 import type { Env, Settings } from "./settings";
 
 const KEY_ORIGIN = "https://cache.splade-edge.internal";

@@ -3,6 +3,7 @@
 // primary key `id`, queries as the part of a search body (POST /v2/vectordb/entities/search) that carries the vector.
 // A sparse row is a {token_id: weight} object with string keys, as the 2.5 RESTful insert example writes them; Milvus
 // reads each key with Go's ParseUint(k, 0, 32), so keys are plain decimal (a leading 0 would read as octal).
+import { z } from "zod";
 import { TermWeights, toJson } from "./json.ts";
 import type { EngineWeights, Format, OptionName } from "./types.ts";
 
@@ -31,6 +32,14 @@ export const milvus: Format = {
   query: {
     description: 'Milvus search body part: {"data":[{token_id: weight}],"annsField":F}; add collectionName, limit',
     kind: "json",
+    answer: () =>
+      z.strictObject({
+        data: z
+          .array(z.record(z.string(), z.number()).meta({ propertyNames: { pattern: "^[0-9]+$" } }))
+          .min(1)
+          .max(1),
+        annsField: z.string(),
+      }),
     requires: ["field"],
     accepts: ["field"],
     invalidOption: fieldProblem,

@@ -2,6 +2,7 @@
 // and a document side, what `encode-corpus --format NAME` writes. Both sides of one format receive their weights
 // from the same preparation (./rules.ts: term naming, quantization, non-zero limits, the empty-vector rule), so a
 // document and a query written for the same engine cannot disagree.
+import type { z } from "zod";
 import type { EncodedText } from "../encoder.ts";
 
 /** One encoded query or document, with what its format may write beside the vector. */
@@ -62,12 +63,24 @@ interface Side {
   invalidOption?(name: OptionName, value: string): string | undefined;
 }
 
-export interface QuerySide extends Side {
+interface QuerySideOf<Kind extends "json" | "text"> extends Side {
   /** "json": one JSON value per query (a batch is a JSON array); "text": one line per query (a batch is lines). */
-  kind: "json" | "text";
+  kind: Kind;
   /** One query: a JSON value or a line without its newline. Options and id were checked before. */
   render(item: FormatItem, weights: EngineWeights, ctx: FormatContext, options: FormatOptions): string;
 }
+
+/** A query side answering JSON declares the shape of one query's answer (./answer.ts has the shared pieces). */
+export type QuerySide =
+  | (QuerySideOf<"json"> & {
+      /**
+       * Builds the zod schema of one query's answer, which the Worker's GET /openapi.json publishes. Built on call, not
+       * at import: zod 4 gives a schema its methods when it is built, so one built first would lack the `.openapi()`
+       * that @hono/zod-openapi adds to zod when the Worker imports it.
+       */
+      answer(): z.ZodType;
+    })
+  | QuerySideOf<"text">;
 
 export interface DocumentSide extends Side {
   /** One document as the lines the engine ingests (no trailing newline; _bulk formats write two lines). */

@@ -3,7 +3,6 @@
 // primary key `id`, queries as the part of a search body (POST /v2/vectordb/entities/search) that carries the vector.
 // A sparse row is a {token_id: weight} object with string keys, as the 2.5 RESTful insert example writes them; Milvus
 // reads each key with Go's ParseUint(k, 0, 32), so keys are plain decimal (a leading 0 would read as octal).
-import { z } from "zod";
 import { TermWeights, toJson } from "./json.ts";
 import type { EngineWeights, Format, OptionName } from "./types.ts";
 
@@ -32,7 +31,7 @@ export const milvus: Format = {
   query: {
     description: 'Milvus search body part: {"data":[{token_id: weight}],"annsField":F}; add collectionName, limit',
     kind: "json",
-    answer: () =>
+    answer: (z) =>
       z.strictObject({
         data: z
           .array(z.record(z.string(), z.number()).meta({ propertyNames: { pattern: "^[0-9]+$" } }))

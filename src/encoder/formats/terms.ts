@@ -1,6 +1,5 @@
 // The model's own view of a vector, for any engine without a format here: vocabulary terms exactly as the
 // tokenizer spells them (human-readable), or token ids.
-import { z } from "zod";
 import { encodedFields, termWeights, tokenIds, tokenWeights } from "./answer.ts";
 import { TermWeights, toJson } from "./json.ts";
 import type { Format } from "./types.ts";
@@ -12,7 +11,7 @@ export const terms: Format = {
   query: {
     description: "{model, tokens, truncated, terms: {term: weight}}, heaviest term first",
     kind: "json",
-    answer: () => z.strictObject({ ...encodedFields, terms: termWeights }),
+    answer: (z) => z.strictObject({ ...encodedFields(z), terms: termWeights(z) }),
     requires: [],
     accepts: [],
     render(item, w, ctx) {
@@ -51,7 +50,7 @@ export const ids: Format = {
   query: {
     description: "{model, tokens, truncated, indices, values}: token ids and weights, heaviest first",
     kind: "json",
-    answer: () => z.strictObject({ ...encodedFields, indices: tokenIds, values: tokenWeights }),
+    answer: (z) => z.strictObject({ ...encodedFields(z), indices: tokenIds(z), values: tokenWeights(z) }),
     requires: [],
     accepts: [],
     render(item, w, ctx) {

@@ -2,8 +2,8 @@
 // and a document side, what `encode-corpus --format NAME` writes. Both sides of one format receive their weights
 // from the same preparation (./rules.ts: term naming, quantization, non-zero limits, the empty-vector rule), so a
 // document and a query written for the same engine cannot disagree.
-import type { z } from "zod";
 import type { EncodedText } from "../encoder.ts";
+import type { AnswerSchema, Zod } from "./answer.ts";
 
 /** One encoded query or document, with what its format may write beside the vector. */
 export interface FormatItem {
@@ -74,11 +74,11 @@ interface QuerySideOf<Kind extends "json" | "text"> extends Side {
 export type QuerySide =
   | (QuerySideOf<"json"> & {
       /**
-       * Builds the zod schema of one query's answer, which the Worker's GET /openapi.json publishes. Built on call, not
-       * at import: zod 4 gives a schema its methods when it is built, so one built first would lack the `.openapi()`
-       * that @hono/zod-openapi adds to zod when the Worker imports it.
+       * The zod schema of one query's answer, which the Worker's GET /openapi.json publishes, built with the zod it is
+       * handed (the Worker's, which @hono/zod-openapi extends with `.openapi()`; zod 4 gives a schema its methods when
+       * it is built).
        */
-      answer(): z.ZodType;
+      answer(z: Zod): AnswerSchema;
     })
   | QuerySideOf<"text">;
 

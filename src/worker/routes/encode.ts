@@ -311,7 +311,7 @@ const TEXT_FORMATS = QUERY_FORMAT_NAMES.filter((n) => querySide(n).kind === "tex
 /** Each JSON format's answer to one query, as the format declares it, named as a component (TermsAnswer, …). */
 const jsonAnswers = QUERY_FORMAT_NAMES.flatMap((name) => {
   const side = querySide(name);
-  return side.kind === "json" ? [side.answer().openapi(`${name[0].toUpperCase()}${name.slice(1)}Answer`, { title: name, description: side.description })] : [];
+  return side.kind === "json" ? [side.answer(z).openapi(`${name[0].toUpperCase()}${name.slice(1)}Answer`, { title: name, description: side.description })] : [];
 });
 const [firstAnswer, ...otherAnswers] = jsonAnswers;
 const oneAnswer = z.union([firstAnswer, ...otherAnswers]);

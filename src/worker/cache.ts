@@ -1,14 +1,32 @@
-// Identical requests answered from the Cache API. The key is the served model's sha256 plus the normalized request
-// (the parsed, validated request: field order, defaults and GET/POST spelling do not matter), so a new model never
-// serves old vectors. Answers are deterministic (exact kernel), so a cached one is byte for byte what a miss returns.
+// Identical requests answered from the Cache API, and what an answer tells the caches between the Worker and its
+// client.
+//
+// The key is everything an answer depends on, so a cached answer is byte for byte what a miss would return now:
+// - the Worker's code: the id of this Worker Version (the `[version_metadata]` binding). Cloudflare gives every upload
+//   a new one (`wrangler deploy`, `wrangler versions upload`, a secret put), and `wrangler dev` a random one on every
+//   start (miniflare 4.20260426's version-metadata plugin), so a change to a format's rendering never meets answers of
+//   the old code, even though the Cache API outlives it (a data center's cache; `.wrangler/state` locally). A hash of
+//   the sources would miss a dependency bumped in the lockfile; the version id changes with every upload, whatever
+//   changed. Without the binding (a config other than wrangler.toml) the code is this isolate's own: answers are
+//   then reused only within it.
+// - the served model: its whole manifest, which holds the sha256 of every file the Worker reads (encoder.bin, the
+//   tokenizer and its config) and every field an answer renders (source.repo as `model`, vocab_size, max_length), so
+//   the same weights converted from another folder, or with another tokenizer, are another model.
+// - the normalized request (the parsed, validated request: field order, defaults and GET/POST spelling do not
+//   matter).
+// Answers are deterministic (exact kernel), so one key always gives the same bytes, and its digest is a strong ETag.
 //
 // Cloudflare's Cache API is per data center and does nothing on *.workers.dev hostnames: deployed on workers.dev every
 // request is a miss; on a custom domain, repeats within a location hit.
 import type { Context } from "hono";
 import { afterResponse } from "./after-response";
-import type { EncodeRequest } from "./requests";
+import type { EncodeRequest } from "./routes/encode";
+import type { Env, Settings } from "./settings";
 
 const KEY_ORIGIN = "https://cache.splade-edge.internal";
+
+/** Headers a cached answer keeps (the rest is added per request: Server-Timing, CORS, cache and random-weights headers). */
+export const CACHED_HEADERS = ["Content-Type", "X-Splade-Tokens", "X-Splade-Truncated"];
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
@@ -21,15 +39,50 @@ function canonical(request: EncodeRequest): string {
   return JSON.stringify([texts, ids, single, topK ?? null, minWeight ?? null, format, options.field ?? null, options.quantize ?? null]);
 }
 
+let isolateCode: string | undefined;
+
+/** The identity of the code answering: this Worker Version's id, else (no binding) this isolate's own. */
+export function codeIdentity(env: Env): string {
+  const version = env.CF_VERSION_METADATA?.id;
+  if (version) return `version:${version}`;
+  isolateCode ??= `isolate:${crypto.randomUUID()}`;
+  return isolateCode;
+}
+
+/** What an answer depends on besides the request: the code answering and the served model's manifest. */
+export interface Served {
+  code: string;
+  manifest: object;
+}
+
+// The manifest is the isolate's one object: serialized once, not on every request.
+const manifestTexts = new WeakMap<object, string>();
+
 export interface CacheEntry {
   key: Request;
-  /** Strong ETag of the answer: the same model and request always give the same bytes. */
+  /** Strong ETag of the answer: the same code, model and request always give the same bytes. */
   etag: string;
 }
 
-export async function cacheEntry(model: string, request: EncodeRequest): Promise<CacheEntry> {
-  const digest = await sha256Hex(`${model}\n${canonical(request)}`);
+export async function cacheEntry(served: Served, request: EncodeRequest): Promise<CacheEntry> {
+  let manifest = manifestTexts.get(served.manifest);
+  if (manifest === undefined) {
+    manifest = JSON.stringify(served.manifest);
+    manifestTexts.set(served.manifest, manifest);
+  }
+  const digest = await sha256Hex(JSON.stringify([served.code, manifest, canonical(request)]));
   return { key: new Request(`${KEY_ORIGIN}/encode/${digest}`), etag: `"${digest.slice(0, 32)}"` };
+}
+
+/**
+ * What a GET answer tells the caches on its way. With API keys on, the answer was given to one key holder: `private`
+ * keeps shared caches (a CDN, a proxy's cache) from storing it and serving it to a client without a key (RFC 9111
+ * §3.5: `public` is what lets a shared cache reuse an answer to an authenticated request), and `Vary: Authorization`
+ * keeps a browser from reusing it under another key. (CORS adds `Vary: Origin` itself when origins are listed.)
+ */
+export function clientCaching(settings: Settings): Record<string, string> {
+  const maxAge = `max-age=${settings.cacheTtl}`;
+  return settings.apiKeys.length > 0 ? { "Cache-Control": `private, ${maxAge}`, Vary: "Authorization" } : { "Cache-Control": `public, ${maxAge}` };
 }
 
 /** The cached answer, or undefined; a Cache API failure is a miss, never an error. */
@@ -41,10 +94,13 @@ export async function cachedAnswer(entry: CacheEntry): Promise<Response | undefi
   }
 }
 
-/** Stores the answer after it is sent (waitUntil), for `ttl` seconds. */
+/** Stores the answer's body and CACHED_HEADERS after it is sent (waitUntil), for `ttl` seconds. */
 export function storeAnswer(c: Context, entry: CacheEntry, response: Response, ttl: number): void {
-  const stored = new Response(response.clone().body, response);
-  stored.headers.set("Cache-Control", `public, max-age=${ttl}`);
-  stored.headers.delete("Server-Timing");
+  const headers = new Headers({ "Cache-Control": `public, max-age=${ttl}` });
+  for (const name of CACHED_HEADERS) {
+    const value = response.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  const stored = new Response(response.clone().body, { status: response.status, headers });
   afterResponse(c, caches.default.put(entry.key, stored), "storing an answer in the cache");
 }

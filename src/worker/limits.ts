@@ -1,9 +1,16 @@
-// What one client may spend: requests per period (Cloudflare's Rate Limiting binding) and tokens per request.
+// What one client may spend: requests per period (Cloudflare's Rate Limiting binding), bytes, queries and tokens per
+// request.
 import type { MiddlewareHandler } from "hono";
 import type { TokenizedText } from "../encoder/tokenizer.ts";
 import type { AccessVariables } from "./access";
 import { ApiError } from "./errors";
 import type { Env } from "./settings";
+
+/** Most bytes of a request body (larger is a 413 payload_too_large): 64 queries of a few hundred words. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Most queries one request may encode (/encode's `queries`, /embed_sparse's `inputs`). */
+export const MAX_QUERIES = 64;
 
 /** The period of `[[ratelimits]]` in wrangler.toml (the binding does not report it; a test pins the two together). */
 export const RATE_LIMIT_PERIOD_SECONDS = 60;

@@ -132,8 +132,8 @@ export class IsolateModel {
       });
       return { ...model, timings: { "load-manifest": manifestMs, ...model.timings } };
     } catch (cause) {
-      if (cause instanceof KernelWeightsError)
-        throw new ApiError("model_unavailable", `model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
+      // errors.ts answers it 503 model_unavailable; the message says which file and what to run.
+      if (cause instanceof KernelWeightsError) throw new KernelWeightsError(`model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
       throw cause;
     }
   }

@@ -1,6 +1,10 @@
 // The Worker's knobs, read from its environment: `[vars]` in wrangler.toml, Workers secrets (`wrangler secret put`,
 // `.dev.vars` locally) and bindings. One place parses them, so a route never reads `env` by hand and a bad value
 // is one clear message in the log instead of a surprise at the first request that needs it.
+import type { TimingVariables } from "hono/timing";
+import type { AccessVariables } from "./access";
+import type { LogVariables } from "./log";
+
 export interface Env {
   /** The `model/query` folder, served only to this Worker (`run_worker_first = true`). */
   ASSETS: Fetcher;
@@ -16,7 +20,12 @@ export interface Env {
   SPLADE_LOG_QUERIES?: string;
   /** Cloudflare's Rate Limiting binding (`[[ratelimits]]`): requests per client (API key, else IP) per period. */
   RATE_LIMITER?: RateLimit;
+  /** This Worker Version (`[version_metadata]`): its id is the code's part of every cache key (cache.ts). */
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
 }
+
+/** The Worker's Hono environment: its bindings, and what middleware leaves for the routes and the log. */
+export type AppEnv = { Bindings: Env; Variables: TimingVariables & AccessVariables & LogVariables };
 
 export interface Settings {
   apiKeys: readonly string[];

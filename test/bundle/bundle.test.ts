@@ -50,6 +50,7 @@ interface DeployConfig {
   vars: Record<string, Json>;
   ratelimits: Array<{ name: string; simple: { limit: number; period: 10 | 60 } }>;
   assets?: { binding?: string; run_worker_first?: boolean | string[] };
+  version_metadata?: { binding: string };
 }
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -112,7 +113,7 @@ beforeAll(async () => {
     });
 
   // 2. Exactly that bundle in workerd, through Miniflare's API, with what wrangler.toml gives it deployed: its
-  // compatibility date and flags, vars, rate limiters and private assets. The assets options are those wrangler's own
+  // compatibility date and flags, vars, rate limiters, version metadata and private assets. The assets options are those wrangler's own
   // dev server derives from wrangler.toml (getAssetsOptions): the router forwards only to a Worker it is told exists
   // (has_user_worker), and run_worker_first is invoke_user_worker_ahead_of_assets.
   const modules = files
@@ -123,7 +124,8 @@ beforeAll(async () => {
   if (!deploy.assets?.binding) throw new Error("wrangler.toml: [assets] has no binding");
   if (Array.isArray(deploy.assets.run_worker_first)) throw new Error("wrangler.toml: run_worker_first as routes needs routerConfig.static_routing here");
   const ratelimits = Object.fromEntries(deploy.ratelimits.map((r) => [r.name, { simple: r.simple }]));
-  boundNames = [deploy.assets.binding, ...Object.keys(deploy.vars), ...Object.keys(ratelimits)].sort();
+  const versionMetadata = deploy.version_metadata?.binding;
+  boundNames = [deploy.assets.binding, ...Object.keys(deploy.vars), ...Object.keys(ratelimits), ...(versionMetadata ? [versionMetadata] : [])].sort();
   const options: MiniflareOptions = {
     modulesRoot: outdir,
     modules,
@@ -131,6 +133,7 @@ beforeAll(async () => {
     compatibilityFlags: deploy.compatibility_flags,
     bindings: deploy.vars,
     ratelimits,
+    versionMetadata,
     assets: {
       directory: assetsDir,
       binding: deploy.assets.binding,

@@ -4,6 +4,8 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/worker/index";
+import type { ModelManifest } from "../../src/model/manifest-format";
+import { cacheEntry } from "../../src/worker/cache";
 import type { Env } from "../../src/worker/settings";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/worker/limits";
 import wranglerToml from "../../wrangler.toml?raw";
@@ -173,6 +175,64 @@ describe("cache (SPLADE_CACHE_TTL)", () => {
     expect(off.status).toBe(200);
     expect(off.headers.get("X-Splade-Cache")).toBeNull();
     expect(off.headers.get("ETag")).toBeNull();
+  });
+
+  it("lets shared caches keep an answer only when no key is needed: private and Vary: Authorization with keys", async () => {
+    const path = "/encode?q=who+may+keep+this&top_k=3";
+    const open = await call(path);
+    expect(open.headers.get("Cache-Control")).toBe("public, max-age=3600");
+    expect(open.headers.get("Vary")).toBeNull();
+    const keys = { SPLADE_API_KEYS: "key-one" };
+    const keyed = { headers: { Authorization: "Bearer key-one" } };
+    for (const answer of [await call(path, keyed, keys), await call(path, keyed, keys)]) {
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get("Cache-Control")).toBe("private, max-age=3600");
+      expect(answer.headers.get("Vary")).toBe("Authorization");
+    }
+    const etag = open.headers.get("ETag") as string;
+    const notModified = await call(path, { headers: { ...keyed.headers, "If-None-Match": etag } }, keys);
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get("Cache-Control")).toBe("private, max-age=3600");
+    // Listed origins get their own Access-Control-Allow-Origin: CORS varies by Origin too.
+    const listed = await call(
+      path,
+      { headers: { ...keyed.headers, Origin: "https://search.example" } },
+      { ...keys, SPLADE_ALLOWED_ORIGINS: "https://search.example" },
+    );
+    expect(listed.headers.get("Vary")).toBe("Authorization, Origin");
+  });
+
+  it("keys by the code answering: another Worker Version misses, with another ETag, and ignores the old one", async () => {
+    expect(env.CF_VERSION_METADATA?.id).toMatch(/^[0-9a-f-]{36}$/);
+    const path = "/encode?q=a+new+version+renders+anew&top_k=4";
+    const old = await call(path);
+    expect((await call(path)).headers.get("X-Splade-Cache")).toBe("hit");
+    const next = { CF_VERSION_METADATA: { id: "00000000-0000-4000-8000-000000000001", tag: "", timestamp: "2026-12-06T00:00:00.000Z" } };
+    const fresh = await call(path, {}, next);
+    expect(fresh.headers.get("X-Splade-Cache")).toBe("miss");
+    expect(fresh.headers.get("ETag")).not.toBe(old.headers.get("ETag"));
+    const revalidated = await call(path, { headers: { "If-None-Match": old.headers.get("ETag") as string } }, next);
+    expect(revalidated.status).toBe(200);
+  });
+
+  it("keys by every field of the served model's manifest, not only its weights' sha256", async () => {
+    const manifest = JSON.parse(await (await env.ASSETS.fetch("https://assets.local/manifest.json")).text()) as ModelManifest;
+    const request = { texts: ["mars"], ids: ["0"], single: true, format: "terms" as const, options: {} };
+    const etag = async (m: ModelManifest, code = "version:a") => (await cacheEntry({ code, manifest: m }, request)).etag;
+    const base = await etag(manifest);
+    expect(await etag(structuredClone(manifest))).toBe(base);
+    expect(await etag(manifest, "version:b")).not.toBe(base);
+    const changes: Array<(m: ModelManifest) => void> = [
+      (m) => (m.source.repo = "another/folder"),
+      (m) => (m.vocab_size += 1),
+      (m) => (m.max_length -= 1),
+      (m) => ((m.files["tokenizer_config.json"] as { sha256: string }).sha256 = "0".repeat(64)),
+    ];
+    for (const change of changes) {
+      const changed = structuredClone(manifest);
+      change(changed);
+      expect(await etag(changed), change.toString()).not.toBe(base);
+    }
   });
 });
 

@@ -5,6 +5,7 @@
 // default (index_options.prune), so the score is no longer the dot product; the query sets `"prune": false` and the
 // documented mapping sets `index_options: {prune: false}` too. Values are stored as Lucene FeatureField
 // frequencies (9 significant bits), so an engine's score is within ~0.4% of the exact dot product, not to 1e-4.
+import { termWeights } from "./answer.ts";
 import { TermWeights, toJson } from "./json.ts";
 import { bulkIdProblem } from "./rules.ts";
 import type { DocumentSide, Format, OptionName } from "./types.ts";
@@ -59,6 +60,10 @@ export const elasticsearch: Format = {
   query: {
     description: 'Elasticsearch sparse_vector query: {"query":{"sparse_vector":{"field":F,"query_vector":{term: weight},"prune":false}}}',
     kind: "json",
+    answer: (z) =>
+      z.strictObject({
+        query: z.strictObject({ sparse_vector: z.strictObject({ field: z.string(), query_vector: termWeights(z), prune: z.literal(false) }) }),
+      }),
     requires: ["field"],
     accepts: ["field"],
     render: (_item, w, _ctx, options) =>

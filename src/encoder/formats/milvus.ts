@@ -31,6 +31,14 @@ export const milvus: Format = {
   query: {
     description: 'Milvus search body part: {"data":[{token_id: weight}],"annsField":F}; add collectionName, limit',
     kind: "json",
+    answer: (z) =>
+      z.strictObject({
+        data: z
+          .array(z.record(z.string(), z.number()).meta({ propertyNames: { pattern: "^[0-9]+$" } }))
+          .min(1)
+          .max(1),
+        annsField: z.string(),
+      }),
     requires: ["field"],
     accepts: ["field"],
     invalidOption: fieldProblem,

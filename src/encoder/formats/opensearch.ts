@@ -6,6 +6,7 @@
 // (neural-search NeuralSparseQueryBuilder, 2.14+; lucene FeatureField): unquantized SPLADE weights sit far below it,
 // quantized ones need a factor that keeps them there.
 import { bulkDocument } from "./elasticsearch.ts";
+import { termWeights } from "./answer.ts";
 import { TermWeights, toJson } from "./json.ts";
 import type { Format } from "./types.ts";
 
@@ -21,6 +22,7 @@ export const opensearch: Format = {
   query: {
     description: 'OpenSearch neural_sparse query: {"query":{"neural_sparse":{F:{"query_tokens":{term: weight}}}}}',
     kind: "json",
+    answer: (z) => z.strictObject({ query: z.strictObject({ neural_sparse: z.record(z.string(), z.strictObject({ query_tokens: termWeights(z) })) }) }),
     requires: ["field"],
     accepts: ["field"],
     render: (_item, w, _ctx, options) =>

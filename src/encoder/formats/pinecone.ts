@@ -1,6 +1,7 @@
 // Pinecone (serverless, dotproduct): documents as upsert records (POST /vectors/upsert takes
 // {"vectors": [record, …], "namespace"}), queries as the body of POST /query. The REST API and the TypeScript SDK
 // spell the keys `sparseValues` / `sparseVector`; only the Python SDK takes snake_case keyword arguments.
+import { tokenIds, tokenWeights } from "./answer.ts";
 import { toJson } from "./json.ts";
 import type { Format } from "./types.ts";
 
@@ -18,6 +19,7 @@ export const pinecone: Format = {
   query: {
     description: 'Pinecone query (REST / TypeScript SDK): {"sparseVector":{"indices":[id],"values":[weight]}}; add topK',
     kind: "json",
+    answer: (z) => z.strictObject({ sparseVector: z.strictObject({ indices: tokenIds(z), values: tokenWeights(z) }) }),
     requires: [],
     accepts: [],
     render: (_item, w) => toJson({ sparseVector: { indices: w.indices, values: w.values } }),

@@ -7,6 +7,7 @@
 // name-based UUID v5 of that id in POINT_ID_NAMESPACE, the same in every run and every shard, and the original id is
 // kept in the payload as `doc_id`, so search results map back to it.
 import { v5 as uuidV5 } from "uuid";
+import { tokenIds, tokenWeights } from "./answer.ts";
 import { toJson } from "./json.ts";
 import type { Format } from "./types.ts";
 
@@ -34,6 +35,7 @@ export const qdrant: Format = {
   query: {
     description: 'Qdrant Query API: {"query":{"indices":[id],"values":[weight]},"using":F}',
     kind: "json",
+    answer: (z) => z.strictObject({ query: z.strictObject({ indices: tokenIds(z), values: tokenWeights(z) }), using: z.string() }),
     requires: ["field"],
     accepts: ["field"],
     render: (_item, w, _ctx, options) => toJson({ query: { indices: w.indices, values: w.values }, using: options.field }),

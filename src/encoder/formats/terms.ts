@@ -1,5 +1,6 @@
 // The model's own view of a vector, for any engine without a format here: vocabulary terms exactly as the
 // tokenizer spells them (human-readable), or token ids.
+import { encodedFields, termWeights, tokenIds, tokenWeights } from "./answer.ts";
 import { TermWeights, toJson } from "./json.ts";
 import type { Format } from "./types.ts";
 
@@ -10,6 +11,7 @@ export const terms: Format = {
   query: {
     description: "{model, tokens, truncated, terms: {term: weight}}, heaviest term first",
     kind: "json",
+    answer: (z) => z.strictObject({ ...encodedFields(z), terms: termWeights(z) }),
     requires: [],
     accepts: [],
     render(item, w, ctx) {
@@ -48,6 +50,7 @@ export const ids: Format = {
   query: {
     description: "{model, tokens, truncated, indices, values}: token ids and weights, heaviest first",
     kind: "json",
+    answer: (z) => z.strictObject({ ...encodedFields(z), indices: tokenIds(z), values: tokenWeights(z) }),
     requires: [],
     accepts: [],
     render(item, w, ctx) {

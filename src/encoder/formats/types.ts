@@ -3,6 +3,7 @@
 // from the same preparation (./rules.ts: term naming, quantization, non-zero limits, the empty-vector rule), so a
 // document and a query written for the same engine cannot disagree.
 import type { EncodedText } from "../encoder.ts";
+import type { AnswerSchema, Zod } from "./answer.ts";
 
 /** One encoded query or document, with what its format may write beside the vector. */
 export interface FormatItem {
@@ -62,12 +63,24 @@ interface Side {
   invalidOption?(name: OptionName, value: string): string | undefined;
 }
 
-export interface QuerySide extends Side {
+interface QuerySideOf<Kind extends "json" | "text"> extends Side {
   /** "json": one JSON value per query (a batch is a JSON array); "text": one line per query (a batch is lines). */
-  kind: "json" | "text";
+  kind: Kind;
   /** One query: a JSON value or a line without its newline. Options and id were checked before. */
   render(item: FormatItem, weights: EngineWeights, ctx: FormatContext, options: FormatOptions): string;
 }
+
+/** A query side answering JSON declares the shape of one query's answer (./answer.ts has the shared pieces). */
+export type QuerySide =
+  | (QuerySideOf<"json"> & {
+      /**
+       * The zod schema of one query's answer, which the Worker's GET /openapi.json publishes, built with the zod it is
+       * handed (the Worker's, which @hono/zod-openapi extends with `.openapi()`; zod 4 gives a schema its methods when
+       * it is built).
+       */
+      answer(z: Zod): AnswerSchema;
+    })
+  | QuerySideOf<"text">;
 
 export interface DocumentSide extends Side {
   /** One document as the lines the engine ingests (no trailing newline; _bulk formats write two lines). */

@@ -2,6 +2,7 @@
 // one {"put": "id:NAMESPACE:DOCTYPE::ID", "fields": {…}} per line), queries as the `input.query(NAME)` parameter
 // that merges into a query body next to yql, in the short form for one mapped dimension ({"label": value}).
 // Ranking is the dot product `sum(query(q) * attribute(FIELD))` (the schema snippet is in docs/engines.md).
+import { termWeights } from "./answer.ts";
 import { TermWeights, toJson } from "./json.ts";
 import type { Format, OptionName } from "./types.ts";
 
@@ -38,6 +39,10 @@ export const vespa: Format = {
   query: {
     description: 'Vespa query input for tensor<float>(token{}): {"input.query(F)":{term: weight}}, F defaults to "q"',
     kind: "json",
+    answer: (z) =>
+      z
+        .record(z.string(), termWeights(z))
+        .meta({ propertyNames: { pattern: "^input\\.query\\([A-Za-z_][A-Za-z0-9_]*\\)$" }, minProperties: 1, maxProperties: 1 }),
     requires: [],
     accepts: ["field"],
     invalidOption: identifierProblem("query input"),

@@ -1,0 +1,119 @@
+// GET /info: what this Worker runs — the model and its sha256s, the kernel build, the limits, every query format with
+// the options it needs, the versions.
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import packageJson from "../../../package.json";
+import { FORMATS, type Format, type FormatName, QUERY_FORMAT_NAMES } from "../../encoder/formats/index.ts";
+import { MAX_BODY_BYTES, MAX_QUERIES } from "../limits";
+import { isolateModel } from "../model";
+import { EXAMPLE_MODEL, errorResponses, KEYED, KEYED_ERRORS, RANDOM_WEIGHTS } from "../openapi";
+import type { AppEnv } from "../settings";
+
+const RANDOM_WEIGHTS_WARNING =
+  "this model's weights are random (a generated test model): its vectors mean nothing — run `npm run model -- fetch` for the real one";
+
+/** What does not depend on the model: the limits, the formats, the versions. */
+const fixedPart = {
+  limits: { max_queries: MAX_QUERIES, max_body_bytes: MAX_BODY_BYTES },
+  formats: QUERY_FORMAT_NAMES.map((name) => {
+    const side = FORMATS[name].query as NonNullable<Format["query"]>;
+    return { name, description: side.description, requires: [...side.requires], accepts: [...side.accepts] };
+  }),
+  versions: { "splade-edge": packageJson.version, hono: packageJson.dependencies.hono },
+};
+
+const infoAnswer = z.strictObject({
+  model: z.strictObject({
+    repo: z.string(),
+    revision: z.string().nullable(),
+    commit: z.string().nullable(),
+    license: z.string().nullable(),
+    sha256: z.string().nullable().meta({ description: "sha256 of encoder.bin, the file the Worker runs" }),
+    weights_sha256: z.string().meta({ description: "sha256 of the source weights it was converted from" }),
+    architecture: z.string(),
+    max_length: z.int(),
+    vocab_size: z.int(),
+  }),
+  random_weights: z.boolean().meta({ description: "true for a generated test model, whose vectors mean nothing" }),
+  warning: z.string().optional().meta({ description: "present when random_weights is true" }),
+  limits: z.strictObject({ max_queries: z.int(), max_body_bytes: z.int() }),
+  formats: z.array(
+    z.strictObject({
+      name: z.enum(QUERY_FORMAT_NAMES as [FormatName, ...FormatName[]]),
+      description: z.string(),
+      requires: z.array(z.string()).readonly(),
+      accepts: z.array(z.string()).readonly(),
+    }),
+  ),
+  engine: z.strictObject({ name: z.string(), build: z.string(), head: z.string() }),
+  versions: z.strictObject({ "splade-edge": z.string(), hono: z.string() }),
+});
+
+const infoRoute = createRoute({
+  method: "get",
+  path: "/info",
+  summary: "The model, its engine, limits and every query format",
+  ...KEYED,
+  responses: {
+    200: {
+      description: "What this Worker runs.",
+      headers: RANDOM_WEIGHTS,
+      content: {
+        "application/json": {
+          schema: infoAnswer,
+          examples: {
+            info: {
+              summary: "The real query model (encoder.bin's sha256 illustrative)",
+              value: {
+                model: {
+                  repo: EXAMPLE_MODEL,
+                  revision: "main",
+                  commit: "c161697c46fb8a5d2751efa22d60cf3e1b586fa1",
+                  license: "cc-by-nc-sa-4.0",
+                  sha256: "5f1e8c4b7a2d9e03c6b1f4a8d2e7c9b0a3f6e1d4c7b2a5f8e0d3c6b9a2f5e8d1",
+                  weights_sha256: "7d8415d9ac4d1d5ef92f005cbb5d39762fcd3e62cc83d946fb2adf4181955a8c",
+                  architecture: "BertForMaskedLM",
+                  max_length: 256,
+                  vocab_size: 30522,
+                },
+                random_weights: false,
+                limits: fixedPart.limits,
+                formats: fixedPart.formats,
+                engine: { name: "splade-edge kernel", build: "relaxed-simd", head: "exact" },
+                versions: fixedPart.versions,
+              },
+            },
+          },
+        },
+      },
+    },
+    ...errorResponses([...KEYED_ERRORS, 500, 503]),
+  },
+});
+
+export function registerInfo(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(infoRoute, async (c) => {
+    const manifest = await isolateModel.manifest(c.env.ASSETS);
+    return c.json(
+      {
+        model: {
+          repo: manifest.source.repo,
+          revision: manifest.source.revision,
+          commit: manifest.source.commit,
+          license: manifest.source.license,
+          sha256: manifest.edge ? (manifest.files[manifest.edge.file]?.sha256 ?? null) : null,
+          weights_sha256: manifest.source.weights_sha256,
+          architecture: manifest.architecture,
+          max_length: manifest.max_length,
+          vocab_size: manifest.vocab_size,
+        },
+        random_weights: manifest.random_weights,
+        ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
+        limits: fixedPart.limits,
+        formats: fixedPart.formats,
+        engine: { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
+        versions: fixedPart.versions,
+      },
+      200,
+    );
+  });
+}

@@ -46,9 +46,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 /**
  * Starts `wrangler dev` serving the model folder `assets`; resolves once /health answers. `config`: a wrangler config
- * other than the production wrangler.toml (the benchmarks' kernel Worker).
+ * other than the production wrangler.toml (the benchmarks' kernel Worker); `onOutput`: gets wrangler's output (the
+ * Worker's log lines among it) as it comes.
  */
-export async function startWorker(assets: string, options: { config?: string; vars?: Record<string, string> } = {}): Promise<WorkerServer> {
+export async function startWorker(
+  assets: string,
+  options: { config?: string; vars?: Record<string, string>; onOutput?: (text: string) => void } = {},
+): Promise<WorkerServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
@@ -66,6 +70,7 @@ export async function startWorker(assets: string, options: { config?: string; va
   let log = "";
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
+    options.onOutput?.(chunk.toString());
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);

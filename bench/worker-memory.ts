@@ -87,6 +87,7 @@ interface PhaseResult {
 }
 
 let missCounter = 0;
+const RUN = Date.now().toString(36);
 
 /** `connections` clients, each sending one request after the other, for `seconds`. */
 async function load(
@@ -100,8 +101,8 @@ async function load(
   const client = async () => {
     while (performance.now() < until && counts.requests < MAX_REQUESTS_PER_PHASE) {
       counts.requests++;
-      // A miss: a query no earlier request sent (the counter spelled out as words the tokenizer keeps).
-      const query = phase === "hits" ? HIT_QUERY : `planet ${++missCounter} ring moon`;
+      // A miss: a query no earlier request sent, in this run or an earlier one (the cache persists in .wrangler/state).
+      const query = phase === "hits" ? HIT_QUERY : `planet ${RUN} ${++missCounter} ring moon`;
       try {
         const response = await fetch(`${base}/encode?q=${encodeURIComponent(query)}&top_k=5`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         await response.arrayBuffer();

@@ -3,9 +3,9 @@
 // the Worker's answer as soon as it comes. workerd refuses to read a request body once its answer is sent ("Can't read
 // from request stream after response has been sent"), so an answer given before the body is read whole breaks that
 // forwarding: a short unread rest left the client's keep-alive connection hanging (measured: /health after a chunked
-// 100 KB body got no answer in 20 s); a long one (a 1.2 MB body after a 413 that cancelled the stream) left the
-// connection between the proxy and the Worker broken, the next request failed with "Network connection lost", the
-// ProxyWorker reported it and wrangler exited. So every body is read here to its end, whatever its length — only
+// 100 KB body got no answer in 20 s); a long one (a 1.2 MB body answered 413 after 1.06 MB, the rest cancelled or
+// merely left unread: measured both) left the connection between the proxy and the Worker broken, the next request
+// failed with "Network connection lost", the ProxyWorker reported it and wrangler exited. So every body is read here to its end, whatever its length — only
 // the first maxBytes are kept — and a 413 comes after the last byte, on a connection that stays reusable. Deployed,
 // Cloudflare answers bodies over the plan's limit itself (100 MB on Free and Pro) before the Worker runs.
 //

@@ -25,7 +25,7 @@ export interface WorkerServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -46,17 +46,23 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 /**
  * Starts `wrangler dev` serving the model folder `assets`; resolves once /health answers. `config`: a wrangler config
- * other than the production wrangler.toml (the benchmarks' kernel Worker).
+ * other than the production wrangler.toml (the benchmarks' kernel Worker); `onOutput`: gets wrangler's output (the
+ * Worker's log lines among it) as it comes; `inspectorPort`: where wrangler serves the isolate's V8 inspector (the
+ * Chrome DevTools protocol at ws://127.0.0.1:PORT/ws).
  */
-export async function startWorker(assets: string, options: { config?: string; vars?: Record<string, string> } = {}): Promise<WorkerServer> {
+export async function startWorker(
+  assets: string,
+  options: { config?: string; vars?: Record<string, string>; onOutput?: (text: string) => void; inspectorPort?: number } = {},
+): Promise<WorkerServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const config = options.config ? ["--config", options.config] : [];
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const inspector = options.inspectorPort === undefined ? [] : ["--inspector-port", String(options.inspectorPort)];
   const child = spawn(
     process.execPath,
-    ["-e", WATCHDOG, WRANGLER, "dev", ...config, ...vars, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets],
+    ["-e", WATCHDOG, WRANGLER, "dev", ...config, ...vars, ...inspector, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets],
     {
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
@@ -66,6 +72,7 @@ export async function startWorker(assets: string, options: { config?: string; va
   let log = "";
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
+    options.onOutput?.(chunk.toString());
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);

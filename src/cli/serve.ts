@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CONVERTER_LAYOUT, convertFolder } from "../model/convert.ts";
+import { CONVERTER_LAYOUT, convertFolder, sourceFolder } from "../model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
@@ -52,20 +52,19 @@ async function randomWeights(dir: string): Promise<boolean> {
 
 /**
  * A model folder converted by an older splade-edge (another converter layout: the Worker would refuse it) is
- * converted again from what it was made from — the Hub download cached under model/.hub, or the local folder — with
- * the same settings. Nothing is downloaded.
+ * converted again from what it was made from — the Hub download cached under model/.hub, or the local folder an
+ * older manifest recorded — with the same settings. Nothing is downloaded.
  */
 async function convertIfStale(dir: string): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as ModelManifest;
   if (manifest.converter?.layout === CONVERTER_LAYOUT) return;
   const { repo, revision, commit, folder, license } = manifest.source;
-  const hubCache = commit ? join("model", ".hub", repo.replaceAll("/", "--"), commit, manifest.role) : undefined;
-  const from = hubCache && existsSync(hubCache) ? hubCache : existsSync(repo) ? repo : undefined;
+  const from = sourceFolder(manifest);
   if (!from) {
     throw new CliError(
       "failed",
       `${dir} was converted by an older splade-edge (layout ${manifest.converter?.layout}, this one writes ${CONVERTER_LAYOUT}) and its source ` +
-        `(${repo}${commit ? ` @ ${commit}` : ""}) is not on this machine — run \`npm run model -- fetch --only ${manifest.role}\` again`,
+        `(${repo}${commit ? ` @ ${commit}` : ""}) is not on this machine — run \`npm run model -- ${commit ? `fetch --only ${manifest.role}` : `convert <hf-folder> ${dir}`}\` again`,
     );
   }
   console.error(`${dir} was converted by an older splade-edge: converting ${from} again…`);

@@ -46,6 +46,8 @@ describe("a model folder from an older converter layout", () => {
     ]);
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
     expect([manifest.converter.layout, manifest.edge?.file]).toEqual([CONVERTER_LAYOUT, "encoder.bin"]);
+    // The path an older layout recorded is gone: the Worker shows this name to every client.
+    expect(manifest.source.repo).toBe("query");
   });
 
   it("names the command to run when its source is gone, and leaves the folder as it was", async () => {
@@ -53,7 +55,7 @@ describe("a model folder from an older converter layout", () => {
     const r = await runScript("src/cli/serve.ts", ["deploy"], { cwd: project });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("was converted by an older splade-edge (layout 2, this one writes");
-    expect(r.stderr).toContain("run `npm run model -- fetch --only query` again");
+    expect(r.stderr).toContain("run `npm run model -- convert <hf-folder> model/query` again");
     expect(existsSync(join(project, "model", "query", "trunk.onnx"))).toBe(true);
   });
 });

@@ -18,7 +18,7 @@ import { idProblem, optionProblems, type Format, type FormatOptions } from "../e
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import { readCheckpoint, settingsChange, type Checkpoint, type CorpusTotals } from "./checkpoint.ts";
 import { CorpusError } from "./errors.ts";
-import { openInput, type Input } from "./input.ts";
+import { openInput, openProblem, type Input } from "./input.ts";
 import { existingParts, planOutput, refuseInputAsOutput } from "./output.ts";
 import { formatFromName, type InputFormat } from "./records.ts";
 import { CorpusRun, renderWindow, type RenderSettings } from "./run-state.ts";
@@ -85,20 +85,16 @@ export interface CorpusSummary {
   seconds: number;
 }
 
-function errnoMessage(error: unknown, path: string): string | undefined {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return `${path}: no such file`;
-  if (code === "EISDIR") return `${path} is a directory; give a collection file (or - for stdin)`;
-  if (code === "EACCES") return `${path}: permission denied`;
-  return undefined;
-}
-
 async function open(path: string, stdin?: NodeJS.ReadableStream): Promise<Input> {
   try {
     return await openInput(path, stdin);
   } catch (error) {
-    const message = errnoMessage(error, path);
-    throw message ? new CorpusError("usage", message) : error;
+    const problem = openProblem(error);
+    if (problem === undefined) throw error;
+    throw new CorpusError(
+      "usage",
+      `${path}: ${problem}${(error as NodeJS.ErrnoException).code === "EISDIR" ? "; give a collection file (or - for stdin)" : ""}`,
+    );
   }
 }
 

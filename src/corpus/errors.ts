@@ -4,7 +4,7 @@ import { KindedError } from "../kinded-error.ts";
 export type CorpusErrorKind =
   /** A bad option combination, or an output that would destroy the input or finished work. */
   | "usage"
-  /** A malformed input line, or a document the chosen engine would refuse. */
+  /** A malformed input line, a document the chosen engine would refuse, or an input that cannot be read to its end. */
   | "input"
   /** A checkpoint that does not fit this run. */
   | "resume"

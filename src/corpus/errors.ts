@@ -11,6 +11,8 @@ export type CorpusErrorKind =
   /** Writing the output failed (disk full, I/O error): the last checkpoint stays valid for --resume. */
   | "output"
   /** A checkpoint or output file that something else wrote or changed since this tool did. */
-  | "changed";
+  | "changed"
+  /** Stopped by the user (Ctrl-C): everything written is checkpointed, --resume goes on. */
+  | "interrupted";
 
 export class CorpusError extends KindedError<CorpusErrorKind> {}

@@ -24,10 +24,10 @@ export interface Input {
   name: string;
   /** Size on disk (compressed, for .gz) when the input is a regular file; undefined for stdin and pipes. */
   size: number | undefined;
-  /** Bytes read from disk or stdin so far (compressed bytes for .gz): progress against `size`. */
-  bytesRead(): number;
   /** The non-blank lines, in order; can be iterated once. */
   lines(): AsyncGenerator<InputLine>;
+  /** Stops reading (a read waiting for stdin ends): the process can exit. */
+  close(): void;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -48,17 +48,17 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream = pro
     }
   }
   const name = path === "-" ? "<stdin>" : path;
-  let read = 0;
-  let used = false;
+  let source: NodeJS.ReadableStream | undefined;
   return {
     name,
     size,
-    bytesRead: () => read,
     lines() {
-      if (used) throw new Error("an input can be read once");
-      used = true;
-      const source = path === "-" ? stdin : createReadStream(path);
-      return named(splitLines(decompressed(counted(source, (n) => (read += n)))), name);
+      if (source) throw new Error("an input can be read once");
+      source = path === "-" ? stdin : createReadStream(path);
+      return named(splitLines(decompressed(chunks(source))), name);
+    },
+    close() {
+      (source as Readable | undefined)?.destroy?.();
     },
   };
 }
@@ -86,12 +86,8 @@ async function* named(lines: AsyncGenerator<InputLine>, name: string): AsyncGene
   }
 }
 
-async function* counted(source: NodeJS.ReadableStream, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of source as AsyncIterable<Buffer | string>) {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    onBytes(bytes.length);
-    yield bytes;
-  }
+async function* chunks(source: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  for await (const chunk of source as AsyncIterable<Buffer | string>) yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
 }
 
 /** The bytes as they are, or gunzipped when they start with the gzip magic. */

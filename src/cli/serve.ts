@@ -13,15 +13,23 @@ import { WRANGLER } from "../node/wrangler-dev.ts";
 /** What wrangler.toml serves as the Worker's private assets. */
 const QUERY_MODEL = join("model", "query");
 
-function run(cmd: string, args: string[]): Promise<number> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { stdio: "inherit" });
+    const child = spawn(cmd, args, { stdio: "inherit", env });
     child.on("error", fail);
     child.on("close", (code, signal) => done(code ?? (signal ? 1 : 0)));
   });
 }
 
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args]);
+
+/**
+ * `wrangler dev`, without its download of the `Request.cf` object (https://workers.cloudflare.com/cf.json, which
+ * miniflare 4.20260426.0 fetches at every start): the Worker reads nothing of `request.cf`, and offline the failed
+ * download printed two `getaddrinfo ENOTFOUND` stack traces before "Ready". CLOUDFLARE_CF_FETCH_ENABLED=false is the
+ * switch miniflare reads (its setupCf); it then uses its placeholder. The update check and telemetry fail silently.
+ */
+const wranglerDev = (args: string[]) => run(process.execPath, [WRANGLER, "dev", ...args], { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" });
 
 /** The names of the Worker's secrets, or undefined when wrangler cannot tell (not logged in, never deployed). */
 function secretNames(): Promise<string[] | undefined> {
@@ -95,7 +103,7 @@ const start = defineCommand({
     }
     await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) console.error(`warning: ${QUERY_MODEL} holds generated random weights — its output is meaningless`);
-    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port]);
+    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port]);
   },
 });
 
@@ -108,7 +116,7 @@ const demo = defineCommand({
   async run({ args }) {
     const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
     console.error("DEMO: serving a generated model with RANDOM weights — every response says so (X-Splade-Random-Weights: true).");
-    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port, "--assets", models["query-sparse"]]);
+    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port, "--assets", models["query-sparse"]]);
   },
 });
 

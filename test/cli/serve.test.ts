@@ -1,7 +1,9 @@
 // `npm start` / `npm run deploy` with a model folder converted by an older splade-edge: converted again from its
 // source, offline, before wrangler ever sees it. Run through `deploy`, which stops right after (it refuses the
 // generated weights) without needing a Cloudflare login.
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -58,4 +60,50 @@ describe("a model folder from an older converter layout", () => {
     expect(r.stderr).toContain("run `npm run model -- convert <hf-folder> model/query` again");
     expect(existsSync(join(project, "model", "query", "trunk.onnx"))).toBe(true);
   });
+});
+
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+describe("npm run demo", () => {
+  it("starts without fetching Request.cf: no getaddrinfo stack offline, no cf.json downloaded online", async () => {
+    // An empty cache: miniflare would fetch https://workers.cloudflare.com/cf.json into it (or fail to, offline).
+    const cache = mkdtempSync(join(tmp, "mf-cache-"));
+    // Not NODE_ENV=test (vitest's): miniflare skips the download under it, as it does for its own tests.
+    const { NODE_ENV: _, ...env } = process.env;
+    const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/serve.ts"), "demo", "--port", String(await freePort())], {
+      cwd: ROOT,
+      env: { ...env, MINIFLARE_CACHE_DIR: cache },
+      // Its own process group, so that wrangler and workerd stop with it.
+      detached: true,
+    });
+    let output = "";
+    const ready = new Promise<void>((done, fail) => {
+      const seen = (d: Buffer) => {
+        output += d;
+        if (output.includes("Ready on http://")) done();
+      };
+      child.stdout.on("data", seen);
+      child.stderr.on("data", seen);
+      child.on("close", (code) => fail(new Error(`demo exited (${code}) before it was ready:\n${output}`)));
+    });
+    try {
+      await ready;
+    } finally {
+      process.kill(-(child.pid as number), "SIGTERM");
+    }
+    expect(output).not.toContain("getaddrinfo");
+    expect(output).not.toContain("Unable to fetch the `Request.cf` object");
+    expect(output).not.toMatch(/\n\s+at /);
+    expect(readdirSync(cache)).toEqual([]);
+  }, 120_000);
 });

@@ -3,13 +3,13 @@
 // generated weights) without needing a Cloudflare login.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONVERTER_LAYOUT, convertFolder } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import { freePort } from "../../src/node/wrangler-dev.ts";
 import { ROOT, runScript } from "./run-script.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "splade-serve-"));
@@ -61,18 +61,6 @@ describe("a model folder from an older converter layout", () => {
     expect(existsSync(join(project, "model", "query", "trunk.onnx"))).toBe(true);
   });
 });
-
-/** A port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 describe("npm run demo", () => {
   it("starts without fetching Request.cf: no getaddrinfo stack offline, no cf.json downloaded online", async () => {

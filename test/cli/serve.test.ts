@@ -89,9 +89,9 @@ describe("npm run demo", () => {
     } finally {
       process.kill(-(child.pid as number), "SIGTERM");
     }
-    expect(output).not.toContain("getaddrinfo");
-    expect(output).not.toContain("Unable to fetch the `Request.cf` object");
-    expect(output).not.toMatch(/\n\s+at /);
-    expect(readdirSync(cache)).toEqual([]);
+    expect(output, output).not.toContain("getaddrinfo");
+    expect(output, output).not.toContain("Unable to fetch the `Request.cf` object");
+    expect(output, output).not.toMatch(/\n\s+at /);
+    expect(readdirSync(cache), output).toEqual([]);
   }, 120_000);
 });

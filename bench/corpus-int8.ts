@@ -1,5 +1,6 @@
 // The int8-weights variant of a converted doc model, for `npm run bench -- corpus --int8`: rebuilt from the checkpoint
-// the model was converted from (its manifest's source), with buildOnnx's `weights: "int8"`, into the bench's folder.
+// the model was converted from (`sourceDir`: the fixture's Hugging Face folder, or the Hub download fetch cached), with
+// buildOnnx's `weights: "int8"`, into the bench's folder.
 // Never part of a converted model folder: encode-corpus runs float32 (docs/encode-corpus.md, "Benchmark").
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
@@ -11,8 +12,14 @@ import type { ModelManifest } from "../src/model/manifest.ts";
 import { buildOnnx } from "../src/model/onnx/build.ts";
 
 /** Writes `${workDir}/model-int8.onnx` from the model's source checkpoint and returns its path. */
-export async function buildInt8Model(manifest: ModelManifest, workDir: string): Promise<string> {
-  const dir = join(manifest.source.repo, manifest.source.folder);
+export async function buildInt8Model(manifest: ModelManifest, sourceDir: string | undefined, workDir: string): Promise<string> {
+  if (sourceDir === undefined) {
+    throw new CliError(
+      "usage",
+      `--int8 rebuilds the graph from the checkpoint the model was converted from, and ${manifest.source.repo} is not on this machine`,
+    );
+  }
+  const dir = join(sourceDir, manifest.source.folder);
   const weightsFile = join(dir, manifest.source.weights_file);
   if (!existsSync(weightsFile)) {
     throw new CliError("usage", `--int8 rebuilds the graph from the checkpoint the model was converted from, and ${weightsFile} is not there`);

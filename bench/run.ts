@@ -12,6 +12,7 @@ import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts
 import { benchRetrieval } from "./retrieval.ts";
 import type { Quantiles } from "./stats.ts";
 import { SpladeEncoder } from "../src/encoder/encoder.ts";
+import { sourceFolder } from "../src/model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT, FULL_SIZE_FIXTURES } from "../src/model/fixture.ts";
 import { ENGINES, startBackendThread } from "../src/node/inference-thread.ts";
 import { loadModelFolder } from "../src/node/model-folder.ts";
@@ -105,11 +106,10 @@ const corpusCommand = defineCommand({
     const engine = args.engine;
     const full = args["model-size"] === "full";
     const onConvert = (name: string) => console.error(`generating the ${name} test model…`);
-    const modelDir =
-      args.model ??
-      (full
-        ? (await ensureFixtureModels(FIXTURE_ROOT, onConvert, FULL_SIZE_FIXTURES)).models["doc-full"]
-        : (await ensureFixtureModels(FIXTURE_ROOT, onConvert)).models.doc);
+    const fixtureName = full ? "doc-full" : "doc";
+    // A generated model's checkpoint folder is known here: --int8 rebuilds from it (a fetched one's is in model/.hub).
+    const fixtures = args.model === undefined ? await ensureFixtureModels(FIXTURE_ROOT, onConvert, full ? FULL_SIZE_FIXTURES : undefined) : undefined;
+    const modelDir = fixtures?.models[fixtureName] ?? (args.model as string);
     const folder = await loadModelFolder(modelDir, { fetchHint: "npm run model -- fetch --only doc" });
     const threads = engine === "node" ? (args.threads ? count("threads", args.threads) : availableParallelism()) : 1;
     const batchSize = count("batch-size", args["batch-size"]);
@@ -137,7 +137,7 @@ const corpusCommand = defineCommand({
     // The attainable rate, with the inference thread's thread count, measured after every round (bench/corpus.ts).
     const gemm = await openGemmProbe(threads);
     if (args.int8 && engine !== "node") throw new CliError("usage", "--int8 needs --engine node: DynamicQuantizeMatMul is an onnxruntime CPU contrib operator");
-    const int8File = args.int8 ? await buildInt8Model(folder.manifest, args.out) : undefined;
+    const int8File = args.int8 ? await buildInt8Model(folder.manifest, fixtures?.hf[fixtureName] ?? sourceFolder(folder.manifest), args.out) : undefined;
     const backend = await startBackendThread({
       modelFile: folder.modelFile,
       graph: folder.manifest.onnx,

@@ -1,6 +1,6 @@
 // `encode-corpus INPUT --output OUT`: pre-encodes a document collection with the SPLADE doc model into the files
-// search engines ingest. The work is src/corpus/encode.ts; this command parses options, loads the model, draws
-// progress and prints the summary.
+// search engines ingest. The work is src/corpus/encode.ts; this command parses options, starts the model with the
+// progress and Ctrl-C wiring it shares with eval (document-encoding.ts), and prints the summary.
 import { defineCommand } from "citty";
 import { isMainThread } from "node:worker_threads";
 import { encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
@@ -8,16 +8,13 @@ import { DOCUMENT_FORMAT_NAMES, FORMATS } from "../encoder/formats/index.ts";
 import { INPUT_FORMATS, type InputFormat } from "../corpus/records.ts";
 import { parseShard } from "../corpus/shard.ts";
 import { ENGINES, type Engine } from "../node/inference-thread.ts";
-import { loadDocModel, startDocEncoder } from "../node/doc-model.ts";
-import { documentBar, interactive } from "./progress.ts";
+import { startDocumentEncoding } from "./document-encoding.ts";
 import { nonNegative, positiveInt, runCli, usage } from "./run.ts";
 
 export { EXIT_BAD_INPUT, EXIT_OUTPUT } from "./exit-codes.ts";
 const DEFAULT_BATCH = 32;
 /** Windows of this many batches are sorted by length: long enough to group similar lengths, short enough to checkpoint often. */
 const WINDOW_BATCHES = 16;
-/** Warnings printed one by one before the rest are only counted (the summary has the totals). */
-const WARNINGS_SHOWN = 20;
 
 function describe(s: CorpusSummary): string[] {
   const t = s.totals;
@@ -137,25 +134,20 @@ export const encodeCorpusCommand = defineCommand({
     const maxLength = positiveInt("max-length", args["max-length"]);
     if (maxLength !== undefined && maxLength < 2) usage("--max-length must be at least 2 ([CLS] and [SEP])");
 
-    const model = await loadDocModel(args.model, { maxLength });
-    const show = interactive({ quiet: args.quiet, json: args.json });
-    const bar = documentBar(show);
-    let warnings = 0;
-    const warn = (message: string) => {
-      warnings++;
-      if (args.quiet) return;
-      if (warnings <= WARNINGS_SHOWN) bar.log(`⚠ ${message}`);
-      else if (warnings === WARNINGS_SHOWN + 1) bar.log("⚠ further warnings are counted in the summary, not shown");
-    };
+    const documents = await startDocumentEncoding({
+      model: args.model,
+      option: "--model",
+      maxLength,
+      engine,
+      threads,
+      quiet: Boolean(args.quiet),
+      json: Boolean(args.json),
+      resume: "run the same command with --resume to continue from the last checkpoint",
+    });
+    const { model } = documents;
     const randomWeights = model.randomWeights;
     if (model.randomWeightsWarning) console.error(`⚠ ${model.randomWeightsWarning}`);
-    if (model.roleWarning) warn(model.roleWarning);
-    const { encoder, backend } = await startDocEncoder(model, { engine, threads });
-    process.once("SIGINT", () => {
-      bar.stop();
-      console.error("\n✖ interrupted — run the same command with --resume to continue from the last checkpoint");
-      void backend.close().finally(() => process.exit(130));
-    });
+    if (model.roleWarning) documents.warn(model.roleWarning);
     let summary: CorpusSummary;
     try {
       summary = await encodeCorpus(
@@ -165,22 +157,19 @@ export const encodeCorpusCommand = defineCommand({
           output: args.output,
           format,
           inputFormat: inputFormat === "auto" ? undefined : inputFormat,
-          encoder,
-          model: model.modelId,
+          encoder: documents.encoder,
+          model: documents.modelId,
           engine,
           shard,
           resume: Boolean(args.resume),
           force: Boolean(args.force),
           onError,
+          signal: documents.signal,
         },
-        {
-          onProgress: (p) => bar.update(p.documents, p.tokens, p.fraction),
-          onWarning: warn,
-        },
+        documents.events,
       );
     } finally {
-      bar.stop();
-      await backend.close();
+      await documents.close();
     }
     if (args.json) {
       console.log(

@@ -1,52 +1,22 @@
-// `npm run eval`: retrieval quality in one command. Documents are encoded with encode-corpus's core (ids format,
-// checkpointed in --work, so a rerun resumes), queries with the kernel the Worker runs (src/eval/query-encoder.ts),
-// the exact top-k retrieved by DuckDB from a database file in --work (src/eval/retrieve.ts says why DuckDB), a TREC
-// run written, and MRR@10, R@100, R@1000 and nDCG@10 printed as trec_eval computes them (src/eval/metrics.ts).
-// `--run RUN --qrels QRELS` scores any TREC run (Anserini's, PISA's) the same way.
-//
-// Only an npm script, no package.json "bin": the bin shim pattern (src/cli/bin/) runs an esbuild bundle of the
-// CLI, and this one loads DuckDB's native binding and the kernel's .wasm files from paths relative to its source
-// modules (src/kernel/build.ts's KERNEL_DIR), which a single-file bundle in dist/ would not find.
+// `npm run eval` (the `splade-eval` bin: src/cli/bin/splade-eval.mjs): retrieval quality in one command. The work is
+// src/eval/evaluation.ts; this command checks the options and the dataset's files, starts the doc model with the
+// progress and Ctrl-C wiring it shares with encode-corpus (document-encoding.ts), and prints each step, the metrics
+// and the JSON. `--run RUN --qrels QRELS` scores any TREC run (Anserini's, PISA's) the same way.
 import { defineCommand } from "citty";
 import { existsSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { encodeCorpus, type CorpusSummary } from "../corpus/encode.ts";
-import { FORMATS } from "../encoder/formats/index.ts";
-import { openDuckdb, type Duckdb } from "../engines/duckdb.ts";
-import { convertToIds, sniffEncoded } from "../eval/encoded.ts";
-import { evaluate, MEASURES, type Evaluation, type MeasureName, type Qrels } from "../eval/metrics.ts";
-import { queryEncoder } from "../eval/query-encoder.ts";
-import { ensureIndex, retrieve, type EncodedQuery } from "../eval/retrieve.ts";
-import { inputError } from "../eval/errors.ts";
-import { readQrels, readQueries, readRun, trecIdProblem, type Query } from "../eval/trec.ts";
-import { loadDocModel, startDocEncoder } from "../node/doc-model.ts";
-import { loadModelFolder } from "../node/model-folder.ts";
-import { documentBar, interactive } from "./progress.ts";
-import { nonNegative, positiveInt, printJson, runCli, usage, CliError } from "./run.ts";
+import { type MODEL_CARD, runEvaluation, scoreRunFile, type EvalDataset, type EvalStep } from "../eval/evaluation.ts";
+import { MEASURES, type Evaluation, type MeasureName } from "../eval/metrics.ts";
+import { startDocumentEncoding } from "./document-encoding.ts";
+import { nonNegative, positiveInt, printJson, runCli, usage } from "./run.ts";
 
 const DEFAULT_HITS = 1000;
 const DEFAULT_TAG = "splade-edge";
-const FETCH_QUERY = "npm run model -- fetch --only query";
-
-/** MS MARCO passage dev (small): its collection and its qrels' query count. */
-const MSMARCO_DEV = { documents: 8_841_823, queries: 6_980 };
-/** naver/efficient-splade-VI-BT-large model card: MS MARCO dev, in percent. */
-const MODEL_CARD = { mrr10: 38.0, recall1000: 97.8 } as const;
 
 function requireFile(option: string, path: string): string {
   if (!existsSync(path)) usage(`${option} ${path}: no such file`);
   if (statSync(path).isDirectory()) usage(`${option} ${path} is a directory, not a file`);
   return path;
-}
-
-interface Dataset {
-  name: string;
-  /** A collection to encode (TSV or JSONL), or undefined with `encoded`. */
-  collection?: string;
-  encoded?: string;
-  queries: string;
-  qrels: string;
 }
 
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
@@ -158,7 +128,7 @@ export const evalCommand = defineCommand({
   },
 });
 
-function resolveDataset(args: { collection?: string; queries?: string; qrels?: string; beir?: string; split: string; encoded?: string }): Dataset {
+function resolveDataset(args: { collection?: string; queries?: string; qrels?: string; beir?: string; split: string; encoded?: string }): EvalDataset {
   if (args.beir !== undefined) {
     const clash = (["collection", "queries", "qrels"] as const).find((name) => args[name] !== undefined);
     if (clash) usage(`--beir ${args.beir} brings its own corpus, queries and qrels: drop --${clash}`);
@@ -189,13 +159,7 @@ function resolveDataset(args: { collection?: string; queries?: string; qrels?: s
 }
 
 async function scoreRun(runFile: string, qrelsFile: string, options: { complete: boolean; json: boolean }): Promise<void> {
-  let evaluation: Evaluation;
-  let lines: number;
-  let format: string;
-  const [run, qrels] = await Promise.all([readRun(runFile), readQrels(qrelsFile)]);
-  evaluation = evaluate(run.run, qrels.qrels, { complete: options.complete });
-  lines = run.lines;
-  format = run.format;
+  const { evaluation, lines, format } = await scoreRunFile(runFile, qrelsFile, options);
   if (options.json) {
     printJson({
       ok: true,
@@ -205,7 +169,7 @@ async function scoreRun(runFile: string, qrelsFile: string, options: { complete:
       queries: evaluation.queries,
       lines,
       metrics: metricsJson(evaluation),
-      trec_eval: Object.fromEntries((Object.keys(MEASURES) as MeasureName[]).map((n) => [n, `${options.complete ? "-c " : ""}${MEASURES[n].trecEval}`])),
+      trec_eval: trecEvalOptions(options.complete),
       complete: options.complete,
       missing_from_run: evaluation.missingFromRun.length,
       not_in_qrels: evaluation.notInQrels.length,
@@ -219,6 +183,9 @@ async function scoreRun(runFile: string, qrelsFile: string, options: { complete:
   for (const note of evaluationNotes(evaluation)) console.log(`  ${note}`);
   for (const line of metricLines(evaluation)) console.log(line);
 }
+
+const trecEvalOptions = (complete: boolean) =>
+  Object.fromEntries((Object.keys(MEASURES) as MeasureName[]).map((n) => [n, `${complete ? "-c " : ""}${MEASURES[n].trecEval}`]));
 
 interface EvalOptions {
   work: string;
@@ -235,188 +202,121 @@ interface EvalOptions {
   json: boolean;
 }
 
-async function runEval(dataset: Dataset, options: EvalOptions): Promise<void> {
+/** The line each step of the evaluation prints (on stderr, none with --json). */
+function stepLine(step: EvalStep, dataset: EvalDataset, options: EvalOptions): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  switch (step.step) {
+    case "start":
+      return `eval: ${dataset.name}: ${n(step.judged)} judged queries of ${n(step.qrelsQueries)} in the qrels; work folder ${options.work}`;
+    case "documents":
+      if ("converted" in step) return `documents: ${n(step.converted.records)} ${step.converted.format} records → ${step.file}`;
+      return step.corpus.alreadyDone
+        ? `documents: ${n(step.corpus.totals.documents)} encoded before (${step.file})`
+        : `documents: encoded ${n(step.corpus.encoded)}${step.corpus.resumedAt > 0 ? ` (resumed after ${n(step.corpus.resumedAt)})` : ""} in ${step.corpus.seconds.toFixed(1)} s → ${step.file}`;
+    case "index":
+      return step.index.built
+        ? `index: ${step.engine}, ${n(step.index.documents)} documents, ${n(step.index.postings)} postings, built in ${((step.index.built.readMs + step.index.built.buildMs) / 1000).toFixed(1)} s`
+        : `index: ${step.engine}, ${n(step.index.documents)} documents (built before, same file)`;
+    case "queries":
+      return `queries: ${n(step.count)} encoded on the Worker's kernel (${step.kernel}), ${(step.ms / step.count).toFixed(1)} ms each${step.truncated ? `; ${step.truncated} cut to the model's length` : ""}`;
+    case "retrieval": {
+      const sorted = [...step.result.times].sort((a, b) => a - b);
+      const total = step.result.times.reduce((a, b) => a + b, 0);
+      const empty = step.result.empty.length;
+      return (
+        `retrieval: exact top-${options.hits}, median ${sorted[sorted.length >> 1].toFixed(1)} ms a query, ${(total / 1000).toFixed(1)} s in all → ${step.output}` +
+        (empty > 0 ? `\n⚠ ${empty} quer${empty === 1 ? "y" : "ies"} retrieved nothing (no term any document has): absent from the run` : "")
+      );
+    }
+  }
+}
+
+async function runEval(dataset: EvalDataset, options: EvalOptions): Promise<void> {
   const say = (message: string) => {
     if (!options.json) console.error(message);
   };
-  const started = performance.now();
-  await mkdir(options.work, { recursive: true });
-  const output = options.output ?? join(options.work, "run.trec");
-
-  let qrels: Qrels;
-  let queries: Query[];
-  qrels = (await readQrels(dataset.qrels)).qrels;
-  const all = await readQueries(dataset.queries);
-  // Only judged queries are encoded: the others cannot change a measure (BEIR's queries.jsonl holds every split's).
-  queries = all.filter((q) => qrels.has(q.qid));
-  for (const q of queries) {
-    const problem = trecIdProblem("query", q.qid);
-    if (problem) throw inputError(dataset.queries, undefined, problem);
-  }
-  if (queries.length === 0) throw inputError(dataset.queries, undefined, `none of its ${all.length} queries is in ${dataset.qrels}`);
-  const queryFolder = await loadModelFolder(options.queryModel, { fetchHint: FETCH_QUERY });
-  const randomWeights: string[] = [];
-  if (queryFolder.manifest.random_weights) randomWeights.push(options.queryModel);
-  say(
-    `eval: ${dataset.name}: ${queries.length.toLocaleString("en-US")} judged queries of ${qrels.size.toLocaleString("en-US")} in the qrels; work folder ${options.work}`,
-  );
-
-  // ── documents ────────────────────────────────────────────────────────────────────────────────────────────────
-  let idsFile: string;
-  let corpus: CorpusSummary | undefined;
-  let docModelRandom: boolean | undefined;
-  if (dataset.collection) {
-    idsFile = join(options.work, "docs.ids.jsonl");
-    const model = await loadDocModel(options.docModel);
-    docModelRandom = model.randomWeights;
-    if (model.randomWeights) randomWeights.push(options.docModel);
-    if (model.roleWarning) say(`⚠ ${model.roleWarning}`);
-    const { encoder, backend } = await startDocEncoder(model, { engine: "node", threads: options.threads });
-    const bar = documentBar(interactive({ quiet: options.quiet, json: options.json }));
-    process.once("SIGINT", () => {
-      bar.stop();
-      console.error("\n✖ interrupted — run the same command again to continue from the last checkpoint");
-      void backend.close().finally(() => process.exit(130));
-    });
-    try {
-      corpus = await encodeCorpus(
-        {
-          input: dataset.collection,
-          output: idsFile,
-          format: FORMATS.ids,
-          formatOptions: {},
-          encoder,
-          model: model.modelId,
-          engine: "node",
-          sparsify: options.sparsify,
-          batchSize: 32,
-          sortWindow: 32 * 16,
-          resume: true,
-          onError: "stop",
-        },
-        {
-          onProgress: (p) => bar.update(p.documents, p.tokens, p.fraction),
-          onWarning: (message) => {
-            if (!message.startsWith("no checkpoint at")) bar.log(`⚠ ${message}`);
-          },
-        },
-      );
-    } finally {
-      bar.stop();
-      await backend.close();
-    }
-    say(
-      corpus.alreadyDone
-        ? `documents: ${corpus.totals.documents.toLocaleString("en-US")} encoded before (${idsFile})`
-        : `documents: encoded ${corpus.encoded.toLocaleString("en-US")}${corpus.resumedAt > 0 ? ` (resumed after ${corpus.resumedAt.toLocaleString("en-US")})` : ""} in ${corpus.seconds.toFixed(1)} s → ${idsFile}`,
-    );
-    if (corpus.totals.duplicates > 0)
-      throw new CliError("input", `${dataset.collection} has ${corpus.totals.duplicates} duplicate document id(s): a run cannot rank one document twice`);
-  } else {
-    const sniffed = await sniffEncoded(dataset.encoded!);
-    if ("problem" in sniffed) throw new CliError("input", sniffed.problem);
-    if (sniffed.format === "ids") idsFile = dataset.encoded!;
-    else {
-      idsFile = join(options.work, "encoded.ids.jsonl");
-      const vocab = new Map<string, number>();
-      for (let id = 0; id < queryFolder.tokenizer.vocabSize; id++) vocab.set(queryFolder.tokenizer.token(id), id);
-      const n = await convertToIds(dataset.encoded!, sniffed.format, idsFile, (term) => vocab.get(term));
-      say(`documents: ${n.toLocaleString("en-US")} ${sniffed.format} records → ${idsFile}`);
-    }
-  }
-
-  // ── index ────────────────────────────────────────────────────────────────────────────────────────────────────
-  const duck: Duckdb = await openDuckdb({
-    path: join(options.work, "index.duckdb"),
-    memoryLimit: options.memory,
-    tempDirectory: join(options.work, "duckdb.tmp"),
-  });
-  try {
-    const index = await ensureIndex(duck, [resolve(idsFile)]);
-    say(
-      index.built
-        ? `index: DuckDB ${duck.version}, ${index.documents.toLocaleString("en-US")} documents, ${index.postings.toLocaleString("en-US")} postings, built in ${((index.built.readMs + index.built.buildMs) / 1000).toFixed(1)} s`
-        : `index: DuckDB ${duck.version}, ${index.documents.toLocaleString("en-US")} documents (built before, same file)`,
-    );
-
-    // ── queries ──────────────────────────────────────────────────────────────────────────────────────────────────
-    const encoderOfQueries = await queryEncoder(options.queryModel);
-    const q0 = performance.now();
-    const encoded: EncodedQuery[] = [];
-    let truncated = 0;
-    for (const q of queries) {
-      const v = await encoderOfQueries.encode(q.text);
-      if (v.truncated) truncated++;
-      encoded.push({ qid: q.qid, indices: v.indices, values: v.values });
-    }
-    const queryMs = performance.now() - q0;
-    say(
-      `queries: ${encoded.length.toLocaleString("en-US")} encoded on the Worker's kernel (${encoderOfQueries.build}), ${(queryMs / encoded.length).toFixed(1)} ms each${truncated ? `; ${truncated} cut to the model's length` : ""}`,
-    );
-
-    // ── retrieval ────────────────────────────────────────────────────────────────────────────────────────────────
-    const tty = !options.quiet && !options.json && process.stderr.isTTY;
-    const result = await retrieve(duck, encoded, {
-      k: options.hits,
-      output,
+  const tty = !options.quiet && !options.json && process.stderr.isTTY;
+  const result = await runEvaluation(
+    dataset,
+    {
+      work: options.work,
+      output: options.output,
+      hits: options.hits,
       tag: options.tag,
-      onQuery: tty ? (done) => process.stderr.write(`\rretrieving ${done}/${encoded.length}`) : undefined,
+      complete: options.complete,
+      memory: options.memory,
+      sparsify: options.sparsify,
+      queryModel: options.queryModel,
+      queryModelOption: "--query-model",
+      docModel: options.docModel,
+      async startDocuments() {
+        const documents = await startDocumentEncoding({
+          model: options.docModel,
+          option: "--doc-model",
+          engine: "node",
+          threads: options.threads,
+          quiet: options.quiet,
+          json: options.json,
+          resume: "run the same command again to continue from the last checkpoint",
+        });
+        if (documents.model.roleWarning) say(`⚠ ${documents.model.roleWarning}`);
+        // eval always resumes: a first run finding no checkpoint is no news.
+        const onWarning = (message: string) => {
+          if (!message.startsWith("no checkpoint at")) documents.warn(message);
+        };
+        return { ...documents, events: { ...documents.events, onWarning } };
+      },
+    },
+    {
+      onStep: (step) => {
+        if (tty && step.step === "retrieval") process.stderr.write("\n");
+        say(stepLine(step, dataset, options));
+      },
+      onQuery: tty ? (done, total) => process.stderr.write(`\rretrieving ${done}/${total}`) : undefined,
+    },
+  );
+  const { evaluation, modelCard: card, randomWeights } = result;
+  const notice =
+    randomWeights.length > 0
+      ? `${randomWeights.join(" and ")} hold${randomWeights.length === 1 ? "s" : ""} random weights (a generated test model): these numbers mean nothing`
+      : undefined;
+  if (options.json) {
+    printJson({
+      ok: true,
+      dataset: dataset.name,
+      documents: result.index.documents,
+      postings: result.index.postings,
+      queries: evaluation.queries,
+      hits: options.hits,
+      run: result.run,
+      run_lines: result.retrieval.lines,
+      metrics: metricsJson(evaluation),
+      trec_eval: trecEvalOptions(options.complete),
+      complete: options.complete,
+      model_card: card ? { dataset: "MS MARCO passage dev", mrr10: card.mrr10 / 100, recall1000: card.recall1000 / 100 } : null,
+      random_weights: randomWeights.length > 0,
+      notice: notice ?? null,
+      engine: result.engine,
+      kernel: result.kernel,
+      documents_encoded: result.corpus ? result.corpus.encoded : 0,
+      documents_encoded_before: result.corpus?.alreadyDone ?? false,
+      resumed_at: result.corpus?.resumedAt ?? 0,
+      index_reused: result.index.built === undefined,
+      doc_model_random_weights: result.docModelRandomWeights ?? null,
+      missing_from_run: evaluation.missingFromRun.length,
+      empty_queries: result.retrieval.empty.length,
+      seconds: { query_encoding: round(result.seconds.queryEncoding, 3), retrieval: round(result.seconds.retrieval, 3), total: round(result.seconds.total, 3) },
     });
-    if (tty) process.stderr.write("\n");
-    const sorted = [...result.times].sort((a, b) => a - b);
-    const total = result.times.reduce((a, b) => a + b, 0);
-    say(`retrieval: exact top-${options.hits}, median ${sorted[sorted.length >> 1].toFixed(1)} ms a query, ${(total / 1000).toFixed(1)} s in all → ${output}`);
-    if (result.empty.length > 0)
-      say(`⚠ ${result.empty.length} quer${result.empty.length === 1 ? "y" : "ies"} retrieved nothing (no term any document has): absent from the run`);
-
-    let evaluation: Evaluation;
-    evaluation = evaluate(result.run, qrels, { complete: options.complete });
-    const looksLikeMsmarcoDev = qrels.size === MSMARCO_DEV.queries && index.documents === MSMARCO_DEV.documents;
-    const card = looksLikeMsmarcoDev && randomWeights.length === 0 ? MODEL_CARD : undefined;
-    const notice =
-      randomWeights.length > 0
-        ? `${randomWeights.join(" and ")} hold${randomWeights.length === 1 ? "s" : ""} random weights (a generated test model): these numbers mean nothing`
-        : undefined;
-    if (options.json) {
-      printJson({
-        ok: true,
-        dataset: dataset.name,
-        documents: index.documents,
-        postings: index.postings,
-        queries: evaluation.queries,
-        hits: options.hits,
-        run: output,
-        run_lines: result.lines,
-        metrics: metricsJson(evaluation),
-        trec_eval: Object.fromEntries((Object.keys(MEASURES) as MeasureName[]).map((n) => [n, `${options.complete ? "-c " : ""}${MEASURES[n].trecEval}`])),
-        complete: options.complete,
-        model_card: card ? { dataset: "MS MARCO passage dev", mrr10: card.mrr10 / 100, recall1000: card.recall1000 / 100 } : null,
-        random_weights: randomWeights.length > 0,
-        notice: notice ?? null,
-        engine: { name: "duckdb", version: duck.version },
-        kernel: encoderOfQueries.build,
-        documents_encoded: corpus ? corpus.encoded : 0,
-        documents_encoded_before: corpus?.alreadyDone ?? false,
-        resumed_at: corpus?.resumedAt ?? 0,
-        index_reused: index.built === undefined,
-        doc_model_random_weights: docModelRandom ?? null,
-        missing_from_run: evaluation.missingFromRun.length,
-        empty_queries: result.empty.length,
-        seconds: { query_encoding: round(queryMs / 1000, 3), retrieval: round(total / 1000, 3), total: round((performance.now() - started) / 1000, 3) },
-      });
-      return;
-    }
-    if (notice) console.error(`⚠ ${notice}`);
-    for (const note of evaluationNotes(evaluation)) console.log(`  ${note}`);
-    console.log(
-      `${dataset.name}: ${evaluation.queries.toLocaleString("en-US")} queries, ${index.documents.toLocaleString("en-US")} documents, top ${options.hits}`,
-    );
-    for (const line of metricLines(evaluation, card)) console.log(line);
-    if (card) console.log("model card: naver/efficient-splade-VI-BT-large, MS MARCO dev (MRR@10 38.0, R@1000 97.8)");
-    if (notice) console.log("(random weights: these numbers mean nothing)");
-  } finally {
-    duck.close();
+    return;
   }
+  if (notice) console.error(`⚠ ${notice}`);
+  for (const note of evaluationNotes(evaluation)) console.log(`  ${note}`);
+  console.log(
+    `${dataset.name}: ${evaluation.queries.toLocaleString("en-US")} queries, ${result.index.documents.toLocaleString("en-US")} documents, top ${options.hits}`,
+  );
+  for (const line of metricLines(evaluation, card)) console.log(line);
+  if (card) console.log("model card: naver/efficient-splade-VI-BT-large, MS MARCO dev (MRR@10 38.0, R@1000 97.8)");
+  if (notice) console.log("(random weights: these numbers mean nothing)");
 }
 
 await runCli(evalCommand);

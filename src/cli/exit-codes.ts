@@ -30,10 +30,12 @@ export const EXIT_BAD_INPUT = 65;
 export const EXIT_OUTPUT = 74;
 /** verify's "not applicable": no real weights to check. */
 export const EXIT_NO_WEIGHTS = 3;
+/** Stopped by Ctrl-C: 128 + SIGINT, what a shell reports for a process SIGINT ended. */
+export const EXIT_INTERRUPTED = 130;
 
 export const EXIT_CODES = {
   cli: { failed: 1, usage: EXIT_USAGE, no_weights: EXIT_NO_WEIGHTS, input: EXIT_BAD_INPUT },
-  corpus: { usage: EXIT_USAGE, resume: EXIT_USAGE, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT, changed: 1 },
+  corpus: { usage: EXIT_USAGE, resume: EXIT_USAGE, input: EXIT_BAD_INPUT, output: EXIT_OUTPUT, changed: 1, interrupted: EXIT_INTERRUPTED },
   eval: { input: EXIT_BAD_INPUT, duplicate_document: EXIT_BAD_INPUT, nothing_to_evaluate: EXIT_BAD_INPUT },
   engine: { input: EXIT_BAD_INPUT },
   // encode-corpus turns a document's FormatError into a CorpusError naming its line; one left uncaught is bad input too.

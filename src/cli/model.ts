@@ -1,7 +1,7 @@
 // `npm run model -- fetch | convert`: Hugging Face checkpoints → splade-edge model folders.
 import { defineCommand } from "citty";
 import { basename, join, resolve } from "node:path";
-import { convertFolder, DEFAULT_MAX_LENGTH, type ConvertOptions } from "../model/convert.ts";
+import { convertFolder, DEFAULT_MAX_LENGTH, hubCacheFolder, type ConvertOptions } from "../model/convert.ts";
 import { fetchModel, listRepoFiles } from "../model/hub.ts";
 import type { ModelManifest, ModelRole } from "../model/manifest.ts";
 import { byteBar, interactive } from "./progress.ts";
@@ -18,7 +18,7 @@ you download them under that licence, and anything derived from them (the conver
 
 function summary(m: ModelManifest, dir: string): string {
   const onnx = m.files["model.onnx"];
-  return `${dir}: ${m.architecture} ${m.config.numLayers}×${m.config.hiddenSize}, vocab ${m.vocab_size}, max length ${m.max_length}, model.onnx ${(onnx.bytes / 1048576).toFixed(1)} MiB`;
+  return `${dir}: ${m.source.repo}, ${m.architecture} ${m.config.numLayers}×${m.config.hiddenSize}, vocab ${m.vocab_size}, max length ${m.max_length}, model.onnx ${(onnx.bytes / 1048576).toFixed(1)} MiB`;
 }
 
 function maxLength(value: string | undefined): number {
@@ -43,9 +43,16 @@ const fetchCommand = defineCommand({
     only: { type: "enum", options: ["query", "doc"], description: "Fetch just one encoder" },
     out: { type: "string", description: "Folder for the converted models", default: "model" },
     "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
+    name: {
+      type: "string",
+      description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",
+    },
     quiet: { type: "boolean", description: "No progress output" },
   },
   async run({ args }) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: a name goes into HTTP answers and headers, one line.
+    if (args.name !== undefined && (args.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(args.name)))
+      throw new CliError("usage", `--name must be a non-empty name on one line, got ${JSON.stringify(args.name)}`);
     const roles: ModelRole[] = args.only ? [args.only] : ["query", "doc"];
     const length = maxLength(args["max-length"]);
     const out = resolve(args.out);
@@ -55,8 +62,7 @@ const fetchCommand = defineCommand({
     for (const role of roles) {
       const repo = role === "query" ? args["query-repo"] : args["doc-repo"];
       const { sha } = await listRepoFiles(repo, { revision: args.revision });
-      // Keyed by commit and role: a cache never mixes files of two revisions, nor a repo's two encoders.
-      const cache = join(out, ".hub", repo.replaceAll("/", "--"), sha, role);
+      const cache = hubCacheFolder(out, repo, sha, role);
       if (!args.quiet) console.error(`${role}: ${repo}@${args.revision} (${sha.slice(0, 12)})`);
       let bar = byteBar("", false);
       const fetched = await fetchModel(repo, role, cache, {
@@ -88,14 +94,22 @@ const convertCommand = defineCommand({
     output: { type: "positional", description: "Output folder (e.g. model/query)", required: true },
     role: { type: "enum", options: ["query", "doc"], description: "Which encoder (default: from the output folder name, else the architecture)" },
     "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
+    name: {
+      type: "string",
+      description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",
+    },
     quiet: { type: "boolean", description: "No progress output" },
   },
   async run({ args }) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: a name goes into HTTP answers and headers, one line.
+    if (args.name !== undefined && (args.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(args.name)))
+      throw new CliError("usage", `--name must be a non-empty name on one line, got ${JSON.stringify(args.name)}`);
     const role = args.role ?? (basename(args.output) === "doc" ? "doc" : basename(args.output) === "query" ? "query" : undefined);
     const started = performance.now();
     const manifest = await convertFolder(resolve(args.input), resolve(args.output), {
       role,
       maxLength: maxLength(args["max-length"]),
+      name: args.name,
       onStep: stepLogger(Boolean(args.quiet)),
     });
     console.log(`${summary(manifest, args.output)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);

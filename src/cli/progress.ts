@@ -53,7 +53,7 @@ export function byteBar(label: string, enabled: boolean): ByteProgress {
 }
 
 export interface DocumentProgress {
-  /** Documents done, tokens done, and the fraction of the work done when it is known (for the bar and ETA). */
+  /** Documents done, tokens done, and the fraction of the work done when it is known (for the percent and ETA). */
   update(documents: number, tokens: number, fraction?: number): void;
   /** Prints a line above the bar (or to stderr when there is none). */
   log(line: string): void;
@@ -72,9 +72,34 @@ function duration(seconds: number): string {
     : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }
 
+/** Seconds of recent progress the ETA is taken over. */
+const ETA_WINDOW_SECONDS = 30;
+
 /**
- * Documents, docs/s, tokens/s and an ETA from the fraction done (which may come from input bytes, so it is not a
- * document count); without a known fraction, just the counters. A no-op bar when not interactive.
+ * Time left, from the pace of the last `windowSeconds`: progress comes a batch at a time, and a pace taken between
+ * two reports would swing with each one; over the window it is steady, yet follows a real change of pace (longer
+ * documents later in the input) within the window.
+ */
+export class EtaEstimate {
+  private readonly samples: Array<{ at: number; fraction: number }> = [];
+
+  constructor(private readonly windowSeconds = ETA_WINDOW_SECONDS) {}
+
+  /** Records `fraction` done at `at` seconds; returns the seconds left, undefined until a pace is known. */
+  add(at: number, fraction: number): number | undefined {
+    this.samples.push({ at, fraction });
+    // Keep one sample at or before the window's start, so the pace always spans the whole window once it can.
+    while (this.samples.length > 2 && this.samples[1].at <= at - this.windowSeconds) this.samples.shift();
+    const first = this.samples[0];
+    const pace = (fraction - first.fraction) / (at - first.at);
+    if (fraction >= 1) return 0;
+    return at > first.at && pace > 0 ? (1 - fraction) / pace : undefined;
+  }
+}
+
+/**
+ * Documents, docs/s, tokens/s, the percent done (records done over the run's records, from the core) and an ETA
+ * from the recent pace; without a known fraction, just the counters. A no-op bar when not interactive.
  */
 export function documentBar(enabled: boolean): DocumentProgress {
   if (!enabled) return { update() {}, log: (line) => console.error(line), stop() {} };
@@ -87,21 +112,22 @@ export function documentBar(enabled: boolean): DocumentProgress {
     },
     cliProgress.Presets.shades_classic,
   );
-  const bar = bars.create(1000, 0, { percent: "0.0", documents: 0, dps: 0, tps: 0, left: "?" });
-  let first: { at: number; documents: number; tokens: number; fraction: number } | undefined;
+  const bar = bars.create(1000, 0, { percent: "?", documents: 0, dps: 0, tps: 0, left: "?" });
+  const eta = new EtaEstimate();
+  let first: { at: number; documents: number; tokens: number } | undefined;
   return {
     update(documents, tokens, fraction) {
-      const now = performance.now();
-      // Rates and ETA from the first report on: a resumed run starts part-way, and model loading is not throughput.
-      first ??= { at: now, documents, tokens, fraction: fraction ?? 0 };
-      const seconds = (now - first.at) / 1000;
-      const speed = fraction === undefined ? 0 : (fraction - first.fraction) / Math.max(seconds, 0.001);
+      const now = performance.now() / 1000;
+      // Rates from the first report on: a resumed run starts part-way, and model loading is not throughput.
+      first ??= { at: now, documents, tokens };
+      const seconds = now - first.at;
+      const left = fraction === undefined ? undefined : eta.add(now, fraction);
       bar.update(Math.round((fraction ?? 0) * 1000), {
         percent: fraction === undefined ? "?" : (fraction * 100).toFixed(1),
         documents: documents.toLocaleString("en-US"),
         dps: rate(documents - first.documents, seconds),
         tps: rate(tokens - first.tokens, seconds),
-        left: fraction === undefined || speed <= 0 ? "?" : duration((1 - fraction) / speed),
+        left: left === undefined ? "?" : duration(left),
       });
     },
     log: (line) => bars.log(`${line}\n`),

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CONVERTER_LAYOUT, convertFolder } from "../model/convert.ts";
+import { CONVERTER_LAYOUT, convertFolder, sourceFolder } from "../model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
@@ -13,15 +13,23 @@ import { WRANGLER } from "../node/wrangler-dev.ts";
 /** What wrangler.toml serves as the Worker's private assets. */
 const QUERY_MODEL = join("model", "query");
 
-function run(cmd: string, args: string[]): Promise<number> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { stdio: "inherit" });
+    const child = spawn(cmd, args, { stdio: "inherit", env });
     child.on("error", fail);
     child.on("close", (code, signal) => done(code ?? (signal ? 1 : 0)));
   });
 }
 
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args]);
+
+/**
+ * `wrangler dev`, without its download of the `Request.cf` object (https://workers.cloudflare.com/cf.json, which
+ * miniflare 4.20260426.0 fetches at every start): the Worker reads nothing of `request.cf`, and offline the failed
+ * download printed two `getaddrinfo ENOTFOUND` stack traces before "Ready". CLOUDFLARE_CF_FETCH_ENABLED=false is the
+ * switch miniflare reads (its setupCf); it then uses its placeholder. The update check and telemetry fail silently.
+ */
+const wranglerDev = (args: string[]) => run(process.execPath, [WRANGLER, "dev", ...args], { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" });
 
 /** The names of the Worker's secrets, or undefined when wrangler cannot tell (not logged in, never deployed). */
 function secretNames(): Promise<string[] | undefined> {
@@ -52,20 +60,19 @@ async function randomWeights(dir: string): Promise<boolean> {
 
 /**
  * A model folder converted by an older splade-edge (another converter layout: the Worker would refuse it) is
- * converted again from what it was made from — the Hub download cached under model/.hub, or the local folder — with
- * the same settings. Nothing is downloaded.
+ * converted again from what it was made from — the Hub download cached under model/.hub, or the local folder an
+ * older manifest recorded — with the same settings. Nothing is downloaded.
  */
 async function convertIfStale(dir: string): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as ModelManifest;
   if (manifest.converter?.layout === CONVERTER_LAYOUT) return;
   const { repo, revision, commit, folder, license } = manifest.source;
-  const hubCache = commit ? join("model", ".hub", repo.replaceAll("/", "--"), commit, manifest.role) : undefined;
-  const from = hubCache && existsSync(hubCache) ? hubCache : existsSync(repo) ? repo : undefined;
+  const from = sourceFolder(manifest);
   if (!from) {
     throw new CliError(
       "failed",
       `${dir} was converted by an older splade-edge (layout ${manifest.converter?.layout}, this one writes ${CONVERTER_LAYOUT}) and its source ` +
-        `(${repo}${commit ? ` @ ${commit}` : ""}) is not on this machine — run \`npm run model -- fetch --only ${manifest.role}\` again`,
+        `(${repo}${commit ? ` @ ${commit}` : ""}) is not on this machine — run \`npm run model -- ${commit ? `fetch --only ${manifest.role}` : `convert <hf-folder> ${dir}`}\` again`,
     );
   }
   console.error(`${dir} was converted by an older splade-edge: converting ${from} again…`);
@@ -96,7 +103,7 @@ const start = defineCommand({
     }
     await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) console.error(`warning: ${QUERY_MODEL} holds generated random weights — its output is meaningless`);
-    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port]);
+    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port]);
   },
 });
 
@@ -109,7 +116,7 @@ const demo = defineCommand({
   async run({ args }) {
     const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
     console.error("DEMO: serving a generated model with RANDOM weights — every response says so (X-Splade-Random-Weights: true).");
-    process.exitCode = await wrangler(["dev", "--ip", args.ip, "--port", args.port, "--assets", models["query-sparse"]]);
+    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port, "--assets", models["query-sparse"]]);
   },
 });
 

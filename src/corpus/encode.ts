@@ -11,19 +11,22 @@
 //
 // Overlap: the encoder's backend runs on another thread (onnxruntime-node's run() blocks the thread that calls it),
 // and up to two windows are in flight, so while the model encodes window w this thread reads and tokenizes window
-// w+1 and writes window w−1.
+// w+1 and writes window w−1; at most two batches wait at the backend (window-encoder.ts's BatchGate).
+//
+// Interrupt (`signal`): no batch goes to the backend after it, the batches there finish, nothing more is written, and
+// the run ends with CorpusError("interrupted"): the checkpoint holds every window written, so --resume goes on.
 import { resolve } from "node:path";
 import type { SpladeEncoder } from "../encoder/encoder.ts";
 import { idProblem, optionProblems, type Format, type FormatOptions } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import { readCheckpoint, settingsChange, type Checkpoint, type CorpusTotals } from "./checkpoint.ts";
 import { CorpusError } from "./errors.ts";
-import { openInput, type Input } from "./input.ts";
+import { openInput, openProblem, type Input } from "./input.ts";
 import { existingParts, planOutput, refuseInputAsOutput } from "./output.ts";
 import { formatFromName, type InputFormat } from "./records.ts";
 import { CorpusRun, renderWindow, type RenderSettings } from "./run-state.ts";
 import { shardRange, type Shard } from "./shard.ts";
-import { encodeWindow, type EncodedWindow } from "./window-encoder.ts";
+import { BatchGate, encodeWindow, Interrupted, type EncodedWindow } from "./window-encoder.ts";
 import { readWindows } from "./windows.ts";
 
 export interface EncodeCorpusOptions {
@@ -53,13 +56,18 @@ export interface EncodeCorpusOptions {
   force?: boolean;
   onError: "stop" | "skip";
   stdin?: NodeJS.ReadableStream;
+  /** Aborting it stops the run promptly, resumable (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export interface CorpusProgress {
   /** Documents encoded so far (the resumed ones included). */
   documents: number;
   tokens: number;
-  /** Fraction of the work done, when it can be known (input bytes, or the shard's record count). */
+  /**
+   * Records done (encoded or skipped, the resumed ones included) over the run's records: a shard's range, or the
+   * whole input, counted alongside the run. Undefined until that count is known, and for stdin.
+   */
   fraction?: number;
 }
 
@@ -85,20 +93,16 @@ export interface CorpusSummary {
   seconds: number;
 }
 
-function errnoMessage(error: unknown, path: string): string | undefined {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return `${path}: no such file`;
-  if (code === "EISDIR") return `${path} is a directory; give a collection file (or - for stdin)`;
-  if (code === "EACCES") return `${path}: permission denied`;
-  return undefined;
-}
-
 async function open(path: string, stdin?: NodeJS.ReadableStream): Promise<Input> {
   try {
     return await openInput(path, stdin);
   } catch (error) {
-    const message = errnoMessage(error, path);
-    throw message ? new CorpusError("usage", message) : error;
+    const problem = openProblem(error);
+    if (problem === undefined) throw error;
+    throw new CorpusError(
+      "usage",
+      `${path}: ${problem}${(error as NodeJS.ErrnoException).code === "EISDIR" ? "; give a collection file (or - for stdin)" : ""}`,
+    );
   }
 }
 
@@ -107,6 +111,27 @@ async function countRecords(path: string): Promise<number> {
   for await (const _ of (await open(path)).lines()) count++;
   return count;
 }
+
+/**
+ * The input's record count, read alongside the run for the progress fraction (a few seconds for millions of lines,
+ * next to hours of encoding); undefined when `stopped()` says the run is over first. A file it cannot read gives
+ * undefined too: the run reads the same file, and reports what is wrong with it.
+ */
+async function countAlongside(path: string, stopped: () => boolean): Promise<number | undefined> {
+  let count = 0;
+  try {
+    for await (const _ of (await openInput(path)).lines()) {
+      if (stopped()) return undefined;
+      count++;
+    }
+  } catch {
+    return undefined;
+  }
+  return count;
+}
+
+/** At most this many batches wait at the backend (BatchGate): one running, one queued behind it. */
+const BATCHES_AT_BACKEND = 2;
 
 function settingsOf(options: EncodeCorpusOptions, input: Input): Checkpoint["settings"] {
   return {
@@ -144,8 +169,8 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   const plan = planOutput(options.output, options.splitSize);
   await refuseInputAsOutput(plan, options.input === "-" ? undefined : options.input);
   const input = await open(options.input, options.stdin);
-  const total = options.shard ? await countRecords(options.input) : undefined;
-  const range = options.shard && total !== undefined ? shardRange(total, sortWindow, options.shard) : { start: 0, end: Infinity };
+  const rangeTotal = options.shard ? await countRecords(options.input) : undefined;
+  const range = options.shard && rangeTotal !== undefined ? shardRange(rangeTotal, sortWindow, options.shard) : { start: 0, end: Infinity };
   const settings = settingsOf(options, input);
 
   const previous = await readCheckpoint(plan.checkpoint);
@@ -187,13 +212,21 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
 
   let encoded = 0;
   let tokens = 0;
+  let recordsDone = 0;
+  let encodedWhileStopping = 0;
+  let total = rangeSize;
+  let over = false;
+  if (total === undefined && options.input !== "-") {
+    void countAlongside(options.input, () => over).then((count) => {
+      total = count;
+    });
+  }
   const resumedDocuments = run.totals.documents;
-  // Done so far: records of a known range, else input bytes read up to the last written window (reading runs ahead).
-  let bytesDone = 0;
-  const fraction = () => (rangeSize !== undefined ? (rangeSize === 0 ? 1 : run.records / rangeSize) : input.size ? bytesDone / input.size : undefined);
+  const fraction = () => (total === undefined ? undefined : total === 0 ? 1 : Math.min(1, (resumedAt + recordsDone) / total));
   const progress = () => events.onProgress?.({ documents: resumedDocuments + encoded, tokens, fraction: fraction() });
 
   const encoding = { batchSize, byLength: options.byLength ?? true, sparsify: options.sparsify };
+  const gate = new BatchGate(BATCHES_AT_BACKEND, options.signal);
   const rendering: RenderSettings = {
     format,
     formatOptions: options.formatOptions,
@@ -205,9 +238,14 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   const write = async (encodedWindow: EncodedWindow) => {
     const { window } = encodedWindow;
     await run.commit(renderWindow(encodedWindow, rendering), Math.min(window.end, range.end) - range.start);
-    bytesDone = window.bytes;
     progress();
   };
+  // Waiting for input (stdin that has not sent more yet) ends at an interrupt too.
+  const interrupt = new Promise<never>((_, reject) => {
+    if (options.signal?.aborted) reject(new Interrupted("interrupted"));
+    options.signal?.addEventListener("abort", () => reject(new Interrupted("interrupted")), { once: true });
+  });
+  interrupt.catch(() => {});
 
   // Up to two windows in flight: while the model encodes window w, this thread reads and tokenizes w+1 and writes
   // w−1. They are written in input order, each as one durable flush and checkpoint.
@@ -225,8 +263,10 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   let stop: CorpusError | undefined;
   // A malformed line ends the reading; the windows before it are still written, then the run stops on it.
   const nextWindow = async () => {
+    const reading = windows.next();
+    reading.catch(() => {});
     try {
-      return await windows.next();
+      return await Promise.race([reading, interrupt]);
     } catch (error) {
       if (!(error instanceof CorpusError && error.kind === "input")) throw error;
       stop = error;
@@ -237,9 +277,11 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     for (let next = await nextWindow(); !next.done; next = await nextWindow()) {
       const window = next.value;
       lastEnd = window.end;
-      const pending = encodeWindow(encoder, window, encoding, (documents, batchTokens) => {
+      const pending = encodeWindow(encoder, window, encoding, gate, (records, documents, batchTokens) => {
         encoded += documents;
+        recordsDone += records;
         tokens += batchTokens;
+        if (options.signal?.aborted) encodedWhileStopping += documents;
         progress();
       });
       // Awaited in order below; this only keeps a failure from being reported as unhandled before then.
@@ -254,7 +296,7 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
     if (totals.documents === 0 && totals.skipped === 0) {
       events.onWarning?.(
         options.shard
-          ? `shard ${options.shard.index}/${options.shard.count} of ${input.name} holds no records (the input's ${total} fall in other shards: windows of ${sortWindow} are kept whole): its output is empty`
+          ? `shard ${options.shard.index}/${options.shard.count} of ${input.name} holds no records (the input's ${rangeTotal} fall in other shards: windows of ${sortWindow} are kept whole): its output is empty`
           : `${input.name} holds no documents: the output is empty`,
       );
     }
@@ -268,7 +310,19 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
       tokens,
       seconds: (performance.now() - started) / 1000,
     };
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
+    // The batches at the backend finish (each window waits for its own), then the run ends where it was written.
+    await Promise.allSettled(inflight);
+    throw new CorpusError(
+      "interrupted",
+      `interrupted: ${run.totals.documents.toLocaleString("en-US")} documents are written and checkpointed in ${plan.checkpoint}` +
+        (encodedWhileStopping > 0 ? `; the ${encodedWhileStopping} encoded while stopping (the batches in progress) are not` : ""),
+      { cause: error },
+    );
   } finally {
+    over = true;
+    input.close();
     await Promise.allSettled(inflight);
     await run.release();
   }

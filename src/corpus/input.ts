@@ -1,9 +1,16 @@
 // Collection files as numbered lines: a path or "-" (stdin), gzip recognized by its magic bytes rather than its
 // name (a pipe has no name, and `zcat`-less pipelines send .gz bytes to stdin), multi-member gzip included.
+//
+// What can go wrong with a file is found where it happens and named: openInput opens the file (so an unreadable
+// one fails there, with its errno), and the file's read stream is made only when its lines are read — a stream
+// made earlier reports its open error as an 'error' event nobody listens to yet, which Node turns into an uncaught
+// "Unhandled 'error' event". A failure while reading (a truncated or corrupt gzip, an I/O error) becomes one
+// CorpusError naming the file.
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { CorpusError } from "./errors.ts";
 
 /** One non-blank input line. */
 export interface InputLine {
@@ -17,48 +24,70 @@ export interface Input {
   name: string;
   /** Size on disk (compressed, for .gz) when the input is a regular file; undefined for stdin and pipes. */
   size: number | undefined;
-  /** Bytes read from disk or stdin so far (compressed bytes for .gz): progress against `size`. */
-  bytesRead(): number;
   /** The non-blank lines, in order; can be iterated once. */
   lines(): AsyncGenerator<InputLine>;
+  /** Stops reading (a read waiting for stdin ends): the process can exit. */
+  close(): void;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-/** Opens a collection file, or stdin for "-". Throws a NodeJS.ErrnoException (ENOENT, EISDIR…) for a bad path. */
+/** Opens a collection file, or stdin for "-". Throws a NodeJS.ErrnoException (ENOENT, EISDIR, EACCES…) for a bad path. */
 export async function openInput(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Input> {
   let size: number | undefined;
-  let source: NodeJS.ReadableStream;
-  if (path === "-") {
-    source = stdin;
-  } else {
-    const info = await stat(path);
-    if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
-    size = info.isFile() ? info.size : undefined;
-    source = createReadStream(path);
+  if (path !== "-") {
+    const file = await open(path);
+    try {
+      const info = await file.stat();
+      if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
+      size = info.isFile() ? info.size : undefined;
+    } finally {
+      await file.close();
+    }
   }
-  let read = 0;
-  let used = false;
+  const name = path === "-" ? "<stdin>" : path;
+  let source: NodeJS.ReadableStream | undefined;
   return {
-    name: path === "-" ? "<stdin>" : path,
+    name,
     size,
-    bytesRead: () => read,
     lines() {
-      if (used) throw new Error("an input can be read once");
-      used = true;
-      return splitLines(decompressed(counted(source, (n) => (read += n))));
+      if (source) throw new Error("an input can be read once");
+      source = path === "-" ? stdin : createReadStream(path);
+      return named(splitLines(decompressed(chunks(source))), name);
+    },
+    close() {
+      (source as Readable | undefined)?.destroy?.();
     },
   };
 }
 
-async function* counted(source: NodeJS.ReadableStream, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of source as AsyncIterable<Buffer | string>) {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    onBytes(bytes.length);
-    yield bytes;
+/** What is wrong with a path openInput refused, worded to follow it ("PATH: no such file"); undefined for another error. */
+export function openProblem(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "is a directory, not a file";
+  if (code === "EACCES") return "permission denied";
+  return undefined;
+}
+
+/** The lines, with a failure to read them as one CorpusError naming the input. */
+async function* named(lines: AsyncGenerator<InputLine>, name: string): AsyncGenerator<InputLine> {
+  try {
+    yield* lines;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    // zlib's errors carry Z_* codes: Z_BUF_ERROR is input that ends inside the gzip stream, the others corrupt data.
+    if (code === "Z_BUF_ERROR") throw new CorpusError("input", `${name}: the gzip data ends early (${message}): the file is truncated`, { cause: error });
+    if (code?.startsWith("Z_")) throw new CorpusError("input", `${name}: corrupt gzip data (${message})`, { cause: error });
+    if (code) throw new CorpusError("input", `${name}: cannot be read (${message})`, { cause: error });
+    throw error;
   }
+}
+
+async function* chunks(source: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  for await (const chunk of source as AsyncIterable<Buffer | string>) yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
 }
 
 /** The bytes as they are, or gunzipped when they start with the gzip magic. */

@@ -18,8 +18,6 @@ export interface Window {
   entries: WindowEntry[];
   /** Input record index (0-based, whole input) just past the window. */
   end: number;
-  /** Input bytes read when the window was complete (within a read chunk of its end). */
-  bytes: number;
 }
 
 export interface WindowReaderOptions {
@@ -75,9 +73,9 @@ export async function* readWindows(input: Input, options: WindowReaderOptions): 
       throw new CorpusError("input", `${input.name}:${line}: ${parsed.reason} (--on-error skip records such lines and goes on)`);
     }
     if ((record + 1) % sortWindow === 0) {
-      yield { entries, end: record + 1, bytes: input.bytesRead() };
+      yield { entries, end: record + 1 };
       entries = [];
     }
   }
-  if (entries.length > 0) yield { entries, end: record + 1, bytes: input.bytesRead() };
+  if (entries.length > 0) yield { entries, end: record + 1 };
 }

@@ -7,7 +7,7 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename } from "node:fs/promises";
-import { openInput, type Input } from "../corpus/input.ts";
+import { openInput, openProblem, type Input } from "../corpus/input.ts";
 import { idsLine } from "../encoder/formats/terms.ts";
 import { inputError } from "./errors.ts";
 
@@ -19,7 +19,8 @@ export async function sniffEncoded(path: string): Promise<{ format: EncodedForma
   try {
     input = await openInput(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { problem: `${path}: no such file` };
+    const problem = openProblem(error);
+    if (problem) return { problem: `${path}: ${problem}` };
     throw error;
   }
   for await (const { text } of input.lines()) {

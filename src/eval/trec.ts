@@ -9,7 +9,7 @@
 // - Runs, TREC: `qid Q0 docno rank score tag` (get_trec_results.c: six fields or more, the rank never read, the
 //   score a number). MS MARCO's `qid<TAB>docid<TAB>rank` (Anserini's -format msmarco) is read with score = −rank,
 //   which ranks as the file does. `#` comment lines and blank lines are skipped, as trec_eval 10.0 does.
-import { openInput, type Input, type InputLine } from "../corpus/input.ts";
+import { openInput, openProblem, type Input, type InputLine } from "../corpus/input.ts";
 import { inputError } from "./errors.ts";
 import type { Qrels, Run, RunEntry } from "./metrics.ts";
 
@@ -25,10 +25,8 @@ async function* lines(path: string): AsyncGenerator<InputLine> {
   try {
     input = await openInput(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw inputError(path, undefined, "no such file");
-    if (code === "EISDIR") throw inputError(path, undefined, "is a directory, not a file");
-    throw error;
+    const problem = openProblem(error);
+    throw problem ? inputError(path, undefined, problem) : error;
   }
   for await (const line of input.lines()) if (!line.text.trimStart().startsWith("#")) yield line;
 }

@@ -1,9 +1,9 @@
 // Hugging Face folder → splade-edge model folder (model.onnx + tokenizer files + manifest.json; for a query model also
 // what the Worker reads — encoder.bin and worker-tokenizer.json — and a .assetsignore that keeps model.onnx out of its
 // uploads).
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { buildKernelWeights } from "./encoder-bin.ts";
 import { loadEncoder, parseConfig } from "./architectures.ts";
@@ -16,13 +16,28 @@ import { checkpointError, ModelError } from "./errors.ts";
 
 /**
  * Bumped whenever the same weights convert to other files, so that generated folders (ensureFixtureModels) are
- * converted again. 2: trunk.onnx, head.bin and .assetsignore for query models. 3: encoder.bin (the kernel's weights)
- * instead of trunk.onnx and head.bin. 4: worker-tokenizer.json for query models.
+ * converted again, and `npm start`/`npm run deploy` convert an older folder again before serving it. 2: trunk.onnx,
+ * head.bin and .assetsignore for query models. 3: encoder.bin (the kernel's weights) instead of trunk.onnx and
+ * head.bin. 4: worker-tokenizer.json for query models. 5: the manifest's source.repo is a public name, never the
+ * local folder's path (the Worker shows it to every client).
  */
-export const CONVERTER_LAYOUT = 4;
+export const CONVERTER_LAYOUT = 5;
 
-/** What layout 2 wrote for the Worker, replaced by encoder.bin. */
-const OBSOLETE_FILES = ["trunk.onnx", "head.bin"];
+/** The first layout whose manifests never hold a local path: before it, source.repo of a local conversion was one. */
+const NAME_NOT_PATH_LAYOUT = 5;
+
+/** Every file name a conversion of any layout writes (layout 2's trunk.onnx and head.bin included). */
+const CONVERSION_FILES = new Set([
+  "manifest.json",
+  ".assetsignore",
+  "model.onnx",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "encoder.bin",
+  WORKER_TOKENIZER_FILE,
+  "trunk.onnx",
+  "head.bin",
+]);
 
 /** Both encoders were trained with 256 tokens (naver/splade conf/train/config/efficient_splade.yaml). */
 export const DEFAULT_MAX_LENGTH = 256;
@@ -40,8 +55,10 @@ export interface ConvertOptions {
   /** Default: doc for DistilBERT, query for BERT (the efficient-SPLADE pair); needed for a sentence-transformers folder. */
   role?: ModelRole;
   maxLength?: number;
-  /** Where the folder came from; defaults to the local path. */
+  /** The Hub download the folder is (fetch): its repo id is the model's name. */
   source?: { repo: string; revision: string | null; commit: string | null; folder: string };
+  /** The model's public name, over any other (see publicName). */
+  name?: string;
   license?: string | null;
   /** Called as each step starts, for progress display. */
   onStep?: (step: "read" | "build" | "write", detail: string) => void;
@@ -49,6 +66,8 @@ export interface ConvertOptions {
 
 /** The folder that holds config.json: the given one, or its sentence-transformers sub-folder for the role. */
 export function modelFolder(dir: string, role: ModelRole | undefined): string {
+  if (!existsSync(dir)) throw new ModelError("folder", `${dir}: no such folder — give a Hugging Face model folder (config.json and its weights)`);
+  if (!statSync(dir).isDirectory()) throw new ModelError("folder", `${dir} is a file, not a folder — give the Hugging Face model folder that holds it`);
   if (existsSync(join(dir, "config.json"))) return dir;
   const subs = (role ? [ST_FOLDERS[role]] : Object.values(ST_FOLDERS)).filter((s) => existsSync(join(dir, s, "config.json")));
   if (subs.length === 1) return join(dir, subs[0]);
@@ -74,6 +93,46 @@ async function tokenizerFiles(dir: string): Promise<{ tokenizer: string; config:
   if (!existsSync(vocabFile)) throw new ModelError("tokenizer", `${dir}: neither tokenizer.json nor vocab.txt — the tokenizer is missing`);
   const vocab = parseVocab(await readFile(vocabFile, "utf8"), vocabFile);
   return { tokenizer: JSON.stringify(buildBertTokenizerJson(vocab, bertSettings(rawConfig))), config };
+}
+
+// huggingface_hub 0.26 utils/_validators.py REPO_ID_REGEX, with the owner required: a bare name in
+// `_name_or_path` is as often a local folder, or the base model it was fine-tuned from, as this model's id.
+const HUB_ID = /^[\w.-]+\/[\w.-]{1,96}$/;
+
+/** `value` when it reads as a Hub repo id (owner/name), else undefined: never a local path. */
+function hubId(value: unknown): string | undefined {
+  if (typeof value !== "string" || !HUB_ID.test(value)) return undefined;
+  return /^[.-]|[.-]$|--|\.\.|\/[.-]|[.-]\//.test(value) ? undefined : value;
+}
+
+/**
+ * The name the manifest records as source.repo, which the Worker shows in every answer and on /info: --name, else
+ * the Hub id (fetch's repo, or config.json's `_name_or_path` when it is one), else the folder's own name. Never a
+ * local path: the path says nothing to a client, and tells the world where the files lay on someone's machine.
+ */
+function publicName(hfDir: string, rawConfig: unknown, options: ConvertOptions): { name: string; from: "option" | "hub" | "config" | "folder" } {
+  if (options.name !== undefined) return { name: options.name, from: "option" };
+  if (options.source) return { name: options.source.repo, from: "hub" };
+  const fromConfig = hubId((rawConfig as Record<string, unknown> | null)?._name_or_path);
+  return fromConfig ? { name: fromConfig, from: "config" } : { name: basename(hfDir), from: "folder" };
+}
+
+/** Where the Hub download of `repo` at `commit` is cached under `modelRoot` (fetch writes it, a re-conversion reads it). */
+export function hubCacheFolder(modelRoot: string, repo: string, commit: string, role: ModelRole): string {
+  // Keyed by commit and role: a cache never mixes files of two revisions, nor a repo's two encoders.
+  return join(modelRoot, ".hub", repo.replaceAll("/", "--"), commit, role);
+}
+
+/**
+ * The folder on this machine that a converted model was made from, or undefined: the Hub download cached under
+ * `modelRoot`, or, for a manifest of a layout before 5, the local folder whose path it recorded.
+ */
+export function sourceFolder(manifest: ModelManifest, modelRoot = "model"): string | undefined {
+  const { repo, commit } = manifest.source;
+  const cached = commit ? hubCacheFolder(modelRoot, repo, commit, manifest.role) : undefined;
+  if (cached && existsSync(cached)) return cached;
+  const layout = manifest.converter?.layout ?? 0;
+  return layout < NAME_NOT_PATH_LAYOUT && existsSync(repo) ? repo : undefined;
 }
 
 /** Fields a generated checkpoint carries in its config.json so every output made from it says so. */
@@ -119,21 +178,17 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     // The Worker's first request builds its tokenizer from this one: tokenizer.json's vocabulary object costs it ~4×.
     outputs[WORKER_TOKENIZER_FILE] = JSON.stringify(listVocabulary(JSON.parse(tokenizer.tokenizer) as object));
   }
+  const { name } = publicName(hfDir, rawConfig, options);
   const files: ModelManifest["files"] = {};
-  await mkdir(outDir, { recursive: true });
-  // Files earlier layouts wrote: left behind, wrangler would upload them with the Worker's assets.
-  await Promise.all(OBSOLETE_FILES.map((f) => rm(join(outDir, f), { force: true })));
-  // wrangler reads .assetsignore in the assets folder: the Worker never fetches model.onnx, so it is never uploaded.
-  if (edge) await writeAtomic(join(outDir, ".assetsignore"), "model.onnx\n");
-  for (const [name, body] of Object.entries(outputs)) {
-    await writeAtomic(join(outDir, name), body);
-    files[name] = { sha256: sha256(body), bytes: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength };
+  for (const [file, body] of Object.entries(outputs)) {
+    files[file] = { sha256: sha256(body), bytes: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength };
   }
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     role,
     source: {
-      ...(options.source ?? { repo: hfDir, revision: null, commit: null, folder: dir === hfDir ? "" : basename(dir) }),
+      ...(options.source ?? { revision: null, commit: null, folder: dir === hfDir ? "" : basename(dir) }),
+      repo: name,
       weights_file: weightsName,
       weights_sha256: sha256(weightBytes),
       license: options.license ?? null,
@@ -148,13 +203,56 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     converter: { name: pkg.name, version: pkg.version, layout: CONVERTER_LAYOUT },
     random_weights: typeof rawConfig === "object" && rawConfig !== null && FIXTURE_MARKER in rawConfig,
   };
-  // The manifest goes last: a folder with a manifest is a complete conversion.
-  await writeAtomic(join(outDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  // wrangler reads .assetsignore in the assets folder: the Worker never fetches model.onnx, so it is never uploaded.
+  if (edge) outputs[".assetsignore"] = "model.onnx\n";
+  outputs["manifest.json"] = `${JSON.stringify(manifest, null, 2)}\n`;
+  await writeFolder(outDir, outputs);
   return manifest;
 }
 
-async function writeAtomic(file: string, body: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, body);
-  await rename(tmp, file);
+/**
+ * Writes `files` as the whole of `outDir`: into a fresh sibling folder, then renamed into place, so that no file of
+ * an earlier conversion stays behind (wrangler would upload it with the Worker's assets) and a failed conversion
+ * leaves the earlier one as it was. A folder holding anything a conversion does not write is refused, untouched.
+ */
+async function writeFolder(outDir: string, files: Record<string, Uint8Array | string>): Promise<void> {
+  let existing: string[] | undefined;
+  try {
+    existing = await readdir(outDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") throw new ModelError("folder", `${outDir} is a file — give a folder for the converted model`);
+    if (code !== "ENOENT") throw new ModelError("folder", `${outDir}: cannot be read (${code})`, { cause: error });
+  }
+  const foreign = existing?.filter((f) => !CONVERSION_FILES.has(f)) ?? [];
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? ", …" : "");
+    throw new ModelError(
+      "folder",
+      `${outDir} holds files no conversion writes (${shown}): choose another output folder, or move them out — a conversion replaces the whole folder`,
+    );
+  }
+  await mkdir(dirname(outDir), { recursive: true });
+  const staging = `${outDir}.converting-${process.pid}`;
+  const replaced = `${outDir}.replaced-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  try {
+    await mkdir(staging);
+    // The manifest goes last: a folder with a manifest is a complete conversion.
+    for (const [name, body] of Object.entries(files)) await writeFile(join(staging, name), body);
+    if (existing === undefined) {
+      await rename(staging, outDir);
+      return;
+    }
+    await rename(outDir, replaced);
+    try {
+      await rename(staging, outDir);
+    } catch (error) {
+      await rename(replaced, outDir);
+      throw error;
+    }
+    await rm(replaced, { recursive: true, force: true });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }

@@ -22,7 +22,11 @@ export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   role: ModelRole;
   source: {
-    /** Hub repo id, or the local folder it was converted from. */
+    /**
+     * The model's public name, which the Worker shows to every client: the Hub repo id (fetch, or config.json's
+     * `_name_or_path` when it is one), or `--name`, or the converted folder's name. Never a local path (from converter
+     * layout 5; before, a local conversion recorded its folder's path here).
+     */
     repo: string;
     revision: string | null;
     commit: string | null;

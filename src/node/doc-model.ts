@@ -18,9 +18,9 @@ export interface DocModel {
   roleWarning?: string;
 }
 
-/** Loads a converted doc model folder (`dir` as the user named it, for messages). */
-export async function loadDocModel(dir: string, options: { maxLength?: number } = {}): Promise<DocModel> {
-  const folder = await loadModelFolder(dir, { maxLength: options.maxLength, fetchHint: FETCH_DOC });
+/** Loads a converted doc model folder (`dir` as the user named it, and `option` the CLI option naming it, for messages). */
+export async function loadDocModel(dir: string, options: { maxLength?: number; option?: string } = {}): Promise<DocModel> {
+  const folder = await loadModelFolder(dir, { maxLength: options.maxLength, fetchHint: FETCH_DOC, option: options.option });
   const randomWeights = folder.manifest.random_weights;
   return {
     folder,

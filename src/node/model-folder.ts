@@ -20,13 +20,15 @@ export interface ModelFolderOptions {
   maxLength?: number;
   /** The command that produces this folder, named when a file is missing. */
   fetchHint?: string;
+  /** The CLI option that names this folder, named when a file is missing (default --model). */
+  option?: string;
 }
 
 export async function loadModelFolder(dir: string, options: ModelFolderOptions = {}): Promise<ModelFolder> {
   const missing = MODEL_FILES.filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
     const hint = options.fetchHint ?? "npm run model -- fetch";
-    throw new ModelError("folder", `${join(dir, missing[0])} not found — run \`${hint}\`, or point --model at a converted model folder`);
+    throw new ModelError("folder", `${join(dir, missing[0])} not found — run \`${hint}\`, or point ${options.option ?? "--model"} at a converted model folder`);
   }
   const manifest = await readManifest(dir);
   const maxLength = options.maxLength ?? manifest.max_length;

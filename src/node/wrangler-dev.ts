@@ -25,6 +25,7 @@ export interface WorkerServer {
   stop(): Promise<void>;
 }
 
+/** A port nothing on 127.0.0.1 listens on now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

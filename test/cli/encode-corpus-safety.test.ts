@@ -1,9 +1,10 @@
 // encode-corpus never destroys its input or finished work, and says what matters: each case a user hit (or could),
 // run through the real CLI process. Every refused run must leave the files it was pointed at byte for byte as they were.
 import { execFileSync } from "node:child_process";
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { BASE, CLI, corpus, encode, expectOk, RANDOM_WEIGHTS_WARNING, tsv } from "./corpus-support.ts";
 import { runScript } from "./run-script.ts";
@@ -110,6 +111,52 @@ describe("says what matters", () => {
     const shard = await runScript(CLI, [path("in.tsv"), "--output", path("shard2.out"), "--shard", "2/4", ...BASE.filter((a) => a !== "--quiet")]);
     expect(shard.code).toBe(0);
     expect(shard.stderr).toContain(`shard 2/4 of ${path("in.tsv")} holds no records (the input's 12 fall in other shards: windows of 6 are kept whole)`);
+  });
+});
+
+describe.concurrent("an input it cannot read: one line naming the file, never a stack trace", () => {
+  /** Exactly one line on stderr besides the random-weights warning, and no trace of a stack. */
+  function oneLine(stderr: string): string {
+    const rest = stderr.replace(RANDOM_WEIGHTS_WARNING, "").split("\n").filter(Boolean);
+    expect(rest, stderr).toHaveLength(1);
+    expect(stderr).not.toMatch(/\n\s+at |Unhandled|node:internal/);
+    return rest[0];
+  }
+
+  it("a file it may not read (EACCES; as root, the run is another user's): exit 2", async () => {
+    // mkdtemp makes 0700 folders: another user needs to pass through, and to write the output.
+    const shared = path("shared");
+    mkdirSync(shared, { mode: 0o777 });
+    chmodSync(tmp, 0o755);
+    chmodSync(shared, 0o777);
+    const secret = join(shared, "secret.tsv");
+    writeFileSync(secret, DOCS, { mode: 0o000 });
+    chmodSync(secret, 0o000);
+    // Root reads a 000 file anyway (CAP_DAC_OVERRIDE): the run is then the unprivileged `nobody` (65534).
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534, env: { HOME: shared } } : {};
+    const r = await runScript(CLI, [secret, "--output", join(shared, "secret.out"), ...BASE], asNobody);
+    expect(oneLine(r.stderr)).toBe(`✖ ${secret}: permission denied`);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(shared, "secret.out"))).toBe(false);
+  });
+
+  it.each([
+    ["a truncated .gz", () => gzipSync(DOCS.repeat(40)).subarray(0, 400), /: the gzip data ends early \(unexpected end of file\): the file is truncated$/],
+    ["a corrupt .gz", () => Buffer.concat([gzipSync(DOCS).subarray(0, 10), Buffer.alloc(200, 0xff)]), /: corrupt gzip data \(.+\)$/],
+  ])("%s: exit 65", async (name, bytes, message) => {
+    const file = path(`${name.replaceAll(/\W/g, "")}.tsv.gz`);
+    writeFileSync(file, bytes());
+    const r = await encode([file, "--output", `${file}.out`]);
+    const line = oneLine(r.stderr);
+    expect(line.startsWith(`✖ ${file}: `), line).toBe(true);
+    expect(line).toMatch(message);
+    expect(r.code).toBe(65);
+  });
+
+  it("a read that fails after the open (EIO from /proc/self/mem): exit 65", async () => {
+    const r = await encode(["/proc/self/mem", "--output", path("mem.out")]);
+    expect(oneLine(r.stderr)).toMatch(/^✖ \/proc\/self\/mem: cannot be read \(EIO: i\/o error, read\)$/);
+    expect(r.code).toBe(65);
   });
 });
 

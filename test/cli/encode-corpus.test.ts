@@ -269,7 +269,7 @@ describe("encode-corpus --resume after kill -9", () => {
     child.kill("SIGINT");
     r = await done;
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain("interrupted — run the same command with --resume");
+    expect(r.stderr).toContain("run the same command with --resume to continue from the last checkpoint (Ctrl-C again quits at once)");
     const interrupted = await checkpointRecords(out);
 
     const finished = await runScript(CLI, ["-", ...args(out), "--resume", ...BASE, "--json"], { input: tsv(KILL_DOCS) });
@@ -283,6 +283,35 @@ describe("encode-corpus --resume after kill -9", () => {
     // Resuming a finished run does nothing and says so.
     const again = await runScript(CLI, ["-", ...args(out), "--resume", ...BASE, "--json"], { input: tsv(KILL_DOCS) });
     expect(JSON.parse(again.stdout)).toMatchObject({ already_done: true, documents: KILL_DOCS.length, encoded: 0 });
+  });
+
+  it("stops at Ctrl-C within the batches at the model, says a second one quits, and resumes to an identical file", async () => {
+    // Long enough (seconds on the generated model at batches of 3) that Ctrl-C comes mid-run.
+    const docs = corpus(800, 9, 20);
+    writeFileSync(path("long.tsv"), tsv(docs));
+    const whole = path("long-whole.jsonl");
+    expectOk(await encode([path("long.tsv"), "--output", whole]));
+    const out = path("long-interrupted.jsonl");
+    const { child, done } = startScript(CLI, [path("long.tsv"), ...args(out), ...BASE]);
+    await until(async () => (await checkpointRecords(out)) >= 60, "a checkpoint mid-run");
+    child.kill("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("✖ interrupted — finishing the batches in progress, then stopping;");
+    expect(r.stderr).toContain("(Ctrl-C again quits at once)");
+    const stopped = /✖ interrupted: (\d+) documents are written and checkpointed in \S+(?:; the (\d+) encoded while stopping)?/.exec(r.stderr);
+    expect(stopped, r.stderr).not.toBeNull();
+    // What was sent to the model after Ctrl-C: at most the two batches (of 3) the core lets wait there.
+    expect(Number(stopped?.[2] ?? 0)).toBeLessThanOrEqual(2 * 3);
+    const written = Number(stopped?.[1]);
+    expect(await checkpointRecords(out)).toBe(written);
+    expect(written).toBeLessThan(docs.length);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+
+    const resumed = await runScript(CLI, [path("long.tsv"), ...args(out), "--resume", ...BASE, "--json"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ resumed_at: written, documents: docs.length, encoded: docs.length - written });
+    expect(readFileSync(out).equals(readFileSync(whole))).toBe(true);
   });
 
   it("resumes split files from a file input: the parts equal an uninterrupted run's", async () => {

@@ -32,7 +32,7 @@ describe("model convert", () => {
       vocab_size: 30522,
       random_weights: true,
       onnx: { inputs: ["input_ids", "attention_mask"], output: "splade", pooling: "max-first" },
-      source: { repo: hfQuery, weights_file: "model.safetensors", weights_sha256: sha256(readFileSync(join(hfQuery, "model.safetensors"))) },
+      source: { repo: "query", weights_file: "model.safetensors", weights_sha256: sha256(readFileSync(join(hfQuery, "model.safetensors"))) },
       converter: { name: "splade-edge", version: expect.stringMatching(/^\d+\.\d+\.\d+/) },
     });
     expect(manifest.config).toMatchObject({ numLayers: 2, hiddenSize: 128, numHeads: 2, intermediateSize: 512 });
@@ -100,17 +100,108 @@ describe("model convert", () => {
   });
 
   it("names the folder when it is not a model folder, and exits 1", async () => {
-    const r = await runScript("src/cli/model.ts", ["convert", join(tmp, "nope"), join(tmp, "x")]);
+    mkdirSync(join(tmp, "empty-folder"));
+    const r = await runScript("src/cli/model.ts", ["convert", join(tmp, "empty-folder"), join(tmp, "x")]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${join(tmp, "nope")}: no config.json here`);
+    expect(r.stderr).toContain(`${join(tmp, "empty-folder")}: no config.json here`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(tmp, "x"))).toBe(false);
+  });
+
+  // Each a stack trace or a misleading line before: one line naming the file, exit 1, nothing written.
+  it.each([
+    ["a missing input folder", () => [join(tmp, "nope"), join(tmp, "x")], `${join(tmp, "nope")}: no such folder`],
+    ["an input that is a file", () => [join(hfQuery, "config.json"), join(tmp, "x")], `${join(hfQuery, "config.json")} is a file, not a folder`],
+    [
+      "an output that is a file (EEXIST)",
+      () => {
+        writeFileSync(join(tmp, "a-file"), "mine\n");
+        return [hfQuery, join(tmp, "a-file")];
+      },
+      `${join(tmp, "a-file")} is a file — give a folder`,
+    ],
+  ])("refuses %s with one line and exit 1", async (_, makeArgs, message) => {
+    const r = await runScript("src/cli/model.ts", ["convert", ...makeArgs(), "--quiet"]);
+    expect(r.stderr.startsWith(`✖ ${message}`), r.stderr).toBe(true);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.code).toBe(1);
+    expect(existsSync(join(tmp, "x"))).toBe(false);
+    if (existsSync(join(tmp, "a-file"))) expect(readFileSync(join(tmp, "a-file"), "utf8")).toBe("mine\n");
+  });
+
+  it("replaces an earlier conversion whole: a doc model over a query model leaves no encoder.bin behind", async () => {
+    const out = join(tmp, "reused");
+    expect((await runScript("src/cli/model.ts", ["convert", hfQuery, out, "--quiet"])).code).toBe(0);
+    expect(existsSync(join(out, "encoder.bin"))).toBe(true);
+    const r = await runScript("src/cli/model.ts", ["convert", resolve(FIXTURE_ROOT, "hf", "doc"), out, "--quiet"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(tmp)).filter((f) => f.startsWith("reused"))).toEqual(["reused"]);
+    expect(readdirSync(out).sort()).toEqual(["manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"]);
+    expect((JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as ModelManifest).role).toBe("doc");
+  });
+
+  it("never writes over a folder holding files no conversion wrote (exit 1, the files untouched)", async () => {
+    const out = join(tmp, "theirs");
+    mkdirSync(out);
+    writeFileSync(join(out, "notes.txt"), "mine\n");
+    writeFileSync(join(out, "model.onnx"), "old\n");
+    const r = await runScript("src/cli/model.ts", ["convert", hfQuery, out, "--quiet"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${out} holds files no conversion writes (notes.txt): choose another output folder, or move them out`);
+    expect(readdirSync(out).sort()).toEqual(["model.onnx", "notes.txt"]);
+    expect(readFileSync(join(out, "model.onnx"), "utf8")).toBe("old\n");
   });
 
   it("rejects a bad option value with usage and exit 2", async () => {
     const r = await runScript("src/cli/model.ts", ["convert", hfQuery, join(tmp, "y"), "--role", "passage"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--role must be query or doc, got passage");
+  });
+});
+
+describe("the model's public name (the Worker shows source.repo to every client)", () => {
+  /** A copy of the generated query checkpoint at `dir` (deep under tmp: an absolute path), config.json edited. */
+  function checkpoint(dir: string, config: Record<string, unknown> = {}): string {
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(hfQuery)) writeFileSync(join(dir, f), readFileSync(join(hfQuery, f)));
+    const original = JSON.parse(readFileSync(join(hfQuery, "config.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...original, ...config }));
+    return dir;
+  }
+
+  async function convertedName(input: string, extra: string[] = []): Promise<{ name: string; text: string; stdout: string }> {
+    const out = join(tmp, "named", String(Math.random()).slice(2));
+    const r = await runScript("src/cli/model.ts", ["convert", input, out, "--quiet", ...extra]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(join(out, "manifest.json"), "utf8");
+    return { name: (JSON.parse(text) as ModelManifest).source.repo, text, stdout: r.stdout };
+  }
+
+  it("is never the local path: the folder's name, config.json's _name_or_path when a Hub id, else --name wins", async () => {
+    const home = join(tmp, "home", "me", "x");
+    checkpoint(home, { _name_or_path: "/home/me/checkpoints/x" });
+    const plain = await convertedName(home);
+    expect(plain.name).toBe("x");
+    expect(plain.text).not.toContain(tmp);
+    expect(plain.text).not.toContain("/home/me");
+    expect(plain.stdout).toContain(": x, BertForMaskedLM");
+
+    const hub = checkpoint(join(tmp, "home", "me", "hub"), { _name_or_path: "naver/efficient-splade-VI-BT-large-query" });
+    expect((await convertedName(hub)).name).toBe("naver/efficient-splade-VI-BT-large-query");
+    const named = await convertedName(hub, ["--name", "acme/splade-q"]);
+    expect(named.name).toBe("acme/splade-q");
+    expect(named.text).not.toContain(tmp);
+
+    for (const notAnId of ["./x", "../x", "C:\\models\\x", "a/../b", "bert-base-uncased"]) {
+      const dir = checkpoint(join(tmp, "home", "me", "odd"), { _name_or_path: notAnId });
+      expect((await convertedName(dir)).name, notAnId).toBe("odd");
+    }
+  });
+
+  it("refuses an empty --name (exit 2)", async () => {
+    const r = await runScript("src/cli/model.ts", ["convert", hfQuery, join(tmp, "nameless"), "--name", " "]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--name must be a non-empty name on one line");
   });
 });
 

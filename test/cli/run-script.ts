@@ -12,6 +12,9 @@ export interface CliResult {
 export interface ScriptOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run as this user and group (needs root): what root can read, another user cannot. */
+  uid?: number;
+  gid?: number;
 }
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -22,6 +25,8 @@ export function startScript(script: string, args: string[], options: ScriptOptio
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
+    uid: options.uid,
+    gid: options.gid,
   });
   let stdout = "";
   let stderr = "";

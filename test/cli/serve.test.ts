@@ -1,6 +1,7 @@
 // `npm start` / `npm run deploy` with a model folder converted by an older splade-edge: converted again from its
 // source, offline, before wrangler ever sees it. Run through `deploy`, which stops right after (it refuses the
 // generated weights) without needing a Cloudflare login.
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -8,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CONVERTER_LAYOUT, convertFolder } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import { freePort } from "../../src/node/wrangler-dev.ts";
 import { ROOT, runScript } from "./run-script.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "splade-serve-"));
@@ -46,6 +48,8 @@ describe("a model folder from an older converter layout", () => {
     ]);
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
     expect([manifest.converter.layout, manifest.edge?.file]).toEqual([CONVERTER_LAYOUT, "encoder.bin"]);
+    // The path an older layout recorded is gone: the Worker shows this name to every client.
+    expect(manifest.source.repo).toBe("query");
   });
 
   it("names the command to run when its source is gone, and leaves the folder as it was", async () => {
@@ -53,7 +57,41 @@ describe("a model folder from an older converter layout", () => {
     const r = await runScript("src/cli/serve.ts", ["deploy"], { cwd: project });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("was converted by an older splade-edge (layout 2, this one writes");
-    expect(r.stderr).toContain("run `npm run model -- fetch --only query` again");
+    expect(r.stderr).toContain("run `npm run model -- convert <hf-folder> model/query` again");
     expect(existsSync(join(project, "model", "query", "trunk.onnx"))).toBe(true);
   });
+});
+
+describe("npm run demo", () => {
+  it("starts without fetching Request.cf: no getaddrinfo stack offline, no cf.json downloaded online", async () => {
+    // An empty cache: miniflare would fetch https://workers.cloudflare.com/cf.json into it (or fail to, offline).
+    const cache = mkdtempSync(join(tmp, "mf-cache-"));
+    // Not NODE_ENV=test (vitest's): miniflare skips the download under it, as it does for its own tests.
+    const { NODE_ENV: _, ...env } = process.env;
+    const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/serve.ts"), "demo", "--port", String(await freePort())], {
+      cwd: ROOT,
+      env: { ...env, MINIFLARE_CACHE_DIR: cache },
+      // Its own process group, so that wrangler and workerd stop with it.
+      detached: true,
+    });
+    let output = "";
+    const ready = new Promise<void>((done, fail) => {
+      const seen = (d: Buffer) => {
+        output += d;
+        if (output.includes("Ready on http://")) done();
+      };
+      child.stdout.on("data", seen);
+      child.stderr.on("data", seen);
+      child.on("close", (code) => fail(new Error(`demo exited (${code}) before it was ready:\n${output}`)));
+    });
+    try {
+      await ready;
+    } finally {
+      process.kill(-(child.pid as number), "SIGTERM");
+    }
+    expect(output, output).not.toContain("getaddrinfo");
+    expect(output, output).not.toContain("Unable to fetch the `Request.cf` object");
+    expect(output, output).not.toMatch(/\n\s+at /);
+    expect(readdirSync(cache), output).toEqual([]);
+  }, 120_000);
 });

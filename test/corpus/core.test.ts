@@ -57,10 +57,10 @@ function linesInput(lines: string[]): Input {
   return {
     name: "c.tsv",
     size: undefined,
-    bytesRead: () => 0,
     async *lines() {
       for (const [i, text] of lines.entries()) yield { line: i + 1, text };
     },
+    close() {},
   };
 }
 
@@ -134,7 +134,6 @@ describe("renderWindow", () => {
       { line: 4, doc: { id: "c", text: "z" } },
     ],
     end: 4,
-    bytes: 0,
   };
   const settings = (onError: "stop" | "skip"): RenderSettings => ({
     format: FORMATS.pinecone,

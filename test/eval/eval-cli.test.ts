@@ -301,6 +301,17 @@ describe("npm run eval on a BEIR folder", () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, exit_code: 2, error: expect.stringMatching(/--qrels/) });
   });
 
+  it("names the option that points at a missing model folder: --query-model, --doc-model (exit 1)", async () => {
+    const missing = join(tmp, "no-model");
+    for (const option of ["--query-model", "--doc-model"]) {
+      const models = { "--doc-model": DOC_MODEL, "--query-model": QUERY_MODEL, [option]: missing };
+      const r = await evalCli(["--beir", beir, "--work", join(tmp, `work-${option.slice(2)}`), ...Object.entries(models).flat(), "--quiet"]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`${join(missing, "manifest.json")} not found`);
+      expect(r.stderr).toContain(`or point ${option} at a converted model folder`);
+    }
+  });
+
   it("refuses bad data with exit 65: a document twice in a run, a malformed qrels line", async () => {
     const dup = join(tmp, "dup.run");
     writeFileSync(dup, "q0 Q0 a 1 2 t\nq0 Q0 a 2 1 t\n");

@@ -154,7 +154,7 @@ describe("/health and /info", () => {
     const info = await response.json<Record<string, unknown>>();
     expect(info).toMatchObject({
       model: {
-        repo: "test/.generated/hf/query",
+        repo: "query",
         revision: null,
         commit: null,
         license: null,

@@ -258,7 +258,7 @@ async function encodeQueries(): Promise<void> {
   const t1 = performance.now();
   for (const q of QUERIES) {
     const get = async (format: string) => {
-      const response = await fetch(`${worker!.base}/encode?${new URLSearchParams({ q, format })}`);
+      const response = await worker!.fetch(`/encode?${new URLSearchParams({ q, format })}`);
       const body = await response.text();
       if (!response.ok) throw new Error(`GET /encode format=${format} answered ${response.status}: ${body.slice(0, 300)}`);
       return { type: response.headers.get("content-type") ?? "", body };
@@ -282,7 +282,9 @@ beforeAll(async () => {
   inputIds = passages.map((_, i) => docId(i));
   writeFileSync(path("passages.tsv"), passages.map((text, i) => `${inputIds[i]}\t${text}\n`).join(""));
 
-  // Everything at once: two single-threaded CLI runs, wrangler, and both engines' start-up.
+  // Everything at once: two single-threaded CLI runs, wrangler, and both engines' start-up. PGlite's initdb blocks this
+  // process for seconds meanwhile (9 s on a busy 2-core machine), which is why the Worker's requests go through
+  // worker.fetch: each on a connection of its own, never one the proxy closed during the stall.
   // (Engines are kept as they open, so afterAll closes them even when another part fails.)
   const [pgRun, idsRun] = await Promise.all([
     encodeCorpus("pgvector", path("docs.copy")),

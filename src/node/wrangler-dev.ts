@@ -7,10 +7,12 @@
 // - Ports: wrangler binds port 0 for the server and its inspector and reports the server's in its "Ready on" line. A
 //   port found free here and handed over could be taken before wrangler binds it, and the inspector's default (the
 //   first free port from 9229, probed then bound) collides when two `wrangler dev` start together.
-// - Connections: wrangler dev's proxy (workerd 1.20260426) closes a keep-alive connection idle for 5 s and sends no
-//   Keep-Alive header; fetch's pool keeps one for 4 s by its own timer. A caller whose event loop is blocked for longer
-//   (PGlite's initdb blocked the engines test's for 9 s on a busy machine) reuses a connection the proxy has closed and
-//   gets "SocketError: other side closed" — so `WorkerServer.fetch` sends each request on a connection of its own.
+// - Connections: wrangler dev's proxy (workerd 1.20260426) closes a connection that has carried no request for 15 s,
+//   or sat idle for 5 s after an answer (no Keep-Alive header says so); fetch's pool keeps an idle one for 4 s by its
+//   own timer. A caller whose event loop stalls past the 5 s (PGlite's initdb stalled the engines test's 9–13 s on a
+//   busy 2-core machine) reuses a connection the proxy has closed and gets "SocketError: other side closed", so
+//   `WorkerServer.fetch` sends each request on a connection of its own. A stall past 15 s between connecting and
+//   sending still loses the request: no request may be in flight while the caller blocks its event loop that long.
 // - Network: none. No metrics (WRANGLER_SEND_METRICS), no update check (it runs from the banner: WRANGLER_HIDE_BANNER),
 //   no download of the `Request.cf` object (Miniflare's CLOUDFLARE_CF_FETCH_ENABLED; its placeholder is used).
 import { spawn, type ChildProcess } from "node:child_process";

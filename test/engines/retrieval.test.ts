@@ -251,10 +251,12 @@ async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise
   return result;
 }
 
-async function encodeQueries(): Promise<void> {
+/** Starts the Worker, waits for `quiet` (the end of whatever blocks this process), then asks it every query. */
+async function encodeQueries(quiet: Promise<unknown>): Promise<void> {
   const t0 = performance.now();
   worker = await startWorker(QUERY_MODEL);
   timings["worker start (ms)"] = ms(performance.now() - t0);
+  await quiet;
   const t1 = performance.now();
   for (const q of QUERIES) {
     const get = async (format: string) => {
@@ -282,15 +284,17 @@ beforeAll(async () => {
   inputIds = passages.map((_, i) => docId(i));
   writeFileSync(path("passages.tsv"), passages.map((text, i) => `${inputIds[i]}\t${text}\n`).join(""));
 
-  // Everything at once: two single-threaded CLI runs, wrangler, and both engines' start-up. PGlite's initdb blocks this
-  // process for seconds meanwhile (9 s on a busy 2-core machine), which is why the Worker's requests go through
-  // worker.fetch: each on a connection of its own, never one the proxy closed during the stall.
+  // Everything at once: two single-threaded CLI runs, wrangler, and both engines' start-up — but no request to the Worker
+  // until PGlite is open. Its initdb is synchronous WebAssembly on this thread: it blocked this process's event loop for
+  // 9 s and more on a busy 2-core machine, and wrangler dev's proxy closes a connection that carries no request for 15 s
+  // (5 s once idle after an answer), so a request caught by the block failed with "SocketError: other side closed".
   // (Engines are kept as they open, so afterAll closes them even when another part fails.)
+  const pgOpening = openPgvector().then((opened) => (pg = opened));
   const [pgRun, idsRun] = await Promise.all([
     encodeCorpus("pgvector", path("docs.copy")),
     encodeCorpus("ids", path("docs.ids.jsonl")),
-    encodeQueries(),
-    openPgvector().then((opened) => (pg = opened)),
+    encodeQueries(pgOpening),
+    pgOpening,
     openDuckdb().then((opened) => (duck = opened)),
   ]);
   if (!pg || !duck) throw new Error("unreachable: both engines opened");

@@ -6,6 +6,7 @@
 // COPY escaping of ids, dimensions) and that the engines rank as an exact inner product does.
 //
 // Timings are printed (console.log) for the record, never asserted.
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,7 +16,7 @@ import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { openDuckdb, type Duckdb } from "../../src/engines/duckdb.ts";
 import { openPgvector, type Hit, type Pgvector } from "../../src/engines/pgvector.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import { runScript, type CliResult } from "../cli/run-script.ts";
+import { startScript, type CliResult } from "../cli/run-script.ts";
 
 const DOC_MODEL = resolve(FIXTURE_ROOT, "model", "doc");
 const QUERY_MODEL = resolve(FIXTURE_ROOT, "model", "query-sparse");
@@ -213,6 +214,8 @@ const path = (name: string) => join(tmp, name);
 const timings: Record<string, string | number> = {};
 
 let worker: WorkerServer | undefined;
+/** The encode-corpus runs: a beforeAll that timed out leaves them running, and afterAll ends them. */
+const encoders: ChildProcess[] = [];
 let pg: Pgvector | undefined;
 let duck: Duckdb | undefined;
 let copyDocs: Map<string, Vector>;
@@ -233,7 +236,7 @@ function expectCli(r: CliResult): void {
 
 async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise<CliResult> {
   const t0 = performance.now();
-  const result = await runScript("src/cli/encode-corpus.ts", [
+  const { child, done } = startScript("src/cli/encode-corpus.ts", [
     path("passages.tsv"),
     "--output",
     output,
@@ -247,6 +250,9 @@ async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise
     "1",
     "--quiet",
   ]);
+  child.stdin.end();
+  encoders.push(child);
+  const result = await done;
   timings[`encode-corpus --format ${format} (s)`] = ms((performance.now() - t0) / 1000);
   return result;
 }
@@ -327,6 +333,7 @@ afterAll(async () => {
       .map(([k, v]) => `  ${k}: ${v}`)
       .join("\n"),
   );
+  for (const child of encoders) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await worker?.stop();
   await pg?.close();
   duck?.close();

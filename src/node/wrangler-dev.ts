@@ -21,8 +21,8 @@ import { join } from "node:path";
 /** wrangler's own entry, run with this Node (no npx, no shell). */
 export const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
 const READY_TIMEOUT_MS = 120_000;
-/** wrangler's line once its server listens (NO_COLOR), with the port it bound. */
-const READY = /Ready on (http:\/\/127\.0\.0\.1:\d+)/;
+/** Miniflare's line once wrangler's server listens (NO_COLOR), with the port it bound: whole, up to the line's end. */
+const READY = /ready on (http:\/\/127\.0\.0\.1:\d+)\r?\n/i;
 
 /** Leads the group: runs wrangler, and kills the whole group when its stdin (a pipe from this process) closes. */
 const WATCHDOG = `
@@ -114,7 +114,10 @@ export async function startWorker(assets: string, options: { config?: string; va
       if (performance.now() - started > READY_TIMEOUT_MS) throw new Error(`the Worker did not answer /health within ${READY_TIMEOUT_MS / 1000} s:\n${log}`);
       if (base !== undefined) {
         try {
-          const response = await fetchOwnConnection(`${base}/health`);
+          // Bounded by the deadline: the proxy holds requests until the Worker is up, and would hold this one forever.
+          const response = await fetchOwnConnection(`${base}/health`, {
+            signal: AbortSignal.timeout(Math.ceil(READY_TIMEOUT_MS - (performance.now() - started))),
+          });
           await response.arrayBuffer();
           if (response.ok) break;
         } catch {

@@ -1,7 +1,7 @@
-// How much of this machine's float32 arithmetic the document encoder uses: the model's FLOPs per document counted from
-// its shapes, the attainable float32 GEMM rate measured with onnxruntime-node on a one-MatMul graph (same threads as
-// the benchmark), the theoretical peak from /proc/cpuinfo, and where the graph's time goes (onnxruntime's profiler).
-// Measures; asserts nothing.
+// How much of this machine's float32 arithmetic the document encoder uses: the attainable float32 GEMM rate measured
+// with onnxruntime-node on a one-MatMul graph (same threads as the benchmark), the theoretical peak from /proc/cpuinfo,
+// and where the graph's time goes (onnxruntime's profiler); the model's FLOPs per document are counted in
+// test/support/sequence-flops.ts. Measures; asserts nothing.
 import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { cpus } from "node:os";
@@ -14,37 +14,6 @@ import { graphFeeds } from "../src/node/graph-feeds.ts";
 import { nodeSession } from "../src/node/ort-node.ts";
 
 const { onnx } = onnxProto;
-
-/** Floating-point operations (a multiply-add counts 2) of one sequence, by part of the model. */
-export interface SequenceFlops {
-  /** Q, K, V and output projections (4·d²) and the FFN (2·d·ff), per token per layer. */
-  projections: number;
-  /** QKᵀ and attention × V: 2·T·d per token per layer. */
-  attention: number;
-  /** MLM head transform, d² per token. */
-  headTransform: number;
-  /** MLM decoder, d·V per token: every position's logits feed SPLADE's max pooling, so none can be skipped. */
-  decoder: number;
-  total: number;
-}
-
-/** The FLOPs of one sequence of `tokens` positions (padding included if the graph computes it) through `config`. */
-export function sequenceFlops(config: EncoderConfig, tokens: number): SequenceFlops {
-  const d = config.hiddenSize;
-  const macs = {
-    projections: tokens * config.numLayers * (4 * d * d + 2 * d * config.intermediateSize),
-    attention: tokens * config.numLayers * 2 * tokens * d,
-    headTransform: tokens * d * d,
-    decoder: tokens * d * config.vocabSize,
-  };
-  const flops = {
-    projections: 2 * macs.projections,
-    attention: 2 * macs.attention,
-    headTransform: 2 * macs.headTransform,
-    decoder: 2 * macs.decoder,
-  };
-  return { ...flops, total: flops.projections + flops.attention + flops.headTransform + flops.decoder };
-}
 
 export interface TheoreticalPeak {
   cores: number;

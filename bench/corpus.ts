@@ -11,7 +11,8 @@ import { planBatches } from "../src/corpus/batching.ts";
 import { encodeCorpus } from "../src/corpus/encode.ts";
 import { FORMATS } from "../src/encoder/formats/index.ts";
 import { generatePassages } from "../test/support/passages.ts";
-import { type GemmPeak, type GemmProbe, type GraphProfile, profileGraph, sequenceFlops, type SequenceFlops } from "./corpus-flops.ts";
+import { type GemmPeak, type GemmProbe, type GraphProfile, profileGraph } from "./corpus-flops.ts";
+import { sequenceFlops, type SequenceFlops } from "../test/support/sequence-flops.ts";
 import { quantile } from "./stats.ts";
 
 export type BatchingMode = "length" | "input";

@@ -1,7 +1,20 @@
-// The real Worker in workerd on this machine, through `wrangler dev` on a free local port, for the tests and the
-// benchmarks. wrangler and its workerd run in a process group of their own, killed on stop(), on SIGINT/SIGTERM and on
-// exit — and by WATCHDOG when this process dies without running any handler (tsx SIGKILLs its child when a signal is
-// not acknowledged within 60 ms, as happens mid-inference).
+// The real Worker in workerd on this machine, through `wrangler dev`, for the tests and the benchmarks. wrangler and its
+// workerd run in a process group of their own, killed on stop(), on SIGINT/SIGTERM and on exit — and by WATCHDOG when
+// this process dies without running any handler (tsx SIGKILLs its child when a signal is not acknowledged within 60 ms,
+// as happens mid-inference).
+//
+// Busy machines (2 cores, other test files, another `wrangler dev`) are the normal case, so nothing here races:
+// - Ports: wrangler binds port 0 for the server and its inspector and reports the server's in its "Ready on" line. A
+//   port found free here and handed over could be taken before wrangler binds it, and the inspector's default (the
+//   first free port from 9229, probed then bound) collides when two `wrangler dev` start together.
+// - Connections: wrangler dev's proxy (workerd 1.20260426) closes a connection that has carried no request for 15 s,
+//   or sat idle for 5 s after an answer (no Keep-Alive header says so); fetch's pool keeps an idle one for 4 s by its
+//   own timer. A caller whose event loop stalls past the 5 s (PGlite's initdb stalled the engines test's 9–13 s on a
+//   busy 2-core machine) reuses a connection the proxy has closed and gets "SocketError: other side closed", so
+//   `WorkerServer.fetch` sends each request on a connection of its own. A stall past 15 s between connecting and
+//   sending still loses the request: no request may be in flight while the caller blocks its event loop that long.
+// - Network: none. No metrics (WRANGLER_SEND_METRICS), no update check (it runs from the banner: WRANGLER_HIDE_BANNER),
+//   no download of the `Request.cf` object (Miniflare's CLOUDFLARE_CF_FETCH_ENABLED; its placeholder is used).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -9,6 +22,8 @@ import { join } from "node:path";
 /** wrangler's own entry, run with this Node (no npx, no shell). */
 export const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
 const READY_TIMEOUT_MS = 120_000;
+/** Miniflare's line once wrangler's server listens (NO_COLOR), with the port it bound: whole, up to the line's end. */
+const READY = /ready on (http:\/\/127\.0\.0\.1:\d+)\r?\n/i;
 
 /** Leads the group: runs wrangler, and kills the whole group when its stdin (a pipe from this process) closes. */
 const WATCHDOG = `
@@ -20,6 +35,8 @@ process.stdin.on("end", () => process.kill(0, "SIGKILL")).resume();
 
 export interface WorkerServer {
   base: string;
+  /** A request to `base` + `path` on a connection of its own, closed after the answer: never a pooled idle one. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Spawn to the first answer of /health: wrangler's build and workerd's start, not what a deployed Worker pays. */
   startupMs: number;
   stop(): Promise<void>;
@@ -35,6 +52,13 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A request on a connection of its own: `Connection: close` makes undici drop the socket once the answer is read. */
+function fetchOwnConnection(url: string, init?: RequestInit): Promise<Response> {
+  const headers = new Headers(init?.headers);
+  headers.set("connection", "close");
+  return fetch(url, { ...init, headers });
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -55,25 +79,39 @@ export async function startWorker(
   assets: string,
   options: { config?: string; vars?: Record<string, string>; onOutput?: (text: string) => void; inspectorPort?: number } = {},
 ): Promise<WorkerServer> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const config = options.config ? ["--config", options.config] : [];
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const inspector = options.inspectorPort === undefined ? [] : ["--inspector-port", String(options.inspectorPort)];
   const child = spawn(
     process.execPath,
-    ["-e", WATCHDOG, WRANGLER, "dev", ...config, ...vars, ...inspector, "--port", String(port), "--ip", "127.0.0.1", "--assets", assets],
+    [
+      "-e",
+      WATCHDOG,
+      WRANGLER,
+      "dev",
+      ...config,
+      ...vars,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--inspector-port",
+      String(options.inspectorPort ?? 0),
+      "--assets",
+      assets,
+    ],
     {
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
     },
   );
   let log = "";
+  let base: string | undefined;
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
     options.onOutput?.(chunk.toString());
+    base ??= READY.exec(log)?.[1];
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
@@ -108,12 +146,17 @@ export async function startWorker(
     for (;;) {
       if (!alive) throw new Error(`wrangler dev exited before the Worker answered:\n${log}`);
       if (performance.now() - started > READY_TIMEOUT_MS) throw new Error(`the Worker did not answer /health within ${READY_TIMEOUT_MS / 1000} s:\n${log}`);
-      try {
-        const response = await fetch(`${base}/health`);
-        await response.arrayBuffer();
-        if (response.ok) break;
-      } catch {
-        // Not listening yet.
+      if (base !== undefined) {
+        try {
+          // Bounded by the deadline: the proxy holds requests until the Worker is up, and would hold this one forever.
+          const response = await fetchOwnConnection(`${base}/health`, {
+            signal: AbortSignal.timeout(Math.ceil(READY_TIMEOUT_MS - (performance.now() - started))),
+          });
+          await response.arrayBuffer();
+          if (response.ok) break;
+        } catch {
+          // The proxy is up but not serving yet.
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -121,5 +164,6 @@ export async function startWorker(
     await stop();
     throw error;
   }
-  return { base, startupMs: performance.now() - started, stop };
+  const ready = base!;
+  return { base: ready, fetch: (path, init) => fetchOwnConnection(`${ready}${path}`, init), startupMs: performance.now() - started, stop };
 }

@@ -18,7 +18,7 @@ import { expectReference, type GoldenQuery, type IdsBody } from "../worker/golde
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
-const NO_NETWORK = pathToFileURL(join(REPO, "test", "bundle", "no-network.mjs")).href;
+const NO_NETWORK = pathToFileURL(join(REPO, "test", "support", "no-network.mjs")).href;
 const ORIGIN = "https://splade-edge.test";
 const KIB = 1024;
 /** Workers' limits: 3 MB gzip for a free-plan script, 25 MiB for one static asset. */

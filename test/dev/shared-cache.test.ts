@@ -6,29 +6,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
+import { freePort, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 
 const NGINX = "/usr/sbin/nginx";
 const MODEL = resolve(FIXTURE_ROOT, "model", "query-sparse");
 const KEY = "shared-cache-test-key";
 // Unique per run: the Worker's Cache API in .wrangler/state outlives the run.
 const RUN = randomUUID().slice(0, 8);
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /**
  * A stock proxy_cache in front of each upstream: one server per upstream on its own port, answers kept per URL (nginx's

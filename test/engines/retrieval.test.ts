@@ -6,6 +6,7 @@
 // COPY escaping of ids, dimensions) and that the engines rank as an exact inner product does.
 //
 // Timings are printed (console.log) for the record, never asserted.
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,7 +16,7 @@ import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { openDuckdb, type Duckdb } from "../../src/engines/duckdb.ts";
 import { openPgvector, type Hit, type Pgvector } from "../../src/engines/pgvector.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import { runScript, type CliResult } from "../cli/run-script.ts";
+import { startScript, type CliResult } from "../cli/run-script.ts";
 
 const DOC_MODEL = resolve(FIXTURE_ROOT, "model", "doc");
 const QUERY_MODEL = resolve(FIXTURE_ROOT, "model", "query-sparse");
@@ -213,6 +214,8 @@ const path = (name: string) => join(tmp, name);
 const timings: Record<string, string | number> = {};
 
 let worker: WorkerServer | undefined;
+/** The encode-corpus runs: a beforeAll that timed out leaves them running, and afterAll ends them. */
+const encoders: ChildProcess[] = [];
 let pg: Pgvector | undefined;
 let duck: Duckdb | undefined;
 let copyDocs: Map<string, Vector>;
@@ -233,7 +236,7 @@ function expectCli(r: CliResult): void {
 
 async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise<CliResult> {
   const t0 = performance.now();
-  const result = await runScript("src/cli/encode-corpus.ts", [
+  const { child, done } = startScript("src/cli/encode-corpus.ts", [
     path("passages.tsv"),
     "--output",
     output,
@@ -247,18 +250,23 @@ async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise
     "1",
     "--quiet",
   ]);
+  child.stdin.end();
+  encoders.push(child);
+  const result = await done;
   timings[`encode-corpus --format ${format} (s)`] = ms((performance.now() - t0) / 1000);
   return result;
 }
 
-async function encodeQueries(): Promise<void> {
+/** Starts the Worker, waits for `quiet` (the end of whatever blocks this process), then asks it every query. */
+async function encodeQueries(quiet: Promise<unknown>): Promise<void> {
   const t0 = performance.now();
   worker = await startWorker(QUERY_MODEL);
   timings["worker start (ms)"] = ms(performance.now() - t0);
+  await quiet;
   const t1 = performance.now();
   for (const q of QUERIES) {
     const get = async (format: string) => {
-      const response = await fetch(`${worker!.base}/encode?${new URLSearchParams({ q, format })}`);
+      const response = await worker!.fetch(`/encode?${new URLSearchParams({ q, format })}`);
       const body = await response.text();
       if (!response.ok) throw new Error(`GET /encode format=${format} answered ${response.status}: ${body.slice(0, 300)}`);
       return { type: response.headers.get("content-type") ?? "", body };
@@ -282,13 +290,17 @@ beforeAll(async () => {
   inputIds = passages.map((_, i) => docId(i));
   writeFileSync(path("passages.tsv"), passages.map((text, i) => `${inputIds[i]}\t${text}\n`).join(""));
 
-  // Everything at once: two single-threaded CLI runs, wrangler, and both engines' start-up.
+  // Everything at once: two single-threaded CLI runs, wrangler, and both engines' start-up — but no request to the Worker
+  // until PGlite is open. Its initdb is synchronous WebAssembly on this thread: it blocked this process's event loop for
+  // 9 s and more on a busy 2-core machine, and wrangler dev's proxy closes a connection that carries no request for 15 s
+  // (5 s once idle after an answer), so a request caught by the block failed with "SocketError: other side closed".
   // (Engines are kept as they open, so afterAll closes them even when another part fails.)
+  const pgOpening = openPgvector().then((opened) => (pg = opened));
   const [pgRun, idsRun] = await Promise.all([
     encodeCorpus("pgvector", path("docs.copy")),
     encodeCorpus("ids", path("docs.ids.jsonl")),
-    encodeQueries(),
-    openPgvector().then((opened) => (pg = opened)),
+    encodeQueries(pgOpening),
+    pgOpening,
     openDuckdb().then((opened) => (duck = opened)),
   ]);
   if (!pg || !duck) throw new Error("unreachable: both engines opened");
@@ -321,6 +333,7 @@ afterAll(async () => {
       .map(([k, v]) => `  ${k}: ${v}`)
       .join("\n"),
   );
+  for (const child of encoders) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await worker?.stop();
   await pg?.close();
   duck?.close();

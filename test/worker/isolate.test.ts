@@ -101,7 +101,6 @@ describe("IsolateModel", () => {
       "kernel-setup",
     ];
     expect(Object.keys(timings).sort()).toEqual([...stages].sort());
-    for (const stage of stages) expect(timings[stage], stage).toBeGreaterThanOrEqual(0);
     // `load-*` are when each part was ready, from the load's start; the steps of a part add up to at most that.
     const kernelSteps = timings["kernel-fetch"] + timings["kernel-instantiate"] + timings["kernel-copy"] + timings["kernel-setup"];
     const tokenizerSteps = timings["tokenizer-fetch"] + timings["tokenizer-parse"] + timings["tokenizer-build"];

@@ -29,7 +29,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 async function encode(body: Record<string, unknown>): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${worker!.base}/encode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await worker!.fetch(`/encode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return { status: response.status, text: await response.text() };
 }
 
@@ -99,7 +99,7 @@ afterAll(async () => {
 
 describe("the page at /", () => {
   it("is one HTML document whose CSP allows its own inline script and style by hash, and nothing else", async () => {
-    const response = await fetch(`${worker!.base}/`);
+    const response = await worker!.fetch(`/`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(response.headers.get("cache-control")).toMatch(/max-age=\d+/);
@@ -118,7 +118,7 @@ describe("the page at /", () => {
   });
 
   it("shows the random-weights warning from /info as a banner", async () => {
-    const info = (await (await fetch(`${worker!.base}/info`)).json()) as Info;
+    const info = (await (await worker!.fetch(`/info`)).json()) as Info;
     expect(info.random_weights).toBe(true);
     await page.goto(`${worker!.base}/`);
     const banner = page.locator("#banner");
@@ -150,7 +150,7 @@ describe("the page at /", () => {
   });
 
   it("offers every query format from /info, with a field input exactly for those that take a field", async () => {
-    const info = (await (await fetch(`${worker!.base}/info`)).json()) as Info;
+    const info = (await (await worker!.fetch(`/info`)).json()) as Info;
     const select = page.getByLabel("Format", { exact: true });
     const offered = await Promise.all((await select.locator("option").all()).map((option) => option.getAttribute("value")));
     expect(offered).toEqual(info.formats.map((f) => f.name));
@@ -219,7 +219,7 @@ describe("the page with API keys on", () => {
     await tab.getByLabel("API key", { exact: true }).press("Enter");
     await tab.locator(`#results[data-state="done"][data-format="terms"]`).waitFor();
     const shown = await tab.locator("#bars li .term").allTextContents();
-    const expected = await fetch(`${keyed.base}/encode`, {
+    const expected = await keyed.fetch(`/encode`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
       body: JSON.stringify({ query: QUERY, format: "terms", top_k: TOP_K }),

@@ -156,7 +156,7 @@ describe("the Worker's own cache across a restart of wrangler dev", () => {
 
     await open?.stop();
     open = await startWorker(MODEL);
-    const after = await fetch(`${open.base}${path}`, { headers: { "If-None-Match": before.headers.get("ETag") as string } });
+    const after = await open.fetch(path, { headers: { "If-None-Match": before.headers.get("ETag") as string } });
     expect(after.status).toBe(200);
     expect(after.headers.get("X-Splade-Cache")).toBe("miss");
     expect(after.headers.get("ETag")).not.toBe(before.headers.get("ETag"));

@@ -1,20 +1,21 @@
-// `npm run model -- fetch | convert`: Hugging Face checkpoints → splade-edge model folders.
+// `npm run model -- fetch | convert | list`: Hugging Face checkpoints → splade-edge model folders, and the catalogue.
 import { defineCommand } from "citty";
 import { basename, join, resolve } from "node:path";
+import { CATALOGUE, DEFAULT_MODEL, servableToday, type ModelDescription } from "../model/catalogue.ts";
 import { convertFolder, DEFAULT_MAX_LENGTH, hubCacheFolder, type ConvertOptions } from "../model/convert.ts";
 import { fetchModel, listRepoFiles } from "../model/hub.ts";
 import type { ModelManifest, ModelRole } from "../model/manifest.ts";
 import { byteBar, interactive } from "./progress.ts";
-import { runCli, CliError } from "./run.ts";
+import { runCli, CliError, printJson } from "./run.ts";
 
-export const DEFAULT_REPOS: Record<ModelRole, string> = {
-  query: "naver/efficient-splade-VI-BT-large-query",
-  doc: "naver/efficient-splade-VI-BT-large-doc",
-};
-export const WEIGHTS_LICENSE = "CC BY-NC-SA 4.0";
-const LICENSE_NOTICE = `The efficient-SPLADE weights are licensed ${WEIGHTS_LICENSE} by NAVER (non-commercial, share-alike):
-https://creativecommons.org/licenses/by-nc-sa/4.0/ — see each model card on the Hub. splade-edge does not ship them;
+const HALF = { query: DEFAULT_MODEL.query, doc: DEFAULT_MODEL.document } as const;
+
+function licenseNotice(m: ModelDescription): string {
+  const l = m.license;
+  return `The ${m.label} weights are licensed ${l.name}${l.holder ? ` by ${l.holder}` : ""} (${l.terms}):
+${l.url} — see each model card on the Hub. splade-edge does not ship them;
 you download them under that licence, and anything derived from them (the converted ONNX files) carries it too.`;
+}
 
 function summary(m: ModelManifest, dir: string): string {
   const onnx = m.files["model.onnx"];
@@ -35,11 +36,11 @@ function stepLogger(quiet: boolean): ConvertOptions["onStep"] {
 }
 
 const fetchCommand = defineCommand({
-  meta: { name: "fetch", description: "Download the efficient-SPLADE query and doc encoders from the Hugging Face Hub and convert them" },
+  meta: { name: "fetch", description: `Download the ${DEFAULT_MODEL.label} query and doc encoders from the Hugging Face Hub and convert them` },
   args: {
-    "query-repo": { type: "string", description: "Hub id of the query encoder", default: DEFAULT_REPOS.query },
-    "doc-repo": { type: "string", description: "Hub id of the document encoder", default: DEFAULT_REPOS.doc },
-    revision: { type: "string", description: "Branch, tag or commit to pin (both repos)", default: "main" },
+    "query-repo": { type: "string", description: "Hub id of the query encoder", default: HALF.query.hub.repo },
+    "doc-repo": { type: "string", description: "Hub id of the document encoder", default: HALF.doc.hub.repo },
+    revision: { type: "string", description: "Branch, tag or commit to pin (both repos; default: the catalogue's revision of each, else main)" },
     only: { type: "enum", options: ["query", "doc"], description: "Fetch just one encoder" },
     out: { type: "string", description: "Folder for the converted models", default: "model" },
     "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
@@ -58,12 +59,15 @@ const fetchCommand = defineCommand({
     const out = resolve(args.out);
     const show = interactive({ quiet: args.quiet });
     // Shown even with --quiet: nobody should download these weights without seeing their terms.
-    console.error(`${LICENSE_NOTICE}\n`);
+    console.error(`${licenseNotice(DEFAULT_MODEL)}\n`);
     for (const role of roles) {
       const repo = role === "query" ? args["query-repo"] : args["doc-repo"];
-      const { sha } = await listRepoFiles(repo, { revision: args.revision });
+      const { hub } = HALF[role];
+      // The catalogue pins its own repo; another repo is read at its default branch, as the Hub serves it.
+      const revision = args.revision ?? (repo === hub.repo ? hub.revision : "main");
+      const { sha } = await listRepoFiles(repo, { revision });
       const cache = hubCacheFolder(out, repo, sha, role);
-      if (!args.quiet) console.error(`${role}: ${repo}@${args.revision} (${sha.slice(0, 12)})`);
+      if (!args.quiet) console.error(`${role}: ${repo}@${revision} (${sha.slice(0, 12)})`);
       let bar = byteBar("", false);
       const fetched = await fetchModel(repo, role, cache, {
         revision: sha,
@@ -78,8 +82,8 @@ const fetchCommand = defineCommand({
       const manifest = await convertFolder(cache, target, {
         role,
         maxLength: length,
-        source: { repo, revision: args.revision, commit: sha, folder: fetched.folder },
-        license: WEIGHTS_LICENSE,
+        source: { repo, revision, commit: sha, folder: fetched.folder },
+        license: DEFAULT_MODEL.license.name,
         onStep: stepLogger(Boolean(args.quiet)),
       });
       console.log(summary(manifest, target));
@@ -116,9 +120,57 @@ const convertCommand = defineCommand({
   },
 });
 
+/** "BertForMaskedLM 2×128", or the architecture alone where the shape was not read. */
+function architecture(half: ModelDescription["document"]): string {
+  const shape = half.shape.value;
+  return shape ? `${half.architecture.value} ${shape.layers}×${shape.hidden}` : half.architecture.value;
+}
+
+function where(hub: ModelDescription["document"]["hub"]): string {
+  return `${hub.repo}@${hub.pinned ? hub.revision.slice(0, 12) : `${hub.revision}, unpinned`}`;
+}
+
+/** Each metric once, its distinct published values joined ("133 / 137"). */
+function figures(list: ReadonlyArray<{ metric: string; value: number }>, format: (value: number) => string): string {
+  const byMetric = new Map<string, Set<string>>();
+  for (const { metric, value } of list) byMetric.set(metric, (byMetric.get(metric) ?? new Set()).add(format(value)));
+  return [...byMetric].map(([metric, values]) => `${metric} ${[...values].join(" / ")}`).join("; ");
+}
+
+function describeModel(m: ModelDescription): string[] {
+  const { query, document, license } = m;
+  const tags = [m === DEFAULT_MODEL && "default", servableToday(m) ? "served by splade-edge today" : "not served yet", m.gated.value && "gated on the Hub"];
+  const queryLine =
+    query.kind === "transformer"
+      ? `transformer: ${architecture(query)}, ${query.activation.value} (${where(query.hub)})`
+      : `inference-free: ${query.weights.value.weighting === "uniform" ? "every token weighs 1" : "a weight per token"} (${where(query.hub)})`;
+  const maxLength = document.maxLength.value ?? "not read";
+  const size = m.sizes.map((s) => `${s.half} ${s.file} ${s.size}`).join(", ");
+  return [
+    `${m.name}  (${tags.filter(Boolean).join(", ")})`,
+    `  query      ${queryLine}`,
+    `  document   ${architecture(document)}, ${document.activation.value}, max length ${maxLength} (${where(document.hub)})`,
+    `  licence    ${license.name}${license.commercial ? "" : " — NON-COMMERCIAL: not for use in a product"} (${license.url})`,
+    `  quality    ${figures(m.quality, (v) => v.toFixed(1)) || "none published"}`,
+    `  size       ${[figures(m.parameters, (v) => `${v}M`), size].filter(Boolean).join("; ") || "none published"}`,
+  ];
+}
+
+const listCommand = defineCommand({
+  meta: { name: "list", description: "List the model catalogue: each model's halves, licence, published quality and size" },
+  args: { json: { type: "boolean", description: "Print the catalogue as JSON on stdout" } },
+  run({ args }) {
+    if (args.json) {
+      printJson({ models: CATALOGUE.map((m) => ({ ...m, default: m === DEFAULT_MODEL, servable: servableToday(m) })) });
+      return;
+    }
+    console.log(CATALOGUE.map((m) => describeModel(m).join("\n")).join("\n\n"));
+  },
+});
+
 export const modelCommand = defineCommand({
-  meta: { name: "model", description: "Fetch and convert splade-edge models" },
-  subCommands: { fetch: fetchCommand, convert: convertCommand },
+  meta: { name: "model", description: "Fetch, convert and list splade-edge models" },
+  subCommands: { fetch: fetchCommand, convert: convertCommand, list: listCommand },
 });
 
 await runCli(modelCommand);

@@ -23,6 +23,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { setTimeout as sleep } from "node:timers/promises";
+import { DEFAULT_MODEL } from "./catalogue.ts";
 import { ModelError } from "./errors.ts";
 import type { ModelRole } from "./manifest.ts";
 
@@ -128,10 +129,7 @@ function client(opts: HubOptions): Client {
 
 function checkRepoId(repo: string): void {
   if (!REPO_RE.test(repo) || repo.split("/").some((part) => part === "." || part === "..")) {
-    throw new ModelError(
-      "not_found",
-      `"${repo}" is not a model id — expected owner/name, e.g. naver/efficient-splade-VI-BT-large-query (pass --query-repo/--doc-repo)`,
-    );
+    throw new ModelError("not_found", `"${repo}" is not a model id — expected owner/name, e.g. ${DEFAULT_MODEL.query.hub.repo} (pass --query-repo/--doc-repo)`);
   }
 }
 

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { kernelModule } from "../support/query-inputs.ts";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import { KERNEL_WEIGHTS_FORMAT } from "../../src/kernel/contract.ts";
+import { CATALOGUE, DEFAULT_MODEL } from "../../src/model/catalogue.ts";
 import { CONVERTER_LAYOUT } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import { sha256, type ModelManifest } from "../../src/model/manifest.ts";
@@ -202,6 +203,41 @@ describe("the model's public name (the Worker shows source.repo to every client)
     const r = await runScript("src/cli/model.ts", ["convert", hfQuery, join(tmp, "nameless"), "--name", " "]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--name must be a non-empty name on one line");
+  });
+});
+
+describe("model list", () => {
+  it("prints every catalogue entry with its halves, licence, quality and size, non-commercial ones flagged", async () => {
+    const r = await runScript("src/cli/model.ts", ["list"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const blocks = r.stdout.trimEnd().split("\n\n");
+    expect(blocks.map((b) => b.split("  (")[0])).toEqual(CATALOGUE.map((m) => m.name));
+    for (const [i, m] of CATALOGUE.entries()) {
+      const block = blocks[i];
+      expect(block).toContain(`query      ${m.query.kind}:`);
+      expect(block).toContain(`document   ${m.document.architecture.value}`);
+      expect(block).toContain(`licence    ${m.license.name}`);
+      expect(block.includes("NON-COMMERCIAL"), m.name).toBe(!m.license.commercial);
+      for (const q of m.quality) expect(block).toContain(`${q.metric} ${q.value.toFixed(1)}`);
+      for (const p of m.parameters) expect(block).toContain(`${p.value}M`);
+    }
+    expect(blocks[0]).toMatch(/^naver\/efficient-splade-VI-BT-large {2}\(default, served by splade-edge today\)/);
+    expect(blocks[0]).toContain("BertForMaskedLM 2×128");
+    expect(blocks.filter((b) => b.includes("served by splade-edge today"))).toHaveLength(1);
+  });
+
+  it("prints the catalogue as JSON with --json, the default and what is served today marked", async () => {
+    const r = await runScript("src/cli/model.ts", ["list", "--json"]);
+    expect(r.code).toBe(0);
+    const { models } = JSON.parse(r.stdout) as { models: Array<Record<string, unknown>> };
+    expect(models.map(({ default: _d, servable: _s, ...entry }) => entry)).toEqual(JSON.parse(JSON.stringify(CATALOGUE)));
+    expect(models.filter((m) => m.default).map((m) => m.name)).toEqual([DEFAULT_MODEL.name]);
+    expect(models.filter((m) => m.servable).map((m) => m.name)).toEqual([DEFAULT_MODEL.name]);
+    expect(models.filter((m) => !(m.license as { commercial: boolean }).commercial).map((m) => m.name)).toEqual([
+      "naver/efficient-splade-VI-BT-large",
+      "naver/splade-v3-doc",
+    ]);
   });
 });
 

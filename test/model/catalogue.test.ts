@@ -1,5 +1,7 @@
 // The model catalogue's integrity: every rule carries the source it was checked against, no fact is stronger than its
 // evidence, pins are real commit hashes, licences say plainly whether a business may use the weights.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ARCHITECTURES } from "../../src/model/architectures.ts";
 import {
@@ -133,5 +135,17 @@ describe("model catalogue", () => {
   it("says only efficient-SPLADE is served today: a BERT query on the kernel and a document architecture the converter reads", () => {
     expect(CATALOGUE.filter(servableToday).map((m) => m.name)).toEqual([DEFAULT_MODEL.name]);
     expect(ARCHITECTURES).toContain(DEFAULT_MODEL.document.architecture.value);
+  });
+
+  it("is the table docs/models.md shows, one row per entry, licences and what is served as the catalogue says", () => {
+    const text = readFileSync(resolve(import.meta.dirname, "../../docs/models.md"), "utf8");
+    const section = text.slice(text.indexOf("## Choosing a model"));
+    const rows = section.split("\n").filter((line) => /^\| `[^`]+`/.test(line));
+    expect(rows.map((row) => /^\| `([^`]+)`/.exec(row)?.[1])).toEqual(CATALOGUE.map((m) => m.name));
+    for (const [i, m] of CATALOGUE.entries()) {
+      expect(rows[i], m.name).toContain(m.license.name);
+      expect(rows[i].includes("non-commercial"), m.name).toBe(!m.license.commercial);
+      expect(rows[i].trimEnd().endsWith(servableToday(m) ? "| yes |" : "| no |"), m.name).toBe(true);
+    }
   });
 });

@@ -196,6 +196,18 @@ function inferenceFree(hub: HubSource, weights: Fact<QueryWeights>, maxLength: F
   return { kind: "inference-free", hub, weights, specialTokens: OPENSEARCH_QUERY_TOKENS, maxLength };
 }
 
+/** What every OpenSearch doc-* repo shares: Apache-2.0, not gated, its BEIR-13 figure in two published places. */
+function openSearchTerms(tree: string, beir: number, publisher: string): Pick<ModelDescription, "license" | "gated" | "quality"> {
+  return {
+    license: { ...APACHE_2, source: tree },
+    gated: { value: false, evidence: "verified", source: tree },
+    quality: [
+      { metric: "BEIR-13 nDCG@10", value: beir, evidence: "verified", source: ST_TABLE },
+      { metric: "BEIR-13 nDCG@10", value: beir, evidence: "verified", source: publisher },
+    ],
+  };
+}
+
 /** Every model splade-edge knows. The first is the default. */
 export const CATALOGUE: readonly ModelDescription[] = [
   (() => {
@@ -306,12 +318,7 @@ export const CATALOGUE: readonly ModelDescription[] = [
         specialTokens: OPENSEARCH_DOC_TOKENS,
         maxLength: { value: 512, evidence: "third-party", source: `${duplicate}/tokenizer_config.json`, note: `${onDuplicate}; 512 positions too` },
       },
-      license: { ...APACHE_2, source: tree },
-      gated: { value: false, evidence: "verified", source: tree },
-      quality: [
-        { metric: "BEIR-13 nDCG@10", value: 49.7, evidence: "verified", source: ST_TABLE },
-        { metric: "BEIR-13 nDCG@10", value: 49.7, evidence: "verified", source: OPENSEARCH_BLOG },
-      ],
+      ...openSearchTerms(tree, 49.7, OPENSEARCH_BLOG),
       parameters: [{ metric: "parameters", value: 23, evidence: "verified", source: OPENSEARCH_BLOG }],
       sizes: [{ half: "query", file: "idf.json", size: "889 kB", source: tree }],
     };
@@ -348,12 +355,7 @@ export const CATALOGUE: readonly ModelDescription[] = [
         specialTokens: OPENSEARCH_DOC_TOKENS,
         maxLength: { value: 512, evidence: "inferred", source: config, note: "max_position_embeddings 512; the tokenizer's model_max_length was not read" },
       },
-      license: { ...APACHE_2, source: tree },
-      gated: { value: false, evidence: "verified", source: tree },
-      quality: [
-        { metric: "BEIR-13 nDCG@10", value: 50.4, evidence: "verified", source: ST_TABLE },
-        { metric: "BEIR-13 nDCG@10", value: 50.4, evidence: "verified", source: OPENSEARCH_BLOG },
-      ],
+      ...openSearchTerms(tree, 50.4, OPENSEARCH_BLOG),
       parameters: [{ metric: "parameters", value: 67, evidence: "verified", source: OPENSEARCH_BLOG }],
       sizes: [
         {
@@ -404,12 +406,7 @@ export const CATALOGUE: readonly ModelDescription[] = [
         specialTokens: OPENSEARCH_DOC_TOKENS,
         maxLength: { value: null, evidence: "not-verified", source: tree, note: "the tokenizer's model_max_length after commit 85a8941 was not read" },
       },
-      license: { ...APACHE_2, source: tree },
-      gated: { value: false, evidence: "verified", source: tree },
-      quality: [
-        { metric: "BEIR-13 nDCG@10", value: 51.7, evidence: "verified", source: ST_TABLE },
-        { metric: "BEIR-13 nDCG@10", value: 51.7, evidence: "verified", source: OPENSEARCH_BLOG },
-      ],
+      ...openSearchTerms(tree, 51.7, OPENSEARCH_BLOG),
       parameters: [{ metric: "parameters", value: 67, evidence: "verified", source: OPENSEARCH_BLOG }],
       sizes: [{ half: "document", file: "model.safetensors", size: "268 MB", source: tree }],
     };
@@ -452,12 +449,7 @@ export const CATALOGUE: readonly ModelDescription[] = [
         specialTokens: OPENSEARCH_DOC_TOKENS,
         maxLength: { value: null, evidence: "not-verified", source: tree, note: "changed by commit 7b838cb 'update max length'; the new value was not read" },
       },
-      license: { ...APACHE_2, source: tree },
-      gated: { value: false, evidence: "verified", source: tree },
-      quality: [
-        { metric: "BEIR-13 nDCG@10", value: 54.6, evidence: "verified", source: ST_TABLE },
-        { metric: "BEIR-13 nDCG@10", value: 54.6, evidence: "verified", source: card },
-      ],
+      ...openSearchTerms(tree, 54.6, card),
       parameters: [
         { metric: "parameters", value: 133, evidence: "verified", source: card },
         { metric: "parameters", value: 137, evidence: "verified", source: ST_TABLE },

@@ -147,6 +147,7 @@ export interface ModelDescription {
 const ST = "https://github.com/UKPLab/sentence-transformers/blob/85ec64559f4414aa536eca4bf53538291e0a333f";
 const ST_STATIC = `${ST}/sentence_transformers/sparse_encoder/models/SparseStaticEmbedding.py`;
 const ST_MLM = `${ST}/sentence_transformers/sparse_encoder/models/MLMTransformer.py`;
+const ST_POOLING = `${ST}/sentence_transformers/sparse_encoder/models/SpladePooling.py`;
 const ST_TABLE = `${ST}/docs/sparse_encoder/pretrained_models.md`;
 const ST_OPENSEARCH_TEST = `${ST}/tests/sparse_encoder/test_opensearch_models.py`;
 const NAVER_SPLADE = "https://github.com/naver/splade/blob/8dcd33a054d790e74aceda25b128c1b188c5d9c1";
@@ -155,6 +156,8 @@ const OPENSEARCH = `${HF}/opensearch-project/opensearch-neural-sparse-encoding`;
 const OPENSEARCH_BLOG = "https://opensearch.org/blog/advancing-search-with-opensearch-v3-neural-sparse-models-and-a-multilingual-retrieval-model";
 const OPENSEARCH_V1_CARD =
   "https://github.com/YinanWusoymilk/hf-readme/blob/1ab39f24f8f9548593ac6304367f31ae3ff45178/training_and_application/readme_files/opensearch-project_opensearch-neural-sparse-encoding-doc-v1.md";
+
+const UNGATED = "no access condition was recorded on the Hub pages read (docs/model-sources.md notes one only for naver/splade-v3-doc)";
 
 const APACHE_2: Omit<License, "source"> = {
   name: "Apache-2.0",
@@ -188,7 +191,7 @@ const OPENSEARCH_DOC_TOKENS: Fact<SpecialTokenRule> = {
   value: { addSpecialTokens: true, dropSpecialIds: false },
   evidence: "verified",
   source: ST_MLM,
-  note: `sentence-transformers' SpladePooling zeroes nothing; the model cards zero [CLS],[SEP],[PAD],[UNK],[MASK] (same scores): ${OPENSEARCH_V1_CARD}`,
+  note: `MLMTransformer adds the special tokens, SpladePooling (${ST_POOLING}) zeroes nothing; the model cards zero [CLS],[SEP],[PAD],[UNK],[MASK] (same scores): ${OPENSEARCH_V1_CARD}`,
 };
 const OPENSEARCH_QUERY_FILES = ["query_0_SparseStaticEmbedding/model.safetensors", "idf.json", "query_token_weights.txt"];
 
@@ -200,7 +203,7 @@ function inferenceFree(hub: HubSource, weights: Fact<QueryWeights>, maxLength: F
 function openSearchTerms(tree: string, beir: number, publisher: string): Pick<ModelDescription, "license" | "gated" | "quality"> {
   return {
     license: { ...APACHE_2, source: tree },
-    gated: { value: false, evidence: "verified", source: tree },
+    gated: { value: false, evidence: "inferred", source: tree, note: UNGATED },
     quality: [
       { metric: "BEIR-13 nDCG@10", value: beir, evidence: "verified", source: ST_TABLE },
       { metric: "BEIR-13 nDCG@10", value: beir, evidence: "verified", source: publisher },
@@ -266,7 +269,7 @@ export const CATALOGUE: readonly ModelDescription[] = [
         maxLength: trained256,
       },
       license: { ...CC_BY_NC_SA_4, evidence: "verified", source: queryTree },
-      gated: { value: false, evidence: "verified", source: queryTree },
+      gated: { value: false, evidence: "inferred", source: queryTree, note: UNGATED },
       quality: [
         { metric: "MS MARCO dev MRR@10", value: 38.0, evidence: "verified", source: card, note: "model card, read on a mirror" },
         { metric: "MS MARCO dev R@1000", value: 97.8, evidence: "verified", source: card, note: "model card, read on a mirror" },
@@ -302,7 +305,12 @@ export const CATALOGUE: readonly ModelDescription[] = [
       description: "inference-free queries (IDF table); BERT 6 × 384 document encoder",
       query: inferenceFree(
         hub,
-        { value: { weighting: "per-token", files: OPENSEARCH_QUERY_FILES }, evidence: "verified", source: tree },
+        {
+          value: { weighting: "per-token", files: OPENSEARCH_QUERY_FILES },
+          evidence: "inferred",
+          source: tree,
+          note: "listed for the v2/v3 repos at main; at the pinned commit the folder may still be query_0_IDF (renamed on refs/pr/3, 32ce949)",
+        },
         { value: 512, evidence: "third-party", source: `${duplicate}/query_0_SparseStaticEmbedding/tokenizer_config.json`, note: onDuplicate },
       ),
       document: {

@@ -68,7 +68,8 @@ function readVocabulary(dir: string): { ids: Map<string, number>; size: number; 
     if (Array.isArray(json.added_tokens)) for (const a of json.added_tokens as { content?: unknown; id?: unknown }[]) ids.set(String(a.content), Number(a.id));
     const bad = [...ids].find(([, id]) => !(Number.isInteger(id) && id >= 0));
     if (bad) throw new ModelError("tokenizer", `${tokenizerFile}: token ${JSON.stringify(bad[0])} has id ${bad[1]}`);
-    return { ids, size: Math.max(...ids.values()) + 1, file: tokenizerFile };
+    // Reduced, not spread into Math.max: a multilingual vocabulary (250k tokens) would overflow the call's arguments.
+    return { ids, size: [...ids.values()].reduce((a, b) => Math.max(a, b), -1) + 1, file: tokenizerFile };
   }
   const vocabFile = join(dir, "vocab.txt");
   if (!existsSync(vocabFile))

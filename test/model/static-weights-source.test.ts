@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeSafetensors } from "../../src/model/checkpoint/safetensors.ts";
 import { ModelError } from "../../src/model/errors.ts";
-import { readStaticWeightsSource, staticWeightLayouts } from "../../src/model/static-weights-source.ts";
+import { readStaticWeightsSource, type StaticWeightsLayout, staticWeightLayouts } from "../../src/model/static-weights-source.ts";
 import { writeStaticHub, type StaticHub } from "../support/static-weights-hub.ts";
 
 let root: string;
@@ -19,7 +19,7 @@ function freshHub(moduleFolder?: "query_0_IDF"): StaticHub {
   return writeStaticHub(join(root, `hub-${n++}`), { seed: 11, moduleFolder });
 }
 
-function refusal(dir: string, layout?: Parameters<typeof readStaticWeightsSource>[1]): ModelError {
+function refusal(dir: string, layout?: StaticWeightsLayout): ModelError {
   try {
     readStaticWeightsSource(dir, layout);
   } catch (e) {
@@ -27,6 +27,15 @@ function refusal(dir: string, layout?: Parameters<typeof readStaticWeightsSource
     return e as ModelError;
   }
   throw new Error("not refused");
+}
+
+/** Writes `contents` over `file` of a fresh repo and expects the reader to refuse the repo with `message`, naming that file. */
+function expectRefused(file: string, contents: string | Uint8Array, message: RegExp, layout?: StaticWeightsLayout): void {
+  const h = freshHub();
+  writeFileSync(join(h.dir, file), contents);
+  const e = refusal(h.dir, layout);
+  expect(e.message).toContain(join(h.dir, file));
+  expect(e.message).toMatch(message);
 }
 
 beforeAll(() => {
@@ -70,13 +79,7 @@ describe("readStaticWeightsSource", () => {
       ["[1, 2]", /is not a JSON object/],
       ["{", /not valid JSON/],
     ];
-    for (const [text, message] of spoiled) {
-      const h = freshHub();
-      writeFileSync(join(h.dir, "idf.json"), text);
-      const e = refusal(h.dir, "idf.json");
-      expect(e.message).toContain(join(h.dir, "idf.json"));
-      expect(e.message).toMatch(message);
-    }
+    for (const [text, message] of spoiled) expectRefused("idf.json", text, message, "idf.json");
   });
 
   it("refuses query_token_weights.txt lines that are not token<TAB>weight, repeats, and bad weights, naming file and line", () => {
@@ -88,13 +91,7 @@ describe("readStaticWeightsSource", () => {
       ["hello\t-1\n", /line 1: token "hello" has weight -1/],
       ["zzz-unknown\t1\n", /line 1: token "zzz-unknown" is not in/],
     ];
-    for (const [text, message] of spoiled) {
-      const h = freshHub();
-      writeFileSync(join(h.dir, "query_token_weights.txt"), text);
-      const e = refusal(h.dir, "query_token_weights.txt");
-      expect(e.message).toContain(join(h.dir, "query_token_weights.txt"));
-      expect(e.message).toMatch(message);
-    }
+    for (const [text, message] of spoiled) expectRefused("query_token_weights.txt", text, message, "query_token_weights.txt");
   });
 
   it("refuses a module weight tensor that does not match its tokenizer or holds a negative or NaN weight, naming the file", () => {
@@ -104,12 +101,8 @@ describe("readStaticWeightsSource", () => {
       [Float32Array.from(expected, (w, i) => (i === 5 ? Number.NaN : w)), /token id 5 has weight NaN/],
     ];
     for (const [weights, message] of cases) {
-      const h = freshHub();
-      const file = join(h.dir, "query_0_SparseStaticEmbedding", "model.safetensors");
-      writeFileSync(file, encodeSafetensors(new Map([["weight", { shape: [weights.length], data: weights }]])));
-      const e = refusal(h.dir);
-      expect(e.message).toContain(file);
-      expect(e.message).toMatch(message);
+      const tensor = encodeSafetensors(new Map([["weight", { shape: [weights.length], data: weights }]]));
+      expectRefused(join("query_0_SparseStaticEmbedding", "model.safetensors"), tensor, message);
     }
   });
 
@@ -126,12 +119,6 @@ describe("readStaticWeightsSource", () => {
       [{ types, structure: { query: ["query_0_SparseStaticEmbedding", "query_1_Other"] } }, /a static embedding is expected alone/],
       [{ structure: {} }, /has no `types` object/],
     ];
-    for (const [config, message] of cases) {
-      const h = freshHub();
-      writeFileSync(join(h.dir, "router_config.json"), JSON.stringify(config));
-      const e = refusal(h.dir);
-      expect(e.message).toContain(join(h.dir, "router_config.json"));
-      expect(e.message).toMatch(message);
-    }
+    for (const [config, message] of cases) expectRefused("router_config.json", JSON.stringify(config), message);
   });
 });

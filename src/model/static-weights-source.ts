@@ -162,12 +162,20 @@ function fromSentenceTransformers(dir: string): StaticWeightsSource | undefined 
   const checkpoint = openCheckpoint(file);
   const shape = checkpoint.shape("weight");
   const vocab = readVocabulary(folder);
-  if (shape.length !== 1 || shape[0] !== vocab.size) {
-    throw checkpointError(`is [${shape.join(", ")}], but ${vocab.file} has ${vocab.size} tokens: one weight per token is expected`, { file, tensor: "weight" });
+  // SparseStaticEmbedding.from_json sizes the tensor max(idf.json's token ids) + 1, not the vocabulary (§5), and saving
+  // such a module writes it so: a shorter tensor leaves the last ids without weight, as idf.json does. A longer one
+  // weighs ids no token has.
+  if (shape.length !== 1 || shape[0] > vocab.size) {
+    throw checkpointError(`is [${shape.join(", ")}], but ${vocab.file} has ${vocab.size} tokens: at most one weight per token is expected`, {
+      file,
+      tensor: "weight",
+    });
   }
-  const weights = checkpoint.get("weight").data;
-  const bad = weights.findIndex((w) => !isStaticWeight(w));
-  if (bad >= 0) throw checkpointError(`token id ${bad} has weight ${weights[bad]}; weights are finite and ≥ 0`, { file, tensor: "weight" });
+  const stored = checkpoint.get("weight").data;
+  const bad = stored.findIndex((w) => !isStaticWeight(w));
+  if (bad >= 0) throw checkpointError(`token id ${bad} has weight ${stored[bad]}; weights are finite and ≥ 0`, { file, tensor: "weight" });
+  const weights = new Float32Array(vocab.size);
+  weights.set(stored);
   return { table: { weights }, layout: "sentence-transformers", file, tokenizerDir: folder };
 }
 

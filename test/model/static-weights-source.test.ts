@@ -65,6 +65,18 @@ describe("readStaticWeightsSource", () => {
     expect(source.table.weights).toEqual(expected);
   });
 
+  it("reads a module tensor shorter than the vocabulary (sentence-transformers' from_json sizes it max id + 1): the ids past it weigh 0", () => {
+    const h = freshHub();
+    const cut = expected.subarray(0, expected.length - 10);
+    writeFileSync(
+      join(h.dir, "query_0_SparseStaticEmbedding", "model.safetensors"),
+      encodeSafetensors(new Map([["weight", { shape: [cut.length], data: cut }]])),
+    );
+    const padded = new Float32Array(expected.length);
+    padded.set(cut);
+    expect(readStaticWeightsSource(h.dir).table.weights).toEqual(padded);
+  });
+
   it("refuses a folder with no query weights", () => {
     const empty = mkdtempSync(join(root, "empty-"));
     expect(refusal(empty)).toMatchObject({ kind: "layout", message: expect.stringContaining("no query weights") });
@@ -96,7 +108,7 @@ describe("readStaticWeightsSource", () => {
 
   it("refuses a module weight tensor that does not match its tokenizer or holds a negative or NaN weight, naming the file", () => {
     const cases: [Float32Array, RegExp][] = [
-      [expected.subarray(1), /tensor "weight": is \[30521\], but .*query_0_SparseStaticEmbedding\/tokenizer\.json has 30522 tokens/],
+      [Float32Array.of(...expected, 1), /tensor "weight": is \[30523\], but .*query_0_SparseStaticEmbedding\/tokenizer\.json has 30522 tokens/],
       [Float32Array.from(expected, (w, i) => (i === 3 ? -2 : w)), /token id 3 has weight -2/],
       [Float32Array.from(expected, (w, i) => (i === 5 ? Number.NaN : w)), /token id 5 has weight NaN/],
     ];

@@ -15,19 +15,32 @@ export interface TokenizedText {
   ids: number[];
   /** True when the text had more tokens than maxLength allows and was cut. */
   truncated: boolean;
-  /** Tokens the whole text has, [CLS] and [SEP] included (more than ids.length when truncated). */
+  /** Tokens the whole text has, [CLS] and [SEP] included when added (more than ids.length when truncated). */
   length: number;
 }
 
-/** A BERT WordPiece tokenizer that adds [CLS] … [SEP] and truncates to maxLength. */
+export interface SpladeTokenizerOptions {
+  /**
+   * False: no [CLS] … [SEP], and truncation keeps the first maxLength tokens of the text, as Hugging Face's
+   * `tokenizer(texts, truncation=True, add_special_tokens=False)` does — how sentence-transformers' SparseStaticEmbedding
+   * tokenizes inference-free queries (src/encoder/static-weights.ts). Default true.
+   */
+  addSpecialTokens?: boolean;
+}
+
+/** A BERT WordPiece tokenizer that adds [CLS] … [SEP] (unless told not to) and truncates to maxLength. */
 export class SpladeTokenizer {
   readonly maxLength: number;
   readonly cls: number;
   readonly sep: number;
+  readonly addSpecialTokens: boolean;
   private readonly tokenizer: Tokenizer;
 
-  constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
-    if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`max length ${maxLength} leaves no room for [CLS] and [SEP]`);
+  constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number, options: SpladeTokenizerOptions = {}) {
+    this.addSpecialTokens = options.addSpecialTokens ?? true;
+    if (!Number.isInteger(maxLength) || maxLength < (this.addSpecialTokens ? 2 : 1)) {
+      throw new Error(`max length ${maxLength} leaves no room for ${this.addSpecialTokens ? "[CLS] and [SEP]" : "a token"}`);
+    }
     const model = (tokenizerJson as { model?: WordPieceJson }).model;
     const listed = Array.isArray(model?.vocab) ? model.vocab : undefined;
     this.tokenizer = new Tokenizer(listed ? { ...tokenizerJson, model: { ...model, vocab: {} } } : tokenizerJson, tokenizerConfig);
@@ -66,6 +79,10 @@ export class SpladeTokenizer {
 
   encode(text: string): TokenizedText {
     const body = this.tokenizer.encode(toRustString(text), { add_special_tokens: false }).ids;
+    if (!this.addSpecialTokens) {
+      const truncated = body.length > this.maxLength;
+      return { ids: truncated ? body.slice(0, this.maxLength) : body, truncated, length: body.length };
+    }
     const room = this.maxLength - 2;
     const truncated = body.length > room;
     return { ids: [this.cls, ...(truncated ? body.slice(0, room) : body), this.sep], truncated, length: body.length + 2 };

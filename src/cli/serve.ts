@@ -8,7 +8,7 @@ import { CONVERTER_LAYOUT, convertFolder, sourceFolder } from "../model/convert.
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
-import { WRANGLER } from "../node/wrangler-dev.ts";
+import { NO_CF_DOWNLOAD, WRANGLER } from "../node/wrangler-dev.ts";
 
 /** What wrangler.toml serves as the Worker's private assets. */
 const QUERY_MODEL = join("model", "query");
@@ -23,13 +23,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 
 const wrangler = (args: string[]) => run(process.execPath, [WRANGLER, ...args]);
 
-/**
- * `wrangler dev`, without its download of the `Request.cf` object (https://workers.cloudflare.com/cf.json, which
- * miniflare 4.20260426.0 fetches at every start): the Worker reads nothing of `request.cf`, and offline the failed
- * download printed two `getaddrinfo ENOTFOUND` stack traces before "Ready". CLOUDFLARE_CF_FETCH_ENABLED=false is the
- * switch miniflare reads (its setupCf); it then uses its placeholder. The update check and telemetry fail silently.
- */
-const wranglerDev = (args: string[]) => run(process.execPath, [WRANGLER, "dev", ...args], { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" });
+/** `wrangler dev` without the `Request.cf` download (NO_CF_DOWNLOAD); the update check and telemetry fail silently offline. */
+const wranglerDev = (args: string[]) => run(process.execPath, [WRANGLER, "dev", ...args], { ...process.env, ...NO_CF_DOWNLOAD });
 
 /** The names of the Worker's secrets, or undefined when wrangler cannot tell (not logged in, never deployed). */
 function secretNames(): Promise<string[] | undefined> {

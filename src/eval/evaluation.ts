@@ -13,6 +13,7 @@ import type { SparsifyOptions } from "../encoder/sparse.ts";
 import { openDuckdb } from "../engines/duckdb.ts";
 import type { KernelBuildName } from "../kernel/encoder-kernel.ts";
 import { loadModelFolder } from "../node/model-folder.ts";
+import { FETCH_QUERY } from "../node/query-model.ts";
 import { convertToIds, sniffEncoded, type EncodedFormat } from "./encoded.ts";
 import { EvaluationError, inputError } from "./errors.ts";
 import { evaluate, type Evaluation } from "./metrics.ts";
@@ -20,7 +21,6 @@ import { queryEncoder } from "./query-encoder.ts";
 import { ensureIndex, retrieve, type EncodedQuery, type IndexReady, type RetrievalResult } from "./retrieve.ts";
 import { readQrels, readQueries, readRun, trecIdProblem } from "./trec.ts";
 
-const FETCH_QUERY = "npm run model -- fetch --only query";
 /** encode-corpus's defaults (src/cli/encode-corpus.ts): batches of 32, sorted by length in windows of 16 batches. */
 const BATCH_SIZE = 32;
 const SORT_WINDOW = BATCH_SIZE * 16;

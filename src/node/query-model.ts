@@ -11,7 +11,8 @@ import { edgeProblem, loadQueryModel, type EdgeManifest, type QueryModel, type Q
 import { ModelError } from "../model/errors.ts";
 import { readManifest } from "../model/manifest.ts";
 
-const FETCH_QUERY = "npm run model -- fetch --only query";
+/** What to run when the query model folder is missing. */
+export const FETCH_QUERY = "npm run model -- fetch --only query";
 
 /** A kernel build's committed .wasm, compiled. */
 export function compileKernel(build: KernelBuildName): WebAssembly.Module {

@@ -14,7 +14,7 @@
 //   `WorkerServer.fetch` sends each request on a connection of its own. A stall past 15 s between connecting and
 //   sending still loses the request: no request may be in flight while the caller blocks its event loop that long.
 // - Network: none. No metrics (WRANGLER_SEND_METRICS), no update check (it runs from the banner: WRANGLER_HIDE_BANNER),
-//   no download of the `Request.cf` object (Miniflare's CLOUDFLARE_CF_FETCH_ENABLED; its placeholder is used).
+//   no download of the `Request.cf` object (NO_CF_DOWNLOAD).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -41,6 +41,14 @@ export interface WorkerServer {
   startupMs: number;
   stop(): Promise<void>;
 }
+
+/**
+ * What every `wrangler dev` of ours runs with: no download of the `Request.cf` object (https://workers.cloudflare.com/cf.json,
+ * which miniflare 4.20260426.0 fetches at every start and which the Worker never reads; offline, the failed download
+ * printed two `getaddrinfo ENOTFOUND` stack traces before "Ready"). CLOUDFLARE_CF_FETCH_ENABLED=false is the switch
+ * miniflare reads (its setupCf); it then uses its placeholder.
+ */
+export const NO_CF_DOWNLOAD = { CLOUDFLARE_CF_FETCH_ENABLED: "false" } as const;
 
 /** A port nothing on 127.0.0.1 listens on now. */
 export function freePort(): Promise<number> {
@@ -103,7 +111,7 @@ export async function startWorker(
     {
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", ...NO_CF_DOWNLOAD, NO_COLOR: "1" },
     },
   );
   let log = "";

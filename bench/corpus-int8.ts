@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { CliError } from "../src/cli/run.ts";
 import { loadEncoder, parseConfig } from "../src/model/architectures.ts";
 import { openCheckpoint } from "../src/model/checkpoint/index.ts";
-import type { ModelManifest } from "../src/model/manifest.ts";
+import type { TransformerManifest } from "../src/model/manifest.ts";
 import { buildOnnx } from "../src/model/onnx/build.ts";
 
 /** Writes `${workDir}/model-int8.onnx` from the model's source checkpoint and returns its path. */
-export async function buildInt8Model(manifest: ModelManifest, sourceDir: string | undefined, workDir: string): Promise<string> {
+export async function buildInt8Model(manifest: TransformerManifest, sourceDir: string | undefined, workDir: string): Promise<string> {
   if (sourceDir === undefined) {
     throw new CliError(
       "usage",

@@ -28,6 +28,7 @@ export default defineConfig({
         },
       },
       "test/worker/vitest.config.ts",
+      "test/worker/inference-free/vitest.config.ts",
     ],
   },
 });

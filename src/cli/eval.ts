@@ -218,7 +218,7 @@ function stepLine(step: EvalStep, dataset: EvalDataset, options: EvalOptions): s
         ? `index: ${step.engine}, ${n(step.index.documents)} documents, ${n(step.index.postings)} postings, built in ${((step.index.built.readMs + step.index.built.buildMs) / 1000).toFixed(1)} s`
         : `index: ${step.engine}, ${n(step.index.documents)} documents (built before, same file)`;
     case "queries":
-      return `queries: ${n(step.count)} encoded on the Worker's kernel (${step.kernel}), ${(step.ms / step.count).toFixed(1)} ms each${step.truncated ? `; ${step.truncated} cut to the model's length` : ""}`;
+      return `queries: ${n(step.count)} encoded ${step.kernel === "static-weights" ? "with the inference-free weight table" : `on the Worker's kernel (${step.kernel})`}, ${(step.ms / step.count).toFixed(1)} ms each${step.truncated ? `; ${step.truncated} cut to the model's length` : ""}`;
     case "retrieval": {
       const sorted = [...step.result.times].sort((a, b) => a - b);
       const total = step.result.times.reduce((a, b) => a + b, 0);

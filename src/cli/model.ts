@@ -18,12 +18,18 @@ you download them under that licence, and anything derived from them (the conver
 }
 
 function summary(m: ModelManifest, dir: string): string {
+  if (m.kind === "inference-free") {
+    const w = m.static_weights;
+    return `${dir}: ${m.source.repo}, inference-free (${w.weighting} weights from ${w.origin}, ${w.weighted_tokens} tokens weighted), vocab ${m.vocab_size}, max length ${m.max_length}, ${w.file} ${(w.bytes / 1024).toFixed(1)} KiB`;
+  }
   const onnx = m.files["model.onnx"];
   return `${dir}: ${m.source.repo}, ${m.architecture} ${m.config.numLayers}×${m.config.hiddenSize}, vocab ${m.vocab_size}, max length ${m.max_length}, model.onnx ${(onnx.bytes / 1048576).toFixed(1)} MiB`;
 }
 
-function maxLength(value: string | undefined): number {
-  const n = value === undefined ? DEFAULT_MAX_LENGTH : Number(value);
+/** --max-length; absent: the converter's default for the kind (DEFAULT_MAX_LENGTH, or an inference-free tokenizer's own). */
+function maxLength(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
   if (!Number.isInteger(n) || n < 2) throw new CliError("usage", `--max-length must be an integer ≥ 2, got ${value}`);
   return n;
 }
@@ -43,7 +49,16 @@ const fetchCommand = defineCommand({
     revision: { type: "string", description: "Branch, tag or commit to pin (both repos; default: the catalogue's revision of each, else main)" },
     only: { type: "enum", options: ["query", "doc"], description: "Fetch just one encoder" },
     out: { type: "string", description: "Folder for the converted models", default: "model" },
-    "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
+    "max-length": {
+      type: "string",
+      description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained; an inference-free query model: its tokenizer's model_max_length)`,
+    },
+    "query-weights": {
+      type: "enum",
+      options: ["per-token", "uniform"],
+      description:
+        "An inference-free query model: per-token (the folder's idf.json, query_token_weights.txt or sentence-transformers query module; the default when it has one) or uniform (every token 1, [CLS]/[SEP]/[MASK] 0: naver/splade-v3-doc)",
+    },
     name: {
       type: "string",
       description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",
@@ -97,7 +112,16 @@ const convertCommand = defineCommand({
     input: { type: "positional", description: "Hugging Face model folder (config.json + model.safetensors or pytorch_model.bin)", required: true },
     output: { type: "positional", description: "Output folder (e.g. model/query)", required: true },
     role: { type: "enum", options: ["query", "doc"], description: "Which encoder (default: from the output folder name, else the architecture)" },
-    "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
+    "max-length": {
+      type: "string",
+      description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained; an inference-free query model: its tokenizer's model_max_length)`,
+    },
+    "query-weights": {
+      type: "enum",
+      options: ["per-token", "uniform"],
+      description:
+        "An inference-free query model: per-token (the folder's idf.json, query_token_weights.txt or sentence-transformers query module; the default when it has one) or uniform (every token 1, [CLS]/[SEP]/[MASK] 0: naver/splade-v3-doc)",
+    },
     name: {
       type: "string",
       description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",
@@ -113,6 +137,7 @@ const convertCommand = defineCommand({
     const manifest = await convertFolder(resolve(args.input), resolve(args.output), {
       role,
       maxLength: maxLength(args["max-length"]),
+      queryWeights: args["query-weights"],
       name: args.name,
       onStep: stepLogger(Boolean(args.quiet)),
     });

@@ -12,7 +12,7 @@
 // while a list costs 8 B per weighted token (uint32 id + float32) and OpenSearch's tables weight 28,992 tokens
 // (query_token_weights.txt has 28,992 lines, docs/model-sources.md §2.0): 12 + 4 + 28,992 × 8 = 231,952 B. A list is
 // smaller only below 15,261 weighted tokens (half the vocabulary), and the dense table is read with no parsing.
-import type { EncodedText } from "./encoder.ts";
+import type { EncodedText, SparseRow, SparseSpladeBackend } from "./encoder.ts";
 import { KindedError } from "../kinded-error.ts";
 import { sparsifySparse, type SparsifyOptions } from "./sparse.ts";
 import type { TokenizedText } from "./tokenizer.ts";
@@ -23,6 +23,8 @@ export const STATIC_WEIGHTS_MAGIC = "SPSW";
 export const STATIC_WEIGHTS_VERSION = 1;
 /** Name of the format, as a manifest would record it. */
 export const STATIC_WEIGHTS_FORMAT = `splade-edge/static-weights@${STATIC_WEIGHTS_VERSION}`;
+/** The file name the converter gives the table in a model folder (its manifest's `static_weights.file`). */
+export const STATIC_WEIGHTS_FILE = "static-weights.bin";
 /** Bytes before the first weight. */
 export const STATIC_WEIGHTS_HEADER_BYTES = 12;
 
@@ -85,26 +87,33 @@ export function readStaticWeights(bytes: Uint8Array, name: string): StaticWeight
  * each distinct token id present (a repeated token does not add) times that id's weight; tokens without a weight
  * weigh 0 and drop out, as in every SparseVector.
  *
- * Special tokens: `tokenized` must come from a SpladeTokenizer built with `addSpecialTokens: false`, because
+ * Special tokens: `ids` must come from a SpladeTokenizer built with `addSpecialTokens: false`, because
  * SparseStaticEmbedding.tokenize calls the tokenizer with `add_special_tokens=False` and truncates to its
  * `model_max_length` (docs/model-sources.md §5). The model cards' code adds [CLS]/[SEP] instead, but their document
  * side zeroes every special id, so those two never reach a score (§2.0 "Card usage code"); OpenSearch's training
  * code zeroes them on the query side (§2.0 `_encode_inf_free`). sentence-transformers' rule gives the same scores
  * against either document side and stores no special ids, so it is the one implemented. Any special token
- * the text itself spells (e.g. "[SEP]") is kept with its weight, as sentence-transformers keeps it.
+ * the text itself spells (e.g. "[SEP]") is kept with its weight, as sentence-transformers keeps it. (A uniform table,
+ * NAVER's SpladeDoc, weighs its special ids 0 instead: there the tokenizer may add them.)
  */
-export function encodeStatic(tokenized: TokenizedText, table: StaticWeightTable, options?: SparsifyOptions): EncodedText {
+export function staticRow(ids: readonly number[], table: StaticWeightTable): SparseRow {
   const { weights } = table;
-  const present = [...new Set(tokenized.ids)];
+  const present = [...new Set(ids)];
   const outside = present.find((id) => !(id >= 0 && id < weights.length));
   if (outside !== undefined)
     throw new StaticWeightsError(
       `token id ${outside} is outside the weight table's ${weights.length} ids: the tokenizer and the table are from different models`,
     );
-  const vector = sparsifySparse(
-    present,
-    present.map((id) => weights[id]),
-    options,
-  );
-  return { ...vector, tokens: tokenized.ids.length, truncated: tokenized.truncated };
+  return { indices: present, values: present.map((id) => weights[id]) };
+}
+
+/** The table as the encoder core's backend (SpladeEncoder), so an inference-free query model encodes as a transformer's does. */
+export function staticWeightsBackend(table: StaticWeightTable): SparseSpladeBackend {
+  return { runSparse: async (rows) => rows.map((ids) => staticRow(ids, table)) };
+}
+
+/** One tokenized query's vector (staticRow), top-k and minimum weight applied. */
+export function encodeStatic(tokenized: TokenizedText, table: StaticWeightTable, options?: SparsifyOptions): EncodedText {
+  const row = staticRow(tokenized.ids, table);
+  return { ...sparsifySparse(row.indices, row.values, options), tokens: tokenized.ids.length, truncated: tokenized.truncated };
 }

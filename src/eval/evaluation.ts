@@ -11,13 +11,12 @@ import type { SpladeEncoder } from "../encoder/encoder.ts";
 import { FORMATS } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import { openDuckdb } from "../engines/duckdb.ts";
-import type { KernelBuildName } from "../kernel/encoder-kernel.ts";
+import { queryEncoder, type QueryEncoder } from "./query-encoder.ts";
 import { loadModelFolder } from "../node/model-folder.ts";
 import { FETCH_QUERY } from "../node/query-model.ts";
 import { convertToIds, sniffEncoded, type EncodedFormat } from "./encoded.ts";
 import { EvaluationError, inputError } from "./errors.ts";
 import { evaluate, type Evaluation } from "./metrics.ts";
-import { queryEncoder } from "./query-encoder.ts";
 import { ensureIndex, retrieve, type EncodedQuery, type IndexReady, type RetrievalResult } from "./retrieve.ts";
 import { readQrels, readQueries, readRun, trecIdProblem } from "./trec.ts";
 
@@ -80,7 +79,7 @@ export type EvalStep =
   | { step: "documents"; file: string; corpus: CorpusSummary }
   | { step: "documents"; file: string; converted: { records: number; format: Exclude<EncodedFormat, "ids"> } }
   | { step: "index"; engine: string; index: IndexReady }
-  | { step: "queries"; count: number; kernel: KernelBuildName; ms: number; truncated: number }
+  | { step: "queries"; count: number; kernel: QueryEncoder["build"]; ms: number; truncated: number }
   | { step: "retrieval"; result: RetrievalResult; output: string };
 
 export interface EvaluationEvents {
@@ -95,7 +94,7 @@ export interface EvaluationResult {
   retrieval: RetrievalResult;
   run: string;
   engine: { name: "duckdb"; version: string };
-  kernel: KernelBuildName;
+  kernel: QueryEncoder["build"];
   /** The doc encoding of this run, when the collection was encoded. */
   corpus?: CorpusSummary;
   docModelRandomWeights?: boolean;

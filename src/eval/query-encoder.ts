@@ -1,13 +1,13 @@
 // Queries encoded the way the Worker encodes them, in Node: the query model folder assembled as the Worker assembles it
-// (src/node/query-model.ts → src/kernel/query-model.ts: worker-tokenizer.json, encoder.bin on the kernel build the same
-// self-test picks, the head in "auto" mode), with no top_k or min_weight (the Worker's default answer), so the vectors
-// — and the metrics computed from them — are the Worker's.
+// (src/node/query-model.ts → src/kernel/query-model.ts: worker-tokenizer.json, and encoder.bin on the kernel build the
+// same self-test picks, the head in "auto" mode — or an inference-free model's weight table), with no top_k or
+// min_weight (the Worker's default answer), so the vectors — and the metrics computed from them — are the Worker's.
 import type { EncodedText } from "../encoder/encoder.ts";
-import type { KernelBuildName } from "../kernel/contract.ts";
-import { loadQueryFolder } from "../node/query-model.ts";
+import { loadQueryFolder, type NodeQueryModel } from "../node/query-model.ts";
 
 export interface QueryEncoder {
-  build: KernelBuildName;
+  /** The kernel build the queries ran on, or "static-weights" for an inference-free model. */
+  build: NodeQueryModel["build"];
   /** One query's sparse vector: token ids and float32 weights, heaviest first; `tokens` fed to the model. */
   encode(text: string): Promise<EncodedText>;
 }

@@ -1,6 +1,6 @@
 // Hugging Face folder → splade-edge model folder (model.onnx + tokenizer files + manifest.json; for a query model also
 // what the Worker reads — encoder.bin and worker-tokenizer.json — and a .assetsignore that keeps model.onnx out of its
-// uploads).
+// uploads). An inference-free query half (a weight table, no transformer) converts in convert-static.ts.
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -8,10 +8,12 @@ import pkg from "../../package.json" with { type: "json" };
 import { buildKernelWeights } from "./encoder-bin.ts";
 import { loadEncoder, parseConfig } from "./architectures.ts";
 import { openCheckpoint } from "./checkpoint/index.ts";
-import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole } from "./manifest.ts";
+import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole, type TransformerManifest } from "./manifest.ts";
 import { ONNX_INPUTS, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "./onnx/build.ts";
 import { bertSettings, buildBertTokenizerJson, listVocabulary, parseVocab } from "./tokenizer-json.ts";
 import { WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
+import { STATIC_WEIGHTS_FILE } from "../encoder/static-weights.ts";
+import { convertInferenceFree, inferenceFreeWeighting, type QueryWeighting } from "./convert-static.ts";
 import { checkpointError, ModelError } from "./errors.ts";
 
 /**
@@ -19,9 +21,10 @@ import { checkpointError, ModelError } from "./errors.ts";
  * converted again, and `npm start`/`npm run deploy` convert an older folder again before serving it. 2: trunk.onnx,
  * head.bin and .assetsignore for query models. 3: encoder.bin (the kernel's weights) instead of trunk.onnx and
  * head.bin. 4: worker-tokenizer.json for query models. 5: the manifest's source.repo is a public name, never the
- * local folder's path (the Worker shows it to every client).
+ * local folder's path (the Worker shows it to every client). 6: a manifest `kind`, and inference-free query models
+ * (static-weights.bin, no transformer: convert-static.ts).
  */
-export const CONVERTER_LAYOUT = 5;
+export const CONVERTER_LAYOUT = 6;
 
 /** The first layout whose manifests never hold a local path: before it, source.repo of a local conversion was one. */
 const NAME_NOT_PATH_LAYOUT = 5;
@@ -37,6 +40,7 @@ const CONVERSION_FILES = new Set([
   WORKER_TOKENIZER_FILE,
   "trunk.onnx",
   "head.bin",
+  STATIC_WEIGHTS_FILE,
 ]);
 
 /** Both encoders were trained with 256 tokens (naver/splade conf/train/config/efficient_splade.yaml). */
@@ -60,6 +64,12 @@ export interface ConvertOptions {
   /** The model's public name, over any other (see publicName). */
   name?: string;
   license?: string | null;
+  /**
+   * An inference-free query half: "per-token" reads its weight table from the folder (idf.json, query_token_weights.txt,
+   * a sentence-transformers static module), "uniform" weighs every token 1 (naver/splade-v3-doc, the catalogue's
+   * QueryWeights). Unset: per-token when the folder holds such a table and the role is query (convert-static.ts).
+   */
+  queryWeights?: QueryWeighting;
   /** Called as each step starts, for progress display. */
   onStep?: (step: "read" | "build" | "write", detail: string) => void;
 }
@@ -83,7 +93,8 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-async function tokenizerFiles(dir: string): Promise<{ tokenizer: string; config: string }> {
+/** tokenizer.json (built from vocab.txt when the folder has none) and tokenizer_config.json of the folder `dir`. */
+export async function tokenizerFiles(dir: string): Promise<{ tokenizer: string; config: string }> {
   const configFile = join(dir, "tokenizer_config.json");
   const rawConfig = existsSync(configFile) ? ((await readJson(configFile)) as Record<string, unknown>) : undefined;
   const config = `${JSON.stringify(rawConfig ?? { do_lower_case: true, tokenizer_class: "BertTokenizer" }, null, 2)}\n`;
@@ -110,7 +121,7 @@ function hubId(value: unknown): string | undefined {
  * the Hub id (fetch's repo, or config.json's `_name_or_path` when it is one), else the folder's own name. Never a
  * local path: the path says nothing to a client, and tells the world where the files lay on someone's machine.
  */
-function publicName(hfDir: string, rawConfig: unknown, options: ConvertOptions): { name: string; from: "option" | "hub" | "config" | "folder" } {
+export function publicName(hfDir: string, rawConfig: unknown, options: ConvertOptions): { name: string; from: "option" | "hub" | "config" | "folder" } {
   if (options.name !== undefined) return { name: options.name, from: "option" };
   if (options.source) return { name: options.source.repo, from: "hub" };
   const fromConfig = hubId((rawConfig as Record<string, unknown> | null)?._name_or_path);
@@ -138,8 +149,19 @@ export function sourceFolder(manifest: ModelManifest, modelRoot = "model"): stri
 /** Fields a generated checkpoint carries in its config.json so every output made from it says so. */
 export const FIXTURE_MARKER = "splade_edge_fixture";
 
+/** sha256 and size of each file to write, as the manifest lists them. */
+export function fileEntries(outputs: Record<string, Uint8Array | string>): ModelManifest["files"] {
+  const files: ModelManifest["files"] = {};
+  for (const [file, body] of Object.entries(outputs)) {
+    files[file] = { sha256: sha256(body), bytes: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength };
+  }
+  return files;
+}
+
 /** Converts a local Hugging Face model folder into `outDir`; returns the manifest it wrote. */
 export async function convertFolder(hfDir: string, outDir: string, options: ConvertOptions): Promise<ModelManifest> {
+  const weighting = inferenceFreeWeighting(hfDir, options);
+  if (weighting) return convertInferenceFree(hfDir, outDir, weighting, options);
   const dir = modelFolder(hfDir, options.role);
   const configFile = join(dir, "config.json");
   const rawConfig = await readJson(configFile);
@@ -170,7 +192,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   // The Worker runs the whole query encoder on the splade-edge kernel (src/kernel: encoder.c + splade-head.c), from
   // encoder.bin; onnxruntime is not part of it (docs/performance.md: no runtime start, 23 MB of wasm memory against
   // onnxruntime-web's 73, ~3× faster).
-  let edge: ModelManifest["edge"];
+  let edge: TransformerManifest["edge"];
   if (role === "query") {
     const kernel = buildKernelWeights(encoder, maxLength);
     outputs[kernel.layout.file] = kernel.bytes;
@@ -179,12 +201,9 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     outputs[WORKER_TOKENIZER_FILE] = JSON.stringify(listVocabulary(JSON.parse(tokenizer.tokenizer) as object));
   }
   const { name } = publicName(hfDir, rawConfig, options);
-  const files: ModelManifest["files"] = {};
-  for (const [file, body] of Object.entries(outputs)) {
-    files[file] = { sha256: sha256(body), bytes: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength };
-  }
-  const manifest: ModelManifest = {
+  const manifest: TransformerManifest = {
     format: MANIFEST_FORMAT,
+    kind: "transformer",
     role,
     source: {
       ...(options.source ?? { revision: null, commit: null, folder: dir === hfDir ? "" : basename(dir) }),
@@ -199,7 +218,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     vocab_size: config.vocabSize,
     onnx: { opset: ONNX_OPSET, inputs: [...ONNX_INPUTS], output: ONNX_OUTPUT, pooling: "max-first" },
     ...(edge ? { edge } : {}),
-    files,
+    files: fileEntries(outputs),
     converter: { name: pkg.name, version: pkg.version, layout: CONVERTER_LAYOUT },
     random_weights: typeof rawConfig === "object" && rawConfig !== null && FIXTURE_MARKER in rawConfig,
   };
@@ -215,7 +234,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
  * an earlier conversion stays behind (wrangler would upload it with the Worker's assets) and a failed conversion
  * leaves the earlier one as it was. A folder holding anything a conversion does not write is refused, untouched.
  */
-async function writeFolder(outDir: string, files: Record<string, Uint8Array | string>): Promise<void> {
+export async function writeFolder(outDir: string, files: Record<string, Uint8Array | string>): Promise<void> {
   let existing: string[] | undefined;
   try {
     existing = await readdir(outDir);

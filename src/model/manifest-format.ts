@@ -18,7 +18,8 @@ export interface OnnxGraphNames {
   output: string;
 }
 
-export interface ModelManifest {
+/** What every manifest holds, whichever kind of model the folder is. */
+interface ManifestBase {
   format: typeof MANIFEST_FORMAT;
   role: ModelRole;
   source: {
@@ -32,24 +33,68 @@ export interface ModelManifest {
     commit: string | null;
     /** Sub-folder inside the repo (sentence-transformers layout), "" for the root. */
     folder: string;
-    weights_file: string;
-    weights_sha256: string;
+    /** The file the weights were read from, relative to the repo; null for an inference-free table of uniform weights (no file). */
+    weights_file: string | null;
+    weights_sha256: string | null;
     license: string | null;
   };
-  architecture: EncoderConfig["architecture"];
-  config: EncoderConfig;
   max_length: number;
   vocab_size: number;
-  onnx: OnnxGraphNames & { opset: number; pooling: "max-first" };
-  /**
-   * What the Worker runs (query models): encoder.bin, every weight of the encoder in the kernel's layout
-   * (src/kernel/contract.ts: float32 little-endian, Linear weights [in, out], 64-byte aligned), and its table.
-   */
-  edge?: KernelLayout;
   /** sha256 and size of every file in the folder except the manifest itself. */
   files: Record<string, { sha256: string; bytes: number }>;
   /** `layout` changes whenever the converter writes different files from the same weights. */
   converter: { name: string; version: string; layout: number };
   /** True for generated test/demo weights: their output means nothing. */
   random_weights: boolean;
+}
+
+/** A transformer (masked LM with SPLADE pooling in its graph): every doc model, and the query models the kernel runs. */
+export interface TransformerManifest extends ManifestBase {
+  /** Absent in manifests written before converter layout 6, which were all transformers. */
+  kind?: "transformer";
+  source: ManifestBase["source"] & { weights_file: string; weights_sha256: string };
+  architecture: EncoderConfig["architecture"];
+  config: EncoderConfig;
+  onnx: OnnxGraphNames & { opset: number; pooling: "max-first" };
+  /**
+   * What the Worker runs (query models): encoder.bin, every weight of the encoder in the kernel's layout
+   * (src/kernel/contract.ts: float32 little-endian, Linear weights [in, out], 64-byte aligned), and its table.
+   */
+  edge?: KernelLayout;
+}
+
+/** Where an inference-free table's weights came from: a Hub layout (src/model/static-weights-source.ts), or uniform. */
+export type StaticWeightsOrigin = "sentence-transformers" | "idf.json" | "query_token_weights.txt" | "uniform";
+
+/**
+ * An inference-free query half: the query's own tokens, each weighted by a fixed per-token weight (src/encoder/static-weights.ts);
+ * no transformer, no ONNX graph, no kernel.
+ */
+export interface InferenceFreeManifest extends ManifestBase {
+  kind: "inference-free";
+  role: "query";
+  /** The weight table the Worker reads. */
+  static_weights: {
+    file: string;
+    /** src/encoder/static-weights.ts STATIC_WEIGHTS_FORMAT. */
+    format: string;
+    bytes: number;
+    /** "per-token": each token its own weight (an IDF table); "uniform": every token 1 but the dropped ones (naver/splade-v3-doc). */
+    weighting: "per-token" | "uniform";
+    /** The Hub layout the weights were read from. */
+    origin: StaticWeightsOrigin;
+    /** Token ids with a weight above 0. */
+    weighted_tokens: number;
+    /** Special tokens whose weight is 0 by the model's rule (uniform: NAVER's clean_bow), by name. */
+    dropped_tokens: string[];
+  };
+  /** How queries are tokenized: `add_special_tokens` as sentence-transformers' SparseStaticEmbedding (false) or NAVER's SpladeDoc (true) calls it. */
+  tokenizer: { add_special_tokens: boolean; rule: string };
+}
+
+export type ModelManifest = TransformerManifest | InferenceFreeManifest;
+
+/** The manifest's kind (manifests before converter layout 6 have none: they are transformers). */
+export function manifestKind(manifest: ModelManifest): "transformer" | "inference-free" {
+  return manifest.kind ?? "transformer";
 }

@@ -3,9 +3,16 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelError } from "./errors.ts";
-import { MANIFEST_FORMAT, type ModelManifest } from "./manifest-format.ts";
+import { MANIFEST_FORMAT, type ModelManifest, type TransformerManifest } from "./manifest-format.ts";
 
-export { MANIFEST_FORMAT, type ModelManifest, type ModelRole } from "./manifest-format.ts";
+export {
+  MANIFEST_FORMAT,
+  manifestKind,
+  type InferenceFreeManifest,
+  type ModelManifest,
+  type ModelRole,
+  type TransformerManifest,
+} from "./manifest-format.ts";
 
 export function sha256(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -23,6 +30,17 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   const manifest = JSON.parse(text) as ModelManifest;
   if (manifest.format !== MANIFEST_FORMAT) {
     throw new ModelError("manifest", `${file}: format ${JSON.stringify(manifest.format)} is not ${MANIFEST_FORMAT} — convert the model again`);
+  }
+  return manifest;
+}
+
+/**
+ * `manifest` (read from `file`) when it is a transformer's (model.onnx and its graph), else a ModelError: an
+ * inference-free query model is a weight table, which encodes queries only (the Worker, `npm run eval`).
+ */
+export function transformerManifest(manifest: ModelManifest, file: string): TransformerManifest {
+  if (manifest.kind === "inference-free") {
+    throw new ModelError("manifest", `${file} is an inference-free query model (a weight table, no model.onnx): give a transformer's folder, e.g. model/doc`);
   }
   return manifest;
 }

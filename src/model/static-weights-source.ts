@@ -179,6 +179,22 @@ function fromSentenceTransformers(dir: string): StaticWeightsSource | undefined 
   return { table: { weights }, layout: "sentence-transformers", file, tokenizerDir: folder };
 }
 
+/**
+ * A uniform table over `dir`'s tokenizer: every token weighs 1 but `dropped` (token strings), which weigh 0 — the query
+ * side of NAVER's SpladeDoc (naver/splade @8dcd33a splade/hf/models.py: generate_bow sets 1 at every input id, clean_bow
+ * zeroes [CLS], [SEP] and [MASK]; docs/model-sources.md §4).
+ */
+export function uniformStaticWeights(dir: string, dropped: readonly string[]): StaticWeightTable {
+  const vocab = readVocabulary(dir);
+  const weights = new Float32Array(vocab.size).fill(1);
+  for (const token of dropped) {
+    const id = vocab.ids.get(token);
+    if (id === undefined) throw new ModelError("tokenizer", `${vocab.file}: no ${token} token, which a uniform query table weighs 0`);
+    weights[id] = 0;
+  }
+  return { weights };
+}
+
 /** The static-weight layouts `dir` holds, in preference order. */
 export function staticWeightLayouts(dir: string): StaticWeightsLayout[] {
   return STATIC_WEIGHTS_LAYOUTS.filter((layout) =>

@@ -1,13 +1,14 @@
-// A converted query model folder on the kernel, in Node (`npm run eval`, tests, benchmarks): its files read from disk
-// and the kernel builds compiled from the committed .wasm in src/kernel, assembled as the Worker assembles them
-// (src/kernel/query-model.ts), so the vectors are the Worker's.
+// A converted query model folder in Node (`npm run eval`, tests, benchmarks): its files read from disk and, for a
+// transformer, the kernel builds compiled from the committed .wasm in src/kernel, assembled as the Worker assembles them
+// (src/kernel/query-model.ts), so the vectors are the Worker's. An inference-free folder needs no kernel.
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KERNEL_BUILD_FILES, type KernelBuildName } from "../kernel/contract.ts";
 import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
-import { edgeProblem, loadQueryModel, type EdgeManifest, type QueryModel, type QueryModelOptions } from "../kernel/query-model.ts";
+import { StaticWeightsError } from "../encoder/static-weights.ts";
+import { loadQueryModel, servedProblem, type QueryModel, type QueryModelOptions, type ServedManifest } from "../kernel/query-model.ts";
 import { ModelError } from "../model/errors.ts";
 import { readManifest } from "../model/manifest.ts";
 
@@ -36,9 +37,8 @@ export function nodeKernelBuild(): { name: KernelBuildName; module: WebAssembly.
   return chooseKernelBuild(builds);
 }
 
-export interface NodeQueryModel extends QueryModel {
-  build: KernelBuildName;
-}
+/** The query model, and what encodes with it: the kernel build, or for an inference-free model the weight table. */
+export type NodeQueryModel = QueryModel & { build: KernelBuildName | "static-weights" };
 
 async function readModelFile(dir: string, file: string, hint: string): Promise<Buffer> {
   const path = join(dir, file);
@@ -50,23 +50,31 @@ async function readModelFile(dir: string, file: string, hint: string): Promise<B
   }
 }
 
-/** Loads a converted query model folder (`dir` as the user named it, for messages) on the kernel build nodeKernelBuild picks. */
+/** Loads a converted query model folder (`dir` as the user named it, for messages): a transformer on the kernel build nodeKernelBuild picks. */
 export async function loadQueryFolder(dir: string, options: Pick<QueryModelOptions, "prepare"> & { fetchHint?: string } = {}): Promise<NodeQueryModel> {
   const hint = options.fetchHint ?? FETCH_QUERY;
   const read = await readManifest(dir);
-  const problem = edgeProblem(read);
+  const problem = servedProblem(read);
   if (problem) throw new ModelError("manifest", `${join(dir, "manifest.json")} ${problem} — convert it again with \`${hint}\``);
-  const manifest = read as EdgeManifest;
+  const manifest = read as ServedManifest;
   const files = {
     text: async (file: string) => (await readModelFile(dir, file, hint)).toString("utf8"),
     bytes: (file: string) => readModelFile(dir, file, hint),
   };
-  const build = nodeKernelBuild();
+  let build: NodeQueryModel["build"] = "static-weights";
+  const kernelModule = () => {
+    const chosen = nodeKernelBuild();
+    build = chosen.name;
+    return chosen.module;
+  };
   try {
-    return { ...(await loadQueryModel(files, manifest, build.module, { prepare: options.prepare })), build: build.name };
+    return { ...(await loadQueryModel(files, manifest, kernelModule, { prepare: options.prepare })), build };
   } catch (cause) {
-    if (cause instanceof KernelWeightsError)
-      throw new KernelWeightsError(`${join(dir, manifest.edge.file)}: ${cause.message} — convert it again with \`${hint}\``);
+    const again = `convert it again with \`${hint}\``;
+    if (cause instanceof KernelWeightsError && manifest.kind !== "inference-free")
+      throw new KernelWeightsError(`${join(dir, manifest.edge.file)}: ${cause.message} — ${again}`);
+    if (cause instanceof StaticWeightsError && manifest.kind === "inference-free")
+      throw new ModelError("folder", `${join(dir, manifest.static_weights.file)}: ${cause.message} — ${again}`, { cause });
     throw cause;
   }
 }

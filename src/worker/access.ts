@@ -49,7 +49,18 @@ export const requireApiKey: MiddlewareHandler<{ Bindings: Env; Variables: Access
   await next();
 };
 
-const EXPOSED_HEADERS = ["Server-Timing", "X-Splade-Tokens", "X-Splade-Truncated", "X-Splade-Random-Weights", "X-Splade-Cache", "Retry-After", "ETag"];
+const EXPOSED_HEADERS = [
+  "Server-Timing",
+  "X-Splade-Tokens",
+  "X-Splade-Truncated",
+  "X-Splade-Random-Weights",
+  "X-Splade-Model",
+  "X-Splade-Model-Kind",
+  "X-Splade-License",
+  "X-Splade-Cache",
+  "Retry-After",
+  "ETag",
+];
 
 const corsBySettings = new WeakMap<Settings, MiddlewareHandler>();
 

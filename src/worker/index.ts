@@ -9,7 +9,7 @@ import { readBody } from "./body";
 import { ApiError, errorResponse } from "./errors";
 import { MAX_BODY_BYTES } from "./limits";
 import { requestLog } from "./log";
-import { isolateModel } from "./model";
+import { isolateModel, modelHeaders } from "./model";
 import { registerPage } from "./page";
 import { refuseInvalid } from "./requests";
 import { registerEmbedSparse } from "./routes/embed-sparse";
@@ -26,11 +26,12 @@ const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
 
 app.use(requestLog);
 
-// Once the manifest is known, every answer of a random-weights model says so, errors included; a request served
-// before anything loaded the manifest (only /health can be) goes without.
+// Once the manifest is known, every answer says which model, of which kind and licence, answered, and a random-weights
+// model says so, errors included (modelHeaders).
 app.use(async (c, next) => {
   await next();
-  if (isolateModel.loadedManifest()?.random_weights) c.header("X-Splade-Random-Weights", "true");
+  const manifest = isolateModel.loadedManifest();
+  if (manifest) for (const [name, value] of Object.entries(modelHeaders(manifest))) c.header(name, value);
 });
 
 app.use(corsForOrigins);

@@ -1,14 +1,16 @@
 // The query model inside the isolate: read from the ASSETS binding (the `model/query` folder, private to this Worker)
-// once per isolate and assembled by src/kernel/query-model.ts, all held by one IsolateModel.
+// once per isolate and assembled by src/kernel/query-model.ts — a transformer on the kernel, or an inference-free
+// weight table — all held by one IsolateModel.
 import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
-import { edgeProblem, loadQueryModel, type EdgeManifest, type QueryLoadTimings, type QueryModel, type QueryModelFiles } from "../kernel/query-model.ts";
+import { StaticWeightsError } from "../encoder/static-weights.ts";
+import { loadQueryModel, servedProblem, type QueryLoadTimings, type QueryModel, type QueryModelFiles, type ServedManifest } from "../kernel/query-model.ts";
 import { MANIFEST_FORMAT, type ModelManifest } from "../model/manifest-format.ts";
 import { ApiError } from "./errors";
 import { memoize } from "./memoize";
 
-export type { EdgeManifest } from "../kernel/query-model.ts";
+export type { ServedManifest } from "../kernel/query-model.ts";
 
 const MISSING_HINT = "run `npm run model -- fetch` (or `npm run demo` for a generated test model), then restart";
 const CONVERT_AGAIN = "convert the model again (`npm run model -- fetch`, or `npm run model -- convert`), then restart";
@@ -27,15 +29,15 @@ function assetFiles(assets: Fetcher): QueryModelFiles {
   };
 }
 
-async function readManifest(assets: Fetcher): Promise<EdgeManifest> {
+async function readManifest(assets: Fetcher): Promise<ServedManifest> {
   const m = await (await fetchAsset(assets, "manifest.json")).json<ModelManifest>();
   if (m.format !== MANIFEST_FORMAT) {
     throw new ApiError("model_unavailable", `model/query/manifest.json is ${JSON.stringify(m.format)}, not ${MANIFEST_FORMAT} — ${CONVERT_AGAIN}`);
   }
   // Refused here rather than when the encoder loads, so that the stale manifest is not kept for the isolate's life.
-  const problem = edgeProblem(m);
+  const problem = servedProblem(m);
   if (problem) throw new ApiError("model_unavailable", `model/query/manifest.json ${problem} — ${CONVERT_AGAIN}`);
-  return m as EdgeManifest;
+  return m as ServedManifest;
 }
 
 // Between queries the isolate answers its other requests (a /health, a one-query /encode): a 64-query batch would
@@ -55,6 +57,25 @@ export type LoadTimings = { "load-manifest": number } & QueryLoadTimings;
 /** The isolate's served model, once loaded. */
 export type LoadedModel = QueryModel & { readonly timings: LoadTimings };
 
+/** A model name or licence as a header value: as is when printable ASCII, else percent-encoded (headers carry bytes, not text). */
+function headerValue(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
+}
+
+/**
+ * The headers every answer carries once the manifest is loaded, errors included: which model is served, its kind, its
+ * licence ("unknown" when the manifest records none), and whether its weights are random. A request answered before
+ * anything loaded the manifest (only /health can be) goes without.
+ */
+export function modelHeaders(manifest: ServedManifest): Record<string, string> {
+  return {
+    "X-Splade-Model": headerValue(manifest.source.repo),
+    "X-Splade-Model-Kind": manifest.kind ?? "transformer",
+    "X-Splade-License": headerValue(manifest.source.license ?? "unknown"),
+    ...(manifest.random_weights ? { "X-Splade-Random-Weights": "true" } : {}),
+  };
+}
+
 /** Rows of the int8 decoder quantized per step of prepareInBackground: a few ms each, so requests interleave. */
 const PREPARE_ROWS_PER_STEP = 2048;
 
@@ -71,16 +92,16 @@ export class IsolateModel {
   private preparing: Promise<void> | undefined;
 
   /** The manifest of the served model: cheap (one small asset). */
-  manifest(assets: Fetcher): Promise<EdgeManifest> {
+  manifest(assets: Fetcher): Promise<ServedManifest> {
     return this.manifestLoad.get(assets);
   }
 
   /** The manifest if some request has loaded it already. */
-  loadedManifest(): EdgeManifest | undefined {
+  loadedManifest(): ServedManifest | undefined {
     return this.manifestLoad.value();
   }
 
-  /** The model (encoder, kernel and how long their load took), loaded by the first request that needs it. */
+  /** The model (encoder, kernel or weight table, and how long their load took), loaded by the first request that needs it. */
   model(assets: Fetcher): Promise<LoadedModel> {
     return this.modelLoad.get(assets);
   }
@@ -104,8 +125,10 @@ export class IsolateModel {
    * nothing (left) to do. The caller keeps the isolate alive for it (waitUntil).
    */
   prepareInBackground(): Promise<void> | undefined {
-    const head = this.loadedModel()?.kernel.head;
-    if (!head || head.prepared) return undefined;
+    const model = this.loadedModel();
+    // An inference-free model has no kernel, so nothing to prepare.
+    if (model?.kind !== "transformer" || model.kernel.head.prepared) return undefined;
+    const { head } = model.kernel;
     this.preparing ??= (async () => {
       try {
         // Every step waits first: none runs before the answer that scheduled it is on its way.
@@ -125,15 +148,18 @@ export class IsolateModel {
     try {
       // The int8 decoder is quantized after the first answer (prepareInBackground): until then encodes run the float32
       // scan, which gives the same bits.
-      const model = await loadQueryModel(assetFiles(assets), manifest, this.kernelBuild().module, {
+      const model = await loadQueryModel(assetFiles(assets), manifest, () => this.kernelBuild().module, {
         prepare: "later",
         betweenRows: yieldToIsolate,
         startedAt: start,
       });
-      return { ...model, timings: { "load-manifest": manifestMs, ...model.timings } };
+      return { ...model, timings: { "load-manifest": manifestMs, ...model.timings } } as LoadedModel;
     } catch (cause) {
       // errors.ts answers it 503 model_unavailable; the message says which file and what to run.
-      if (cause instanceof KernelWeightsError) throw new KernelWeightsError(`model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
+      if (cause instanceof KernelWeightsError && manifest.kind !== "inference-free")
+        throw new KernelWeightsError(`model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
+      if (cause instanceof StaticWeightsError && manifest.kind === "inference-free")
+        throw new ApiError("model_unavailable", `model/query/${manifest.static_weights.file}: ${cause.message} — ${CONVERT_AGAIN}`, { cause });
       throw cause;
     }
   }

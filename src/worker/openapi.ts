@@ -16,14 +16,21 @@ export const EXAMPLE_MODEL = "naver/efficient-splade-VI-BT-large-query";
 /** A response header; `required`: on every answer of its status (the others depend on settings or on the model). */
 export const header = (description: string, required = false) => ({ description, required, schema: { type: "string" as const } });
 
-export const RANDOM_WEIGHTS = {
-  "X-Splade-Random-Weights": header('"true" on every answer, errors included, once the model\'s manifest is loaded, if its weights are random (a test model)'),
+/** What every answer says of the served model, errors included, once its manifest is loaded (src/worker/model.ts modelHeaders). */
+export const MODEL_HEADERS = {
+  "X-Splade-Model": header("the served model's name: its Hub repo id, or the name it was converted with (percent-encoded unless printable ASCII)"),
+  "X-Splade-Model-Kind": header('"transformer" (a query encoder run on the kernel) or "inference-free" (the query\'s own tokens weighted by a fixed table)'),
+  "X-Splade-License": header("the weights' licence as the model's manifest records it, \"unknown\" when it records none"),
+  "X-Splade-Random-Weights": header('"true" if its weights are random (a test model)'),
 };
 
 /** What an answer of the routes that run the model carries. */
 export const ENCODED_HEADERS = {
-  ...RANDOM_WEIGHTS,
-  "X-Splade-Tokens": header("tokens fed to the model per query, [CLS] and [SEP] included; comma-separated for a batch", true),
+  ...MODEL_HEADERS,
+  "X-Splade-Tokens": header(
+    "tokens per query, [CLS] and [SEP] included when the model adds them (an inference-free model by sentence-transformers' rule does not); comma-separated for a batch",
+    true,
+  ),
   "X-Splade-Truncated": header('"true" or "false" per query: whether it was cut to the model\'s maximum length; comma-separated for a batch', true),
   "Server-Timing": header("tokenize, inference and total durations, plus the model load's stages on the request that loaded it", true),
 };
@@ -84,7 +91,7 @@ export function errorResponses(statuses: readonly number[], examples: ErrorExamp
         if (kinds.length === 0) return [];
         const content = { "application/json": { schema: errorBody(kinds), examples: examples[status] } };
         const description = [ERROR_DESCRIPTION[status], teiKinds.length > 0 ? TEI_DESCRIPTION[status] : undefined].filter(Boolean).join(" Or ") || "An error.";
-        return [[status, { description, headers: { ...RANDOM_WEIGHTS, ...ERROR_HEADERS[status] }, content }]];
+        return [[status, { description, headers: { ...MODEL_HEADERS, ...ERROR_HEADERS[status] }, content }]];
       }),
   );
 }

@@ -10,7 +10,7 @@ import { KERNEL_WEIGHTS_FORMAT } from "../../src/kernel/contract.ts";
 import { CATALOGUE, DEFAULT_MODEL } from "../../src/model/catalogue.ts";
 import { CONVERTER_LAYOUT } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import { sha256, type ModelManifest } from "../../src/model/manifest.ts";
+import { sha256, type TransformerManifest } from "../../src/model/manifest.ts";
 import { runScript } from "./run-script.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "splade-model-cli-"));
@@ -24,7 +24,7 @@ describe("model convert", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/BertForMaskedLM 2×128, vocab 30522, max length 256, model\.onnx \d+\.\d MiB/);
-    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as ModelManifest;
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as TransformerManifest;
     expect(manifest).toMatchObject({
       format: "splade-edge/model@1",
       role: "query",
@@ -138,7 +138,7 @@ describe("model convert", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(join(tmp)).filter((f) => f.startsWith("reused"))).toEqual(["reused"]);
     expect(readdirSync(out).sort()).toEqual(["manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"]);
-    expect((JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as ModelManifest).role).toBe("doc");
+    expect((JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as TransformerManifest).role).toBe("doc");
   });
 
   it("never writes over a folder holding files no conversion wrote (exit 1, the files untouched)", async () => {
@@ -175,7 +175,7 @@ describe("the model's public name (the Worker shows source.repo to every client)
     const r = await runScript("src/cli/model.ts", ["convert", input, out, "--quiet", ...extra]);
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(join(out, "manifest.json"), "utf8");
-    return { name: (JSON.parse(text) as ModelManifest).source.repo, text, stdout: r.stdout };
+    return { name: (JSON.parse(text) as TransformerManifest).source.repo, text, stdout: r.stdout };
   }
 
   it("is never the local path: the folder's name, config.json's _name_or_path when a Hub id, else --name wins", async () => {

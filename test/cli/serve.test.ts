@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONVERTER_LAYOUT, convertFolder } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import type { TransformerManifest } from "../../src/model/manifest-format.ts";
 import { freePort } from "../../src/node/wrangler-dev.ts";
 import { ROOT, runScript } from "./run-script.ts";
 
@@ -21,7 +21,7 @@ async function staleProject(name: string, source: string): Promise<string> {
   const dir = join(project, "model", "query");
   await convertFolder(resolve(FIXTURE_ROOT, "hf", "query"), dir, { role: "query" });
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
-  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as TransformerManifest;
   const { edge: _, ...old } = { ...manifest, converter: { ...manifest.converter, layout: 2 }, source: { ...manifest.source, repo: source } };
   writeFileSync(join(dir, "manifest.json"), JSON.stringify(old));
   rmSync(join(dir, "encoder.bin"));
@@ -46,7 +46,7 @@ describe("a model folder from an older converter layout", () => {
       "tokenizer_config.json",
       "worker-tokenizer.json",
     ]);
-    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as TransformerManifest;
     expect([manifest.converter.layout, manifest.edge?.file]).toEqual([CONVERTER_LAYOUT, "encoder.bin"]);
     // The path an older layout recorded is gone: the Worker shows this name to every client.
     expect(manifest.source.repo).toBe("query");

@@ -6,7 +6,7 @@ import { kernelModule, randomIds } from "../support/query-inputs.ts";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import type { HeadWeights, SpladeHead } from "../../src/kernel/splade-head.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import type { TransformerManifest } from "../../src/model/manifest-format.ts";
 
 export const CLS = 101;
 export const SEP = 102;
@@ -29,7 +29,7 @@ export { kernelModule, randomIds };
 /** A generated model folder (test/.generated/model/NAME, made by the test setup) on the kernel. */
 export function loadKernelFixture(name: string): KernelFixture {
   const dir = join(FIXTURE_ROOT, "model", name);
-  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ModelManifest;
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as TransformerManifest;
   const layout = manifest.edge!;
   const bytes = new Uint8Array(readFileSync(join(dir, layout.file)));
   const encoder = SpladeKernel.create(kernelModule(), bytes, layout);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtureModels } from "../../src/model/fixture.ts";
 import { ModelError } from "../../src/model/errors.ts";
-import type { ModelManifest, OnnxGraphNames } from "../../src/model/manifest-format.ts";
+import type { TransformerManifest, OnnxGraphNames } from "../../src/model/manifest-format.ts";
 import { readManifest } from "../../src/model/manifest.ts";
 import { loadDocModel, startDocEncoder } from "../../src/node/doc-model.ts";
 import { loadNodeEncoder } from "../../src/node/ort-node.ts";
@@ -34,7 +34,7 @@ const WRONG: Array<[string, OnnxGraphNames, RegExp]> = [
 
 let tmp: string;
 let source: string;
-let original: ModelManifest;
+let original: TransformerManifest;
 
 /** The generated doc model folder with its manifest's `onnx` names replaced. */
 function folderNaming(names: OnnxGraphNames): string {
@@ -43,7 +43,7 @@ function folderNaming(names: OnnxGraphNames): string {
 
 beforeAll(async () => {
   source = (await ensureFixtureModels()).models.doc;
-  original = await readManifest(source);
+  original = (await readManifest(source)) as TransformerManifest;
   tmp = mkdtempSync(join(tmpdir(), "splade-onnx-names-"));
 });
 

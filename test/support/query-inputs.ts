@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import type { KernelLayout } from "../../src/kernel/contract.ts";
 import { edgeProblem, type EdgeManifest } from "../../src/kernel/query-model.ts";
-import type { ModelManifest, OnnxGraphNames } from "../../src/model/manifest-format.ts";
+import type { TransformerManifest, OnnxGraphNames } from "../../src/model/manifest-format.ts";
 import { compileKernel } from "../../src/node/query-model.ts";
 
 export { INPUTS_PER_SHAPE, QUERY_SHAPES, randomIds, shapeInputs, type QueryShape } from "./query-ids.ts";
@@ -15,7 +15,7 @@ export function kernelModule(): WebAssembly.Module {
   return compileKernel("simd128");
 }
 
-const readManifest = (modelDir: string) => JSON.parse(readFileSync(join(modelDir, "manifest.json"), "utf8")) as ModelManifest;
+const readManifest = (modelDir: string) => JSON.parse(readFileSync(join(modelDir, "manifest.json"), "utf8")) as TransformerManifest;
 
 /** The names in the model folder's model.onnx: manifest.json's `onnx`. */
 export function onnxNames(modelDir: string): OnnxGraphNames {

@@ -2,11 +2,15 @@
 // (docs/model-sources.md §2.0): root idf.json and query_token_weights.txt over the root tokenizer, and the
 // sentence-transformers Router with its static query module in query_0_SparseStaticEmbedding/ (or the older
 // query_0_IDF/) holding its own tokenizer and model.safetensors. Seeded: the same seed writes the same bytes. The
-// root document transformer (config.json, model.safetensors) is not written: the query side never reads it.
+// root document transformer (config.json, model.safetensors) is written only when asked for (`docTransformer`): a BERT at
+// the efficient-SPLADE query fixture's shape, random, marked as generated (FIXTURE_MARKER) as every fixture is.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { toHfConfig } from "../../src/model/architectures.ts";
 import { encodeSafetensors } from "../../src/model/checkpoint/safetensors.ts";
-import { seededUniform } from "../../src/model/random.ts";
+import { FIXTURE_MARKER } from "../../src/model/convert.ts";
+import { QUERY_CONFIG } from "../../src/model/fixture.ts";
+import { randomWeights, seededUniform } from "../../src/model/random.ts";
 import { bertSettings, buildBertTokenizerJson, parseVocab } from "../../src/model/tokenizer-json.ts";
 import { bertUncasedVocabTxt } from "../../src/model/vocab.ts";
 
@@ -16,6 +20,8 @@ export interface StaticHubOptions {
   moduleFolder?: "query_0_SparseStaticEmbedding" | "query_0_IDF";
   /** The tokenizer's model_max_length (512 on doc-v2-mini's query folder, §2.0). */
   maxLength?: number;
+  /** Also the root document transformer, as OpenSearch's repos hold it (config.json + model.safetensors). */
+  docTransformer?: boolean;
 }
 
 /** What a generated repo holds: its vocabulary (id order) and the weight of each token idf.json lists. */
@@ -91,5 +97,9 @@ export function writeStaticHub(dir: string, options: StaticHubOptions): StaticHu
   writeJson(join(module, "config.json"), { frozen: true });
   writeTokenizer(module, vocabTxt, vocab, maxLength);
   writeFileSync(join(module, "model.safetensors"), encodeSafetensors(new Map([["weight", { shape: [vocab.length], data: weights }]])));
+  if (options.docTransformer) {
+    writeFileSync(join(dir, "model.safetensors"), encodeSafetensors(randomWeights(QUERY_CONFIG, { seed: options.seed, std: 0.05 })));
+    writeJson(join(dir, "config.json"), { ...toHfConfig(QUERY_CONFIG), [FIXTURE_MARKER]: { seed: options.seed } });
+  }
   return { dir, vocab, idf, moduleFolder };
 }

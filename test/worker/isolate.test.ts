@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { listVocabulary } from "../../src/model/tokenizer-json";
-import { IsolateModel, type LoadTimings } from "../../src/worker/model";
+import { IsolateModel } from "../../src/worker/model";
 import { ApiError } from "../../src/worker/errors";
 import { maxDifference, type Golden } from "./golden";
 import { tokenizerCases } from "./tokenizer-cases";
@@ -20,6 +20,13 @@ function assets(missing: Set<string>): { binding: Fetcher; requests: string[] } 
     return missing.has(path) ? Promise.resolve(new Response("not found", { status: 404 })) : env.ASSETS.fetch(input);
   };
   return { binding: { fetch } as unknown as Fetcher, requests };
+}
+
+/** The isolate's model, which for the generated query model these tests serve is a transformer on the kernel. */
+async function kernelModel(isolate: IsolateModel, binding: Fetcher) {
+  const model = await isolate.model(binding);
+  if (model.kind !== "transformer") throw new Error(`the generated query model is a transformer, not ${model.kind}`);
+  return model;
 }
 
 describe("IsolateModel", () => {
@@ -59,7 +66,7 @@ describe("IsolateModel", () => {
   it("loads once for concurrent requests, and its int8 preparation runs once, then is done", async () => {
     const { binding, requests } = assets(new Set());
     const isolate = new IsolateModel();
-    const [a, b] = await Promise.all([isolate.model(binding), isolate.model(binding)]);
+    const [a, b] = await Promise.all([kernelModel(isolate, binding), kernelModel(isolate, binding)]);
     expect(a).toBe(b);
     expect(requests.filter((p) => p === "encoder.bin")).toHaveLength(1);
     expect(a.kernel.head.prepared).toBe(false);
@@ -87,8 +94,8 @@ describe("IsolateModel", () => {
   });
 
   it("reports every stage of the load, each step within the part it belongs to", async () => {
-    const { timings } = await new IsolateModel().model(assets(new Set()).binding);
-    const stages: Array<keyof LoadTimings> = [
+    const { timings } = await kernelModel(new IsolateModel(), assets(new Set()).binding);
+    const stages: Array<keyof typeof timings> = [
       "load-manifest",
       "load-tokenizer",
       "load-kernel",

@@ -8,7 +8,7 @@ import { chooseKernelBuild, SpladeKernel } from "../../src/kernel/encoder-kernel
 import relaxedModule from "../../src/kernel/kernel-relaxed.wasm";
 import plainModule from "../../src/kernel/kernel.wasm";
 import { SpladeHead, type HeadWeights } from "../../src/kernel/splade-head.ts";
-import type { ModelManifest } from "../../src/model/manifest-format.ts";
+import type { TransformerManifest } from "../../src/model/manifest-format.ts";
 import { randomIds as ids } from "../support/query-ids.ts";
 import { dense, oracleMaxLogits } from "../kernel/oracle.ts";
 
@@ -17,7 +17,7 @@ let plain: SpladeKernel;
 let head: HeadWeights;
 
 beforeAll(async () => {
-  const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<ModelManifest>();
+  const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<TransformerManifest>();
   const layout = manifest.edge!;
   const bytes = await (await env.ASSETS.fetch(`https://assets.local/${layout.file}`)).arrayBuffer();
   relaxed = SpladeKernel.create(relaxedModule, bytes, layout);

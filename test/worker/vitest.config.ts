@@ -20,6 +20,8 @@ export default defineConfig({
     name: "worker",
     root: repoRoot,
     include: ["test/worker/**/*.test.ts"],
+    // Its own project, serving another model (inference-free/vitest.config.ts).
+    exclude: ["test/worker/inference-free/**"],
     globalSetup: ["test/worker/global-setup.ts", "test/worker/tokenizer-golden.setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

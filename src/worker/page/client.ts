@@ -14,8 +14,8 @@ interface Format {
 }
 
 interface Info {
-  model: { repo: string };
-  engine: { name: string; build: string };
+  model: { repo: string; kind: string; license: string | null };
+  engine: { name: string; build: string | null };
   formats: Format[];
   random_weights?: boolean;
   warning?: string;
@@ -281,7 +281,9 @@ export function client(): void {
             return;
           }
           if (info.random_weights) showBanner(info.warning || "The model's vectors mean nothing.");
-          $("model", HTMLElement).textContent = `${info.model.repo} · ${info.engine.name} (${info.engine.build})`;
+          // Which model, which kind and its licence: what a user must know before relying on the vectors.
+          const engine = info.engine.build ? `${info.engine.name} (${info.engine.build})` : info.engine.name;
+          $("model", HTMLElement).textContent = `${info.model.repo} · ${info.model.kind} · ${engine} · licence: ${info.model.license ?? "unknown"}`;
           for (const f of info.formats) {
             formats[f.name] = f;
             const o = document.createElement("option");

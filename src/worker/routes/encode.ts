@@ -34,7 +34,7 @@ import {
   KEYED,
   LIMITED_ERRORS,
   parameterExamples,
-  RANDOM_WEIGHTS,
+  MODEL_HEADERS,
   TEXT_PLAIN,
   textAnswer,
 } from "../openapi";
@@ -327,7 +327,7 @@ const CACHE_HEADERS = {
   ETag: header("a strong tag of the answer (the same code, model and request always give the same bytes): send it back as If-None-Match"),
   "X-Splade-Cache": header('"hit" or "miss": whether the answer came from the Cache API'),
 };
-const NOT_MODIFIED = { description: "If-None-Match named this answer's ETag: nothing changed.", headers: { ...RANDOM_WEIGHTS, ...CACHE_HEADERS } };
+const NOT_MODIFIED = { description: "If-None-Match named this answer's ETag: nothing changed.", headers: { ...MODEL_HEADERS, ...CACHE_HEADERS } };
 
 // ---- Routes ----
 

@@ -1,7 +1,7 @@
 // GET /health: liveness, without loading the model (a load is a first encode's work, not a probe's).
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { isolateModel } from "../model";
-import { RANDOM_WEIGHTS } from "../openapi";
+import { MODEL_HEADERS } from "../openapi";
 import type { AppEnv } from "../settings";
 
 const healthAnswer = z.strictObject({
@@ -16,7 +16,7 @@ const healthRoute = createRoute({
   responses: {
     200: {
       description: "The Worker is up.",
-      headers: RANDOM_WEIGHTS,
+      headers: MODEL_HEADERS,
       content: {
         "application/json": {
           schema: healthAnswer,

@@ -1,11 +1,11 @@
-// GET /info: what this Worker runs — the model and its sha256s, the kernel build, the limits, every query format with
-// the options it needs, the versions.
+// GET /info: what this Worker runs — the model, its kind and licence, its sha256s, the engine (the kernel build, or the
+// inference-free weight table), the limits, every query format with the options it needs, the versions.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import packageJson from "../../../package.json";
 import { FORMATS, type Format, type FormatName, QUERY_FORMAT_NAMES } from "../../encoder/formats/index.ts";
 import { MAX_BODY_BYTES, MAX_QUERIES } from "../limits";
 import { isolateModel } from "../model";
-import { EXAMPLE_MODEL, errorResponses, KEYED, KEYED_ERRORS, RANDOM_WEIGHTS } from "../openapi";
+import { EXAMPLE_MODEL, errorResponses, KEYED, KEYED_ERRORS, MODEL_HEADERS } from "../openapi";
 import type { AppEnv } from "../settings";
 
 const RANDOM_WEIGHTS_WARNING =
@@ -26,10 +26,16 @@ const infoAnswer = z.strictObject({
     repo: z.string(),
     revision: z.string().nullable(),
     commit: z.string().nullable(),
-    license: z.string().nullable(),
-    sha256: z.string().nullable().meta({ description: "sha256 of encoder.bin, the file the Worker runs" }),
-    weights_sha256: z.string().meta({ description: "sha256 of the source weights it was converted from" }),
-    architecture: z.string(),
+    kind: z.enum(["transformer", "inference-free"]).meta({
+      description: "transformer: a query encoder run on the kernel; inference-free: the query's own tokens, each weighted by a fixed table (no model run)",
+    }),
+    license: z.string().nullable().meta({ description: "the weights' licence as the manifest records it; null when it records none (unknown)" }),
+    sha256: z.string().nullable().meta({ description: "sha256 of the file the Worker runs: encoder.bin, or an inference-free model's static-weights.bin" }),
+    weights_sha256: z
+      .string()
+      .nullable()
+      .meta({ description: "sha256 of the source weights it was converted from; null for an inference-free model of uniform weights (no file)" }),
+    architecture: z.string().nullable().meta({ description: "the transformer's architecture; null for an inference-free model" }),
     max_length: z.int(),
     vocab_size: z.int(),
   }),
@@ -44,7 +50,11 @@ const infoAnswer = z.strictObject({
       accepts: z.array(z.string()).readonly(),
     }),
   ),
-  engine: z.strictObject({ name: z.string(), build: z.string(), head: z.string() }),
+  engine: z.strictObject({
+    name: z.string(),
+    build: z.string().nullable().meta({ description: "the kernel build; null for an inference-free model (no kernel)" }),
+    head: z.string().nullable(),
+  }),
   versions: z.strictObject({ "splade-edge": z.string(), hono: z.string() }),
 });
 
@@ -56,7 +66,7 @@ const infoRoute = createRoute({
   responses: {
     200: {
       description: "What this Worker runs.",
-      headers: RANDOM_WEIGHTS,
+      headers: MODEL_HEADERS,
       content: {
         "application/json": {
           schema: infoAnswer,
@@ -68,6 +78,7 @@ const infoRoute = createRoute({
                   repo: EXAMPLE_MODEL,
                   revision: "main",
                   commit: "c161697c46fb8a5d2751efa22d60cf3e1b586fa1",
+                  kind: "transformer",
                   license: "cc-by-nc-sa-4.0",
                   sha256: "5f1e8c4b7a2d9e03c6b1f4a8d2e7c9b0a3f6e1d4c7b2a5f8e0d3c6b9a2f5e8d1",
                   weights_sha256: "7d8415d9ac4d1d5ef92f005cbb5d39762fcd3e62cc83d946fb2adf4181955a8c",
@@ -93,16 +104,19 @@ const infoRoute = createRoute({
 export function registerInfo(app: OpenAPIHono<AppEnv>): void {
   app.openapi(infoRoute, async (c) => {
     const manifest = await isolateModel.manifest(c.env.ASSETS);
+    const inferenceFree = manifest.kind === "inference-free";
+    const runs = inferenceFree ? manifest.static_weights.file : manifest.edge.file;
     return c.json(
       {
         model: {
           repo: manifest.source.repo,
           revision: manifest.source.revision,
           commit: manifest.source.commit,
+          kind: manifest.kind ?? "transformer",
           license: manifest.source.license,
-          sha256: manifest.edge ? (manifest.files[manifest.edge.file]?.sha256 ?? null) : null,
+          sha256: manifest.files[runs]?.sha256 ?? null,
           weights_sha256: manifest.source.weights_sha256,
-          architecture: manifest.architecture,
+          architecture: inferenceFree ? null : manifest.architecture,
           max_length: manifest.max_length,
           vocab_size: manifest.vocab_size,
         },
@@ -110,7 +124,9 @@ export function registerInfo(app: OpenAPIHono<AppEnv>): void {
         ...(manifest.random_weights ? { warning: RANDOM_WEIGHTS_WARNING } : {}),
         limits: fixedPart.limits,
         formats: fixedPart.formats,
-        engine: { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
+        engine: inferenceFree
+          ? { name: "inference-free weight table", build: null, head: null }
+          : { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
         versions: fixedPart.versions,
       },
       200,

@@ -6,7 +6,7 @@ import type { Env } from "hono";
 import packageJson from "../../../package.json";
 import { ERROR_STATUS, type ErrorKind } from "../errors";
 import { MAX_BODY_BYTES } from "../limits";
-import { ERROR_DESCRIPTION, ERROR_HEADERS, errorBody, errorResponses, KEYED, KEYED_ERRORS, RANDOM_WEIGHTS } from "../openapi";
+import { ERROR_DESCRIPTION, ERROR_HEADERS, errorBody, errorResponses, KEYED, KEYED_ERRORS, MODEL_HEADERS } from "../openapi";
 
 const DESCRIPTION = `Learned-sparse (SPLADE) query encoding at the edge: a query in, its vector out in your search engine's query syntax.
 
@@ -22,7 +22,7 @@ const openApiRoute = createRoute({
   responses: {
     200: {
       description: "The API as OpenAPI 3.1, generated from the schemas that validate requests.",
-      headers: RANDOM_WEIGHTS,
+      headers: MODEL_HEADERS,
       content: {
         "application/json": {
           schema: z.looseObject({
@@ -65,7 +65,7 @@ export function registerOpenApiDocument<E extends Env>(app: OpenAPIHono<E>): voi
   ] as const) {
     registry.registerComponent("responses", name, {
       description: ERROR_DESCRIPTION[status] as string,
-      headers: { ...RANDOM_WEIGHTS, ...ERROR_HEADERS[status] },
+      headers: { ...MODEL_HEADERS, ...ERROR_HEADERS[status] },
       content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
     });
   }

@@ -9,7 +9,11 @@ import { KernelWeightsError } from "../../src/kernel/encoder-kernel.ts";
 import { ModelError } from "../../src/model/errors.ts";
 import { ensureFixtureModels, type FixtureModels } from "../../src/model/fixture.ts";
 import { loadQueryFolder } from "../../src/node/query-model.ts";
+import { writeStaticWeights } from "../../src/encoder/static-weights.ts";
+import { convertFolder } from "../../src/model/convert.ts";
+import { loadModelFolder } from "../../src/node/model-folder.ts";
 import { folderVariant } from "../support/model-folders.ts";
+import { writeStaticHub } from "../support/static-weights-hub.ts";
 import { referenceQueries } from "../support/reference.ts";
 
 const FETCH = "convert it again with `npm run model -- fetch --only query`";
@@ -70,5 +74,31 @@ describe("loadQueryFolder", () => {
     const error = await loadQueryFolder(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KernelWeightsError);
     expect((error as Error).message).toBe(`${join(dir, "encoder.bin")}: encoder.bin holds 1000 bytes, not the ${bytes.length} its table lists — ${FETCH}`);
+  });
+});
+
+describe("loadQueryFolder on an inference-free folder", () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    const hub = writeStaticHub(join(tmp, "static-hub"), { seed: 3 });
+    dir = join(tmp, "static");
+    await convertFolder(hub.dir, dir, { role: "query" });
+  });
+
+  it("loads no kernel, and names a weight table of another vocabulary", async () => {
+    expect((await loadQueryFolder(dir)).build).toBe("static-weights");
+    const variant = folderVariant(dir, tmp, { "static-weights.bin": writeStaticWeights({ weights: new Float32Array(1000) }) });
+    const error = await loadQueryFolder(variant).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as Error).message).toBe(
+      `${join(variant, "static-weights.bin")}: static-weights.bin holds 1000 weights, but manifest.json's vocabulary has 30522 tokens — ${FETCH}`,
+    );
+  });
+
+  it("is refused where a transformer's model.onnx is needed (encode-corpus, eval's documents), saying what it is", async () => {
+    await expect(loadModelFolder(dir)).rejects.toThrow(
+      `${join(dir, "manifest.json")} is an inference-free query model (a weight table, no model.onnx): give a transformer's folder, e.g. model/doc`,
+    );
   });
 });

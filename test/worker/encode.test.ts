@@ -114,10 +114,16 @@ describe("headers", () => {
     for (const m of metrics) expect(m).toMatch(/;dur=\d+(\.\d+)?$/);
   });
 
-  it("says the weights are random on answers and errors alike", async () => {
+  it("says which model, of which kind and licence, and that its weights are random, on answers and errors alike", async () => {
     const responses = [await get("/encode?q=mars"), await get("/health"), await get("/nope"), await postJson("/encode", { query: " " })];
     expect(responses.map((r) => r.status)).toEqual([200, 200, 404, 422]);
-    for (const r of responses) expect(r.headers.get("x-splade-random-weights")).toBe("true");
+    for (const r of responses) {
+      expect(r.headers.get("x-splade-random-weights")).toBe("true");
+      expect(r.headers.get("x-splade-model")).toBe("query");
+      expect(r.headers.get("x-splade-model-kind")).toBe("transformer");
+      // The generated model's manifest records no licence: said, not left out.
+      expect(r.headers.get("x-splade-license")).toBe("unknown");
+    }
   });
 
   it("lets any origin call GET and POST (CORS), preflight included", async () => {
@@ -157,6 +163,7 @@ describe("/health and /info", () => {
         repo: "query",
         revision: null,
         commit: null,
+        kind: "transformer",
         license: null,
         sha256: manifest.files["encoder.bin"].sha256,
         weights_sha256: manifest.source.weights_sha256,

@@ -49,16 +49,7 @@ const fetchCommand = defineCommand({
     revision: { type: "string", description: "Branch, tag or commit to pin (both repos; default: the catalogue's revision of each, else main)" },
     only: { type: "enum", options: ["query", "doc"], description: "Fetch just one encoder" },
     out: { type: "string", description: "Folder for the converted models", default: "model" },
-    "max-length": {
-      type: "string",
-      description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained; an inference-free query model: its tokenizer's model_max_length)`,
-    },
-    "query-weights": {
-      type: "enum",
-      options: ["per-token", "uniform"],
-      description:
-        "An inference-free query model: per-token (the folder's idf.json, query_token_weights.txt or sentence-transformers query module; the default when it has one) or uniform (every token 1, [CLS]/[SEP]/[MASK] 0: naver/splade-v3-doc)",
-    },
+    "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
     name: {
       type: "string",
       description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",

@@ -12,10 +12,8 @@
 // while a list costs 8 B per weighted token (uint32 id + float32) and OpenSearch's tables weight 28,992 tokens
 // (query_token_weights.txt has 28,992 lines, docs/model-sources.md §2.0): 12 + 4 + 28,992 × 8 = 231,952 B. A list is
 // smaller only below 15,261 weighted tokens (half the vocabulary), and the dense table is read with no parsing.
-import type { EncodedText, SparseRow, SparseSpladeBackend } from "./encoder.ts";
+import type { SparseRow, SparseSpladeBackend } from "./encoder.ts";
 import { KindedError } from "../kinded-error.ts";
-import { sparsifySparse, type SparsifyOptions } from "./sparse.ts";
-import type { TokenizedText } from "./tokenizer.ts";
 
 /** The first four bytes of a weight table. */
 export const STATIC_WEIGHTS_MAGIC = "SPSW";
@@ -96,7 +94,7 @@ export function readStaticWeights(bytes: Uint8Array, name: string): StaticWeight
  * the text itself spells (e.g. "[SEP]") is kept with its weight, as sentence-transformers keeps it. (A uniform table,
  * NAVER's SpladeDoc, weighs its special ids 0 instead: there the tokenizer may add them.)
  */
-export function staticRow(ids: readonly number[], table: StaticWeightTable): SparseRow {
+function staticRow(ids: readonly number[], table: StaticWeightTable): SparseRow {
   const { weights } = table;
   const present = [...new Set(ids)];
   const outside = present.find((id) => !(id >= 0 && id < weights.length));
@@ -110,10 +108,4 @@ export function staticRow(ids: readonly number[], table: StaticWeightTable): Spa
 /** The table as the encoder core's backend (SpladeEncoder), so an inference-free query model encodes as a transformer's does. */
 export function staticWeightsBackend(table: StaticWeightTable): SparseSpladeBackend {
   return { runSparse: async (rows) => rows.map((ids) => staticRow(ids, table)) };
-}
-
-/** One tokenized query's vector (staticRow), top-k and minimum weight applied. */
-export function encodeStatic(tokenized: TokenizedText, table: StaticWeightTable, options?: SparsifyOptions): EncodedText {
-  const row = staticRow(tokenized.ids, table);
-  return { ...sparsifySparse(row.indices, row.values, options), tokens: tokenized.ids.length, truncated: tokenized.truncated };
 }

@@ -1,19 +1,23 @@
 // The inference-free query side: the weight table's binary format round-trips and refuses what it cannot read, and
-// encodeStatic gives exactly what a plain loop over the query's tokens and the model's idf.json gives.
+// the encoder core on the table's backend (staticWeightsBackend, what an inference-free query model encodes with) gives
+// exactly what a plain loop over the query's tokens and the model's idf.json gives.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as rust from "tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EncodedText } from "../../src/encoder/encoder.ts";
+import { SpladeEncoder } from "../../src/encoder/encoder.ts";
+import type { SparsifyOptions } from "../../src/encoder/sparse.ts";
 import {
-  encodeStatic,
   readStaticWeights,
   STATIC_WEIGHTS_HEADER_BYTES,
   StaticWeightsError,
   type StaticWeightTable,
+  staticWeightsBackend,
   writeStaticWeights,
 } from "../../src/encoder/static-weights.ts";
-import { SpladeTokenizer } from "../../src/encoder/tokenizer.ts";
+import { SpladeTokenizer, type TokenizedText } from "../../src/encoder/tokenizer.ts";
 import { writeStaticHub, type StaticHub } from "../support/static-weights-hub.ts";
 
 const QUERIES = [
@@ -37,6 +41,12 @@ function tokenizerOf(maxLength: number, addSpecialTokens: boolean): SpladeTokeni
   const json = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8"));
   const config = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8"));
   return new SpladeTokenizer(json, config, maxLength, { addSpecialTokens });
+}
+
+/** One tokenized query through the encoder core on the table, as an inference-free query model encodes it. */
+async function encodeStatic(tokenized: TokenizedText, weights: StaticWeightTable, options?: SparsifyOptions): Promise<EncodedText> {
+  const [vector] = await new SpladeEncoder(tokenizer, staticWeightsBackend(weights), weights.weights.length).encodeTokenized([tokenized], options);
+  return vector;
 }
 
 /** The query vector by hand: each distinct token once, its idf.json weight (float32, as the tensor holds it), zeros dropped. */
@@ -94,19 +104,19 @@ describe("static weight table format", () => {
   });
 });
 
-describe("encodeStatic", () => {
-  it("weights each distinct query token by its idf.json weight, exactly as a plain loop does", () => {
+describe("the table as the encoder core's backend", () => {
+  it("weights each distinct query token by its idf.json weight, exactly as a plain loop does", async () => {
     for (const q of QUERIES) {
       const tokenized = tokenizer.encode(q);
-      const got = encodeStatic(tokenized, table);
+      const got = await encodeStatic(tokenized, table);
       expect({ indices: got.indices, values: got.values }, q).toEqual(reference(tokenized.ids));
       expect(got.tokens).toBe(tokenized.ids.length);
     }
   });
 
-  it("counts a repeated token once (presence, not frequency)", () => {
+  it("counts a repeated token once (presence, not frequency)", async () => {
     const [neu, york] = ["new", "york"].map((t) => hub.vocab.indexOf(t));
-    const got = encodeStatic(tokenizer.encode("new new new york york"), table);
+    const got = await encodeStatic(tokenizer.encode("new new new york york"), table);
     expect(new Map(got.indices.map((id, k) => [id, got.values[k]]))).toEqual(
       new Map([
         [neu, table.weights[neu]],
@@ -115,17 +125,17 @@ describe("encodeStatic", () => {
     );
   });
 
-  it("adds no [CLS]/[SEP], which carry weights in this table, and truncates to the first maxLength tokens", () => {
+  it("adds no [CLS]/[SEP], which carry weights in this table, and truncates to the first maxLength tokens", async () => {
     const [cls, sep] = ["[CLS]", "[SEP]"].map((t) => hub.vocab.indexOf(t));
     expect(table.weights[cls] > 0 || table.weights[sep] > 0).toBe(true);
     const q = "the quick brown fox jumps over the lazy dog";
-    expect(encodeStatic(tokenizer.encode(q), table).indices).not.toContain(cls);
+    expect((await encodeStatic(tokenizer.encode(q), table)).indices).not.toContain(cls);
     // A special token the text spells is a token of the text, as in Hugging Face's tokenizers.
     expect(tokenizer.encode("spells [SEP]").ids.at(-1)).toBe(sep);
     expect(tokenizerOf(512, true).encode(q).ids.slice(1, -1)).toEqual(tokenizer.encode(q).ids);
     const cut = tokenizerOf(4, false).encode(q);
     expect(cut).toEqual({ ids: tokenizer.encode(q).ids.slice(0, 4), truncated: true, length: 9 });
-    expect(encodeStatic(cut, table)).toMatchObject({ ...reference(cut.ids), tokens: 4, truncated: true });
+    expect(await encodeStatic(cut, table)).toMatchObject({ ...reference(cut.ids), tokens: 4, truncated: true });
   });
 
   it("tokenizes as Hugging Face's Rust tokenizers does with add_special_tokens=False and truncation to model_max_length", async () => {
@@ -141,16 +151,18 @@ describe("encodeStatic", () => {
     }
   });
 
-  it("applies top_k and min_weight as the transformer kind does", () => {
+  it("applies top_k and min_weight as the transformer kind does", async () => {
     const tokenized = tokenizer.encode("What's the weather in ny now? Currently New York is rainy.");
     const all = reference(tokenized.ids);
-    const top = encodeStatic(tokenized, table, { topK: 3 });
+    const top = await encodeStatic(tokenized, table, { topK: 3 });
     expect({ indices: top.indices, values: top.values }).toEqual({ indices: all.indices.slice(0, 3), values: all.values.slice(0, 3) });
     const min = all.values[4];
-    expect(encodeStatic(tokenized, table, { minWeight: min }).values).toEqual(all.values.filter((w) => w >= min));
+    expect((await encodeStatic(tokenized, table, { minWeight: min })).values).toEqual(all.values.filter((w) => w >= min));
   });
 
-  it("refuses a token id the table does not have", () => {
-    expect(() => encodeStatic({ ids: [5, 40000], truncated: false, length: 2 }, table)).toThrow(/token id 40000 is outside the weight table's 30522 ids/);
+  it("refuses a token id the table does not have", async () => {
+    await expect(encodeStatic({ ids: [5, 40000], truncated: false, length: 2 }, table)).rejects.toThrow(
+      /token id 40000 is outside the weight table's 30522 ids/,
+    );
   });
 });

@@ -38,6 +38,7 @@ interface Operation {
 }
 interface Document {
   openapi: string;
+  info: { description: string; "x-splade-model"?: unknown };
   paths: Record<string, Record<string, Operation>>;
   components: {
     schemas: Record<string, { properties?: { error_type?: { enum: string[] } } }>;
@@ -124,6 +125,12 @@ describe("the document", () => {
     const broken = structuredClone(doc) as unknown as { paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>> };
     delete broken.paths["/health"].get.responses["200"].description;
     expect((await validate(OAS_3_1, broken as never)).valid).toBe(false);
+  });
+
+  it("says which model is served, its kind and its weights' licence (unknown: the generated model's manifest records none)", () => {
+    const { info } = doc;
+    expect(info["x-splade-model"]).toEqual({ name: "query", kind: "transformer", license: "unknown" });
+    expect(info.description).toContain("This Worker serves query, a transformer query model (its weights' licence: unknown).");
   });
 
   it("documents exactly the routes the Worker serves", () => {

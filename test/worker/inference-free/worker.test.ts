@@ -159,6 +159,12 @@ describe("what the Worker says it serves", () => {
     });
   });
 
+  it("/openapi.json: the model, its kind and licence", async () => {
+    const { info } = await json<{ info: { description: string; "x-splade-model": unknown } }>(call("/openapi.json"));
+    expect(info["x-splade-model"]).toEqual({ name: INFERENCE_FREE_MODEL.name, kind: "inference-free", license: INFERENCE_FREE_MODEL.license });
+    expect(info.description).toContain(`This Worker serves ${INFERENCE_FREE_MODEL.name}, an inference-free query model (its weights' licence: apache-2.0).`);
+  });
+
   it("names the model, its kind and licence on every answer, errors included", async () => {
     await call("/info");
     const responses = [await call("/encode?q=mars"), await call("/health"), await call("/nope"), await call("/encode", post("/encode", { query: " " }))];

@@ -102,14 +102,52 @@ export interface KernelConfig {
   tied: boolean;
 }
 
+/**
+ * Cloudflare's limit on one static asset: wrangler refuses a larger file ("Asset too large": `size > 25 * 1024 * 1024`,
+ * wrangler 4.86.0), and the Worker reads encoder.bin as assets.
+ */
+export const WORKER_ASSET_BYTES = 25 * 1024 * 1024;
+/**
+ * encoder.bin travels in parts of at most this many bytes (plain byte ranges, in order), each its own asset. One MiB
+ * under WORKER_ASSET_BYTES, so that a part never sits on the limit's edge should the platform count a file's size
+ * other than wrangler does; no smaller, because VI-BT's 16.7 MiB must stay one file and more parts fetched at once
+ * were no faster (docs/performance.md, "First request").
+ */
+export const KERNEL_PART_BYTES = 24 * 1024 * 1024;
+
+/** One file of encoder.bin: a byte range of it, in order. */
+export interface KernelPart {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
 /** manifest.json's `edge`: what the Worker runs. */
 export interface KernelLayout {
   format: typeof KERNEL_WEIGHTS_FORMAT;
-  file: string;
+  /** encoder.bin's size: the sum of the parts'. */
   bytes: number;
+  /** sha256 of encoder.bin (the parts joined): for one part, that file's. */
+  sha256: string;
+  /** encoder.bin as files of at most KERNEL_PART_BYTES, in order: just `encoder.bin` when it fits in one. */
+  parts: KernelPart[];
   config: KernelConfig;
-  /** name → [byte offset, ...shape]. */
+  /** name → [byte offset in encoder.bin, ...shape]. */
   tensors: Record<string, number[]>;
+}
+
+/** The file names of encoder.bin's parts: `encoder.bin` alone, or `encoder-0.bin`, `encoder-1.bin`, … */
+export function kernelPartFiles(count: number): string[] {
+  return count === 1 ? ["encoder.bin"] : Array.from({ length: count }, (_, i) => `encoder-${i}.bin`);
+}
+
+/** Whether `file` is a name kernelPartFiles gives. */
+export const isKernelPartFile = (file: string): boolean => file === "encoder.bin" || /^encoder-\d+\.bin$/.test(file);
+
+/** How messages name encoder.bin's files: `encoder.bin`, or `encoder-{0…2}.bin`. */
+export function kernelFilesLabel(layout: Pick<KernelLayout, "parts">): string {
+  const n = layout.parts.length;
+  return n === 1 ? layout.parts[0].file : `encoder-{0…${n - 1}}.bin`;
 }
 
 /**
@@ -148,6 +186,64 @@ export function kernelTensorShapes(c: KernelConfig): [string, number[]][] {
     ["decoder.bias", [c.vocab_size]],
     ...(c.tied ? [] : [["decoder.weight", [c.vocab_size, n]] as [string, number[]]]),
   ];
+}
+
+/** Each tensor's byte offset in encoder.bin (64-byte aligned, in kernelTensorShapes order) and encoder.bin's size. */
+export function kernelTensorOffsets(c: KernelConfig): { tensors: Record<string, number[]>; bytes: number } {
+  const tensors: Record<string, number[]> = {};
+  let end = 0;
+  for (const [name, shape] of kernelTensorShapes(c)) {
+    end = Math.ceil(end / KERNEL_WEIGHTS_ALIGN) * KERNEL_WEIGHTS_ALIGN;
+    tensors[name] = [end, ...shape];
+    end += shape.reduce((a, b) => a * b, 1) * 4;
+  }
+  return { tensors, bytes: end };
+}
+
+/** The kernel module's __heap_base (its 64 KiB shadow stack comes first; pinned by test/kernel/contract.test.ts). */
+export const KERNEL_HEAP_BASE = 65536;
+
+/**
+ * Bytes of wasm memory a loaded SpladeKernel of this config holds, as SpladeKernel and SpladeHead lay it out (WasmArena,
+ * 16-byte aligned takes, grown in 64 KiB pages): encoder.bin, the Model struct, the head's int8 decoder with its
+ * per-row scales and bounds, the buffers for `positions` tokens and encoder.c's scratch. Pinned against the real
+ * kernel's memoryBytes by test/kernel/shapes.test.ts.
+ */
+export function kernelMemoryBytes(c: KernelConfig): number {
+  let end = KERNEL_HEAP_BASE;
+  const take = (bytes: number, align = 16) => {
+    end = Math.ceil(end / align) * align + bytes;
+  };
+  const n = c.hidden_size;
+  const t = c.positions;
+  const vp = Math.ceil(c.vocab_size / KERNEL_ROW_TILE) * KERNEL_ROW_TILE;
+  take(kernelTensorOffsets(c).bytes, 64);
+  take(KERNEL_MODEL_WORDS * 4);
+  // splade-head.ts: b, eq (int8), s, alpha, beta, bPad, qsum; h, p (int16), r; consts; ids, vals.
+  for (const bytes of [vp * 4, vp * n, vp * 4, vp * 4, vp * 4, vp * 4, vp * 4, t * n * 4, t * n * 2, t * 4, 16, vp * 4, vp * 4]) take(bytes);
+  // encoder.c's scratch_floats (+8 to align its float64 row), then the ids.
+  take(t * (6 * n + c.intermediate_size + 2) * 4 + 8);
+  take(t * 4);
+  return Math.ceil(end / 65536) * 65536;
+}
+
+/**
+ * The most wasm memory the kernel may hold in a Worker: a Cloudflare isolate has 128 MB for everything (JavaScript
+ * heap, ArrayBuffers, wasm memory), and besides the kernel the Worker holds the tokenizer and its own heap (~7 MB after
+ * GC) and, while the model loads, encoder.bin's parts as fetched (up to KERNEL_PART_BYTES each) until each is copied
+ * in. Measured per shape in docs/performance.md, "Query models larger than 2 × 128".
+ */
+export const WORKER_KERNEL_MEMORY_BYTES = 96 * 1024 * 1024;
+
+const shapeOf = (c: KernelConfig) =>
+  `${c.num_layers} layers × hidden ${c.hidden_size} (${c.num_heads} heads, intermediate ${c.intermediate_size}, vocab ${c.vocab_size}, max length ${c.positions})`;
+
+/** Why a Worker cannot hold the kernel for this config (too much memory for its isolate), or undefined when it can. */
+export function unsupportedOnWorker(c: KernelConfig): string | undefined {
+  const need = kernelMemoryBytes(c);
+  if (need <= WORKER_KERNEL_MEMORY_BYTES) return undefined;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  return `a query encoder of ${shapeOf(c)} needs ${mib(need)} of kernel memory; a Worker's isolate (128 MB) leaves the kernel at most ${mib(WORKER_KERNEL_MEMORY_BYTES)}`;
 }
 
 /** The names of one layer's tensors in encoder.c's order. */

@@ -74,9 +74,14 @@ export async function loadQueryModel(
   const since = (t0: number) => performance.now() - t0;
   const kernel = (async () => {
     const fetchStart = performance.now();
-    const bytes = await files.bytes(manifest.edge.file);
-    const fetchMs = since(fetchStart);
-    return { kernel: SpladeKernel.create(module, bytes, manifest.edge, { prepare: options.prepare }), fetchMs, readyMs: since(start) };
+    let fetchMs = 0;
+    // encoder.bin's files (one, or parts of ≤ 24 MiB for larger models) at once, each copied in as it arrives.
+    const read = async (file: string) => {
+      const bytes = await files.bytes(file);
+      fetchMs = since(fetchStart);
+      return bytes;
+    };
+    return { kernel: await SpladeKernel.load(module, manifest.edge, read, { prepare: options.prepare }), fetchMs, readyMs: since(start) };
   })();
   const tokenizer = (async () => {
     const fetchStart = performance.now();

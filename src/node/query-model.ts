@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KERNEL_BUILD_FILES, type KernelBuildName } from "../kernel/contract.ts";
+import { KERNEL_BUILD_FILES, kernelFilesLabel, type KernelBuildName } from "../kernel/contract.ts";
 import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
 import { edgeProblem, loadQueryModel, type EdgeManifest, type QueryModel, type QueryModelOptions } from "../kernel/query-model.ts";
 import { ModelError } from "../model/errors.ts";
@@ -66,7 +66,7 @@ export async function loadQueryFolder(dir: string, options: Pick<QueryModelOptio
     return { ...(await loadQueryModel(files, manifest, build.module, { prepare: options.prepare })), build: build.name };
   } catch (cause) {
     if (cause instanceof KernelWeightsError)
-      throw new KernelWeightsError(`${join(dir, manifest.edge.file)}: ${cause.message} — convert it again with \`${hint}\``);
+      throw new KernelWeightsError(`${join(dir, kernelFilesLabel(manifest.edge))}: ${cause.message} — convert it again with \`${hint}\``);
     throw cause;
   }
 }

@@ -1,5 +1,6 @@
 // The query model inside the isolate: read from the ASSETS binding (the `model/query` folder, private to this Worker)
 // once per isolate and assembled by src/kernel/query-model.ts, all held by one IsolateModel.
+import { kernelFilesLabel } from "../kernel/contract.ts";
 import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
@@ -133,7 +134,8 @@ export class IsolateModel {
       return { ...model, timings: { "load-manifest": manifestMs, ...model.timings } };
     } catch (cause) {
       // errors.ts answers it 503 model_unavailable; the message says which file and what to run.
-      if (cause instanceof KernelWeightsError) throw new KernelWeightsError(`model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
+      if (cause instanceof KernelWeightsError)
+        throw new KernelWeightsError(`model/query/${kernelFilesLabel(manifest.edge)}: ${cause.message} — ${CONVERT_AGAIN}`);
       throw cause;
     }
   }

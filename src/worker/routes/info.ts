@@ -100,7 +100,7 @@ export function registerInfo(app: OpenAPIHono<AppEnv>): void {
           revision: manifest.source.revision,
           commit: manifest.source.commit,
           license: manifest.source.license,
-          sha256: manifest.edge ? (manifest.files[manifest.edge.file]?.sha256 ?? null) : null,
+          sha256: manifest.edge?.sha256 ?? null,
           weights_sha256: manifest.source.weights_sha256,
           architecture: manifest.architecture,
           max_length: manifest.max_length,

@@ -138,7 +138,8 @@ async function main(): Promise<void> {
   });
   const [rounds, seconds, connections] = [values.rounds, values.seconds, values.connections].map((v, i) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < (i === 0 ? 0 : 1)) throw new Error(`--${["rounds", "seconds", "connections"][i]} must be a ${i === 0 ? "whole number" : "positive integer"}, got ${v}`);
+    if (!Number.isInteger(n) || n < (i === 0 ? 0 : 1))
+      throw new Error(`--${["rounds", "seconds", "connections"][i]} must be a ${i === 0 ? "whole number" : "positive integer"}, got ${v}`);
     return n;
   });
   if (typeof WebSocket === "undefined") throw new Error("no WebSocket client: run with `npx tsx --experimental-websocket bench/worker-memory.ts` (Node 20)");
@@ -217,8 +218,12 @@ async function main(): Promise<void> {
     }
     loading = false;
     await sampling;
-    console.log(`the load, inside the isolate (${peak.samples} samples): largest heap ${peak.heap_total_mb} MB, ArrayBuffers ${peak.backing_stores_mb} MB, both ${peak.sum_mb} MB`);
-    console.log(`the load: Worker's workerd RSS ${mb(before)} MB before, peak ${mb(rss(pids.worker, "VmHWM"))} MB (+${mb(rss(pids.worker, "VmHWM") - before)})`);
+    console.log(
+      `the load, inside the isolate (${peak.samples} samples): largest heap ${peak.heap_total_mb} MB, ArrayBuffers ${peak.backing_stores_mb} MB, both ${peak.sum_mb} MB`,
+    );
+    console.log(
+      `the load: Worker's workerd RSS ${mb(before)} MB before, peak ${mb(rss(pids.worker, "VmHWM"))} MB (+${mb(rss(pids.worker, "VmHWM") - before)})`,
+    );
     await measure(0, "start");
     for (let round = 1; round <= rounds; round++) {
       for (const phase of ["hits", "misses"] as const) {

@@ -227,23 +227,37 @@ export function kernelMemoryBytes(c: KernelConfig): number {
   return Math.ceil(end / 65536) * 65536;
 }
 
+/** Cloudflare's memory limit for one Worker isolate, "128 MB": its JavaScript heap, ArrayBuffers and wasm memory together. */
+export const WORKER_ISOLATE_BYTES = 128e6;
 /**
- * The most wasm memory the kernel may hold in a Worker: a Cloudflare isolate has 128 MB for everything (JavaScript
- * heap, ArrayBuffers, wasm memory), and besides the kernel the Worker holds the tokenizer and its own heap (~7 MB after
- * GC) and, while the model loads, encoder.bin's parts as fetched (up to KERNEL_PART_BYTES each) until each is copied
- * in. Measured per shape in docs/performance.md, "Query models larger than 2 × 128".
+ * What the Worker's isolate holds besides the kernel and encoder.bin's files while the model loads: the V8 heap
+ * (the app, the tokenizer being built) peaked at 12.8 MiB in loads of 2 × 128 and 4 × 256 models under `wrangler dev`
+ * (`bench/worker-memory.ts --rounds 0`, sampled through the inspector), 6.7 MiB once loaded; 16 MiB leaves a margin.
  */
-export const WORKER_KERNEL_MEMORY_BYTES = 96 * 1024 * 1024;
+export const WORKER_HEAP_BYTES = 16 * 2 ** 20;
 
-const shapeOf = (c: KernelConfig) =>
+/**
+ * The most a Worker's isolate holds while its first request loads this model: the kernel's wasm memory, every file of
+ * encoder.bin as fetched (SpladeKernel.load requests them at once; each is garbage only once copied in, so all may be
+ * held together) and WORKER_HEAP_BYTES.
+ */
+export function workerLoadBytes(c: KernelConfig): number {
+  return kernelMemoryBytes(c) + kernelTensorOffsets(c).bytes + WORKER_HEAP_BYTES;
+}
+
+/** "4 layers × hidden 256 (4 heads, intermediate 1024, vocab 30522, max length 256)". */
+export const kernelShape = (c: KernelConfig): string =>
   `${c.num_layers} layers × hidden ${c.hidden_size} (${c.num_heads} heads, intermediate ${c.intermediate_size}, vocab ${c.vocab_size}, max length ${c.positions})`;
 
-/** Why a Worker cannot hold the kernel for this config (too much memory for its isolate), or undefined when it can. */
+/** Why a Worker's isolate cannot load the kernel for this config (its 128 MB), or undefined when it can. */
 export function unsupportedOnWorker(c: KernelConfig): string | undefined {
-  const need = kernelMemoryBytes(c);
-  if (need <= WORKER_KERNEL_MEMORY_BYTES) return undefined;
-  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-  return `a query encoder of ${shapeOf(c)} needs ${mib(need)} of kernel memory; a Worker's isolate (128 MB) leaves the kernel at most ${mib(WORKER_KERNEL_MEMORY_BYTES)}`;
+  const need = workerLoadBytes(c);
+  if (need <= WORKER_ISOLATE_BYTES) return undefined;
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  return (
+    `a query encoder of ${kernelShape(c)} needs ${mb(need)} in a Worker while it loads — the kernel's ${mb(kernelMemoryBytes(c))}, ` +
+    `encoder.bin's ${mb(kernelTensorOffsets(c).bytes)} as fetched and ${mb(WORKER_HEAP_BYTES)} of heap — over the isolate's limit of ${mb(WORKER_ISOLATE_BYTES)}`
+  );
 }
 
 /** The names of one layer's tensors in encoder.c's order. */

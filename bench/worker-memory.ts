@@ -219,10 +219,10 @@ async function main(): Promise<void> {
     loading = false;
     await sampling;
     console.log(
-      `the load, inside the isolate (${peak.samples} samples): largest heap ${peak.heap_total_mb} MB, ArrayBuffers ${peak.backing_stores_mb} MB, both ${peak.sum_mb} MB`,
+      `the load, inside the isolate (${peak.samples} samples): largest heap ${peak.heap_total_mb} MiB, ArrayBuffers ${peak.backing_stores_mb} MiB, both ${peak.sum_mb} MiB`,
     );
     console.log(
-      `the load: Worker's workerd RSS ${mb(before)} MB before, peak ${mb(rss(pids.worker, "VmHWM"))} MB (+${mb(rss(pids.worker, "VmHWM") - before)})`,
+      `the load: Worker's workerd RSS ${mb(before)} MiB before, peak ${mb(rss(pids.worker, "VmHWM"))} MiB (+${mb(rss(pids.worker, "VmHWM") - before)})`,
     );
     await measure(0, "start");
     for (let round = 1; round <= rounds; round++) {

@@ -1,8 +1,9 @@
 // The kernel contract: what the converter (src/model/encoder-bin.ts writes encoder.bin) and the kernel runtime
-// (encoder-kernel.ts, splade-head.ts load and run it on kernel.wasm) must agree on — encoder.bin's layout and tensor
-// shapes, the limits of encoder.c and splade-head.c, the words of encoder.c's Model struct, the codes passed across
-// the module boundary and the names of the two builds. It imports nothing, so src/model can depend on it without
-// depending on the runtime.
+// (encoder-kernel.ts, splade-head.ts load and run it on kernel.wasm) must agree on — encoder.bin's layout, tensor
+// shapes and files (parts within Workers' 25 MiB per asset), the memory a loaded kernel holds and how much a Worker's
+// isolate can give it, the limits of encoder.c and splade-head.c, the words of encoder.c's Model struct, the codes
+// passed across the module boundary and the names of the two builds. It imports nothing, so src/model can depend on it
+// without depending on the runtime.
 //
 // The numbers the C code also knows are pinned, not trusted: test/kernel/contract.test.ts reads the #defines, enums
 // and the Model struct from encoder.c and splade-head.c and compares them with the constants here, and
@@ -206,8 +207,8 @@ export const KERNEL_HEAP_BASE = 65536;
 /**
  * Bytes of wasm memory a loaded SpladeKernel of this config holds, as SpladeKernel and SpladeHead lay it out (WasmArena,
  * 16-byte aligned takes, grown in 64 KiB pages): encoder.bin, the Model struct, the head's int8 decoder with its
- * per-row scales and bounds, the buffers for `positions` tokens and encoder.c's scratch. Pinned against the real
- * kernel's memoryBytes by test/kernel/shapes.test.ts.
+ * per-row scales and bounds, the buffers for `positions` tokens and encoder.c's scratch. Pinned against the loaded
+ * kernel's memoryBytes by test/kernel/encoder.test.ts and test/dev/kernel-shapes.test.ts.
  */
 export function kernelMemoryBytes(c: KernelConfig): number {
   let end = KERNEL_HEAP_BASE;
@@ -231,8 +232,9 @@ export function kernelMemoryBytes(c: KernelConfig): number {
 export const WORKER_ISOLATE_BYTES = 128e6;
 /**
  * What the Worker's isolate holds besides the kernel and encoder.bin's files while the model loads: the V8 heap
- * (the app, the tokenizer being built) peaked at 12.8 MiB in loads of 2 × 128 and 4 × 256 models under `wrangler dev`
- * (`bench/worker-memory.ts --rounds 0`, sampled through the inspector), 6.7 MiB once loaded; 16 MiB leaves a margin.
+ * (the app, the tokenizer being built) peaked at 12.8 MiB at most in loads of seven shapes from 2 × 128 to 6 × 384
+ * under `wrangler dev` (`bench/worker-memory.ts --rounds 0`, sampled through the inspector), 6.7 MiB once loaded;
+ * 16 MiB leaves a margin. Figures: docs/performance.md, "Query models larger than 2 × 128".
  */
 export const WORKER_HEAP_BYTES = 16 * 2 ** 20;
 
@@ -246,7 +248,7 @@ export function workerLoadBytes(c: KernelConfig): number {
 }
 
 /** "4 layers × hidden 256 (4 heads, intermediate 1024, vocab 30522, max length 256)". */
-export const kernelShape = (c: KernelConfig): string =>
+const kernelShape = (c: KernelConfig): string =>
   `${c.num_layers} layers × hidden ${c.hidden_size} (${c.num_heads} heads, intermediate ${c.intermediate_size}, vocab ${c.vocab_size}, max length ${c.positions})`;
 
 /** Why a Worker's isolate cannot load the kernel for this config (its 128 MB), or undefined when it can. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { buildKernel, clangVersion, CLANG, CLANG_VERSION, ERF_HEADER, KERNEL_BUILDS, type KernelBuild } from "../../src/kernel/build.ts";
 import { KernelWeightsError, SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import { ERFCX_ZMAX, erfcx, erfcxCoefficients, erfcxFit, erfHeader } from "../../src/kernel/erf-table.ts";
-import type { KernelLayout } from "../../src/kernel/contract.ts";
+import { kernelMemoryBytes, type KernelLayout } from "../../src/kernel/contract.ts";
 import { buildKernelWeights } from "../../src/model/encoder-bin.ts";
 import { loadEncoder, parseConfig, type Activation, type EncoderConfig, type MlmEncoder } from "../../src/model/architectures.ts";
 import { memoryCheckpoint } from "../../src/model/tensor.ts";
@@ -178,6 +178,7 @@ describe("SpladeKernel.load", () => {
       expect([[...a.indices], [...a.values]]).toEqual([[...b.indices], [...b.values]]);
     }
     expectMatchesReference(loaded, model, ids(9, 3));
+    expect([loaded.memoryBytes, whole.memoryBytes]).toEqual([kernelMemoryBytes(layout.config), kernelMemoryBytes(layout.config)]);
   });
 
   it("names a part that is not the size its table lists, and a table whose parts do not add up", async () => {

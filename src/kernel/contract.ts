@@ -145,10 +145,10 @@ export function kernelPartFiles(count: number): string[] {
 /** Whether `file` is a name kernelPartFiles gives. */
 export const isKernelPartFile = (file: string): boolean => file === "encoder.bin" || /^encoder-\d+\.bin$/.test(file);
 
-/** How messages name encoder.bin's files: `encoder.bin`, or `encoder-{0…2}.bin`. */
+/** How messages name encoder.bin's files: `encoder.bin` (also for a table from before the parts), or `encoder-{0…2}.bin`. */
 export function kernelFilesLabel(layout: Pick<KernelLayout, "parts">): string {
-  const n = layout.parts.length;
-  return n === 1 ? layout.parts[0].file : `encoder-{0…${n - 1}}.bin`;
+  const n = Array.isArray(layout.parts) ? layout.parts.length : 1;
+  return n === 1 ? "encoder.bin" : `encoder-{0…${n - 1}}.bin`;
 }
 
 /**

@@ -60,6 +60,8 @@ export class KernelWeightsError extends KindedError<KernelErrorKind> {
 /** What the table says, checked before any byte is read: its format, the kernel's sizes, every tensor inside encoder.bin. */
 function checkLayout(layout: KernelLayout): void {
   if (layout.format !== KERNEL_WEIGHTS_FORMAT) throw new KernelWeightsError(`weights are ${JSON.stringify(layout.format)}, not ${KERNEL_WEIGHTS_FORMAT}`);
+  // encoder.bin's bytes did not change when it was split, so the format did not either: the table says which it is.
+  if (!Array.isArray(layout.parts)) throw new KernelWeightsError("the manifest lists encoder.bin without its parts: it was converted before they came in");
   if (!(layout.config.activation in KERNEL_ACTIVATIONS))
     throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
   const unsupported = unsupportedBy(layout.config);

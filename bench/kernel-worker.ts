@@ -9,7 +9,8 @@
 //       loop (local workerd's clock advances within a request at ≈1 ms resolution, so one ~1 ms encode cannot be timed
 //       alone: the loop is). parts=1 also times the trunk alone and the head alone (exact/approx as `mode`) per encode.
 //   GET /cold?build=plain|relaxed
-//       fetch of manifest.json + encoder.bin, SpladeKernel.create (int8 decoder deferred, as the Worker) and one T=10
+//       fetch of manifest.json + encoder.bin's files, SpladeKernel.load (int8 decoder deferred, as the Worker; `create_ms`
+//       is what it took after the last file arrived) and one T=10
 //       encode (the float32 scan, as a Worker's first request), each timed; then the deferred quantization and a
 //       second, exact encode. Meaningful as a
 //       cold start only as the first model request of an isolate: the answer says whether it was (`fresh`).
@@ -82,7 +83,6 @@ const ISOLATE = Math.random().toString(36).slice(2, 10);
 let touched = false;
 const selftests: Partial<Record<KernelWorkerBuild, number>> = {};
 const kernels: Partial<Record<KernelWorkerBuild, Promise<SpladeKernel>>> = {};
-let modelFiles: Promise<{ layout: KernelLayout; bytes: ArrayBuffer }> | undefined;
 
 function selftest(build: KernelWorkerBuild): number {
   return (selftests[build] ??= (new WebAssembly.Instance(MODULES[build], {}).exports as { int8_selftest(): number }).int8_selftest());
@@ -94,15 +94,26 @@ async function asset(env: Env, file: string): Promise<Response> {
   return response;
 }
 
-async function fetchModel(env: Env): Promise<{ layout: KernelLayout; bytes: ArrayBuffer }> {
+/**
+ * The kernel of `build` loaded as the Worker loads it (SpladeKernel.load: encoder.bin's files fetched at once, each
+ * copied in as it arrives); `fetch_ms`: from the manifest's request until the last file arrived.
+ */
+async function loadModel(env: Env, build: KernelWorkerBuild, prepare?: "later"): Promise<{ kernel: SpladeKernel; fetch_ms: number }> {
+  const t0 = performance.now();
   const manifest = (await (await asset(env, "manifest.json")).json()) as { edge?: KernelLayout };
   if (!manifest.edge) throw new Error("manifest.json has no `edge`: not a query model folder");
-  return { layout: manifest.edge, bytes: await (await asset(env, manifest.edge.file)).arrayBuffer() };
+  let fetchMs = 0;
+  const read = async (file: string) => {
+    const bytes = await (await asset(env, file)).arrayBuffer();
+    fetchMs = performance.now() - t0;
+    return bytes;
+  };
+  const kernel = await SpladeKernel.load(MODULES[build], manifest.edge, read, { prepare });
+  return { kernel, fetch_ms: fetchMs };
 }
 
 function kernel(env: Env, build: KernelWorkerBuild): Promise<SpladeKernel> {
-  modelFiles ??= fetchModel(env);
-  return (kernels[build] ??= modelFiles.then(({ layout, bytes }) => SpladeKernel.create(MODULES[build], bytes, layout)));
+  return (kernels[build] ??= loadModel(env, build).then((loaded) => loaded.kernel));
 }
 
 // ---- Requests.
@@ -179,9 +190,8 @@ async function cold(env: Env, url: URL): Promise<KernelColdResult> {
   const fresh = !touched && Object.keys(kernels).length === 0;
   touched = true;
   const t0 = performance.now();
-  const { layout, bytes } = await fetchModel(env);
-  const t1 = performance.now();
-  const k = SpladeKernel.create(MODULES[build], bytes, layout, { prepare: "later" });
+  const { kernel: k, fetch_ms } = await loadModel(env, build, "later");
+  const t1 = t0 + fetch_ms;
   const t2 = performance.now();
   const ids = Int32Array.from(randomIds(10, 1000 * 10 + 100));
   k.encode(ids, { mode: "auto" });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import { KERNEL_WASM } from "../src/kernel/build.ts";
 import { SpladeKernel } from "../src/kernel/encoder-kernel.ts";
+import { readKernelWeights } from "../src/model/encoder-bin.ts";
 import { createNodeBackend } from "../src/node/ort-node.ts";
 import { createWebBackend, webSession } from "../src/node/ort-web.ts";
 import { kernelLayout, onnxNames, randomIds } from "../test/support/query-inputs.ts";
@@ -73,7 +74,7 @@ async function probe(variant: MemoryVariant, dir: string): Promise<MemoryProbe> 
     const compileMs = lap();
     const rssStart = rss();
     t = performance.now();
-    const kernel = SpladeKernel.create(module, readFileSync(join(dir, layout!.file)), layout!);
+    const kernel = SpladeKernel.create(module, readKernelWeights(dir, layout!), layout!);
     const loadMs = lap();
     const kernelAfterLoad = kernel.memoryBytes;
     const rssLoad = rss();

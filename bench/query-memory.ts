@@ -61,7 +61,7 @@ export function modelSizes(modelDir: string): ModelSizes {
   const ortWasm = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
   return {
     model_onnx: statSync(join(modelDir, "model.onnx")).size,
-    encoder_bin: statSync(join(modelDir, kernelLayout(modelDir).file)).size,
+    encoder_bin: kernelLayout(modelDir).bytes,
     kernel_wasm: statSync(KERNEL_WASM).size,
     ort_wasm: statSync(ortWasm).size,
   };

@@ -1,5 +1,6 @@
-// `npx tsx --experimental-websocket bench/worker-memory.ts [--rounds 4] [--seconds 10] [--connections 32]`: the real
-// Worker under `wrangler dev` (the query-sparse fixture, cache on), loaded from this process over loopback in rounds —
+// `npx tsx --experimental-websocket bench/worker-memory.ts [--rounds 4] [--seconds 10] [--connections 32] [--model DIR]`:
+// the real Worker under `wrangler dev` (the query-sparse fixture, or the converted query model in DIR; cache on), loaded
+// from this process over loopback in rounds (`--rounds 0`: only the memory once the model has loaded) —
 // each round a phase of cache hits (one query, answered from the Cache API) then a phase of misses (a new query every
 // request: encoded, then stored) — and after each phase the resident memory of both workerd processes (the one that
 // runs the Worker, and wrangler's proxy in front of it) and the Worker isolate's own V8 heap after a full GC, read
@@ -13,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureFixtureModels, FIXTURE_ROOT } from "../src/model/fixture.ts";
+import { ensureFixtureModels } from "../src/model/fixture.ts";
 import { freePort, startWorker } from "../src/node/wrangler-dev.ts";
 
 /** Requests one phase may send at most, whatever its duration: the load stays bounded on a fast machine. */
@@ -46,25 +47,29 @@ async function inspector(port: number): Promise<{ call(method: string): Promise<
   };
 }
 
-/** Resident set of a process, bytes (/proc/PID/status VmRSS). */
-function rss(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+/** Resident set of a process, bytes (/proc/PID/status VmRSS), or its peak so far (VmHWM). */
+function rss(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
+  const kib = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   return Number(kib) * 1024;
 }
 
 /**
- * The two workerd processes of the `wrangler dev` serving `port`: wrangler's proxy listens on it; the Worker's is the
- * other workerd wrangler started.
+ * The two workerd processes of the `wrangler dev` whose inspector is on `inspectorPort`: both children of that wrangler
+ * (whose command line holds the port); the Worker's is the one with an inspector of its own, the other is wrangler's
+ * proxy. (startWorker asks for `--port 0`, so the proxy's address says nothing before it is bound.)
  */
-function workerdPids(port: number): { worker: number; proxy: number } {
+function workerdPids(inspectorPort: number): { worker: number; proxy: number } {
   const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
     .split("\n")
     .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
     .filter((m) => m !== null)
     .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args }));
-  const proxy = rows.find((r) => r.args.includes("workerd serve") && r.args.includes(`--socket-addr=entry=127.0.0.1:${port} `));
-  const worker = rows.find((r) => r.args.includes("workerd serve") && r.ppid === proxy?.ppid && r.pid !== proxy.pid);
-  if (!worker || !proxy) throw new Error(`no workerd processes found for wrangler dev on port ${port}`);
+  // wrangler's bin re-executes its cli: two processes with that command line; workerd's parent is the second.
+  const wrangler = new Set(rows.filter((r) => r.args.includes(" dev ") && r.args.includes(`--inspector-port ${inspectorPort} `)).map((r) => r.pid));
+  const children = rows.filter((r) => r.args.includes("workerd serve") && wrangler.has(r.ppid));
+  const worker = children.find((r) => r.args.includes("--inspector-addr"));
+  const proxy = children.find((r) => r !== worker);
+  if (!worker || !proxy) throw new Error(`no workerd processes found for the wrangler dev with inspector port ${inspectorPort}`);
   return { worker: worker.pid, proxy: proxy.pid };
 }
 
@@ -123,18 +128,24 @@ const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rounds: { type: "string", default: "4" }, seconds: { type: "string", default: "10" }, connections: { type: "string", default: "32" } },
+    options: {
+      rounds: { type: "string", default: "4" },
+      seconds: { type: "string", default: "10" },
+      connections: { type: "string", default: "32" },
+      model: { type: "string" },
+    },
     strict: true,
   });
   const [rounds, seconds, connections] = [values.rounds, values.seconds, values.connections].map((v, i) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${["rounds", "seconds", "connections"][i]} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(n) || n < (i === 0 ? 0 : 1))
+      throw new Error(`--${["rounds", "seconds", "connections"][i]} must be a ${i === 0 ? "whole number" : "positive integer"}, got ${v}`);
     return n;
   });
   if (typeof WebSocket === "undefined") throw new Error("no WebSocket client: run with `npx tsx --experimental-websocket bench/worker-memory.ts` (Node 20)");
-  await ensureFixtureModels();
+  const model = values.model ? resolve(values.model) : resolve((await ensureFixtureModels()).models["query-sparse"]);
   const inspectorPort = await freePort();
-  const server = await startWorker(resolve(FIXTURE_ROOT, "model", "query-sparse"), { inspectorPort, vars: { SPLADE_CACHE_TTL: "3600" } });
+  const server = await startWorker(model, { inspectorPort, vars: { SPLADE_CACHE_TTL: "3600" } });
   const session = await inspector(inspectorPort);
   // wrangler enables the inspector's Network domain on the isolate; with it, the model's first load (encoder.bin,
   // 16.7 MiB, read from the asset store) took wrangler's proxy from 59 to 354 MB and the first answer 3.8 s, against
@@ -142,8 +153,7 @@ async function main(): Promise<void> {
   // Off: this measures the Worker under load, not the inspector's traffic.
   await session.call("Network.disable");
   try {
-    const port = Number(new URL(server.base).port);
-    const pids = workerdPids(port);
+    const pids = workerdPids(inspectorPort);
     const results: PhaseResult[] = [];
     const measure = async (round: number, phase: Phase | "start", counts = { requests: 0, hits: 0, misses: 0, failed: 0 }) => {
       // V8's inspector runs the GC as a task of the isolate, which workerd runs only when the isolate next runs
@@ -183,8 +193,37 @@ async function main(): Promise<void> {
         "backing stores MB",
       ].join("\t"),
     );
+    // The model's load, from the Worker's workerd before it (only /health answered) to its peak resident set after it:
+    // what the isolate took at most while encoder.bin's files, the kernel's memory and the tokenizer came in.
+    const before = rss(pids.worker);
+    // Meanwhile the isolate's heap and ArrayBuffers (encoder.bin's files as fetched, before each is copied into the
+    // kernel) sampled as often as the inspector answers: their largest values, beside the kernel's wasm memory.
+    const peak = { heap_total_mb: 0, backing_stores_mb: 0, sum_mb: 0, samples: 0 };
+    let loading = true;
+    const sampling = (async () => {
+      while (loading) {
+        const heap = (await session.call("Runtime.getHeapUsage")) as { totalSize: number; backingStorageSize: number };
+        peak.heap_total_mb = Math.max(peak.heap_total_mb, mb(heap.totalSize));
+        peak.backing_stores_mb = Math.max(peak.backing_stores_mb, mb(heap.backingStorageSize));
+        peak.sum_mb = Math.max(peak.sum_mb, mb(heap.totalSize + heap.backingStorageSize));
+        peak.samples++;
+      }
+    })();
     // The model loaded (by a miss) and the hit query stored before the first figure.
-    for (const query of [`start ${Date.now()}`, HIT_QUERY]) await (await fetch(`${server.base}/encode?q=${encodeURIComponent(query)}&top_k=5`)).arrayBuffer();
+    for (const query of [`start ${Date.now()}`, HIT_QUERY]) {
+      const response = await fetch(`${server.base}/encode?q=${encodeURIComponent(query)}&top_k=5`);
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`${model}: /encode answered ${response.status}`);
+      if (query !== HIT_QUERY) console.log(`first /encode: ${response.status}, Server-Timing ${response.headers.get("Server-Timing")}`);
+    }
+    loading = false;
+    await sampling;
+    console.log(
+      `the load, inside the isolate (${peak.samples} samples): largest heap ${peak.heap_total_mb} MiB, ArrayBuffers ${peak.backing_stores_mb} MiB, both ${peak.sum_mb} MiB`,
+    );
+    console.log(
+      `the load: Worker's workerd RSS ${mb(before)} MiB before, peak ${mb(rss(pids.worker, "VmHWM"))} MiB (+${mb(rss(pids.worker, "VmHWM") - before)})`,
+    );
     await measure(0, "start");
     for (let round = 1; round <= rounds; round++) {
       for (const phase of ["hits", "misses"] as const) {

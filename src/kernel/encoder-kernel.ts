@@ -10,6 +10,7 @@ import {
   KERNEL_MODEL_HEADER_WORDS,
   KERNEL_MODEL_WORDS,
   KERNEL_WEIGHTS_FORMAT,
+  kernelFilesLabel,
   kernelTensorShapes,
   layerTensorNames,
   unsupportedBy,
@@ -56,22 +57,32 @@ export class KernelWeightsError extends KindedError<KernelErrorKind> {
   }
 }
 
-function checkLayout(layout: KernelLayout, byteLength: number): void {
+/** What the table says, checked before any byte is read: its format, the kernel's sizes, every tensor inside encoder.bin. */
+function checkLayout(layout: KernelLayout): void {
   if (layout.format !== KERNEL_WEIGHTS_FORMAT) throw new KernelWeightsError(`weights are ${JSON.stringify(layout.format)}, not ${KERNEL_WEIGHTS_FORMAT}`);
-  if (layout.bytes !== byteLength) throw new KernelWeightsError(`${layout.file} holds ${byteLength} bytes, not the ${layout.bytes} its table lists`);
+  // encoder.bin's bytes did not change when it was split, so the format did not either: the table says which it is.
+  if (!Array.isArray(layout.parts)) throw new KernelWeightsError("the manifest lists encoder.bin without its parts: it was converted before they came in");
   if (!(layout.config.activation in KERNEL_ACTIVATIONS))
     throw new KernelWeightsError(`activation ${JSON.stringify(layout.config.activation)} is not one the kernel runs`);
   const unsupported = unsupportedBy(layout.config);
   if (unsupported) throw new KernelWeightsError(unsupported);
+  const label = kernelFilesLabel(layout);
+  if (layout.parts.reduce((sum, part) => sum + part.bytes, 0) !== layout.bytes)
+    throw new KernelWeightsError(`${label}: the parts' sizes do not add up to the ${layout.bytes} bytes the table lists`);
   for (const [name, shape] of kernelTensorShapes(layout.config)) {
     const entry = layout.tensors[name];
     const [offset, ...got] = entry ?? [];
     if (!entry || got.join() !== shape.join())
-      throw new KernelWeightsError(`${layout.file}: tensor ${name} is ${entry ? `[${got}]` : "missing"}, expected [${shape}]`);
-    if (offset % 4 !== 0 || offset + shape.reduce((a, b) => a * b, 1) * 4 > byteLength)
-      throw new KernelWeightsError(`${layout.file}: tensor ${name} lies outside the file`);
+      throw new KernelWeightsError(`${label}: tensor ${name} is ${entry ? `[${got}]` : "missing"}, expected [${shape}]`);
+    if (offset % 4 !== 0 || offset + shape.reduce((a, b) => a * b, 1) * 4 > layout.bytes)
+      throw new KernelWeightsError(`${label}: tensor ${name} lies outside the file`);
   }
 }
+
+const sizeError = (file: string, got: number, listed: number) => new KernelWeightsError(`${file} holds ${got} bytes, not the ${listed} its table lists`);
+
+/** Reads one of encoder.bin's files (KernelLayout.parts) whole. */
+export type KernelPartReader = (file: string) => Promise<ArrayBuffer | Uint8Array>;
 
 export class SpladeKernel {
   readonly head: SpladeHead;
@@ -140,8 +151,9 @@ export class SpladeKernel {
   }
 
   /**
-   * Instantiates the module and loads encoder.bin (its bytes and the table from manifest.json). Synchronous: the module
-   * needs no imports. `prepare: "later"` defers the head's int8 decoder to `head.prepareSome()` (SpladeHeadOptions).
+   * Instantiates the module and loads encoder.bin from its bytes, whole, and the table from manifest.json. Synchronous:
+   * the module needs no imports. `prepare: "later"` defers the head's int8 decoder to `head.prepareSome()`
+   * (SpladeHeadOptions).
    */
   static create(
     module: WebAssembly.Module,
@@ -150,12 +162,45 @@ export class SpladeKernel {
     options: Pick<SpladeHeadOptions, "prepare"> = {},
   ): SpladeKernel {
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    checkLayout(layout, view.byteLength);
+    checkLayout(layout);
+    if (view.byteLength !== layout.bytes) throw sizeError("encoder.bin", view.byteLength, layout.bytes);
     const start = performance.now();
     const { wasm, arena, weightsAt } = SpladeKernel.instantiate(module, layout);
     const instantiated = performance.now();
     new Uint8Array(wasm.memory.buffer, weightsAt, view.byteLength).set(view);
     return new SpladeKernel(wasm, arena, weightsAt, layout, options.prepare, { instantiate: instantiated - start, copy: performance.now() - instantiated });
+  }
+
+  /**
+   * As create, reading encoder.bin's files (`layout.parts`) at once through `read`: each is copied to its place in the
+   * module's memory as it arrives and is not held after, so encoder.bin is never whole outside the kernel. The
+   * instance is made while the files are on their way. `copy` sums the parts' copies.
+   */
+  static async load(
+    module: WebAssembly.Module,
+    layout: KernelLayout,
+    read: KernelPartReader,
+    options: Pick<SpladeHeadOptions, "prepare"> = {},
+  ): Promise<SpladeKernel> {
+    checkLayout(layout);
+    const reads = layout.parts.map((part) => read(part.file));
+    const start = performance.now();
+    const { wasm, arena, weightsAt } = SpladeKernel.instantiate(module, layout);
+    const instantiate = performance.now() - start;
+    let copy = 0;
+    let offset = 0;
+    const offsets = layout.parts.map((part) => (offset += part.bytes) - part.bytes);
+    await Promise.all(
+      layout.parts.map(async (part, i) => {
+        const bytes = await reads[i];
+        const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+        if (view.byteLength !== part.bytes) throw sizeError(part.file, view.byteLength, part.bytes);
+        const copyStart = performance.now();
+        new Uint8Array(wasm.memory.buffer, weightsAt + offsets[i], part.bytes).set(view);
+        copy += performance.now() - copyStart;
+      }),
+    );
+    return new SpladeKernel(wasm, arena, weightsAt, layout, options.prepare, { instantiate, copy });
   }
 
   /** A fresh instance with room for encoder.bin at `weightsAt`. */

@@ -133,9 +133,14 @@ export async function loadQueryModel(
   if (manifest.kind === "inference-free") return loadStaticModel(files, manifest, start);
   const kernel = (async () => {
     const fetchStart = performance.now();
-    const bytes = await files.bytes(manifest.edge.file);
-    const fetchMs = since(fetchStart);
-    return { kernel: SpladeKernel.create(kernelModule(), bytes, manifest.edge, { prepare: options.prepare }), fetchMs, readyMs: since(start) };
+    let fetchMs = 0;
+    // encoder.bin's files (one, or parts of ≤ 24 MiB for larger models) at once, each copied in as it arrives.
+    const read = async (file: string) => {
+      const bytes = await files.bytes(file);
+      fetchMs = since(fetchStart);
+      return bytes;
+    };
+    return { kernel: await SpladeKernel.load(kernelModule(), manifest.edge, read, { prepare: options.prepare }), fetchMs, readyMs: since(start) };
   })();
   const [k, t] = await Promise.all([kernel, loadTokenizer(files, manifest, start)]);
   const steps = k.kernel.loadTimings;

@@ -5,6 +5,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { isKernelPartFile } from "../kernel/contract.ts";
 import { buildKernelWeights } from "./encoder-bin.ts";
 import { loadEncoder, parseConfig } from "./architectures.ts";
 import { openCheckpoint } from "./checkpoint/index.ts";
@@ -22,7 +23,8 @@ import { checkpointError, ModelError } from "./errors.ts";
  * head.bin and .assetsignore for query models. 3: encoder.bin (the kernel's weights) instead of trunk.onnx and
  * head.bin. 4: worker-tokenizer.json for query models. 5: the manifest's source.repo is a public name, never the
  * local folder's path (the Worker shows it to every client). 6: a manifest `kind`, and inference-free query models
- * (static-weights.bin, no transformer: convert-static.ts).
+ * (static-weights.bin, no transformer: convert-static.ts); encoder.bin in parts of at most 24 MiB when larger (Workers
+ * take 25 MiB per asset), listed with their sizes and sha256 in the manifest's `edge`. Both came in together.
  */
 export const CONVERTER_LAYOUT = 6;
 
@@ -195,7 +197,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   let edge: TransformerManifest["edge"];
   if (role === "query") {
     const kernel = buildKernelWeights(encoder, maxLength);
-    outputs[kernel.layout.file] = kernel.bytes;
+    Object.assign(outputs, kernel.files);
     edge = kernel.layout;
     // The Worker's first request builds its tokenizer from this one: tokenizer.json's vocabulary object costs it ~4×.
     outputs[WORKER_TOKENIZER_FILE] = JSON.stringify(listVocabulary(JSON.parse(tokenizer.tokenizer) as object));
@@ -243,7 +245,7 @@ export async function writeFolder(outDir: string, files: Record<string, Uint8Arr
     if (code === "ENOTDIR") throw new ModelError("folder", `${outDir} is a file — give a folder for the converted model`);
     if (code !== "ENOENT") throw new ModelError("folder", `${outDir}: cannot be read (${code})`, { cause: error });
   }
-  const foreign = existing?.filter((f) => !CONVERSION_FILES.has(f)) ?? [];
+  const foreign = existing?.filter((f) => !CONVERSION_FILES.has(f) && !isKernelPartFile(f)) ?? [];
   if (foreign.length > 0) {
     const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? ", …" : "");
     throw new ModelError(

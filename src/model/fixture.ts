@@ -83,6 +83,29 @@ export const FULL_SIZE_FIXTURES: readonly FixtureSpec[] = [
   { name: "doc-full", config: DOC_CONFIG, seed: 4, std: 0.02, decoderBiasShift: -2.1 },
 ];
 
+/**
+ * Query encoders larger than VI-BT's 2 × 128, for the kernel's shape tests (test/dev/kernel-shapes.test.ts): generated
+ * there, never by `npm run fixture`. 4 × 256 is BERT-mini's shape (encoder.bin 42.5 MiB: two parts); 5 × 256 with 8
+ * heads of 32 is the most layers of hidden 256 a Worker's isolate loads (src/kernel/contract.ts, workerLoadBytes).
+ * Decoder bias shifted as query-sparse's, so queries keep a few hundred terms rather than the whole vocabulary.
+ */
+export const KERNEL_SHAPE_FIXTURES: readonly FixtureSpec[] = [
+  {
+    name: "query-4x256",
+    config: { ...QUERY_CONFIG, numLayers: 4, hiddenSize: 256, numHeads: 4, intermediateSize: 1024 },
+    seed: 5,
+    std: 0.05,
+    decoderBiasShift: -2.05,
+  },
+  {
+    name: "query-5x256",
+    config: { ...QUERY_CONFIG, numLayers: 5, hiddenSize: 256, numHeads: 8, intermediateSize: 1024 },
+    seed: 6,
+    std: 0.05,
+    decoderBiasShift: -2.05,
+  },
+];
+
 const TOKENIZER_CONFIG = {
   do_lower_case: true,
   strip_accents: null,

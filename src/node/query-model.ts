@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KERNEL_BUILD_FILES, type KernelBuildName } from "../kernel/contract.ts";
+import { KERNEL_BUILD_FILES, kernelFilesLabel, type KernelBuildName } from "../kernel/contract.ts";
 import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
 import { StaticWeightsError } from "../encoder/static-weights.ts";
 import { loadQueryModel, servedProblem, type QueryModel, type QueryModelOptions, type ServedManifest } from "../kernel/query-model.ts";
@@ -72,7 +72,7 @@ export async function loadQueryFolder(dir: string, options: Pick<QueryModelOptio
   } catch (cause) {
     const again = `convert it again with \`${hint}\``;
     if (cause instanceof KernelWeightsError && manifest.kind !== "inference-free")
-      throw new KernelWeightsError(`${join(dir, manifest.edge.file)}: ${cause.message} — ${again}`);
+      throw new KernelWeightsError(`${join(dir, kernelFilesLabel(manifest.edge))}: ${cause.message} — ${again}`);
     if (cause instanceof StaticWeightsError && manifest.kind === "inference-free")
       throw new ModelError("folder", `${join(dir, manifest.static_weights.file)}: ${cause.message} — ${again}`, { cause });
     throw cause;

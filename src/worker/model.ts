@@ -1,6 +1,7 @@
 // The query model inside the isolate: read from the ASSETS binding (the `model/query` folder, private to this Worker)
 // once per isolate and assembled by src/kernel/query-model.ts — a transformer on the kernel, or an inference-free
 // weight table — all held by one IsolateModel.
+import { kernelFilesLabel } from "../kernel/contract.ts";
 import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
 import plainModule from "../kernel/kernel.wasm";
@@ -157,7 +158,7 @@ export class IsolateModel {
     } catch (cause) {
       // errors.ts answers it 503 model_unavailable; the message says which file and what to run.
       if (cause instanceof KernelWeightsError && manifest.kind !== "inference-free")
-        throw new KernelWeightsError(`model/query/${manifest.edge.file}: ${cause.message} — ${CONVERT_AGAIN}`);
+        throw new KernelWeightsError(`model/query/${kernelFilesLabel(manifest.edge)}: ${cause.message} — ${CONVERT_AGAIN}`);
       if (cause instanceof StaticWeightsError && manifest.kind === "inference-free")
         throw new ApiError("model_unavailable", `model/query/${manifest.static_weights.file}: ${cause.message} — ${CONVERT_AGAIN}`, { cause });
       throw cause;

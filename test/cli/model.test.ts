@@ -44,8 +44,10 @@ describe("model convert", () => {
     expect(Object.keys(manifest.files).sort()).toEqual(["encoder.bin", "model.onnx", "tokenizer.json", "tokenizer_config.json", "worker-tokenizer.json"]);
     expect(manifest.edge).toMatchObject({
       format: KERNEL_WEIGHTS_FORMAT,
-      file: "encoder.bin",
       bytes: manifest.files["encoder.bin"].bytes,
+      // A 2 × 128 encoder.bin is one file: the one part, and the whole's sha256 is that file's.
+      sha256: manifest.files["encoder.bin"].sha256,
+      parts: [{ file: "encoder.bin", ...manifest.files["encoder.bin"] }],
       config: {
         hidden_size: 128,
         num_heads: 2,

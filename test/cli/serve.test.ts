@@ -47,7 +47,7 @@ describe("a model folder from an older converter layout", () => {
       "worker-tokenizer.json",
     ]);
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as TransformerManifest;
-    expect([manifest.converter.layout, manifest.edge?.file]).toEqual([CONVERTER_LAYOUT, "encoder.bin"]);
+    expect([manifest.converter.layout, manifest.edge?.parts.map((part) => part.file)]).toEqual([CONVERTER_LAYOUT, ["encoder.bin"]]);
     // The path an older layout recorded is gone: the Worker shows this name to every client.
     expect(manifest.source.repo).toBe("query");
   });

@@ -11,6 +11,7 @@ import {
   KERNEL_BUILD_FILES,
   KERNEL_HEAD_MODES,
   KERNEL_HEAD_WIDTH_MULTIPLE,
+  KERNEL_HEAP_BASE,
   KERNEL_LAYER_TENSORS,
   KERNEL_LAYER_WORDS,
   KERNEL_MAX_HIDDEN,
@@ -124,7 +125,7 @@ describe("the kernel contract (src/kernel/contract.ts) against the C source", ()
     expect(define(headC, "GROUP") * define(headC, "GB")).toBe(KERNEL_ROW_TILE);
   });
 
-  it("names the builds build.ts compiles, and each committed module's Model is the contract's", () => {
+  it("names the builds build.ts compiles, and each committed module's Model and heap base are the contract's", () => {
     expect(Object.keys(KERNEL_BUILDS).sort()).toEqual(Object.keys(KERNEL_BUILD_FILES).sort());
     for (const [name, file] of Object.entries(KERNEL_BUILD_FILES) as [KernelBuildName, string][]) {
       expect(KERNEL_BUILDS[name].file).toBe(join(KERNEL_DIR, file));
@@ -135,8 +136,10 @@ describe("the kernel contract (src/kernel/contract.ts) against the C source", ()
       } catch {
         continue; // relaxed SIMD on an engine without it (Node 20): the Worker project runs that build
       }
-      const wasm = new WebAssembly.Instance(module, {}).exports as { model_words(): number };
+      const wasm = new WebAssembly.Instance(module, {}).exports as { model_words(): number; __heap_base: WebAssembly.Global };
       expect(wasm.model_words(), name).toBe(KERNEL_MODEL_WORDS);
+      // Where the kernel's memory starts: kernelMemoryBytes counts from it.
+      expect(wasm.__heap_base.value, name).toBe(KERNEL_HEAP_BASE);
     }
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { buildKernel, clangVersion, CLANG, CLANG_VERSION, ERF_HEADER, KERNEL_BUILDS, type KernelBuild } from "../../src/kernel/build.ts";
 import { KernelWeightsError, SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import { ERFCX_ZMAX, erfcx, erfcxCoefficients, erfcxFit, erfHeader } from "../../src/kernel/erf-table.ts";
-import type { KernelLayout } from "../../src/kernel/contract.ts";
+import { kernelMemoryBytes, type KernelLayout } from "../../src/kernel/contract.ts";
 import { buildKernelWeights } from "../../src/model/encoder-bin.ts";
 import { loadEncoder, parseConfig, type Activation, type EncoderConfig, type MlmEncoder } from "../../src/model/architectures.ts";
 import { memoryCheckpoint } from "../../src/model/tensor.ts";
@@ -92,12 +92,13 @@ function smallModel(config: Partial<EncoderConfig> & { activation: Activation },
   return { ...model, head: { ...model.head, decoder: { shape: model.head.decoder.shape, data: decoder } } };
 }
 
-describe("small models on the kernel", () => {
-  const ids = (length: number, seed: number) => {
-    const u = seededUniform(seed);
-    return Array.from({ length }, () => Math.floor(u() * 3000));
-  };
+/** Seeded token ids below 3000: within the small models' vocabulary. */
+const ids = (length: number, seed: number) => {
+  const u = seededUniform(seed);
+  return Array.from({ length }, () => Math.floor(u() * 3000));
+};
 
+describe("small models on the kernel", () => {
   it.each<[string, Partial<EncoderConfig> & { activation: Activation }, boolean]>([
     ["BERT, gelu_new", { activation: "gelu_new" }, false],
     ["BERT, relu", { activation: "relu" }, false],
@@ -152,6 +153,42 @@ describe("small models on the kernel", () => {
     expect(() => SpladeKernel.create(kernelModule(), bytes, { ...layout, tensors: outside })).toThrow(/lies outside the file/);
     expect(() => SpladeKernel.create(kernelModule(), bytes, { ...layout, format: "other" as KernelLayout["format"] })).toThrow(
       /not splade-edge\/kernel-weights@1/,
+    );
+  });
+});
+
+describe("SpladeKernel.load", () => {
+  const model = smallModel({ activation: "gelu" }, 46);
+  const { bytes, layout } = buildKernelWeights(model, 16);
+  /** The same encoder.bin as three files of uneven size, cut mid-tensor: byte ranges, not tensors, make a part. */
+  const cuts = [0, 1001, Math.floor(bytes.length / 2) + 3, bytes.length];
+  const parts = cuts.slice(1).map((end, i) => ({ file: `encoder-${i}.bin`, bytes: end - cuts[i], sha256: "" }));
+  const split: KernelLayout = { ...layout, parts };
+  const files = new Map(parts.map((part, i) => [part.file, bytes.slice(cuts[i], cuts[i + 1])]));
+
+  it("puts each part at its place: the same bits as the whole encoder.bin, whichever part arrives first", async () => {
+    const whole = SpladeKernel.create(kernelModule(), bytes, layout);
+    // The last part arrives first, the first last.
+    const read = (file: string) => new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(files.get(file)!), 30 - 10 * Number(file[8])));
+    const loaded = await SpladeKernel.load(kernelModule(), split, read);
+    for (const length of [1, 7, 16]) {
+      const sequence = ids(length, length);
+      expect(loaded.hidden(sequence)).toEqual(whole.hidden(sequence));
+      const [a, b] = [loaded.encode(sequence), whole.encode(sequence)];
+      expect([[...a.indices], [...a.values]]).toEqual([[...b.indices], [...b.values]]);
+    }
+    expectMatchesReference(loaded, model, ids(9, 3));
+    expect([loaded.memoryBytes, whole.memoryBytes]).toEqual([kernelMemoryBytes(layout.config), kernelMemoryBytes(layout.config)]);
+  });
+
+  it("names a part that is not the size its table lists, and a table whose parts do not add up", async () => {
+    const short = async (file: string) => (file === "encoder-1.bin" ? files.get(file)!.subarray(4) : files.get(file)!);
+    await expect(SpladeKernel.load(kernelModule(), split, short)).rejects.toThrow(
+      new KernelWeightsError(`encoder-1.bin holds ${parts[1].bytes - 4} bytes, not the ${parts[1].bytes} its table lists`),
+    );
+    const missing = { ...split, parts: parts.slice(0, 2) };
+    await expect(SpladeKernel.load(kernelModule(), missing, async (file) => files.get(file)!)).rejects.toThrow(
+      `encoder-{0…1}.bin: the parts' sizes do not add up to the ${bytes.length} bytes the table lists`,
     );
   });
 });

@@ -6,6 +6,7 @@ import { kernelModule, randomIds } from "../support/query-inputs.ts";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import type { HeadWeights, SpladeHead } from "../../src/kernel/splade-head.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
+import { readKernelWeights } from "../../src/model/encoder-bin.ts";
 import type { TransformerManifest } from "../../src/model/manifest-format.ts";
 
 export const CLS = 101;
@@ -31,7 +32,7 @@ export function loadKernelFixture(name: string): KernelFixture {
   const dir = join(FIXTURE_ROOT, "model", name);
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as TransformerManifest;
   const layout = manifest.edge!;
-  const bytes = new Uint8Array(readFileSync(join(dir, layout.file)));
+  const bytes = readKernelWeights(dir, layout);
   const encoder = SpladeKernel.create(kernelModule(), bytes, layout);
   const { vocab_size: v, hidden_size: n } = layout.config;
   const floats = (tensor: string, count: number) =>

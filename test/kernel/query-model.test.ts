@@ -68,6 +68,18 @@ describe("loadQueryFolder", () => {
     expect((error as ModelError).message).toBe(`${join(dir, "worker-tokenizer.json")} not found — run \`npm run model -- fetch --only query\``);
   });
 
+  it("refuses a manifest from before encoder.bin's parts, naming the file and the command", async () => {
+    const manifest = JSON.parse(readFileSync(join(fixtures.models.query, "manifest.json"), "utf8"));
+    // Converter layout 5's table: the one file named, no parts, no whole sha256.
+    const { parts: _, sha256: __, ...edge } = manifest.edge;
+    const dir = folderVariant(fixtures.models.query, tmp, { "manifest.json": JSON.stringify({ ...manifest, edge: { ...edge, file: "encoder.bin" } }) });
+    const error = await loadQueryFolder(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KernelWeightsError);
+    expect((error as Error).message).toBe(
+      `${join(dir, "encoder.bin")}: the manifest lists encoder.bin without its parts: it was converted before they came in — ${FETCH}`,
+    );
+  });
+
   it("names an encoder.bin that does not match its table", async () => {
     const bytes = readFileSync(join(fixtures.models.query, "encoder.bin"));
     const dir = folderVariant(fixtures.models.query, tmp, { "encoder.bin": bytes.subarray(0, 1000) });

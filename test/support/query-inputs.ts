@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
+import { readKernelWeights } from "../../src/model/encoder-bin.ts";
 import type { KernelLayout } from "../../src/kernel/contract.ts";
 import { edgeProblem, type EdgeManifest } from "../../src/kernel/query-model.ts";
 import type { TransformerManifest, OnnxGraphNames } from "../../src/model/manifest-format.ts";
@@ -32,5 +33,5 @@ export function kernelLayout(modelDir: string): KernelLayout {
 
 /** Reads the folder's encoder.bin and loads it into a kernel instance of `module`. */
 export function loadKernel(modelDir: string, module: WebAssembly.Module, layout = kernelLayout(modelDir)): SpladeKernel {
-  return SpladeKernel.create(module, readFileSync(join(modelDir, layout.file)), layout);
+  return SpladeKernel.create(module, readKernelWeights(modelDir, layout), layout);
 }

@@ -19,7 +19,8 @@ let head: HeadWeights;
 beforeAll(async () => {
   const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<TransformerManifest>();
   const layout = manifest.edge!;
-  const bytes = await (await env.ASSETS.fetch(`https://assets.local/${layout.file}`)).arrayBuffer();
+  // The 2 × 128 fixture's encoder.bin is one file (KERNEL_PART_BYTES).
+  const bytes = await (await env.ASSETS.fetch(`https://assets.local/${layout.parts[0].file}`)).arrayBuffer();
   relaxed = SpladeKernel.create(relaxedModule, bytes, layout);
   plain = SpladeKernel.create(plainModule, bytes, layout);
   const { vocab_size: v, hidden_size: n } = layout.config;

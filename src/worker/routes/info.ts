@@ -105,7 +105,6 @@ export function registerInfo(app: OpenAPIHono<AppEnv>): void {
   app.openapi(infoRoute, async (c) => {
     const manifest = await isolateModel.manifest(c.env.ASSETS);
     const inferenceFree = manifest.kind === "inference-free";
-    const runs = inferenceFree ? manifest.static_weights.file : manifest.edge.file;
     return c.json(
       {
         model: {
@@ -114,7 +113,7 @@ export function registerInfo(app: OpenAPIHono<AppEnv>): void {
           commit: manifest.source.commit,
           kind: manifest.kind ?? "transformer",
           license: manifest.source.license,
-          sha256: manifest.files[runs]?.sha256 ?? null,
+          sha256: inferenceFree ? (manifest.files[manifest.static_weights.file]?.sha256 ?? null) : manifest.edge.sha256,
           weights_sha256: manifest.source.weights_sha256,
           architecture: inferenceFree ? null : manifest.architecture,
           max_length: manifest.max_length,

@@ -22,8 +22,10 @@ function summary(m: ModelManifest, dir: string): string {
   return `${dir}: ${m.source.repo}, ${m.architecture} ${m.config.numLayers}×${m.config.hiddenSize}, vocab ${m.vocab_size}, max length ${m.max_length}, model.onnx ${(onnx.bytes / 1048576).toFixed(1)} MiB`;
 }
 
-function maxLength(value: string | undefined): number {
-  const n = value === undefined ? DEFAULT_MAX_LENGTH : Number(value);
+/** --max-length, or undefined when not given (convert then takes a document's own, DEFAULT_MAX_LENGTH for a query). */
+function maxLength(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
   if (!Number.isInteger(n) || n < 2) throw new CliError("usage", `--max-length must be an integer ≥ 2, got ${value}`);
   return n;
 }
@@ -55,7 +57,8 @@ const fetchCommand = defineCommand({
     if (args.name !== undefined && (args.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(args.name)))
       throw new CliError("usage", `--name must be a non-empty name on one line, got ${JSON.stringify(args.name)}`);
     const roles: ModelRole[] = args.only ? [args.only] : ["query", "doc"];
-    const length = maxLength(args["max-length"]);
+    // efficient-SPLADE's two encoders were trained with 256 tokens, its doc encoder included.
+    const length = maxLength(args["max-length"]) ?? DEFAULT_MAX_LENGTH;
     const out = resolve(args.out);
     const show = interactive({ quiet: args.quiet });
     // Shown even with --quiet: nobody should download these weights without seeing their terms.
@@ -97,7 +100,10 @@ const convertCommand = defineCommand({
     input: { type: "positional", description: "Hugging Face model folder (config.json + model.safetensors or pytorch_model.bin)", required: true },
     output: { type: "positional", description: "Output folder (e.g. model/query)", required: true },
     role: { type: "enum", options: ["query", "doc"], description: "Which encoder (default: from the output folder name, else the architecture)" },
-    "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
+    "max-length": {
+      type: "string",
+      description: `Tokens per text (default: a query encoder ${DEFAULT_MAX_LENGTH}, as trained; a document encoder its own, as sentence-transformers reads it)`,
+    },
     name: {
       type: "string",
       description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",

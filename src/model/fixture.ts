@@ -83,7 +83,7 @@ export const FULL_SIZE_FIXTURES: readonly FixtureSpec[] = [
   { name: "doc-full", config: DOC_CONFIG, seed: 4, std: 0.02, decoderBiasShift: -2.1 },
 ];
 
-const TOKENIZER_CONFIG = {
+export const TOKENIZER_CONFIG = {
   do_lower_case: true,
   strip_accents: null,
   tokenize_chinese_chars: true,
@@ -98,7 +98,7 @@ const TOKENIZER_CONFIG = {
   tokenizer_class: "BertTokenizer",
 };
 
-const SPECIAL_TOKENS_MAP = {
+export const SPECIAL_TOKENS_MAP = {
   unk_token: "[UNK]",
   sep_token: "[SEP]",
   pad_token: "[PAD]",

@@ -75,8 +75,8 @@ export async function documentMaxLength(
   const fromTokenizer = tokenizerConfig?.model_max_length;
   if (typeof fromSt === "number" && Number.isInteger(fromSt) && fromSt > 0) {
     own = { maxLength: Math.min(fromSt, config.maxPositions), from: "sentence_bert_config" };
-  } else if (typeof fromTokenizer === "number" && Number.isInteger(fromTokenizer) && fromTokenizer > 0 && fromTokenizer < config.maxPositions) {
-    // transformers writes a huge sentinel (int(1e30)) for "no limit": it is not below the positions, so config wins.
+  } else if (typeof fromTokenizer === "number" && Number.isInteger(fromTokenizer) && fromTokenizer > 0 && fromTokenizer <= config.maxPositions) {
+    // transformers writes a huge sentinel (int(1e30)) for "no limit": it is above the positions, so config wins.
     own = { maxLength: fromTokenizer, from: "tokenizer" };
   }
   return cap !== undefined && cap < own.maxLength ? { maxLength: cap, from: "option" } : own;

@@ -142,34 +142,37 @@ function embed(model: MlmEncoder, inputIds: readonly number[]): Rows {
   return layerNorm(rows, model.embeddingNorm, model.config.layerNormEps);
 }
 
-function selfAttention(model: MlmEncoder, layer: EncoderLayer, x: Rows, mask: readonly number[]): Rows {
-  const { hiddenSize: h, numHeads } = model.config;
+/** softmax(q·kᵀ/√d + mask bias)·v per head, q, k, v [T, hidden] with the heads side by side. */
+function attend(q: Rows, k: Rows, v: Rows, numHeads: number, mask: readonly number[]): Rows {
+  const h = q[0].length;
   const headSize = h / numHeads;
-  const q = linear(x, layer.query);
-  const k = linear(x, layer.key);
-  const v = linear(x, layer.value);
-  const context = x.map(() => new Float64Array(h));
-  const scores = new Float64Array(x.length);
+  const context = q.map(() => new Float64Array(h));
+  const scores = new Float64Array(q.length);
   for (let head = 0; head < numHeads; head++) {
     const offset = head * headSize;
-    for (let t = 0; t < x.length; t++) {
-      for (let s = 0; s < x.length; s++) {
+    for (let t = 0; t < q.length; t++) {
+      for (let s = 0; s < q.length; s++) {
         let dot = 0;
         for (let j = 0; j < headSize; j++) dot += q[t][offset + j] * k[s][offset + j];
         scores[s] = dot / Math.sqrt(headSize) + (mask[s] === 1 ? 0 : FLOAT32_LOWEST);
       }
       const max = Math.max(...scores);
       let sum = 0;
-      for (let s = 0; s < x.length; s++) {
+      for (let s = 0; s < q.length; s++) {
         scores[s] = Math.exp(scores[s] - max);
         sum += scores[s];
       }
-      for (let s = 0; s < x.length; s++) {
+      for (let s = 0; s < q.length; s++) {
         const p = scores[s] / sum;
         for (let j = 0; j < headSize; j++) context[t][offset + j] += p * v[s][offset + j];
       }
     }
   }
+  return context;
+}
+
+function selfAttention(model: MlmEncoder, layer: EncoderLayer, x: Rows, mask: readonly number[]): Rows {
+  const context = attend(linear(x, layer.query), linear(x, layer.key), linear(x, layer.value), model.config.numHeads, mask);
   return linear(context, layer.attentionOutput);
 }
 
@@ -206,7 +209,10 @@ function forEachVocabColumn(model: Encoder, states: Rows, visit: (v: number, col
 
 /** Hidden states after the last layer for one sequence: [T, hidden] as Float64Array rows. */
 export function referenceHidden(model: Encoder, inputIds: readonly number[], attentionMask?: readonly number[]): Float64Array[] {
-  const mask = validate(model, inputIds, attentionMask);
+  return encodeAny(model, inputIds, validate(model, inputIds, attentionMask));
+}
+
+function encodeAny(model: Encoder, inputIds: readonly number[], mask: readonly number[]): Rows {
   return isGte(model) ? encodeGte(model, inputIds, mask) : encode(model, inputIds, mask);
 }
 
@@ -226,7 +232,7 @@ export function referenceSplade(
   pooling: SpladePooling = RELU_POOLING,
 ): Float64Array {
   const mask = validate(model, inputIds, attentionMask);
-  const hidden = referenceHidden(model, inputIds, mask);
+  const hidden = encodeAny(model, inputIds, mask);
   // Masked positions never reach the decoder: they take no part in the max.
   const states = headStates(
     model,
@@ -293,7 +299,6 @@ function rotate(rows: Rows, model: GteEncoder, inverse: Float64Array): Rows {
 
 function encodeGte(model: GteEncoder, inputIds: readonly number[], mask: readonly number[]): Rows {
   const { hiddenSize: h, numHeads, intermediateSize: inter, layerNormEps: eps, activation } = model.config;
-  const d = h / numHeads;
   const word = model.wordEmbeddings.data;
   const tokenType = model.tokenTypeEmbeddings?.data;
   // NewEmbeddings: word (+ token type 0 when the model has token types), LayerNorm; rope adds no position vector.
@@ -320,26 +325,13 @@ function encodeGte(model: GteEncoder, inputIds: readonly number[], mask: readonl
       model,
       inverse,
     );
-    const v = qkv.map((r) => r.subarray(2 * h, 3 * h));
-    const context = x.map(() => new Float64Array(h));
-    const scores = new Float64Array(x.length);
-    for (let head = 0; head < numHeads; head++) {
-      const o = head * d;
-      for (let t = 0; t < x.length; t++) {
-        for (let s = 0; s < x.length; s++) {
-          let dot = 0;
-          for (let j = 0; j < d; j++) dot += q[t][o + j] * k[s][o + j];
-          scores[s] = dot / Math.sqrt(d) + (mask[s] === 1 ? 0 : FLOAT32_LOWEST);
-        }
-        const max = Math.max(...scores);
-        let sum = 0;
-        for (let s = 0; s < x.length; s++) sum += scores[s] = Math.exp(scores[s] - max);
-        for (let s = 0; s < x.length; s++) {
-          const p = scores[s] / sum;
-          for (let j = 0; j < d; j++) context[t][o + j] += p * v[s][o + j];
-        }
-      }
-    }
+    const context = attend(
+      q,
+      k,
+      qkv.map((r) => r.subarray(2 * h, 3 * h)),
+      numHeads,
+      mask,
+    );
     // NewLayer is post-norm: attn_ln(x + attention(x)), then mlp_ln(x + mlp(x)).
     x = layerNorm(add(x, linear(context, layer.attentionOutput)), layer.attentionNorm, eps);
     // NewGatedMLP: up_gate = up_gate_proj(x); up is the first `intermediate` columns, gate the rest; down(act(gate)·up).

@@ -9,10 +9,9 @@ import { convertFolder } from "../../src/model/convert.ts";
 import { GTE_FIXTURE_CONFIG, writeGteFixture } from "../../src/model/fixture-gte.ts";
 import { referenceSplade } from "../../src/model/reference.ts";
 import { referenceModel } from "../support/reference.ts";
-import { CLI, corpus, expectOk, tsv } from "./corpus-support.ts";
+import { BASE, CLI, corpus, expectOk, MAX_LENGTH, tsv } from "./corpus-support.ts";
 import { runScript } from "./run-script.ts";
 
-const MAX_LENGTH = 32;
 // log(1 + log(1 + relu)) of this generated model: ~200 terms per document at or above 0.6.
 const MIN_WEIGHT = 0.6;
 const TOLERANCE = 1e-4;
@@ -32,22 +31,9 @@ beforeAll(async () => {
   await convertFolder(hf, model, {});
   writeFileSync(join(tmp, "docs.tsv"), tsv(DOCS));
   const output = join(tmp, "docs.ids.jsonl");
-  const run = runScript(CLI, [
-    join(tmp, "docs.tsv"),
-    "--output",
-    output,
-    "--format",
-    "ids",
-    "--model",
-    model,
-    "--max-length",
-    String(MAX_LENGTH),
-    "--min-weight",
-    String(MIN_WEIGHT),
-    "--batch-size",
-    "3",
-    "--quiet",
-  ]);
+  // The settings every encode-corpus test runs with (small batches and windows), on this model and its cut.
+  const settings = BASE.map((arg, k) => (BASE[k - 1] === "--model" ? model : BASE[k - 1] === "--min-weight" ? String(MIN_WEIGHT) : arg));
+  const run = runScript(CLI, [join(tmp, "docs.tsv"), "--output", output, "--format", "ids", ...settings]);
   const [tokenizerJson, tokenizerConfig] = ["tokenizer.json", "tokenizer_config.json"].map((f) => JSON.parse(readFileSync(join(model, f), "utf8")) as object);
   const tokenizer = new SpladeTokenizer(tokenizerJson, tokenizerConfig, MAX_LENGTH);
   const encoder = referenceModel(hf);

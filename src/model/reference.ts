@@ -11,6 +11,7 @@ import {
   type Encoder,
   type SpladePooling,
   type EncoderLayer,
+  type GteConfig,
   type GteEncoder,
   type LayerNorm,
   type Linear,
@@ -263,8 +264,8 @@ function linearNoBias(rows: Rows, weight: Tensor): Rows {
  * NewRotaryEmbedding's inverse frequencies: 1/θ^(2j/d); with NTK scaling (factor f) the cache is built for
  * max_position·f, which takes the scaled branch for every position: 1/(θf)^(2j/d) / f^(2/d).
  */
-export function gteInverseFrequencies(model: GteEncoder): Float64Array {
-  const { hiddenSize, numHeads, ropeTheta, ropeScaling } = model.config;
+export function gteInverseFrequencies(config: GteConfig): Float64Array {
+  const { hiddenSize, numHeads, ropeTheta, ropeScaling } = config;
   const d = hiddenSize / numHeads;
   const f = ropeScaling?.factor ?? 1;
   const base = ropeScaling ? ropeTheta * f : ropeTheta;
@@ -311,7 +312,7 @@ function encodeGte(model: GteEncoder, inputIds: readonly number[], mask: readonl
     model.embeddingNorm,
     eps,
   );
-  const inverse = gteInverseFrequencies(model);
+  const inverse = gteInverseFrequencies(model.config);
   const act = ACTIVATIONS[activation];
   for (const layer of model.layers) {
     const qkv = linear(x, layer.qkv);

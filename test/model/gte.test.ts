@@ -10,7 +10,7 @@ import { GTE_FIXTURE_CONFIG, writeGteFixture, type GteFixtureSpec } from "../../
 import type { ModelManifest } from "../../src/model/manifest.ts";
 import { ONNX_NAMES } from "../../src/model/onnx/build.ts";
 import { seededUniform } from "../../src/model/random.ts";
-import { referenceSplade } from "../../src/model/reference.ts";
+import { gteInverseFrequencies, referenceSplade } from "../../src/model/reference.ts";
 import type { SpladeBackend } from "../../src/encoder/encoder.ts";
 import { createNodeBackend } from "../../src/node/ort-node.ts";
 import { createWebBackend } from "../../src/node/ort-web.ts";
@@ -106,6 +106,22 @@ describe.each(VARIANTS)("$name", ({ spec }) => {
     const ids = BATCH[0];
     const reversed = [CLS, ...ids.slice(1, -1).reverse(), SEP];
     expect(maxAbsDiff(referenceSplade(model, ids), referenceSplade(model, reversed))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("the reference's rotary frequencies (head size 16)", () => {
+  // Worked by hand from docs/model-sources.md §3: ω_j = 1/θ^(2j/d); NTK factor f: 1/(θf)^(2j/d) / f^(2/d).
+  it.each<[string, Partial<GteConfig>, number[]]>([
+    ["rope_theta 10000, unscaled: 1, 10^-1.5, 10^-3", { ropeTheta: 10000, ropeScaling: null }, [1, 0.03162277660168379, 0.001]],
+    [
+      "rope_theta 500000, NTK ×2: 2^(-1/8), 10^(-2.25)·2^(-1/8), 10^(-4.5)·2^(-1/8)",
+      { ropeTheta: 500000, ropeScaling: { type: "ntk", factor: 2 } },
+      [0.9170040432046712, 0.005156692688606229, 2.8998214001102113e-5],
+    ],
+  ])("%s", (_, change, expected) => {
+    const inverse = gteInverseFrequencies({ ...GTE_FIXTURE_CONFIG, ...change });
+    expect(inverse).toHaveLength(8);
+    [0, 3, 6].forEach((j, k) => expect(inverse[j]).toBeCloseTo(expected[k], 15));
   });
 });
 

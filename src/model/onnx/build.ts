@@ -235,15 +235,16 @@ export function buildOnnx(model: Encoder, options: BuildOnnxOptions = {}): Uint8
   const c = constants(g);
   const [inputIds, attentionMask] = ONNX_INPUTS;
 
-  // Embeddings. Token type is always 0, so its row is one [hidden] constant, not a Gather per token.
+  // Embeddings. Token type is always 0, so its row is one [hidden] constant, not a Gather per token. GTE has no position
+  // table (rotary positions act in attention).
   const word = g.float("embeddings.word_embeddings.weight", model.wordEmbeddings.shape, model.wordEmbeddings.data);
+  const position = isGte(model) ? undefined : g.float("embeddings.position_embeddings.weight", model.positionEmbeddings.shape, model.positionEmbeddings.data);
   const inputShape = g.node("Shape", [inputIds], "input_shape");
   const sequence = g.node("Gather", [inputShape, g.int64("const.sequence_axis", [], [1])], "sequence_length", [attr.int("axis", 0)]);
   const zeroI64 = g.int64("const.zero_i64", [], [0]);
   const positions = g.node("Range", [zeroI64, sequence, g.int64("const.one_i64", [], [1])], "position_ids");
   let x = g.node("Gather", [word, inputIds], "embeddings.word", [attr.int("axis", 0)]);
-  if (!isGte(model)) {
-    const position = g.float("embeddings.position_embeddings.weight", model.positionEmbeddings.shape, model.positionEmbeddings.data);
+  if (position) {
     x = g.node("Add", [x, g.node("Gather", [position, positions], "embeddings.position", [attr.int("axis", 0)])], "embeddings.sum");
   }
   if (model.tokenTypeEmbeddings) {

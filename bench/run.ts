@@ -12,6 +12,7 @@ import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts
 import { benchRetrieval } from "./retrieval.ts";
 import type { Quantiles } from "./stats.ts";
 import { SpladeEncoder } from "../src/encoder/encoder.ts";
+import { GTE_ARCHITECTURE } from "../src/model/architectures.ts";
 import { sourceFolder } from "../src/model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT, FULL_SIZE_FIXTURES } from "../src/model/fixture.ts";
 import { ENGINES, startBackendThread } from "../src/node/inference-thread.ts";
@@ -122,6 +123,9 @@ const corpusCommand = defineCommand({
     const shiftedFixture = full && !args.model;
     const minWeight = folder.manifest.random_weights && !shiftedFixture ? GENERATED_MIN_WEIGHT : 0;
     const config = folder.manifest.config;
+    // bench/corpus-flops.ts counts BERT's FLOPs; GTE's gated MLP and rotary positions are not counted there.
+    if (config.architecture === GTE_ARCHITECTURE)
+      throw new CliError("usage", `${modelDir}: the corpus benchmark counts BERT/DistilBERT FLOPs only, not ${GTE_ARCHITECTURE}'s`);
     console.log(
       `encode-corpus benchmark: ${docs} generated passages, ${modelDir} (${config.numLayers} layers × ${config.hiddenSize}, ` +
         `${folder.manifest.random_weights ? `generated weights${minWeight ? `, terms ≥ ${minWeight}` : ""}` : "trained weights"}), ` +

@@ -26,7 +26,10 @@ function summary(m: ModelManifest, dir: string): string {
   return `${dir}: ${m.source.repo}, ${m.architecture} ${m.config.numLayers}×${m.config.hiddenSize}, vocab ${m.vocab_size}, max length ${m.max_length}, model.onnx ${(onnx.bytes / 1048576).toFixed(1)} MiB`;
 }
 
-/** --max-length; absent: the converter's default for the kind (DEFAULT_MAX_LENGTH, or an inference-free tokenizer's own). */
+/**
+ * --max-length, or undefined when not given: convert then takes a transformer query encoder's DEFAULT_MAX_LENGTH, a
+ * document encoder's own (as sentence-transformers reads it), an inference-free tokenizer's model_max_length.
+ */
 function maxLength(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -61,7 +64,8 @@ const fetchCommand = defineCommand({
     if (args.name !== undefined && (args.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(args.name)))
       throw new CliError("usage", `--name must be a non-empty name on one line, got ${JSON.stringify(args.name)}`);
     const roles: ModelRole[] = args.only ? [args.only] : ["query", "doc"];
-    const length = maxLength(args["max-length"]);
+    // efficient-SPLADE's two encoders were trained with 256 tokens, its doc encoder included.
+    const length = maxLength(args["max-length"]) ?? DEFAULT_MAX_LENGTH;
     const out = resolve(args.out);
     const show = interactive({ quiet: args.quiet });
     // Shown even with --quiet: nobody should download these weights without seeing their terms.
@@ -105,7 +109,7 @@ const convertCommand = defineCommand({
     role: { type: "enum", options: ["query", "doc"], description: "Which encoder (default: from the output folder name, else the architecture)" },
     "max-length": {
       type: "string",
-      description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained; an inference-free query model: its tokenizer's model_max_length)`,
+      description: `Tokens per text (default: a query encoder ${DEFAULT_MAX_LENGTH}, as trained; a document encoder its own, as sentence-transformers reads it; an inference-free query model its tokenizer's model_max_length)`,
     },
     "query-weights": {
       type: "enum",

@@ -7,15 +7,17 @@ import { basename, dirname, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { isKernelPartFile } from "../kernel/contract.ts";
 import { buildKernelWeights } from "./encoder-bin.ts";
-import { loadEncoder, parseConfig } from "./architectures.ts";
+import { GTE_ARCHITECTURE, isGte, loadModel, parseModelConfig, type SpladeActivation } from "./architectures.ts";
 import { openCheckpoint } from "./checkpoint/index.ts";
 import { MANIFEST_FORMAT, sha256, type ModelManifest, type ModelRole, type TransformerManifest } from "./manifest.ts";
+import type { MaxLengthSource, SpladeRule } from "./manifest-format.ts";
 import { ONNX_INPUTS, ONNX_OPSET, ONNX_OUTPUT, buildOnnx } from "./onnx/build.ts";
 import { bertSettings, buildBertTokenizerJson, listVocabulary, parseVocab } from "./tokenizer-json.ts";
 import { WORKER_TOKENIZER_FILE } from "../encoder/tokenizer.ts";
 import { STATIC_WEIGHTS_FILE } from "../encoder/static-weights.ts";
 import { convertInferenceFree, inferenceFreeWeighting, type QueryWeighting } from "./convert-static.ts";
 import { checkpointError, ModelError } from "./errors.ts";
+import { documentMaxLength, readSpladeActivation, specialTokenIds } from "./splade-pooling.ts";
 
 /**
  * Bumped whenever the same weights convert to other files, so that generated folders (ensureFixtureModels) are
@@ -24,7 +26,9 @@ import { checkpointError, ModelError } from "./errors.ts";
  * head.bin. 4: worker-tokenizer.json for query models. 5: the manifest's source.repo is a public name, never the
  * local folder's path (the Worker shows it to every client). 6: a manifest `kind`, and inference-free query models
  * (static-weights.bin, no transformer: convert-static.ts); encoder.bin in parts of at most 24 MiB when larger (Workers
- * take 25 MiB per asset), listed with their sizes and sha256 in the manifest's `edge`. Both came in together.
+ * take 25 MiB per asset), listed with their sizes and sha256 in the manifest's `edge`; the manifest's `splade` rule
+ * (activation, special ids) and `max_length_from`, a document encoder's default max length its own
+ * (sentence-transformers' rule). All came in together.
  */
 export const CONVERTER_LAYOUT = 6;
 
@@ -72,6 +76,10 @@ export interface ConvertOptions {
    * QueryWeights). Unset: per-token when the folder holds such a table and the role is query (convert-static.ts).
    */
   queryWeights?: QueryWeighting;
+  /** The SPLADE activation, over the one the repo's SpladePooling config names (default relu when it has none). */
+  activation?: SpladeActivation;
+  /** Zero the tokenizer's special token ids in every vector (the OpenSearch model cards' rule); default false. */
+  dropSpecialIds?: boolean;
   /** Called as each step starts, for progress display. */
   onStep?: (step: "read" | "build" | "write", detail: string) => void;
 }
@@ -160,6 +168,25 @@ export function fileEntries(outputs: Record<string, Uint8Array | string>): Model
   return files;
 }
 
+/**
+ * The SPLADE pooling for the role: the options', else the repo's SpladePooling config, else relu. The Worker's kernel
+ * pools with log(1 + relu) and drops nothing, so a query model with any other rule is refused.
+ */
+async function spladeActivation(hfDir: string, role: ModelRole, options: ConvertOptions): Promise<SpladeRule> {
+  const fromRepo = await readSpladeActivation(hfDir, role);
+  const activation = options.activation ?? fromRepo?.activation ?? "relu";
+  const rule: SpladeRule = {
+    activation,
+    activation_from: options.activation ? "option" : (fromRepo?.file ?? "default"),
+    drop_special_ids: options.dropSpecialIds ?? false,
+  };
+  if (role === "query" && (activation !== "relu" || rule.drop_special_ids)) {
+    const what = activation !== "relu" ? `the ${activation} activation (${rule.activation_from})` : "dropping the special token ids";
+    throw new ModelError("checkpoint", `${hfDir}: a query encoder with ${what} is not supported: the Worker's kernel pools with log(1 + relu) only`);
+  }
+  return rule;
+}
+
 /** Converts a local Hugging Face model folder into `outDir`; returns the manifest it wrote. */
 export async function convertFolder(hfDir: string, outDir: string, options: ConvertOptions): Promise<ModelManifest> {
   const weighting = inferenceFreeWeighting(hfDir, options);
@@ -167,8 +194,9 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   const dir = modelFolder(hfDir, options.role);
   const configFile = join(dir, "config.json");
   const rawConfig = await readJson(configFile);
-  const config = parseConfig(rawConfig, configFile);
-  const role = options.role ?? (config.architecture === "DistilBertForMaskedLM" ? "doc" : "query");
+  const config = parseModelConfig(rawConfig, configFile);
+  const role = options.role ?? (config.architecture === "BertForMaskedLM" ? "query" : "doc");
+  const splade = await spladeActivation(hfDir, role, options);
   const weightsName = WEIGHT_FILES.find((f) => existsSync(join(dir, f)));
   if (!weightsName) {
     const sharded = existsSync(join(dir, "model.safetensors.index.json")) || existsSync(join(dir, "pytorch_model.bin.index.json"));
@@ -177,13 +205,19 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   const weightsFile = join(dir, weightsName);
   options.onStep?.("read", weightsFile);
   const weightBytes = await readFile(weightsFile);
-  const encoder = loadEncoder(config, openCheckpoint(weightsFile, weightBytes));
-  const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, config.maxPositions);
+  const encoder = loadModel(config, openCheckpoint(weightsFile, weightBytes));
+  const tokenizer = await tokenizerFiles(dir);
+  // A document's max length is the model's own (sentence-transformers MLMTransformer), which --max-length may lower.
+  const { maxLength, from: maxLengthFrom }: { maxLength: number; from: MaxLengthSource | "default" } =
+    role === "doc"
+      ? await documentMaxLength(dir, config, JSON.parse(tokenizer.config) as Record<string, unknown>, options.maxLength)
+      : { maxLength: Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, config.maxPositions), from: options.maxLength === undefined ? "default" : "option" };
   if (maxLength < 2) throw new ModelError("max_length", `max length ${maxLength} leaves no room for [CLS] and [SEP]`);
+  const specialIds = splade.drop_special_ids ? specialTokenIds(tokenizer.tokenizer) : [];
+  if (splade.drop_special_ids) splade.special_ids = specialIds;
 
   options.onStep?.("build", config.architecture);
-  const onnx = buildOnnx(encoder, { producerVersion: pkg.version, maxLength });
-  const tokenizer = await tokenizerFiles(dir);
+  const onnx = buildOnnx(encoder, { producerVersion: pkg.version, maxLength, pooling: { activation: splade.activation, dropIds: specialIds } });
 
   options.onStep?.("write", outDir);
   const outputs: Record<string, Uint8Array | string> = {
@@ -196,6 +230,12 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   // onnxruntime-web's 73, ~3× faster).
   let edge: TransformerManifest["edge"];
   if (role === "query") {
+    if (isGte(encoder)) {
+      throw new ModelError(
+        "checkpoint",
+        `${configFile}: ${GTE_ARCHITECTURE} converts as a document encoder only (--role doc): the Worker's kernel runs BERT and DistilBERT`,
+      );
+    }
     const kernel = buildKernelWeights(encoder, maxLength);
     Object.assign(outputs, kernel.files);
     edge = kernel.layout;
@@ -217,7 +257,9 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     architecture: config.architecture,
     config,
     max_length: maxLength,
+    max_length_from: maxLengthFrom,
     vocab_size: config.vocabSize,
+    splade,
     onnx: { opset: ONNX_OPSET, inputs: [...ONNX_INPUTS], output: ONNX_OUTPUT, pooling: "max-first" },
     ...(edge ? { edge } : {}),
     files: fileEntries(outputs),

@@ -106,7 +106,7 @@ export const KERNEL_SHAPE_FIXTURES: readonly FixtureSpec[] = [
   },
 ];
 
-const TOKENIZER_CONFIG = {
+export const TOKENIZER_CONFIG = {
   do_lower_case: true,
   strip_accents: null,
   tokenize_chinese_chars: true,
@@ -121,7 +121,7 @@ const TOKENIZER_CONFIG = {
   tokenizer_class: "BertTokenizer",
 };
 
-const SPECIAL_TOKENS_MAP = {
+export const SPECIAL_TOKENS_MAP = {
   unk_token: "[UNK]",
   sep_token: "[SEP]",
   pad_token: "[PAD]",

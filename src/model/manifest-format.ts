@@ -2,7 +2,7 @@
 // it to find max length and vocabulary size, and to say when weights are random (generated fixtures). Kept apart
 // from manifest.ts, which needs Node, so the Worker can check its types against it.
 import type { KernelLayout } from "../kernel/contract.ts";
-import type { EncoderConfig } from "./architectures.ts";
+import type { ModelConfig, SpladeActivation } from "./architectures.ts";
 
 export const MANIFEST_FORMAT = "splade-edge/model@1";
 export type ModelRole = "query" | "doc";
@@ -17,6 +17,19 @@ export interface OnnxGraphNames {
   /** float [batch, vocab]: the SPLADE weight of every vocabulary term. */
   output: string;
 }
+
+/** What the manifest says of the SPLADE pooling inside model.onnx. */
+export interface SpladeRule {
+  activation: SpladeActivation;
+  /** Where the activation came from: the repo's SpladePooling config file (relative to the repo), "option", or "default". */
+  activation_from: string;
+  drop_special_ids: boolean;
+  /** The ids zeroed when drop_special_ids: every token tokenizer.json marks special. */
+  special_ids?: number[];
+}
+
+/** Where a document's max length came from (src/model/splade-pooling.ts documentMaxLength). */
+export type MaxLengthSource = "option" | "sentence_bert_config" | "tokenizer" | "config";
 
 /** What every manifest holds, whichever kind of model the folder is. */
 interface ManifestBase {
@@ -39,6 +52,11 @@ interface ManifestBase {
     license: string | null;
   };
   max_length: number;
+  /**
+   * Where max_length came from: --max-length ("option"), the converter's default (queries), or the model's own
+   * (documents: sentence_bert_config.json, tokenizer model_max_length, config positions). Absent before it was recorded.
+   */
+  max_length_from?: MaxLengthSource | "default";
   vocab_size: number;
   /** sha256 and size of every file in the folder except the manifest itself. */
   files: Record<string, { sha256: string; bytes: number }>;
@@ -53,9 +71,11 @@ export interface TransformerManifest extends ManifestBase {
   /** Absent in manifests written before converter layout 6, which were all transformers. */
   kind?: "transformer";
   source: ManifestBase["source"] & { weights_file: string; weights_sha256: string };
-  architecture: EncoderConfig["architecture"];
-  config: EncoderConfig;
+  architecture: ModelConfig["architecture"];
+  config: ModelConfig;
   onnx: OnnxGraphNames & { opset: number; pooling: "max-first" };
+  /** The SPLADE activation and special-id rule model.onnx applies; absent = relu, nothing dropped (older manifests). */
+  splade?: SpladeRule;
   /**
    * What the Worker runs (query models): encoder.bin, every weight of the encoder in the kernel's layout
    * (src/kernel/contract.ts: float32 little-endian, Linear weights [in, out], 64-byte aligned), and its table.

@@ -1,6 +1,6 @@
 // Deterministic random weights in the real architectures' layout, for tests and the demo model.
 // Pure integer arithmetic (mulberry32 + Irwin–Hall) so the same seed gives the same bytes on any machine.
-import { checkpointLayout, type EncoderConfig } from "./architectures.ts";
+import { modelCheckpointLayout, type ModelConfig } from "./architectures.ts";
 import type { TensorMap } from "./tensor.ts";
 
 /** mulberry32: a small, well-mixed 32-bit generator; returns uniforms in [0, 1). */
@@ -33,12 +33,12 @@ export interface RandomWeightsOptions {
   decoderBiasShift?: number;
 }
 
-/** Every tensor of checkpointLayout(config), filled from the seed. */
-export function randomWeights(config: EncoderConfig, options: RandomWeightsOptions): TensorMap {
+/** Every tensor of modelCheckpointLayout(config), filled from the seed. */
+export function randomWeights(config: ModelConfig, options: RandomWeightsOptions): TensorMap {
   const std = options.std ?? 0.02;
   const normal = seededNormal(options.seed);
   const out: TensorMap = new Map();
-  for (const { name, shape, kind } of checkpointLayout(config)) {
+  for (const { name, shape, kind } of modelCheckpointLayout(config)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const center = kind === "norm-weight" ? 1 : 0;
     const spread = kind === "weight" || kind === "embedding" ? std : std / 2;

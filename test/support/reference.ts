@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpladeTokenizer } from "../../src/encoder/tokenizer.ts";
-import { loadEncoder, parseConfig } from "../../src/model/architectures.ts";
+import { loadEncoder, loadModel, parseConfig, parseModelConfig, type Encoder } from "../../src/model/architectures.ts";
 import { openCheckpoint } from "../../src/model/checkpoint/index.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
 import { referenceSplade } from "../../src/model/reference.ts";
@@ -24,4 +24,9 @@ export function referenceQueries(modelDir: string, hfDir: string, texts: readonl
     referenceSplade(model, ids).forEach((w, id) => w > 0 && weights.push([id, w]));
     return { text, ids, truncated, length, weights };
   });
+}
+
+/** The checkpoint in `hfDir` (config.json + model.safetensors) as the float64 reference reads it, any architecture convert reads. */
+export function referenceModel(hfDir: string): Encoder {
+  return loadModel(parseModelConfig(readJson(hfDir, "config.json"), join(hfDir, "config.json")), openCheckpoint(join(hfDir, "model.safetensors")));
 }

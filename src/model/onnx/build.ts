@@ -12,12 +12,16 @@
 // - GELU is written 0.5·x·(1 + erf(x/√2)) in the exact node order of ORT's GeluFusion (Div → Erf → Add → Mul
 //   with a separate Mul(x, 0.5)); gelu_new follows FastGeluFusion's Pow form. Opset 17 has no Gelu op.
 // - SPLADE pooling is max-first (docs/facts.md, "SPLADE"): log(1 + relu(max over unmasked t of logit[t, v])). ONNX has no
-//   Log1p, so Add 1 then Log; for small x the float32 rounding of 1 + x costs < 1e-7 absolute.
+//   Log1p, so Add 1 then Log; for small x the float32 rounding of 1 + x costs < 1e-7 absolute. "log1p_relu" applies
+//   the log(1 + ·) twice (monotone, so max-first still holds); dropped special ids are a constant 0/1 mask multiplied in.
+// - GTE (NewForMaskedLM): the packed qkv and up|gate weights are cut into separate MatMuls at build time; rotary
+//   positions use cos/sin tables [max_position_embeddings, 1, head_dim] gathered by position, and rotate_half(x)·sin
+//   is computed as swap_halves(x)·cat(−sin, sin), so the sign lives in the table and no Neg runs.
 // - Tensors go out as little-endian raw_data: Float32Array views are little-endian on every JS engine we
 //   target (x86-64, arm64, wasm).
 import onnxProto from "onnx-proto";
 import type { onnx as Onnx } from "onnx-proto";
-import type { Activation, Linear, LayerNorm, MlmEncoder } from "../architectures.ts";
+import { isGte, RELU_POOLING, type Activation, type Encoder, type GteEncoder, type LayerNorm, type Linear, type SpladePooling } from "../architectures.ts";
 import type { OnnxGraphNames } from "../manifest-format.ts";
 import type { Tensor } from "../tensor.ts";
 
@@ -56,9 +60,13 @@ export interface BuildOnnxOptions {
    * implements that operator. Full int8 range: MLAS's u8s8 kernel without AVX-VNNI (vpmaddubsw) can saturate it.
    */
   weights?: "float32" | "int8";
+  /** The SPLADE activation and the ids zeroed in the output; default log(1 + relu), none. */
+  pooling?: SpladePooling;
 }
 
 type Attribute = Onnx.IAttributeProto;
+/** A Linear whose bias may be absent (GTE's up_gate_proj has none). */
+type Projection = { weight: Tensor; bias?: Tensor };
 const AttributeType = onnx.AttributeProto.AttributeType;
 const DataType = onnx.TensorProto.DataType;
 
@@ -116,6 +124,11 @@ class GraphBuilder {
     return name;
   }
 
+  /** Adds a node with several outputs. */
+  multi(opType: string, inputs: string[], outputs: string[], name: string, attribute: Attribute[] = []): void {
+    this.nodes.push({ opType, input: inputs, output: outputs.map((o) => this.claim(o)), name: this.claim(name), attribute });
+  }
+
   /** Adds a node whose single output is named like the node; returns that name. */
   node(opType: string, inputs: string[], name: string, attribute: Attribute[] = []): string {
     this.nodes.push({ opType, input: inputs, output: [this.claim(name)], name, attribute });
@@ -145,13 +158,14 @@ class GraphBuilder {
     return name;
   }
 
-  /** x·Wᵀ + b with W stored [in, out] under `${name}.weight`. */
-  linear(x: string, layer: Linear, name: string, scale = 1): string {
+  /** x·Wᵀ + b with W stored [in, out] under `${name}.weight`; no Add when the layer has no bias. */
+  linear(x: string, layer: Projection, name: string, scale = 1): string {
     const [outDim, inDim] = layer.weight.shape;
-    if (this.int8) return this.quantizedMatMul(x, transposed(layer.weight, scale), inDim, outDim, scaled(layer.bias.data, scale), name);
+    const bias = layer.bias ? scaled(layer.bias.data, scale) : undefined;
+    if (this.int8) return this.quantizedMatMul(x, transposed(layer.weight, scale), inDim, outDim, bias ?? new Float32Array(outDim), name);
     const w = this.float(`${name}.weight`, [inDim, outDim], transposed(layer.weight, scale));
-    const b = this.float(`${name}.bias`, [outDim], scaled(layer.bias.data, scale));
-    return this.node("Add", [this.node("MatMul", [x, w], `${name}.matmul`), b], name);
+    if (!bias) return this.node("MatMul", [x, w], name);
+    return this.node("Add", [this.node("MatMul", [x, w], `${name}.matmul`), this.float(`${name}.bias`, [outDim], bias)], name);
   }
 
   layerNorm(x: string, norm: LayerNorm, name: string, epsilon: number): string {
@@ -210,30 +224,29 @@ function valueInfo(name: string, elemType: number, dims: Array<string | number>)
  * Serializes the encoder as an ONNX model: int64 `input_ids` and `attention_mask` [batch, sequence] in,
  * float `splade` [batch, vocab] out, with SPLADE max pooling over unmasked positions inside the graph.
  */
-export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Uint8Array {
+export function buildOnnx(model: Encoder, options: BuildOnnxOptions = {}): Uint8Array {
   const { config } = model;
   const { hiddenSize: h, numHeads: heads, vocabSize: v, layerNormEps: eps } = config;
   const headDim = h / heads;
   const int8 = options.weights === "int8";
+  const maxLength = options.maxLength ?? config.maxPositions;
+  const pooling = options.pooling ?? RELU_POOLING;
   const g = new GraphBuilder(int8);
   const c = constants(g);
   const [inputIds, attentionMask] = ONNX_INPUTS;
 
-  // Embeddings. Token type is always 0, so its row is one [hidden] constant, not a Gather per token.
+  // Embeddings. Token type is always 0, so its row is one [hidden] constant, not a Gather per token. GTE has no position
+  // table (rotary positions act in attention).
   const word = g.float("embeddings.word_embeddings.weight", model.wordEmbeddings.shape, model.wordEmbeddings.data);
-  const position = g.float("embeddings.position_embeddings.weight", model.positionEmbeddings.shape, model.positionEmbeddings.data);
+  const position = isGte(model) ? undefined : g.float("embeddings.position_embeddings.weight", model.positionEmbeddings.shape, model.positionEmbeddings.data);
   const inputShape = g.node("Shape", [inputIds], "input_shape");
   const sequence = g.node("Gather", [inputShape, g.int64("const.sequence_axis", [], [1])], "sequence_length", [attr.int("axis", 0)]);
   const zeroI64 = g.int64("const.zero_i64", [], [0]);
   const positions = g.node("Range", [zeroI64, sequence, g.int64("const.one_i64", [], [1])], "position_ids");
-  let x = g.node(
-    "Add",
-    [
-      g.node("Gather", [word, inputIds], "embeddings.word", [attr.int("axis", 0)]),
-      g.node("Gather", [position, positions], "embeddings.position", [attr.int("axis", 0)]),
-    ],
-    "embeddings.sum",
-  );
+  let x = g.node("Gather", [word, inputIds], "embeddings.word", [attr.int("axis", 0)]);
+  if (position) {
+    x = g.node("Add", [x, g.node("Gather", [position, positions], "embeddings.position", [attr.int("axis", 0)])], "embeddings.sum");
+  }
   if (model.tokenTypeEmbeddings) {
     const row0 = g.float("embeddings.token_type_embeddings.row0", [h], model.tokenTypeEmbeddings.data.subarray(0, h));
     x = g.node("Add", [x, row0], "embeddings.with_token_type");
@@ -255,13 +268,21 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
 
   const headsShape = g.int64("const.heads_shape", [4], [0, 0, heads, headDim]);
   const hiddenShape = g.int64("const.hidden_shape", [3], [0, 0, h]);
-  const splitHeads = (t: string, name: string, perm: number[]) =>
-    g.node("Transpose", [g.node("Reshape", [t, headsShape], `${name}.heads`)], `${name}.transposed`, [attr.ints("perm", perm)]);
+  // The tables cover every position the model has, not only max_length: encode-corpus --max-length may go up to it.
+  const rope = isGte(model) ? rotary(g, model, positions) : undefined;
+  /** [batch, sequence, hidden] → heads, transposed by `perm`; rotary positions (GTE's q and k) act before the transpose. */
+  const splitHeads = (t: string, name: string, perm: number[], rotate = false) => {
+    const split = g.node("Reshape", [t, headsShape], `${name}.heads`);
+    return g.node("Transpose", [rope && rotate ? rope(split, name) : split], `${name}.transposed`, [attr.ints("perm", perm)]);
+  };
 
-  model.layers.forEach((layer, i) => {
+  const layers: Array<{ query: Projection; key: Projection; value: Projection; attentionOutput: Linear; attentionNorm: LayerNorm }> = isGte(model)
+    ? model.layers.map((l) => ({ ...splitRows(l.qkv, ["query", "key", "value"]), attentionOutput: l.attentionOutput, attentionNorm: l.attentionNorm }))
+    : model.layers;
+  layers.forEach((layer, i) => {
     const p = `layer.${i}`;
-    const q = splitHeads(g.linear(x, layer.query, `${p}.attention.query`, 1 / Math.sqrt(headDim)), `${p}.attention.query`, [0, 2, 1, 3]);
-    const k = splitHeads(g.linear(x, layer.key, `${p}.attention.key`), `${p}.attention.key`, [0, 2, 3, 1]);
+    const q = splitHeads(g.linear(x, layer.query, `${p}.attention.query`, 1 / Math.sqrt(headDim)), `${p}.attention.query`, [0, 2, 1, 3], true);
+    const k = splitHeads(g.linear(x, layer.key, `${p}.attention.key`), `${p}.attention.key`, [0, 2, 3, 1], true);
     const val = splitHeads(g.linear(x, layer.value, `${p}.attention.value`), `${p}.attention.value`, [0, 2, 1, 3]);
     const scores = g.node("Add", [g.node("MatMul", [q, k], `${p}.attention.scores`), attentionBias], `${p}.attention.masked_scores`);
     const probs = g.node("Softmax", [scores], `${p}.attention.probs`, [attr.int("axis", -1)]);
@@ -275,9 +296,23 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
     );
     const attended = g.node("Add", [g.linear(context, layer.attentionOutput, `${p}.attention.output`), x], `${p}.attention.residual`);
     x = g.layerNorm(attended, layer.attentionNorm, `${p}.attention.LayerNorm`, eps);
-    const inner = activate(g, c, g.linear(x, layer.intermediate, `${p}.intermediate`), config.activation, `${p}.intermediate.act`);
-    const out = g.node("Add", [g.linear(inner, layer.output, `${p}.output`), x], `${p}.output.residual`);
-    x = g.layerNorm(out, layer.outputNorm, `${p}.output.LayerNorm`, eps);
+    if (isGte(model)) {
+      // NewGatedMLP: down(act(gate) · up), up the first half of up_gate_proj's rows, gate the second (no bias).
+      const mlp = model.layers[i];
+      const { up, gate } = splitRows({ weight: mlp.upGate }, ["up", "gate"]);
+      const gated = g.node(
+        "Mul",
+        [activate(g, c, g.linear(x, gate, `${p}.mlp.gate`), config.activation, `${p}.mlp.gate.act`), g.linear(x, up, `${p}.mlp.up`)],
+        `${p}.mlp.gated`,
+      );
+      const out = g.node("Add", [g.linear(gated, mlp.down, `${p}.mlp.down`), x], `${p}.mlp.residual`);
+      x = g.layerNorm(out, mlp.mlpNorm, `${p}.mlp.LayerNorm`, eps);
+    } else {
+      const bert = model.layers[i];
+      const inner = activate(g, c, g.linear(x, bert.intermediate, `${p}.intermediate`), config.activation, `${p}.intermediate.act`);
+      const out = g.node("Add", [g.linear(inner, bert.output, `${p}.output`), x], `${p}.output.residual`);
+      x = g.layerNorm(out, bert.outputNorm, `${p}.output.LayerNorm`, eps);
+    }
   });
 
   // MLM head.
@@ -313,14 +348,22 @@ export function buildOnnx(model: MlmEncoder, options: BuildOnnxOptions = {}): Ui
     attr.ints("axes", [1]),
     attr.int("keepdims", 0),
   ]);
+  const drop = pooling.dropIds.length > 0;
+  const twice = pooling.activation === "log1p_relu";
   const plusOne = g.node("Add", [g.node("Relu", [best], "pooling.relu"), c.one()], "pooling.plus_one");
-  g.node("Log", [plusOne], ONNX_OUTPUT);
+  let pooled = g.node("Log", [plusOne], twice || drop ? "pooling.log1p" : ONNX_OUTPUT);
+  if (twice) pooled = g.node("Log", [g.node("Add", [pooled, c.one()], "pooling.log1p.plus_one")], drop ? "pooling.log1p_twice" : ONNX_OUTPUT);
+  if (drop) {
+    const keep = new Float32Array(v).fill(1);
+    for (const id of pooling.dropIds) keep[id] = 0;
+    g.node("Mul", [pooled, g.float("pooling.keep", [v], keep)], ONNX_OUTPUT);
+  }
 
   const metadata: Record<string, string | number> = {
     [ONNX_METADATA.architecture]: config.architecture,
     [ONNX_METADATA.vocabSize]: v,
     [ONNX_METADATA.hiddenSize]: h,
-    [ONNX_METADATA.maxLength]: options.maxLength ?? config.maxPositions,
+    [ONNX_METADATA.maxLength]: maxLength,
   };
   const message: Onnx.IModelProto = {
     irVersion: ONNX_IR_VERSION,
@@ -347,4 +390,52 @@ function tiedTo(decoder: Tensor, embeddings: Tensor): boolean {
   const a = new Uint32Array(decoder.data.buffer, decoder.data.byteOffset, decoder.data.length);
   const b = new Uint32Array(embeddings.data.buffer, embeddings.data.byteOffset, embeddings.data.length);
   return a.every((x, i) => x === b[i]);
+}
+
+/** A packed [n·k, in] Linear (bias optional) cut into n named [k, in] parts, in order: GTE's q | k | v and up | gate. */
+function splitRows<const N extends string>(packed: Projection, names: readonly N[]): Record<N, Projection> {
+  const [rows, cols] = packed.weight.shape;
+  const k = rows / names.length;
+  return Object.fromEntries(
+    names.map((name, i) => {
+      const weight = { shape: [k, cols], data: packed.weight.data.subarray(i * k * cols, (i + 1) * k * cols) };
+      return [name, packed.bias ? { weight, bias: { shape: [k], data: packed.bias.data.subarray(i * k, (i + 1) * k) } } : { weight }];
+    }),
+  ) as Record<N, Projection>;
+}
+
+/**
+ * GTE's rotary embedding as a function of a [batch, sequence, heads, head_dim] tensor: x·cos + swap_halves(x)·sin±,
+ * with cos = cat(cos(tω), cos(tω)) and sin± = cat(−sin(tω), sin(tω)) gathered per position from [positions, 1, d]
+ * tables (new-impl NewRotaryEmbedding; ω from rope_theta and NTK rope_scaling, docs/model-sources.md §3).
+ */
+function rotary(g: GraphBuilder, model: GteEncoder, positions: string): (x: string, name: string) => string {
+  const { hiddenSize, numHeads, ropeTheta, ropeScaling, maxPositions: maxLength } = model.config;
+  const d = hiddenSize / numHeads;
+  const half = d / 2;
+  const factor = ropeScaling?.factor ?? 1;
+  const cos = new Float32Array(maxLength * d);
+  const sin = new Float32Array(maxLength * d);
+  for (let j = 0; j < half; j++) {
+    // NTK: the base becomes θ·f and every frequency is divided by f^(2/d) (TEI rotary.rs get_inv_freqs).
+    const omega = ropeScaling ? 1 / (ropeTheta * factor) ** ((2 * j) / d) / factor ** (2 / d) : 1 / ropeTheta ** ((2 * j) / d);
+    for (let t = 0; t < maxLength; t++) {
+      const angle = t * omega;
+      cos[t * d + j] = cos[t * d + half + j] = Math.cos(angle);
+      sin[t * d + j] = -Math.sin(angle);
+      sin[t * d + half + j] = Math.sin(angle);
+    }
+  }
+  const gather = (table: Float32Array, name: string) =>
+    g.node("Gather", [g.float(`rotary.${name}_table`, [maxLength, 1, d], table), positions], `rotary.${name}`, [attr.int("axis", 0)]);
+  const cosT = gather(cos, "cos");
+  const sinT = gather(sin, "sin_signed");
+  const splitSizes = g.int64("rotary.split", [2], [half, half]);
+  return (x, name) => {
+    const lo = `${name}.rotary.low`;
+    const hi = `${name}.rotary.high`;
+    g.multi("Split", [x, splitSizes], [lo, hi], `${name}.rotary.split`, [attr.int("axis", -1)]);
+    const swapped = g.node("Concat", [hi, lo], `${name}.rotary.swapped`, [attr.int("axis", -1)]);
+    return g.node("Add", [g.node("Mul", [x, cosT], `${name}.rotary.cos`), g.node("Mul", [swapped, sinT], `${name}.rotary.sin`)], `${name}.rotary`);
+  };
 }

@@ -60,6 +60,8 @@ export interface ConvertOptions {
   /** The model's public name, over any other (see publicName). */
   name?: string;
   license?: string | null;
+  /** The model catalogue entry the folder is a half of (src/model/catalogue.ts), recorded in the manifest. */
+  model?: string;
   /** Called as each step starts, for progress display. */
   onStep?: (step: "read" | "build" | "write", detail: string) => void;
 }
@@ -186,6 +188,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     role,
+    ...(options.model ? { model: options.model } : {}),
     source: {
       ...(options.source ?? { revision: null, commit: null, folder: dir === hfDir ? "" : basename(dir) }),
       repo: name,

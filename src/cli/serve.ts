@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CONVERTER_LAYOUT, convertFolder, sourceFolder } from "../model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
-import { CATALOGUE, halfRules, type ModelDescription } from "../model/catalogue.ts";
+import { CATALOGUE, catalogueModelOf, halfRules } from "../model/catalogue.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
 import { NO_CF_DOWNLOAD, WRANGLER } from "../node/wrangler-dev.ts";
@@ -119,17 +119,12 @@ const demo = defineCommand({
   },
 });
 
-/** The catalogue entry a converted folder belongs to: the one its manifest names, else the one whose query repo it came from. */
-function catalogueModel(manifest: ModelManifest): ModelDescription | undefined {
-  return CATALOGUE.find((m) => (manifest.model === undefined ? m.query.hub.repo === manifest.source.repo : m.name === manifest.model));
-}
-
 /**
  * What deploy says about the licence of the weights it uploads, from the query folder's manifest and the catalogue:
  * the licence and its URL, and a plain warning where a business may not use them or nobody recorded the licence.
  */
 function licenceStatement(dir: string, manifest: ModelManifest): string[] {
-  const entry = catalogueModel(manifest);
+  const entry = catalogueModelOf(manifest);
   const what = `${dir}: ${manifest.source.repo}${entry ? ` (catalogue model ${entry.name})` : ""}`;
   if (entry) {
     const l = entry.license;

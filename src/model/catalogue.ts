@@ -608,6 +608,15 @@ export function halfRules(entry: ModelDescription, role: "query" | "doc"): HalfR
   return { ...rules, activation: half.activation.value, dropSpecialIds: half.specialTokens.value.dropSpecialIds };
 }
 
+/**
+ * The entry a converted half belongs to: the one its manifest names (`model`, written by fetch --model and convert
+ * --model), else — for folders converted before the field existed — the one whose repo for that half it came from.
+ */
+export function catalogueModelOf(manifest: { model?: string; role: "query" | "doc"; source: { repo: string } }): ModelDescription | undefined {
+  if (manifest.model !== undefined) return CATALOGUE.find((m) => m.name === manifest.model);
+  return CATALOGUE.find((m) => (manifest.role === "query" ? m.query : m.document).hub.repo === manifest.source.repo);
+}
+
 /** The model `npm run model -- fetch` takes when none is named. */
 export const DEFAULT_MODEL: ModelDescription = CATALOGUE[0];
 

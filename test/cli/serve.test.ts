@@ -2,15 +2,16 @@
 // source, offline, before wrangler ever sees it. Run through `deploy`, which stops right after (it refuses the
 // generated weights) without needing a Cloudflare login.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { pathToFileURL } from "node:url";
-import { CONVERTER_LAYOUT, type ConvertOptions, convertFolder, FIXTURE_MARKER } from "../../src/model/convert.ts";
+import { CONVERTER_LAYOUT, type ConvertOptions, convertFolder } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
 import { freePort } from "../../src/node/wrangler-dev.ts";
+import { unmarkedCopy } from "../support/unmarked-checkpoint.ts";
 import { ROOT, runScript } from "./run-script.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "splade-serve-"));
@@ -76,11 +77,7 @@ describe("a model folder from an older converter layout", () => {
  */
 async function deployableProject(name: string, options: Partial<ConvertOptions>): Promise<string> {
   const project = join(tmp, name);
-  const hf = join(project, "hf");
-  cpSync(resolve(FIXTURE_ROOT, "hf", "query"), hf, { recursive: true });
-  const config = JSON.parse(readFileSync(join(hf, "config.json"), "utf8"));
-  delete config[FIXTURE_MARKER];
-  writeFileSync(join(hf, "config.json"), JSON.stringify(config));
+  const hf = unmarkedCopy(resolve(FIXTURE_ROOT, "hf", "query"), join(project, "hf"));
   await convertFolder(hf, join(project, "model", "query"), { role: "query", ...options });
   for (const f of ["node_modules", "src", "package.json", "wrangler.toml"]) symlinkSync(join(ROOT, f), join(project, f));
   return project;

@@ -1,20 +1,37 @@
 // `npm run model -- fetch | convert | list`: Hugging Face checkpoints → splade-edge model folders, and the catalogue.
 import { defineCommand } from "citty";
 import { basename, join, resolve } from "node:path";
-import { CATALOGUE, DEFAULT_MODEL, servableToday, type ModelDescription } from "../model/catalogue.ts";
+import {
+  CATALOGUE,
+  catalogueEntry,
+  DEFAULT_MODEL,
+  halfRules,
+  servableToday,
+  type ModelDescription,
+  type QueryHalf,
+  type TransformerHalf,
+} from "../model/catalogue.ts";
 import { convertFolder, DEFAULT_MAX_LENGTH, hubCacheFolder, type ConvertOptions } from "../model/convert.ts";
 import { fetchModel, listRepoFiles } from "../model/hub.ts";
 import type { ModelManifest, ModelRole } from "../model/manifest.ts";
 import { byteBar, interactive } from "./progress.ts";
 import { runCli, CliError, printJson } from "./run.ts";
 
-const HALF = { query: DEFAULT_MODEL.query, doc: DEFAULT_MODEL.document } as const;
-
 function licenseNotice(m: ModelDescription): string {
   const l = m.license;
+  const use = l.commercial
+    ? `Commercial use: yes (${l.name}).`
+    : `Commercial use: NO — ${l.name} is a non-commercial licence: these weights may not be used in a product or a paid service.`;
   return `The ${m.label} weights are licensed ${l.name}${l.holder ? ` by ${l.holder}` : ""} (${l.terms}):
-${l.url} — see each model card on the Hub. splade-edge does not ship them;
-you download them under that licence, and anything derived from them (the converted ONNX files) carries it too.`;
+${l.url} — see each model card on the Hub. ${use}
+splade-edge does not ship them; you download them under that licence, and anything derived from them (the converted files) carries it too.`;
+}
+
+/** Said before the first request: the Hub answers a gated repo with 401/403 until its conditions are accepted. */
+function gatedNotice(m: ModelDescription): string {
+  const pages = [...new Set([m.query.hub.repo, m.document.hub.repo])].map((repo) => `https://huggingface.co/${repo}`).join(" and ");
+  const token = process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN ? "HF_TOKEN is set" : "HF_TOKEN is not set";
+  return `${m.name} is gated on the Hub: accept its conditions on ${pages} while logged in, then set HF_TOKEN to a read token of that account (https://huggingface.co/settings/tokens) — ${token}.`;
 }
 
 function summary(m: ModelManifest, dir: string): string {
@@ -27,11 +44,12 @@ function summary(m: ModelManifest, dir: string): string {
 }
 
 /**
- * --max-length, or undefined when not given: convert then takes a transformer query encoder's DEFAULT_MAX_LENGTH, a
- * document encoder's own (as sentence-transformers reads it), an inference-free tokenizer's model_max_length.
+ * --max-length, else the catalogue's length for the half (`fallback`), else undefined: convert then takes a transformer
+ * query encoder's DEFAULT_MAX_LENGTH, a document encoder's own (as sentence-transformers reads it), an inference-free
+ * tokenizer's model_max_length.
  */
-function maxLength(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
+function maxLength(value: string | undefined, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 2) throw new CliError("usage", `--max-length must be an integer ≥ 2, got ${value}`);
   return n;
@@ -44,43 +62,61 @@ function stepLogger(quiet: boolean): ConvertOptions["onStep"] {
   };
 }
 
+const NAME_ARG = {
+  type: "string",
+  description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",
+} as const;
+
+function checkName(name: string | undefined): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a name goes into HTTP answers and headers, one line.
+  if (name !== undefined && (name.trim() === "" || /[\u0000-\u001f\u007f]/.test(name)))
+    throw new CliError("usage", `--name must be a non-empty name on one line, got ${JSON.stringify(name)}`);
+}
+
 const fetchCommand = defineCommand({
-  meta: { name: "fetch", description: `Download the ${DEFAULT_MODEL.label} query and doc encoders from the Hugging Face Hub and convert them` },
+  meta: {
+    name: "fetch",
+    description: "Download a catalogue model's query and document halves from the Hugging Face Hub and convert them (`npm run model -- list` names them)",
+  },
   args: {
-    "query-repo": { type: "string", description: "Hub id of the query encoder", default: HALF.query.hub.repo },
-    "doc-repo": { type: "string", description: "Hub id of the document encoder", default: HALF.doc.hub.repo },
+    model: { type: "string", description: `The catalogue model (default ${DEFAULT_MODEL.name})`, default: DEFAULT_MODEL.name },
+    "query-repo": { type: "string", description: "Hub id of the query half (default: the catalogue's)" },
+    "doc-repo": { type: "string", description: "Hub id of the document half (default: the catalogue's)" },
     revision: { type: "string", description: "Branch, tag or commit to pin (both repos; default: the catalogue's revision of each, else main)" },
-    only: { type: "enum", options: ["query", "doc"], description: "Fetch just one encoder" },
+    only: { type: "enum", options: ["query", "doc"], description: "Fetch just one half" },
     out: { type: "string", description: "Folder for the converted models", default: "model" },
-    "max-length": { type: "string", description: `Tokens per text (default ${DEFAULT_MAX_LENGTH}, as trained)` },
-    name: {
-      type: "string",
-      description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",
-    },
+    "max-length": { type: "string", description: `Tokens per text (default: the catalogue's for each half, else ${DEFAULT_MAX_LENGTH})` },
+    name: NAME_ARG,
     quiet: { type: "boolean", description: "No progress output" },
   },
   async run({ args }) {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: a name goes into HTTP answers and headers, one line.
-    if (args.name !== undefined && (args.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(args.name)))
-      throw new CliError("usage", `--name must be a non-empty name on one line, got ${JSON.stringify(args.name)}`);
+    checkName(args.name);
+    const entry = catalogueEntry(args.model);
     const roles: ModelRole[] = args.only ? [args.only] : ["query", "doc"];
-    // efficient-SPLADE's two encoders were trained with 256 tokens, its doc encoder included.
-    const length = maxLength(args["max-length"]) ?? DEFAULT_MAX_LENGTH;
     const out = resolve(args.out);
     const show = interactive({ quiet: args.quiet });
     // Shown even with --quiet: nobody should download these weights without seeing their terms.
-    console.error(`${licenseNotice(DEFAULT_MODEL)}\n`);
+    console.error(`${licenseNotice(entry)}\n`);
+    if (entry.gated.value) console.error(`${gatedNotice(entry)}\n`);
     for (const role of roles) {
-      const repo = role === "query" ? args["query-repo"] : args["doc-repo"];
-      const { hub } = HALF[role];
+      const half: QueryHalf | TransformerHalf = role === "query" ? entry.query : entry.document;
+      const repo = (role === "query" ? args["query-repo"] : args["doc-repo"]) ?? half.hub.repo;
       // The catalogue pins its own repo; another repo is read at its default branch, as the Hub serves it.
-      const revision = args.revision ?? (repo === hub.repo ? hub.revision : "main");
+      const ours = repo === half.hub.repo;
+      const revision = args.revision ?? (ours ? half.hub.revision : "main");
       const { sha } = await listRepoFiles(repo, { revision });
+      if (ours && args.revision === undefined && !half.hub.pinned) {
+        console.error(
+          `warning: the catalogue pins no commit of ${repo} (${half.hub.note ?? "none was read"}): fetching ${revision} as it is now, commit ${sha} — ` +
+            `its files may differ from what the catalogue describes; --revision ${sha} fetches the same again`,
+        );
+      }
       const cache = hubCacheFolder(out, repo, sha, role);
       if (!args.quiet) console.error(`${role}: ${repo}@${revision} (${sha.slice(0, 12)})`);
       let bar = byteBar("", false);
       const fetched = await fetchModel(repo, role, cache, {
         revision: sha,
+        inferenceFree: "kind" in half && half.kind === "inference-free" ? half.weights.value.weighting : undefined,
         onFile: (f) => {
           bar.stop();
           bar = byteBar(basename(f.path).padEnd(24), show);
@@ -89,11 +125,16 @@ const fetchCommand = defineCommand({
       });
       bar.stop();
       const target = join(out, role);
+      const { model, ...rules } = halfRules(entry, role);
       const manifest = await convertFolder(cache, target, {
+        // queryWeights, activation and dropSpecialIds: the converter's options for the half's SPLADE rules.
+        ...rules,
         role,
-        maxLength: length,
+        maxLength: maxLength(args["max-length"], rules.maxLength),
         source: { repo, revision, commit: sha, folder: fetched.folder },
-        license: DEFAULT_MODEL.license.name,
+        name: args.name,
+        // A half fetched from another repo than the catalogue's is not that model's.
+        model: ours ? model : undefined,
         onStep: stepLogger(Boolean(args.quiet)),
       });
       console.log(summary(manifest, target));
@@ -109,7 +150,7 @@ const convertCommand = defineCommand({
     role: { type: "enum", options: ["query", "doc"], description: "Which encoder (default: from the output folder name, else the architecture)" },
     "max-length": {
       type: "string",
-      description: `Tokens per text (default: a query encoder ${DEFAULT_MAX_LENGTH}, as trained; a document encoder its own, as sentence-transformers reads it; an inference-free query model its tokenizer's model_max_length)`,
+      description: `Tokens per text (default: the --model's for the half; else a query encoder ${DEFAULT_MAX_LENGTH}, as trained; a document encoder its own, as sentence-transformers reads it; an inference-free query model its tokenizer's model_max_length)`,
     },
     "query-weights": {
       type: "enum",
@@ -117,22 +158,24 @@ const convertCommand = defineCommand({
       description:
         "An inference-free query model: per-token (the folder's idf.json, query_token_weights.txt or sentence-transformers query module; the default when it has one) or uniform (every token 1, [CLS]/[SEP]/[MASK] 0: naver/splade-v3-doc)",
     },
-    name: {
-      type: "string",
-      description: "The model's public name, shown by the Worker (default: config.json's _name_or_path when it is a Hub id, else the input folder's name)",
-    },
+    model: { type: "string", description: "The catalogue model the folder is a half of: its rules and licence apply, and the manifest names it" },
+    name: NAME_ARG,
     quiet: { type: "boolean", description: "No progress output" },
   },
   async run({ args }) {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: a name goes into HTTP answers and headers, one line.
-    if (args.name !== undefined && (args.name.trim() === "" || /[\u0000-\u001f\u007f]/.test(args.name)))
-      throw new CliError("usage", `--name must be a non-empty name on one line, got ${JSON.stringify(args.name)}`);
+    checkName(args.name);
     const role = args.role ?? (basename(args.output) === "doc" ? "doc" : basename(args.output) === "query" ? "query" : undefined);
+    if (args.model !== undefined && role === undefined) {
+      throw new CliError("usage", `--model needs the half: pass --role query|doc, or name the output folder query or doc (got ${args.output})`);
+    }
+    const rules = args.model !== undefined && role !== undefined ? halfRules(catalogueEntry(args.model), role) : undefined;
     const started = performance.now();
     const manifest = await convertFolder(resolve(args.input), resolve(args.output), {
+      // queryWeights, activation and dropSpecialIds: the converter's options for the half's SPLADE rules.
+      ...rules,
       role,
-      maxLength: maxLength(args["max-length"]),
-      queryWeights: args["query-weights"],
+      maxLength: maxLength(args["max-length"], rules?.maxLength),
+      queryWeights: args["query-weights"] ?? rules?.queryWeights,
       name: args.name,
       onStep: stepLogger(Boolean(args.quiet)),
     });

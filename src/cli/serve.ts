@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CONVERTER_LAYOUT, convertFolder, sourceFolder } from "../model/convert.ts";
 import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
+import { CATALOGUE, catalogueModelOf, halfRules } from "../model/catalogue.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
 import { NO_CF_DOWNLOAD, WRANGLER } from "../node/wrangler-dev.ts";
@@ -71,7 +72,10 @@ async function convertIfStale(dir: string): Promise<void> {
     );
   }
   console.error(`${dir} was converted by an older splade-edge: converting ${from} again…`);
+  // With the rules of the catalogue model it was fetched as, as fetch gave them.
+  const entry = manifest.model === undefined ? undefined : CATALOGUE.find((m) => m.name === manifest.model);
   await convertFolder(from, dir, {
+    ...(entry ? halfRules(entry, manifest.role) : {}),
     role: manifest.role,
     maxLength: manifest.max_length,
     ...(commit ? { source: { repo, revision, commit, folder } } : {}),
@@ -115,15 +119,51 @@ const demo = defineCommand({
   },
 });
 
+/**
+ * What deploy says about the licence of the weights it uploads, from the query folder's manifest and the catalogue:
+ * the licence and its URL, and a plain warning where a business may not use them or nobody recorded the licence.
+ */
+function licenceStatement(dir: string, manifest: ModelManifest): string[] {
+  const entry = catalogueModelOf(manifest);
+  const what = `${dir}: ${manifest.source.repo}${entry ? ` (catalogue model ${entry.name})` : ""}`;
+  if (entry) {
+    const l = entry.license;
+    const lines = [`${what}, licensed ${l.name}${l.holder ? ` by ${l.holder}` : ""} (${l.terms}): ${l.url}`];
+    if (!l.commercial) {
+      lines.push(
+        `⚠ NON-COMMERCIAL weights: ${l.name} forbids commercial use — this Worker may not serve a product or a paid service. ` +
+          "Deploy an Apache-2.0 model for that (`npm run model -- list`).",
+      );
+    }
+    return lines;
+  }
+  const recorded = manifest.source.license;
+  return recorded
+    ? [
+        `${what}, licensed ${recorded} (as recorded when it was converted)`,
+        "⚠ this model is not in splade-edge's catalogue: whether its licence allows your use was not checked — read its model card",
+      ]
+    : [`${what}: ⚠ the licence of these weights is UNKNOWN (converted outside the catalogue) — read the model card before you serve them`];
+}
+
 const deploy = defineCommand({
   meta: { name: "deploy", description: "Deploy the Worker with model/query to Cloudflare (needs `wrangler login`)" },
-  async run() {
+  args: {
+    "dry-run": { type: "boolean", description: "Check and bundle without uploading (wrangler deploy --dry-run): no Cloudflare login, no network" },
+  },
+  async run({ args }) {
     if (!existsSync(join(QUERY_MODEL, "manifest.json"))) {
       throw new CliError("failed", `${QUERY_MODEL}/ is missing — run \`npm run model -- fetch --only query\` first`);
     }
     await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) {
       throw new CliError("failed", `${QUERY_MODEL} holds generated random weights; refusing to deploy them — fetch the real model first`);
+    }
+    const manifest = JSON.parse(await readFile(join(QUERY_MODEL, "manifest.json"), "utf8")) as ModelManifest;
+    for (const line of licenceStatement(QUERY_MODEL, manifest)) console.error(line);
+    if (args["dry-run"]) {
+      process.exitCode = await wrangler(["deploy", "--dry-run"]);
+      return;
     }
     // Said plainly: an endpoint without keys lets anyone who finds the URL spend the account's CPU.
     const secrets = await secretNames();

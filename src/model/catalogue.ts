@@ -128,6 +128,21 @@ export interface PublishedSize {
   source: string;
 }
 
+/**
+ * An output of the real weights someone published: `query` scored against each of `documents` (dot product of the
+ * query half's and the document half's vectors), and for some, single tokens' weights in the query vector and in the
+ * first document's vector. `npm run verify` checks the served pair against it.
+ */
+export interface PublishedOutput {
+  query: string;
+  documents: string[];
+  scores: number[];
+  /** A token as the tokenizer spells it, and its weight in the query's and in the first document's vector. */
+  tokens: Array<{ token: string; query: number; document: number }>;
+  /** The absolute tolerance the publisher checks with. */
+  tolerance: number;
+}
+
 export interface ModelDescription {
   /** What `--model` takes. */
   name: string;
@@ -142,6 +157,8 @@ export interface ModelDescription {
   quality: Published<QualityMetric>[];
   parameters: Published<"parameters">[];
   sizes: PublishedSize[];
+  /** An output of the real weights to check the converted pair against; null where none is published. */
+  reference: Fact<PublishedOutput> | null;
 }
 
 const ST = "https://github.com/UKPLab/sentence-transformers/blob/85ec64559f4414aa536eca4bf53538291e0a333f";
@@ -150,6 +167,15 @@ const ST_MLM = `${ST}/sentence_transformers/sparse_encoder/models/MLMTransformer
 const ST_POOLING = `${ST}/sentence_transformers/sparse_encoder/models/SpladePooling.py`;
 const ST_TABLE = `${ST}/docs/sparse_encoder/pretrained_models.md`;
 const ST_OPENSEARCH_TEST = `${ST}/tests/sparse_encoder/test_opensearch_models.py`;
+// tests/sparse_encoder/test_opensearch_models.py @85ec645 (docs/model-sources.md §2.2, §2.3): one query, one
+// document, the similarity and the tokens' weights, atol 1e-3.
+function openSearchReference(score: number, tokens: PublishedOutput["tokens"]): Fact<PublishedOutput> {
+  return {
+    value: { query: "What's the weather in ny now?", documents: ["Currently New York is rainy."], scores: [score], tokens, tolerance: 1e-3 },
+    evidence: "verified",
+    source: ST_OPENSEARCH_TEST,
+  };
+}
 const NAVER_SPLADE = "https://github.com/naver/splade/blob/8dcd33a054d790e74aceda25b128c1b188c5d9c1";
 const HF = "https://huggingface.co";
 const OPENSEARCH = `${HF}/opensearch-project/opensearch-neural-sparse-encoding`;
@@ -284,6 +310,23 @@ export const CATALOGUE: readonly ModelDescription[] = [
         },
         { half: "document", file: "pytorch_model.bin", size: "268 MB", source: docTree },
       ],
+      reference: {
+        value: {
+          query: "Which planet is known as the Red Planet?",
+          documents: [
+            "Venus is often called Earth's twin because of its similar size and proximity.",
+            "Mars, known for its reddish appearance, is often referred to as the Red Planet.",
+            "Jupiter, the largest planet in our solar system, has a prominent red spot.",
+            "Saturn, famous for its rings, is sometimes mistaken for the Red Planet.",
+          ],
+          scores: [4.89399, 13.49699, 11.25572, 12.38231],
+          tokens: [],
+          tolerance: 0.01,
+        },
+        evidence: "not-verified",
+        source: `${ST}/tests/sparse_encoder/test_pretrained.py`,
+        note: "docs/facts.md gives these figures (fp32, atol 0.01) from this file, but neither it nor any commit of sentence-transformers up to 85ec645 holds them (git log -S): kept, unconfirmed",
+      },
     };
   })(),
   (() => {
@@ -329,6 +372,7 @@ export const CATALOGUE: readonly ModelDescription[] = [
       ...openSearchTerms(tree, 49.7, OPENSEARCH_BLOG),
       parameters: [{ metric: "parameters", value: 23, evidence: "verified", source: OPENSEARCH_BLOG }],
       sizes: [{ half: "query", file: "idf.json", size: "889 kB", source: tree }],
+      reference: null,
     };
   })(),
   (() => {
@@ -374,6 +418,11 @@ export const CATALOGUE: readonly ModelDescription[] = [
         },
         { half: "document", file: "model.safetensors", size: "268 MB", source: tree },
       ],
+      reference: openSearchReference(17.5307, [
+        { token: "ny", query: 5.7729, document: 1.4109 },
+        { token: "weather", query: 4.5684, document: 1.4673 },
+        { token: "now", query: 3.5895, document: 0.7473 },
+      ]),
     };
   })(),
   (() => {
@@ -417,6 +466,14 @@ export const CATALOGUE: readonly ModelDescription[] = [
       ...openSearchTerms(tree, 51.7, OPENSEARCH_BLOG),
       parameters: [{ metric: "parameters", value: 67, evidence: "verified", source: OPENSEARCH_BLOG }],
       sizes: [{ half: "document", file: "model.safetensors", size: "268 MB", source: tree }],
+      reference: openSearchReference(11.1105, [
+        { token: "ny", query: 5.7729, document: 0.8049 },
+        { token: "weather", query: 4.5684, document: 0.971 },
+        { token: "now", query: 3.5895, document: 0.472 },
+        { token: "?", query: 3.3313, document: 0.0286 },
+        { token: "what", query: 2.7699, document: 0.0787 },
+        { token: "in", query: 0.4989, document: 0.0417 },
+      ]),
     };
   })(),
   (() => {
@@ -463,6 +520,7 @@ export const CATALOGUE: readonly ModelDescription[] = [
         { metric: "parameters", value: 137, evidence: "verified", source: ST_TABLE },
       ],
       sizes: [{ half: "document", file: "model.safetensors", size: "550 MB", source: tree }],
+      reference: null,
     };
   })(),
   (() => {
@@ -518,9 +576,46 @@ export const CATALOGUE: readonly ModelDescription[] = [
       ],
       parameters: [{ metric: "parameters", value: 109, evidence: "verified", source: ST_TABLE }],
       sizes: [],
+      reference: null,
     };
   })(),
 ];
+
+/**
+ * What the converter takes from an entry for one half, under ConvertOptions' names: the catalogue model it belongs
+ * to, its licence, max length, and its SPLADE rules — an inference-free query's weighting (`queryWeights`), a
+ * transformer's activation and whether its vector drops the special token ids (`activation`, `dropSpecialIds`).
+ */
+export interface HalfRules {
+  model: string;
+  license: string;
+  /** Absent where the catalogue has not read it: the converter then takes the model's own. */
+  maxLength?: number;
+  queryWeights?: "uniform";
+  activation?: SpladeActivation;
+  dropSpecialIds?: boolean;
+}
+
+export function halfRules(entry: ModelDescription, role: "query" | "doc"): HalfRules {
+  const half: QueryHalf | TransformerHalf = role === "query" ? entry.query : entry.document;
+  const rules: HalfRules = { model: entry.name, license: entry.license.name };
+  if (half.maxLength.value !== null) rules.maxLength = half.maxLength.value;
+  if ("kind" in half && half.kind === "inference-free") {
+    // A per-token table's layout is read from the folder; only "uniform" has no file to say it.
+    if (half.weights.value.weighting === "uniform") rules.queryWeights = "uniform";
+    return rules;
+  }
+  return { ...rules, activation: half.activation.value, dropSpecialIds: half.specialTokens.value.dropSpecialIds };
+}
+
+/**
+ * The entry a converted half belongs to: the one its manifest names (`model`, written by fetch --model and convert
+ * --model), else — for folders converted before the field existed — the one whose repo for that half it came from.
+ */
+export function catalogueModelOf(manifest: { model?: string; role: "query" | "doc"; source: { repo: string } }): ModelDescription | undefined {
+  if (manifest.model !== undefined) return CATALOGUE.find((m) => m.name === manifest.model);
+  return CATALOGUE.find((m) => (manifest.role === "query" ? m.query : m.document).hub.repo === manifest.source.repo);
+}
 
 /** The model `npm run model -- fetch` takes when none is named. */
 export const DEFAULT_MODEL: ModelDescription = CATALOGUE[0];

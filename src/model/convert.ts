@@ -80,6 +80,8 @@ export interface ConvertOptions {
   activation?: SpladeActivation;
   /** Zero the tokenizer's special token ids in every vector (the OpenSearch model cards' rule); default false. */
   dropSpecialIds?: boolean;
+  /** The model catalogue entry the folder is a half of (src/model/catalogue.ts), recorded in the manifest. */
+  model?: string;
   /** Called as each step starts, for progress display. */
   onStep?: (step: "read" | "build" | "write", detail: string) => void;
 }
@@ -247,6 +249,7 @@ export async function convertFolder(hfDir: string, outDir: string, options: Conv
     format: MANIFEST_FORMAT,
     kind: "transformer",
     role,
+    ...(options.model ? { model: options.model } : {}),
     source: {
       ...(options.source ?? { revision: null, commit: null, folder: dir === hfDir ? "" : basename(dir) }),
       repo: name,

@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
@@ -305,14 +305,48 @@ export async function listRepoFiles(repo: string, opts: HubOptions = {}): Promis
   return { repo, revision, sha: body.sha, files };
 }
 
+/** What one half of a model needs from its repo: the files, and where they came from. */
+export interface Selection {
+  /** The sub-folder the half's own files sit in ("" for the root); fetchModel writes that folder's files at outDir's top. */
+  folder: string;
+  files: HubFile[];
+  /** The file that holds the half's weights; none for uniform query weights (a query's tokens, each weighing 1). */
+  weights?: HubFile;
+}
+
+/** sentence-transformers' files that say how a root transformer is pooled (Router.save, SparseEncoder.save; §2.0, §5). */
+const ST_ROOT_FILES = ["modules.json", "router_config.json", "sentence_bert_config.json"];
+const POOLING_CONFIG_RE: Record<ModelRole, RegExp> = {
+  query: /^query_\d+_SpladePooling\/config\.json$/,
+  doc: /^(?:document|doc)_\d+_SpladePooling\/config\.json$/,
+};
+// sentence-transformers ≥ 5.0.0 names the static query module SparseStaticEmbedding; repos saved before carry IDF
+// (docs/model-sources.md §0).
+const STATIC_MODULE_RE = /^(query_\d+_(?:SparseStaticEmbedding|IDF))\/[^/]+$/;
+/** The root files an inference-free query table may come as, after the sentence-transformers module, in that order (§2.0). */
+const STATIC_ROOT_TABLES = ["idf.json", "query_token_weights.txt"];
+
+function layoutError(listing: RepoListing, what: string): ModelError {
+  const shown = listing.files.slice(0, 25).map((f) => f.path);
+  const more = listing.files.length > shown.length ? ` and ${listing.files.length - shown.length} more` : "";
+  return new ModelError(
+    "layout",
+    `"${listing.repo}" at ${listing.sha.slice(0, 12)} (revision "${listing.revision}") has no ${what}; ` +
+      `it contains: ${shown.join(", ") || "nothing"}${more} — pick another --revision or --query-repo/--doc-repo`,
+  );
+}
+
 /**
- * Picks the files of one encoder. Looks, in order, for a `*_MLMTransformer/` folder named for the role
+ * Picks the files of one transformer encoder. Looks, in order, for a `*_MLMTransformer/` folder named for the role
  * (`query_…` for query, `document_…` for doc: the sentence-transformers layout of later revisions), then the root
  * layout (config.json + weights at the root), then the only `*_MLMTransformer/` folder not named for the other role.
  * Weights: model.safetensors, else pytorch_model.bin. Adds config.json and the tokenizer files present (from the
- * folder, else from the root). Throws a `layout` ModelError listing what the repo holds when nothing fits.
+ * folder, else from the root). A transformer at the root of a sentence-transformers repo (OpenSearch's Routers: the
+ * document transformer at the root, `document_1_SpladePooling/` beside it) brings the files that say how it is
+ * pooled: modules.json, router_config.json, sentence_bert_config.json and the role's `*_SpladePooling/config.json`.
+ * Throws a `layout` ModelError listing what the repo holds when nothing fits.
  */
-export function selectModelFiles(listing: RepoListing, role: ModelRole): { folder: string; files: HubFile[]; weights: HubFile } {
+export function selectModelFiles(listing: RepoListing, role: ModelRole): Selection & { weights: HubFile } {
   const byPath = new Map(listing.files.map((f) => [f.path, f]));
   const at = (folder: string, name: string) => byPath.get(folder ? `${folder}/${name}` : name);
   const complete = (folder: string) => at(folder, "config.json") !== undefined && WEIGHTS.some((w) => at(folder, w));
@@ -322,18 +356,53 @@ export function selectModelFiles(listing: RepoListing, role: ModelRole): { folde
   const unnamed = encoders.filter((f) => !named(f, other));
   const folder = encoders.find((f) => named(f, role)) ?? (complete("") ? "" : unnamed.length === 1 ? unnamed[0] : undefined);
   if (folder === undefined) {
-    const shown = listing.files.slice(0, 25).map((f) => f.path);
-    const more = listing.files.length > shown.length ? ` and ${listing.files.length - shown.length} more` : "";
-    throw new ModelError(
-      "layout",
-      `"${listing.repo}" at ${listing.sha.slice(0, 12)} (revision "${listing.revision}") has no ${role} encoder: expected config.json ` +
-        `with model.safetensors or pytorch_model.bin at the root or in a ${ROLE_PREFIXES[role][0]}0_MLMTransformer/ folder; ` +
-        `it contains: ${shown.join(", ") || "nothing"}${more} — pick another --revision or --query-repo/--doc-repo`,
+    throw layoutError(
+      listing,
+      `${role} encoder: expected config.json with model.safetensors or pytorch_model.bin at the root or in a ${ROLE_PREFIXES[role][0]}0_MLMTransformer/ folder`,
     );
   }
   const weights = WEIGHTS.map((w) => at(folder, w)).find((f) => f !== undefined) as HubFile;
   const tokenizer = TOKENIZER_FILES.map((name) => at(folder, name) ?? at("", name)).filter((f) => f !== undefined);
-  return { folder, files: [at(folder, "config.json") as HubFile, weights, ...tokenizer], weights };
+  // A flattened sub-folder leaves the Router's files pointing at folders that are not there: only a root transformer takes them.
+  const pooling = folder === "" ? listing.files.filter((f) => ST_ROOT_FILES.includes(f.path) || POOLING_CONFIG_RE[role].test(f.path)) : [];
+  return { folder, files: [at(folder, "config.json") as HubFile, weights, ...tokenizer, ...pooling], weights };
+}
+
+/**
+ * Picks the files of an inference-free query half (docs/model-sources.md §2.0, §4, §5), never the document
+ * transformer beside it. Per-token weights: the sentence-transformers static module (modules.json, router_config.json
+ * and its `query_N_SparseStaticEmbedding/` or `query_N_IDF/` folder: config, weights, its own tokenizer), else root
+ * `idf.json`, else root `query_token_weights.txt`, each of the root tables with the root tokenizer. Uniform weights
+ * (every query token weighs 1): the root tokenizer alone. The files keep their paths: the converter finds the module
+ * through router_config.json. Throws a `layout` ModelError listing what the repo holds when nothing fits.
+ */
+export function selectStaticQueryFiles(listing: RepoListing, weighting: "per-token" | "uniform"): Selection {
+  const byPath = new Map(listing.files.map((f) => [f.path, f]));
+  const tokenizerIn = (folder: string) => TOKENIZER_FILES.map((name) => byPath.get(folder ? `${folder}/${name}` : name)).filter((f) => f !== undefined);
+  const rootTokenizer = tokenizerIn("");
+  const tokenizerWord = "a tokenizer (tokenizer.json or vocab.txt) at the root";
+  const hasVocabulary = (files: HubFile[]) => files.some((f) => /(^|\/)(tokenizer\.json|vocab\.txt)$/.test(f.path));
+  if (weighting === "uniform") {
+    if (!hasVocabulary(rootTokenizer)) throw layoutError(listing, `query tokenizer: expected ${tokenizerWord}`);
+    return { folder: "", files: rootTokenizer };
+  }
+  const modules = [...new Set(listing.files.map((f) => STATIC_MODULE_RE.exec(f.path)?.[1]))].filter((f): f is string => f !== undefined);
+  for (const folder of modules) {
+    const weights = WEIGHTS.map((w) => byPath.get(`${folder}/${w}`)).find((f) => f !== undefined);
+    const router = ["modules.json", "router_config.json"].map((name) => byPath.get(name));
+    if (!weights || router.some((f) => f === undefined)) continue;
+    const own = tokenizerIn(folder);
+    const config = byPath.get(`${folder}/config.json`);
+    const files = [...(router as HubFile[]), ...(config ? [config] : []), weights, ...(hasVocabulary(own) ? own : rootTokenizer)];
+    return { folder, files, weights };
+  }
+  const table = STATIC_ROOT_TABLES.map((name) => byPath.get(name)).find((f) => f !== undefined);
+  if (table && hasVocabulary(rootTokenizer)) return { folder: "", files: [table, ...rootTokenizer], weights: table };
+  throw layoutError(
+    listing,
+    "inference-free query weights: expected a query_0_SparseStaticEmbedding/ (or query_0_IDF/) module with modules.json and " +
+      `router_config.json, or ${STATIC_ROOT_TABLES.join(" or ")} with ${tokenizerWord}`,
+  );
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -482,21 +551,34 @@ export async function downloadFile(
   return { skipped: false, bytes };
 }
 
+/** Where a selected file lands under outDir: the selected folder's files at its top, every other file at its repo path. */
+export function localPath(folder: string, path: string): string {
+  return folder && path.startsWith(`${folder}/`) ? path.slice(folder.length + 1) : path;
+}
+
 /**
- * Lists `repo`, selects the `role` encoder's files and downloads each into `outDir` (flattened: a sub-folder's files
- * land directly in outDir), all from the one commit the revision resolved to. `onFile` is called before each file.
+ * Lists `repo`, selects one half's files and downloads each into `outDir`, all from the one commit the revision
+ * resolved to. The half: the `role` transformer encoder, or with `inferenceFree` an inference-free query's weights
+ * (selectStaticQueryFiles). A transformer's own sub-folder is flattened into outDir; every other file keeps its repo
+ * path. `onFile` is called before each file.
  */
 export async function fetchModel(
   repo: string,
   role: ModelRole,
   outDir: string,
-  opts: HubOptions & { onProgress?: (p: DownloadProgress) => void; onFile?: (f: HubFile) => void } = {},
-): Promise<{ repo: string; revision: string; sha: string; folder: string; files: HubFile[] }> {
+  opts: HubOptions & {
+    onProgress?: (p: DownloadProgress) => void;
+    onFile?: (f: HubFile) => void;
+    inferenceFree?: "per-token" | "uniform";
+  } = {},
+): Promise<{ repo: string; revision: string; sha: string } & Selection> {
   const listing = await listRepoFiles(repo, opts);
-  const { folder, files } = selectModelFiles(listing, role);
-  for (const file of files) {
+  const selection = opts.inferenceFree ? selectStaticQueryFiles(listing, opts.inferenceFree) : selectModelFiles(listing, role);
+  // The static module's folder keeps its path (router_config.json names it); only a transformer's folder is flattened.
+  const flatten = opts.inferenceFree ? "" : selection.folder;
+  for (const file of selection.files) {
     opts.onFile?.(file);
-    await downloadFile(repo, listing.sha, file, join(outDir, basename(file.path)), opts);
+    await downloadFile(repo, listing.sha, file, join(outDir, localPath(flatten, file.path)), opts);
   }
-  return { repo, revision: listing.revision, sha: listing.sha, folder, files };
+  return { repo, revision: listing.revision, sha: listing.sha, ...selection };
 }

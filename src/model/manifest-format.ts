@@ -35,6 +35,12 @@ export type MaxLengthSource = "option" | "sentence_bert_config" | "tokenizer" | 
 interface ManifestBase {
   format: typeof MANIFEST_FORMAT;
   role: ModelRole;
+  /**
+   * The model catalogue entry (src/model/catalogue.ts) this folder is a half of, as `npm run model -- fetch --model`
+   * or `convert --model` wrote it: a query and a document folder belong together when they name the same one.
+   * Absent for a conversion outside the catalogue.
+   */
+  model?: string;
   source: {
     /**
      * The model's public name, which the Worker shows to every client: the Hub repo id (fetch, or config.json's

@@ -6,10 +6,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CONVERTER_LAYOUT, convertFolder } from "../../src/model/convert.ts";
+import { pathToFileURL } from "node:url";
+import { CONVERTER_LAYOUT, type ConvertOptions, convertFolder } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import type { TransformerManifest } from "../../src/model/manifest-format.ts";
 import { freePort } from "../../src/node/wrangler-dev.ts";
+import { unmarkedCopy } from "../support/unmarked-checkpoint.ts";
 import { ROOT, runScript } from "./run-script.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "splade-serve-"));
@@ -22,7 +24,12 @@ async function staleProject(name: string, source: string): Promise<string> {
   await convertFolder(resolve(FIXTURE_ROOT, "hf", "query"), dir, { role: "query" });
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as TransformerManifest;
-  const { edge: _, ...old } = { ...manifest, converter: { ...manifest.converter, layout: 2 }, source: { ...manifest.source, repo: source } };
+  const { edge: _, ...old } = {
+    ...manifest,
+    model: "naver/efficient-splade-VI-BT-large",
+    converter: { ...manifest.converter, layout: 2 },
+    source: { ...manifest.source, repo: source },
+  };
   writeFileSync(join(dir, "manifest.json"), JSON.stringify(old));
   rmSync(join(dir, "encoder.bin"));
   for (const f of ["trunk.onnx", "head.bin"]) writeFileSync(join(dir, f), "stale");
@@ -48,6 +55,8 @@ describe("a model folder from an older converter layout", () => {
     ]);
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as TransformerManifest;
     expect([manifest.converter.layout, manifest.edge?.parts.map((part) => part.file)]).toEqual([CONVERTER_LAYOUT, ["encoder.bin"]]);
+    // Converted again as the catalogue model it was fetched as.
+    expect(manifest.model).toBe("naver/efficient-splade-VI-BT-large");
     // The path an older layout recorded is gone: the Worker shows this name to every client.
     expect(manifest.source.repo).toBe("query");
   });
@@ -60,6 +69,65 @@ describe("a model folder from an older converter layout", () => {
     expect(r.stderr).toContain("run `npm run model -- convert <hf-folder> model/query` again");
     expect(existsSync(join(project, "model", "query", "trunk.onnx"))).toBe(true);
   });
+});
+
+/**
+ * A project whose model/query holds the generated query checkpoint converted as if it were real weights (the fixture
+ * marker taken out of its config.json), so that deploy goes past its refusal of random weights.
+ */
+async function deployableProject(name: string, options: Partial<ConvertOptions>): Promise<string> {
+  const project = join(tmp, name);
+  const hf = unmarkedCopy(resolve(FIXTURE_ROOT, "hf", "query"), join(project, "hf"));
+  await convertFolder(hf, join(project, "model", "query"), { role: "query", ...options });
+  for (const f of ["node_modules", "src", "package.json", "wrangler.toml"]) symlinkSync(join(ROOT, f), join(project, f));
+  return project;
+}
+
+describe("npm run deploy -- --dry-run", () => {
+  /** deploy's dry run (wrangler bundles, uploads nothing) with every connection beyond loopback refused and logged. */
+  async function dryRun(project: string) {
+    const netLog = join(project, "net.log");
+    const r = await runScript("src/cli/serve.ts", ["deploy", "--dry-run"], {
+      cwd: project,
+      env: {
+        NODE_OPTIONS: `--import ${pathToFileURL(join(ROOT, "test", "support", "no-network.mjs")).href}`,
+        NET_GUARD_LOG: netLog,
+        WRANGLER_SEND_METRICS: "false",
+        WRANGLER_HIDE_BANNER: "true",
+        WRANGLER_LOG_PATH: join(project, "logs"),
+        NO_COLOR: "1",
+      },
+    });
+    // A unix socket (tsx's IPC pipe) is this machine's, not the network.
+    const blocked = readFileSync(netLog, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("lookup ") || (l.startsWith("connect ") && !l.startsWith("connect /")));
+    return { ...r, blocked };
+  }
+
+  it("states the licence of the weights it would upload and warns plainly that they are non-commercial", async () => {
+    const project = await deployableProject("nc", {
+      model: "naver/efficient-splade-VI-BT-large",
+      license: "CC BY-NC-SA 4.0",
+      name: "naver/efficient-splade-VI-BT-large-query",
+    });
+    const r = await dryRun(project);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      "model/query: naver/efficient-splade-VI-BT-large-query (catalogue model naver/efficient-splade-VI-BT-large), licensed CC BY-NC-SA 4.0 by NAVER (non-commercial, share-alike): https://creativecommons.org/licenses/by-nc-sa/4.0/",
+    );
+    expect(r.stderr).toContain("⚠ NON-COMMERCIAL weights: CC BY-NC-SA 4.0 forbids commercial use");
+    expect(r.stdout + r.stderr).toContain("--dry-run: exiting now.");
+    expect(r.blocked).toEqual([]);
+  }, 180_000);
+
+  it("says when nobody recorded the licence", async () => {
+    const r = await dryRun(await deployableProject("unknown", { name: "someone/some-splade" }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("model/query: someone/some-splade: ⚠ the licence of these weights is UNKNOWN");
+    expect(r.stderr).not.toContain("NON-COMMERCIAL");
+    expect(r.blocked).toEqual([]);
+  }, 180_000);
 });
 
 describe("npm run demo", () => {

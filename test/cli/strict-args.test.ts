@@ -182,7 +182,7 @@ describe.concurrent("the other CLIs", () => {
     ["bench corpus --quik", "bench/run.ts", ["corpus", "--model", path("no-model"), "--quik"], "unknown option --quik", ROOT],
     ["bench corpus --engine gpu", "bench/run.ts", ["corpus", "--model", path("no-model"), "--engine", "gpu"], "--engine must be node or web, got gpu", ROOT],
     ["fixture --ot", "src/cli/fixture.ts", ["--ot", path("fixture")], "unknown option --ot — did you mean --out?", ROOT],
-    ["serve deploy --force", "src/cli/serve.ts", ["deploy", "--force"], "unknown option --force — serve deploy takes no options", project],
+    ["serve deploy --force", "src/cli/serve.ts", ["deploy", "--force"], "unknown option --force — serve deploy takes --dry-run", project],
     ["serve start --prot", "src/cli/serve.ts", ["start", "--prot", "9000"], "unknown option --prot — did you mean --port?", project],
   ] as const) {
     it(`${command}: refused before it does anything`, async () => {

@@ -9,6 +9,7 @@ import {
   catalogueEntry,
   DEFAULT_MODEL,
   EVIDENCE,
+  halfRules,
   type Fact,
   type HubSource,
   type ModelDescription,
@@ -116,6 +117,41 @@ describe("model catalogue", () => {
       for (const p of m.parameters) expect(p.value >= 1 && p.value < 10_000, `${m.name} ${p.value}M`).toBe(true);
     }
     expect(catalogueEntry("opensearch-project/opensearch-neural-sparse-encoding-doc-v3-gte").quality.map((q) => q.value)).toContain(54.6);
+  });
+
+  it("carries the published outputs docs/model-sources.md gives, one score per document, with the publisher's tolerance", () => {
+    expect(CATALOGUE.filter((m) => m.reference).map((m) => m.name)).toEqual([
+      "naver/efficient-splade-VI-BT-large",
+      "opensearch-project/opensearch-neural-sparse-encoding-doc-v2-distill",
+      "opensearch-project/opensearch-neural-sparse-encoding-doc-v3-distill",
+    ]);
+    for (const m of CATALOGUE) {
+      const r = m.reference?.value;
+      if (!r) continue;
+      expect(r.documents.length, m.name).toBeGreaterThan(0);
+      expect(r.scores.length, m.name).toBe(r.documents.length);
+      expect(r.tolerance > 0 && r.tolerance <= 0.01, m.name).toBe(true);
+      for (const t of r.tokens) expect(t.query > 0 && t.document > 0, `${m.name} ${t.token}`).toBe(true);
+    }
+    const v3 = catalogueEntry("opensearch-project/opensearch-neural-sparse-encoding-doc-v3-distill").reference;
+    expect([v3?.value.scores, v3?.value.tolerance, v3?.value.tokens.length]).toEqual([[11.1105], 1e-3, 6]);
+  });
+
+  it("hands the converter each half's rules under its option names, a length only where one was read", () => {
+    const v3Doc = catalogueEntry("naver/splade-v3-doc");
+    expect(halfRules(v3Doc, "query")).toEqual({ model: v3Doc.name, license: "CC BY-NC-SA 4.0", queryWeights: "uniform" });
+    expect(halfRules(DEFAULT_MODEL, "query")).toEqual({
+      model: DEFAULT_MODEL.name,
+      license: "CC BY-NC-SA 4.0",
+      maxLength: 256,
+      activation: "relu",
+      dropSpecialIds: false,
+    });
+    const distill = catalogueEntry("opensearch-project/opensearch-neural-sparse-encoding-doc-v3-distill");
+    expect(halfRules(distill, "doc")).toMatchObject({ license: "Apache-2.0", activation: "log1p_relu", dropSpecialIds: false });
+    // A per-token table is found in the folder: nothing to pass.
+    expect(halfRules(distill, "query")).not.toHaveProperty("queryWeights");
+    expect(halfRules(distill, "doc").maxLength).toBe(distill.document.maxLength.value ?? undefined);
   });
 
   it("finds an entry by name and refuses an unknown one, listing every known name", () => {

@@ -6,7 +6,16 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type DownloadProgress, type HubFile, type RepoListing, downloadFile, fetchModel, listRepoFiles, selectModelFiles } from "../../src/model/hub.ts";
+import {
+  type DownloadProgress,
+  type HubFile,
+  type RepoListing,
+  downloadFile,
+  fetchModel,
+  listRepoFiles,
+  selectModelFiles,
+  selectStaticQueryFiles,
+} from "../../src/model/hub.ts";
 import { ModelError } from "../../src/model/errors.ts";
 
 // A Hub double: /api/models/{repo}/revision/{rev}?blobs=true, /{repo}/resolve/{rev}/{path} with X-Error-Code
@@ -398,6 +407,84 @@ describe("selectModelFiles", () => {
     expect(selectModelFiles(lone, "query").weights.path).toBe("0_MLMTransformer/pytorch_model.bin");
     const docOnly = listing(["document_0_MLMTransformer/config.json", "document_0_MLMTransformer/model.safetensors"]);
     expect(() => selectModelFiles(docOnly, "query")).toThrow(ModelError);
+  });
+
+  // OpenSearch's doc-* repos (docs/model-sources.md §2.0): the document transformer at the root of a Router.
+  const openSearch = [
+    "README.md",
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "idf.json",
+    "query_token_weights.txt",
+    "modules.json",
+    "router_config.json",
+    "config_sentence_transformers.json",
+    "sentence_bert_config.json",
+    "document_1_SpladePooling/config.json",
+    "query_0_SparseStaticEmbedding/config.json",
+    "query_0_SparseStaticEmbedding/model.safetensors",
+    "query_0_SparseStaticEmbedding/tokenizer.json",
+    "query_0_SparseStaticEmbedding/tokenizer_config.json",
+    "query_0_SparseStaticEmbedding/special_tokens_map.json",
+    "query_0_SparseStaticEmbedding/vocab.txt",
+  ];
+
+  it("takes a root transformer's sentence-transformers pooling files, and none of the query module's", () => {
+    const doc = selectModelFiles(listing(openSearch), "doc");
+    expect(doc.folder).toBe("");
+    expect(names(doc.files)).toEqual([
+      "config.json",
+      "model.safetensors",
+      "vocab.txt",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      "special_tokens_map.json",
+      "modules.json",
+      "router_config.json",
+      "sentence_bert_config.json",
+      "document_1_SpladePooling/config.json",
+    ]);
+  });
+
+  it("takes an inference-free query's static module with its own tokenizer and the Router's files, never the document transformer", () => {
+    for (const module of ["query_0_SparseStaticEmbedding", "query_0_IDF"]) {
+      const picked = selectStaticQueryFiles(listing(openSearch.map((p) => p.replace("query_0_SparseStaticEmbedding", module))), "per-token");
+      expect(picked.folder).toBe(module);
+      expect(picked.weights?.path).toBe(`${module}/model.safetensors`);
+      expect(names(picked.files)).toEqual([
+        "modules.json",
+        "router_config.json",
+        `${module}/config.json`,
+        `${module}/model.safetensors`,
+        `${module}/vocab.txt`,
+        `${module}/tokenizer.json`,
+        `${module}/tokenizer_config.json`,
+        `${module}/special_tokens_map.json`,
+      ]);
+    }
+  });
+
+  it("falls back to root idf.json, then query_token_weights.txt, each with the root tokenizer; uniform weights take the tokenizer alone", () => {
+    const root = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"];
+    const tokenizer = ["vocab.txt", "tokenizer.json", "tokenizer_config.json"];
+    // A Router without the module's folder (a partial upload) is no static module.
+    const idf = selectStaticQueryFiles(listing([...root, "modules.json", "router_config.json", "query_token_weights.txt", "idf.json"]), "per-token");
+    expect([idf.folder, idf.weights?.path, names(idf.files)]).toEqual(["", "idf.json", ["idf.json", ...tokenizer]]);
+    const text = selectStaticQueryFiles(listing([...root, "query_token_weights.txt"]), "per-token");
+    expect([text.weights?.path, names(text.files)]).toEqual(["query_token_weights.txt", ["query_token_weights.txt", ...tokenizer]]);
+    const uniform = selectStaticQueryFiles(listing(root), "uniform");
+    expect([uniform.weights, names(uniform.files)]).toEqual([undefined, tokenizer]);
+  });
+
+  it("names what an inference-free query needs when the repo lacks it", () => {
+    const perToken = () => selectStaticQueryFiles(listing(["config.json", "model.safetensors", "vocab.txt"]), "per-token");
+    expect(perToken).toThrow(/no inference-free query weights: expected a query_0_SparseStaticEmbedding\/ .* or idf\.json or query_token_weights\.txt/);
+    expect(() => selectStaticQueryFiles(listing(["idf.json", "config.json"]), "per-token")).toThrow(/it contains: idf\.json, config\.json/);
+    expect(() => selectStaticQueryFiles(listing(["config.json", "model.safetensors"]), "uniform")).toThrow(/no query tokenizer/);
   });
 
   it("lists what the repo holds when no encoder is found", () => {

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeSafetensors } from "./checkpoint/safetensors.ts";
 import { toHfConfig, type EncoderConfig } from "./architectures.ts";
-import { CONVERTER_LAYOUT, convertFolder, FIXTURE_MARKER } from "./convert.ts";
+import { CONVERTER_LAYOUT, convertFolder, DEFAULT_MAX_LENGTH, FIXTURE_MARKER } from "./convert.ts";
 import { sha256 } from "./manifest.ts";
 import { randomWeights } from "./random.ts";
 import { bertUncasedVocabTxt } from "./vocab.ts";
@@ -183,7 +183,9 @@ export async function ensureFixtureModels(
     const current = written?.source?.weights_sha256 === weightsSha && written?.converter?.layout === CONVERTER_LAYOUT;
     if (!current) {
       onConvert?.(spec.name);
-      await convertFolder(hf, model, {});
+      // 256 tokens, as efficient-SPLADE's two encoders were trained and as `npm run model -- fetch` converts them (a doc
+      // encoder's own max length would be its 512 positions).
+      await convertFolder(hf, model, { maxLength: DEFAULT_MAX_LENGTH });
     }
     out.hf[spec.name] = hf;
     out.models[spec.name] = model;

@@ -80,6 +80,15 @@ describe("model fetch", () => {
     expect(r.stderr).toMatch(/"naver\/nope" not found/);
   });
 
+  it("gives the converted model the public name --name sets", async () => {
+    const out = join(tmp, "named");
+    const r = await runScript("src/cli/model.ts", ["fetch", "--only", "query", "--name", "acme/splade", "--out", out, "--quiet"], {
+      env: { HF_ENDPOINT: hub.endpoint },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readManifest(join(out, "query"))).toMatchObject({ model: CATALOGUE[0].name, source: { repo: "acme/splade" } });
+  }, 120_000);
+
   it("refuses a model outside the catalogue, naming the known ones", async () => {
     const r = await runScript("src/cli/model.ts", ["fetch", "--model", "naver/splade-v4", "--out", join(tmp, "unknown"), "--quiet"], {
       env: { HF_ENDPOINT: hub.endpoint },

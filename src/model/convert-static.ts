@@ -132,6 +132,7 @@ export async function convertInferenceFree(hfDir: string, outDir: string, weight
     format: MANIFEST_FORMAT,
     kind: "inference-free",
     role: "query",
+    ...(options.model ? { model: options.model } : {}),
     source: {
       ...(options.source ?? { revision: null, commit: null, folder: "" }),
       repo: publicName(hfDir, undefined, options).name,

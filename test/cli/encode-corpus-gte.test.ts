@@ -28,7 +28,7 @@ let reference: Float64Array[];
 beforeAll(async () => {
   const hf = await writeGteFixture(join(tmp, "hf"), { config: GTE_FIXTURE_CONFIG, seed: 31, std: 0.05, activation: "log1p_relu" });
   const model = join(tmp, "doc");
-  await convertFolder(hf, model, {});
+  await convertFolder(hf, model, { role: "doc" });
   writeFileSync(join(tmp, "docs.tsv"), tsv(DOCS));
   const output = join(tmp, "docs.ids.jsonl");
   // The settings every encode-corpus test runs with (small batches and windows), on this model and its cut.

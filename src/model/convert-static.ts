@@ -20,7 +20,7 @@ import {
 } from "./convert.ts";
 import { ModelError } from "./errors.ts";
 import { MANIFEST_FORMAT, type InferenceFreeManifest, sha256 } from "./manifest.ts";
-import { readStaticWeightsSource, staticWeightLayouts, uniformStaticWeights, type StaticWeightsSource } from "./static-weights-source.ts";
+import { readStaticWeightsSource, staticWeightLayouts, uniformStaticWeights } from "./static-weights-source.ts";
 import { listVocabulary } from "./tokenizer-json.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -43,7 +43,8 @@ export function inferenceFreeWeighting(hfDir: string, options: ConvertOptions): 
   if (options.queryWeights !== undefined) return options.queryWeights;
   if (options.role === "doc" || !existsSync(hfDir) || !statSync(hfDir).isDirectory()) return undefined;
   const layouts = staticWeightLayouts(hfDir);
-  if (layouts.length === 0 || options.role === "query") return layouts.length === 0 ? undefined : "per-token";
+  if (layouts.length === 0) return undefined;
+  if (options.role === "query") return "per-token";
   const transformer = ["config.json", ...Object.values(ST_FOLDERS).map((f) => join(f, "config.json"))].find((f) => existsSync(join(hfDir, f)));
   if (transformer) {
     throw new ModelError(
@@ -54,10 +55,6 @@ export function inferenceFreeWeighting(hfDir: string, options: ConvertOptions): 
   return "per-token";
 }
 
-function readTokenizerConfig(text: string): Record<string, unknown> {
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 /** A special token's string as tokenizer_config.json names it (a string, or an AddedToken object), else BERT's. */
 function specialToken(config: Record<string, unknown>, key: string, bert: string): string {
   const value = config[key];
@@ -66,31 +63,19 @@ function specialToken(config: Record<string, unknown>, key: string, bert: string
   return typeof content === "string" ? content : bert;
 }
 
-/** Weights, where they came from, and the tokenizer folder they belong to. */
-function readTable(
-  hfDir: string,
-  weighting: QueryWeighting,
-  rootConfig: Record<string, unknown>,
-): { table: StaticWeightTable; source: StaticWeightsSource | undefined; dropped: string[] } {
-  if (weighting === "per-token") {
-    const source = readStaticWeightsSource(hfDir);
-    return { table: source.table, source, dropped: [] };
-  }
-  const dropped = [
-    specialToken(rootConfig, "cls_token", "[CLS]"),
-    specialToken(rootConfig, "sep_token", "[SEP]"),
-    specialToken(rootConfig, "mask_token", "[MASK]"),
-  ];
-  return { table: uniformStaticWeights(hfDir, dropped), source: undefined, dropped };
-}
-
 /** Whether the folder's generated checkpoint says so (FIXTURE_MARKER in a config.json of the root or of the query module). */
 function isGenerated(hfDir: string, moduleDir: string): boolean {
   return [hfDir, moduleDir].some((dir) => {
     const file = join(dir, "config.json");
     if (!existsSync(file)) return false;
-    const config = JSON.parse(readFileSync(file, "utf8")) as unknown;
-    return typeof config === "object" && config !== null && FIXTURE_MARKER in config;
+    // Only the marker is looked for: the root config.json is the document transformer's, which this conversion does
+    // not otherwise read, so one that does not parse is not this conversion's to refuse.
+    try {
+      const config = JSON.parse(readFileSync(file, "utf8")) as unknown;
+      return typeof config === "object" && config !== null && FIXTURE_MARKER in config;
+    } catch {
+      return false;
+    }
   });
 }
 
@@ -98,12 +83,20 @@ function isGenerated(hfDir: string, moduleDir: string): boolean {
 export async function convertInferenceFree(hfDir: string, outDir: string, weighting: QueryWeighting, options: ConvertOptions): Promise<InferenceFreeManifest> {
   if (!existsSync(hfDir)) throw new ModelError("folder", `${hfDir}: no such folder — give a Hugging Face model folder`);
   options.onStep?.("read", hfDir);
-  const rootTokenizer = existsSync(join(hfDir, "tokenizer_config.json")) ? readTokenizerConfig(readFileSync(join(hfDir, "tokenizer_config.json"), "utf8")) : {};
-  const { table, source, dropped } = readTable(hfDir, weighting, rootTokenizer);
+  const source = weighting === "per-token" ? readStaticWeightsSource(hfDir) : undefined;
   // The module's own tokenizer when it has one: sentence-transformers' SparseStaticEmbedding.load reads it from there.
   const tokenizerDir = source?.tokenizerDir ?? hfDir;
   const tokenizer = await tokenizerFiles(tokenizerDir);
-  const tokenizerConfig = readTokenizerConfig(tokenizer.config);
+  const tokenizerConfig = JSON.parse(tokenizer.config) as Record<string, unknown>;
+  // NAVER's clean_bow zeroes the tokenizer's own cls, sep and mask ids (§4).
+  const dropped = source
+    ? []
+    : [
+        specialToken(tokenizerConfig, "cls_token", "[CLS]"),
+        specialToken(tokenizerConfig, "sep_token", "[SEP]"),
+        specialToken(tokenizerConfig, "mask_token", "[MASK]"),
+      ];
+  const table: StaticWeightTable = source?.table ?? uniformStaticWeights(hfDir, dropped);
   const vocab = (listVocabulary(JSON.parse(tokenizer.tokenizer) as object) as { model: { vocab: string[] } }).model.vocab.length;
   if (vocab !== table.weights.length) {
     throw new ModelError(

@@ -78,6 +78,8 @@ async function convertIfStale(dir: string): Promise<void> {
     ...(entry ? halfRules(entry, manifest.role) : {}),
     role: manifest.role,
     maxLength: manifest.max_length,
+    // An inference-free folder keeps its weighting: "uniform" has no file in the source folder to say it.
+    ...(manifest.kind === "inference-free" ? { queryWeights: manifest.static_weights.weighting } : {}),
     ...(commit ? { source: { repo, revision, commit, folder } } : {}),
     license,
   });

@@ -10,6 +10,10 @@ import { openGemmProbe, theoreticalPeak } from "./corpus-flops.ts";
 import { BASELINE } from "./query-node.ts";
 import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts";
 import { benchRetrieval } from "./retrieval.ts";
+import { benchModelCases, benchModels, MODELS_BENCH_DOC_TOP_K, MODELS_BENCH_QUERY } from "./models.ts";
+import { generatePassages } from "../test/support/passages.ts";
+import { parseVocab } from "../src/model/tokenizer-json.ts";
+import { bertUncasedVocabTxt } from "../src/model/vocab.ts";
 import type { Quantiles } from "./stats.ts";
 import { SpladeEncoder } from "../src/encoder/encoder.ts";
 import { GTE_ARCHITECTURE } from "../src/model/architectures.ts";
@@ -495,11 +499,106 @@ const retrievalCommand = defineCommand({
   },
 });
 
+const modelsCommand = defineCommand({
+  meta: {
+    name: "models",
+    description: "each kind of model side by side: the Worker's cold start and per-request cost per query kind, encode-corpus per document architecture",
+  },
+  args: {
+    rounds: { type: "string", description: "Warm rounds (one request per query model each)", default: "200" },
+    colds: { type: "string", description: "Fresh Workers per query model for the cold start", default: "5" },
+    docs: { type: "string", description: "Passages encode-corpus encodes per document model", default: "256" },
+    "skip-docs": { type: "boolean", description: "Only the query side (the document side generates ~1 GB of full-size checkpoints once)" },
+    out: { type: "string", description: "Folder for the generated models, corpus and results", default: join(BENCH_RESULTS, "models") },
+  },
+  async run({ args }) {
+    const peak = await theoreticalPeak();
+    const machine = `${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, Node ${process.versions.node}; CPU flags: ${peak?.flags.join(" ") ?? "unknown"}`;
+    console.error(`models benchmark on ${machine}`);
+    const onConvert = (name: string) => console.error(`generating the ${name} test model…`);
+    const cases = await benchModelCases(args.out, { docs: !args["skip-docs"], onConvert });
+    const docs = count("docs", args.docs);
+    const corpus = join(args.out, `passages-${docs}.jsonl`);
+    const vocab = parseVocab(bertUncasedVocabTxt(), "vocab.txt");
+    await writeFile(
+      corpus,
+      generatePassages(vocab, docs, 1)
+        .map((text, i) => `${JSON.stringify({ id: `p${i}`, text })}\n`)
+        .join(""),
+    );
+    const r = await benchModels({
+      ...cases,
+      queryText: MODELS_BENCH_QUERY,
+      colds: count("colds", args.colds),
+      rounds: count("rounds", args.rounds),
+      warmup: 10,
+      corpus: { file: corpus, docs, workDir: args.out },
+      onPhase: (message) => console.error(message),
+    });
+    console.log(`\n${machine}; generated weights (costs are real, outputs mean nothing)`);
+    console.log(`query: the Worker under wrangler dev, POST /encode of ${JSON.stringify(MODELS_BENCH_QUERY)}, cache off; ms`);
+    const w = [46, 7, 9, 9, 9, 9, 9, 9, 8];
+    console.log(cols(w, ["query model", "tokens", "cold srv", "cold rt", "http p50", "http p99", "encode", "model", "× first"]));
+    for (const q of r.query) {
+      console.log(
+        cols(w, [
+          q.name,
+          String(q.tokens),
+          q.cold_server_total_p50_ms.toFixed(0),
+          q.cold_round_trip_p50_ms.toFixed(0),
+          q.warm_round_trip_ms.p50.toFixed(2),
+          q.warm_round_trip_ms.p99.toFixed(2),
+          q.in_process_encode_ms.toFixed(3),
+          q.in_process_inference_ms.toFixed(3),
+          `${q.vs_first.toFixed(2)}×`,
+        ]),
+      );
+    }
+    console.log(
+      "cold srv / cold rt: a fresh Worker's first /encode (median over the fresh Workers): Server-Timing total (the model's load inside) / client round trip through wrangler dev's proxy.",
+    );
+    console.log(
+      "http p50 / p99: warm round trips through wrangler dev (its proxy dominates); encode / model: inside workerd, in-process (bench/query-handling-worker.ts, log muted), mean per POST /encode and per model run; × first: encode over the first row's, same run.",
+    );
+    if (r.doc.length > 0) {
+      console.log(
+        `\ndocuments: the real encode-corpus process (jsonl, --top-k ${MODELS_BENCH_DOC_TOP_K}, every core), ${docs} generated passages, wall time from spawn to exit`,
+      );
+      const d = [46, 9, 9, 9, 9, 10];
+      console.log(cols(d, ["document model", "wall s", "encode s", "docs/s", "ms/doc", "tokens/s"]));
+      for (const row of r.doc)
+        console.log(
+          cols(d, [
+            row.name,
+            row.wall_s.toFixed(1),
+            row.encode_s.toFixed(1),
+            row.docs_per_s.toFixed(1),
+            row.ms_per_doc.toFixed(1),
+            row.tokens_per_s.toFixed(0),
+          ]),
+        );
+      console.log(
+        "wall: the process from spawn to exit (the model's load included); encode: the run encode-corpus's summary reports, whose rate a large corpus gets.",
+      );
+    }
+    const file = join(args.out, `models-${new Date().toISOString().replaceAll(":", "-")}.json`);
+    const environment = {
+      node: process.versions.node,
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? null,
+      cpu_flags: peak?.flags ?? null,
+      date: new Date().toISOString(),
+    };
+    await writeFile(file, `${JSON.stringify({ benchmark: "models", environment, ...r }, null, 2)}\n`);
+    console.log(`results: ${file}`);
+  },
+});
+
 export const benchCommand = defineCommand({
-  meta: { name: "bench", description: "splade-edge benchmarks: query (the default), corpus and retrieval" },
+  meta: { name: "bench", description: "splade-edge benchmarks: query (the default), corpus, retrieval and models" },
   args: queryArgs,
   default: "query",
-  subCommands: { query: queryCommand, corpus: corpusCommand, retrieval: retrievalCommand },
+  subCommands: { query: queryCommand, corpus: corpusCommand, retrieval: retrievalCommand, models: modelsCommand },
 });
 
 await runCli(benchCommand);

@@ -247,7 +247,6 @@ async function runEval(dataset: EvalDataset, options: EvalOptions): Promise<void
       memory: options.memory,
       sparsify: options.sparsify,
       queryModel: options.queryModel,
-      queryModelOption: "--query-model",
       docModel: options.docModel,
       async startDocuments() {
         const documents = await startDocumentEncoding({

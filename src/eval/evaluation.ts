@@ -4,6 +4,7 @@
 // run → MRR@10, R@100, R@1000 and nDCG@10 as trec_eval computes them (metrics.ts). UI-free, like src/corpus/encode.ts:
 // it reports each step through callbacks and returns what the command prints; the command starts the doc model
 // (with its progress bar and Ctrl-C) when this asks for it.
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { encodeCorpus, type CorpusSummary, type EncodeCorpusEvents } from "../corpus/encode.ts";
@@ -12,7 +13,9 @@ import { FORMATS } from "../encoder/formats/index.ts";
 import type { SparsifyOptions } from "../encoder/sparse.ts";
 import { openDuckdb } from "../engines/duckdb.ts";
 import { queryEncoder, type QueryEncoder } from "./query-encoder.ts";
-import { loadModelFolder } from "../node/model-folder.ts";
+import { catalogueModelOf, DEFAULT_MODEL } from "../model/catalogue.ts";
+import { ModelError } from "../model/errors.ts";
+import { readManifest } from "../model/manifest.ts";
 import { FETCH_QUERY } from "../node/query-model.ts";
 import { convertToIds, sniffEncoded, type EncodedFormat } from "./encoded.ts";
 import { EvaluationError, inputError } from "./errors.ts";
@@ -66,8 +69,6 @@ export interface EvaluationOptions {
   /** Cuts on the document vectors (encode-corpus's --top-k, --min-weight). */
   sparsify: SparsifyOptions;
   queryModel: string;
-  /** The option naming the query model, for messages. */
-  queryModelOption: string;
   docModel: string;
   /** Starts the doc model; called only when the collection needs encoding, and closed after. */
   startDocuments(): Promise<DocumentEncoding>;
@@ -120,9 +121,26 @@ export async function runEvaluation(dataset: EvalDataset, options: EvaluationOpt
     if (problem) throw inputError(dataset.queries, undefined, problem);
   }
   if (queries.length === 0) throw inputError(dataset.queries, undefined, `none of its ${all.length} queries is in ${dataset.qrels}`);
-  const queryFolder = await loadModelFolder(options.queryModel, { fetchHint: FETCH_QUERY, option: options.queryModelOption });
+  // The Worker's query model, either kind (a transformer on the kernel, or an inference-free weight table).
+  const queryManifest = join(options.queryModel, "manifest.json");
+  if (!existsSync(queryManifest))
+    throw new ModelError("folder", `${queryManifest} not found — run \`${FETCH_QUERY}\`, or point --query-model at a converted model folder`);
+  const encoderOfQueries = await queryEncoder(options.queryModel, { fetchHint: FETCH_QUERY });
+  const queryModel = catalogueModelOf(encoderOfQueries.manifest);
+  // A missing doc folder is named by the document encoder's start, below.
+  if (dataset.collection && existsSync(join(options.docModel, "manifest.json"))) {
+    // A query half scores only against its own model's documents: two catalogue models' halves are refused here,
+    // before hours of encoding, as verify refuses them.
+    const docModel = catalogueModelOf(await readManifest(options.docModel));
+    if (queryModel && docModel && queryModel !== docModel) {
+      throw new ModelError(
+        "manifest",
+        `${options.queryModel} is ${queryModel.name}'s query half but ${options.docModel} is ${docModel.name}'s documents: not one model — fetch both with \`npm run model -- fetch --model NAME\``,
+      );
+    }
+  }
   const randomWeights: string[] = [];
-  if (queryFolder.manifest.random_weights) randomWeights.push(options.queryModel);
+  if (encoderOfQueries.manifest.random_weights) randomWeights.push(options.queryModel);
   events.onStep?.({ step: "start", judged: queries.length, qrelsQueries: qrels.size });
 
   // ── documents ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -171,7 +189,8 @@ export async function runEvaluation(dataset: EvalDataset, options: EvaluationOpt
     else {
       idsFile = join(options.work, "encoded.ids.jsonl");
       const vocab = new Map<string, number>();
-      for (let id = 0; id < queryFolder.tokenizer.vocabSize; id++) vocab.set(queryFolder.tokenizer.token(id), id);
+      const { tokenizer } = encoderOfQueries;
+      for (let id = 0; id < tokenizer.vocabSize; id++) vocab.set(tokenizer.token(id), id);
       const records = await convertToIds(encoded, sniffed.format, idsFile, (term) => vocab.get(term));
       events.onStep?.({ step: "documents", file: idsFile, converted: { records, format: sniffed.format } });
     }
@@ -184,7 +203,6 @@ export async function runEvaluation(dataset: EvalDataset, options: EvaluationOpt
     events.onStep?.({ step: "index", engine: `DuckDB ${duck.version}`, index });
 
     // ── queries ──────────────────────────────────────────────────────────────────────────────────────────────────
-    const encoderOfQueries = await queryEncoder(options.queryModel);
     const q0 = performance.now();
     const encoded: EncodedQuery[] = [];
     let truncated = 0;
@@ -217,7 +235,8 @@ export async function runEvaluation(dataset: EvalDataset, options: EvaluationOpt
       corpus,
       docModelRandomWeights,
       randomWeights,
-      modelCard: looksLikeMsmarcoDev && randomWeights.length === 0 ? MODEL_CARD : undefined,
+      // The card's figures are efficient-SPLADE's: another model's run is not compared with them.
+      modelCard: looksLikeMsmarcoDev && randomWeights.length === 0 && queryModel === DEFAULT_MODEL ? MODEL_CARD : undefined,
       seconds: {
         queryEncoding: queryMs / 1000,
         retrieval: result.times.reduce((a, b) => a + b, 0) / 1000,

@@ -6,11 +6,14 @@
 // non-increasing, ties by docno descending, equal to a float64 brute force over the encoded documents), and its
 // metrics equal to src/eval/metrics.ts on that file. Then `--run/--qrels`, `--encoded` (a pgvector COPY file, MS
 // MARCO-style TSV queries and TREC qrels), and the usage and data errors.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Tokenizer } from "tokenizers";
 import { generatePassages } from "../support/passages.ts";
+import { writeStaticHub, type StaticHub } from "../support/static-weights-hub.ts";
+import { convertFolder } from "../../src/model/convert.ts";
 import { sparsevecLiteral } from "../../src/encoder/formats/pgvector.ts";
 import { compareCodePoints, evaluate } from "../../src/eval/metrics.ts";
 import { queryEncoder } from "../../src/eval/query-encoder.ts";
@@ -323,6 +326,79 @@ describe("npm run eval on a BEIR folder", () => {
     const b = await evalCli(["--run", runFile, "--qrels", bad]);
     expect(b.code).toBe(65);
     expect(b.stderr).toMatch(/bad\.qrels:2: expected 4 columns/);
+  });
+});
+
+describe("npm run eval with an inference-free query model", () => {
+  let staticModel: string;
+  let hub: StaticHub;
+  const queriesTsv = join(tmp, "static-queries.tsv");
+  beforeAll(async () => {
+    hub = writeStaticHub(join(tmp, "static-hub"), { seed: 41 });
+    staticModel = join(tmp, "static-query");
+    const queries = readFileSync(join(beir, "queries.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { _id: string; text: string });
+    writeFileSync(queriesTsv, queries.map((q) => `${q._id}\t${q.text}\n`).join(""));
+    await convertFolder(hub.dir, staticModel, { role: "query", model: "opensearch-project/opensearch-neural-sparse-encoding-doc-v2-distill" });
+  });
+
+  it("ranks the encoded documents by the table's weights: exactly the brute-force top k of each query's distinct tokens × idf.json", async () => {
+    const run = join(tmp, "work-static", "run.trec");
+    const r = await evalCli([
+      "--encoded",
+      join(work, "docs.ids.jsonl"),
+      "--queries",
+      queriesTsv,
+      "--qrels",
+      qrelsFile,
+      "--work",
+      join(tmp, "work-static"),
+      "--query-model",
+      staticModel,
+      "--hits",
+      String(HITS),
+      "--quiet",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    // The reference query vector: Hugging Face's Rust tokenizers on the repo's tokenizer.json, no special tokens
+    // (sentence-transformers' SparseStaticEmbedding), each distinct id once, weighted by idf.json as float32.
+    const tokenizer = Tokenizer.fromFile(join(hub.dir, "tokenizer.json"));
+    const { run: ranked } = await readRun(run);
+    const texts = new Map(
+      readFileSync(queriesTsv, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split("\t") as [string, string]),
+    );
+    const { qrels } = await readQrels(qrelsFile);
+    let compared = 0;
+    for (const qid of qrels.keys()) {
+      const text = texts.get(qid);
+      if (text === undefined) continue;
+      const [encoding] = await tokenizer.encodeBatch([text], { addSpecialTokens: false });
+      const ids = [...new Set(encoding.getIds())];
+      const weighted = ids.filter((id) => (hub.idf[hub.vocab[id]] ?? 0) > 0);
+      const truth = bruteForce({ indices: weighted, values: weighted.map((id) => Math.fround(hub.idf[hub.vocab[id]])) });
+      // A query no document shares a weighted token with has no run lines, as trec_eval expects.
+      expect(
+        (ranked.get(qid) ?? []).map((h) => h.docno),
+        qid,
+      ).toEqual(truth.slice(0, HITS).map((h) => h.id));
+      compared++;
+    }
+    expect(compared).toBe(JUDGED);
+  });
+
+  it("refuses a query half and documents of two catalogue models before encoding anything (exit 1)", async () => {
+    const doc = join(tmp, "doc-of-another-model");
+    await convertFolder(resolve(FIXTURE_ROOT, "hf", "doc"), doc, { role: "doc", model: "naver/efficient-splade-VI-BT-large", maxLength: 256 });
+    const r = await evalCli(["--beir", beir, "--work", join(tmp, "work-mixed"), "--query-model", staticModel, "--doc-model", doc, "--quiet"]);
+    expect(r.stderr).toContain("is opensearch-project/opensearch-neural-sparse-encoding-doc-v2-distill's query half but");
+    expect(r.stderr).toContain("is naver/efficient-splade-VI-BT-large's documents: not one model");
+    expect(r.code).toBe(1);
+    expect(existsSync(join(tmp, "work-mixed", "docs.ids.jsonl"))).toBe(false);
   });
 });
 

@@ -230,7 +230,7 @@ export async function encodeCorpus(options: EncodeCorpusOptions, events: EncodeC
   const rendering: RenderSettings = {
     format,
     formatOptions: options.formatOptions,
-    context: { token: (id) => encoder.tokenizer.token(id), model: options.model, vocabSize: encoder.vocabSize },
+    context: { token: (id) => encoder.tokenizer.token(id), model: options.model, vocabSize: encoder.dimensions },
     onError: options.onError,
     inputName: input.name,
     onWarning: events.onWarning,

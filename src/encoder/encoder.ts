@@ -29,11 +29,22 @@ export interface EncodedText extends SparseVector {
 }
 
 export class SpladeEncoder {
+  /**
+   * The vectors' dimensions: the tokenizer's tokens. A model may have more output rows than its tokenizer has tokens —
+   * GTE's embedding matrix, and so its tied decoder, is padded to 30528 rows for BERT's 30522 tokens
+   * (docs/model-sources.md §3) — and those rows name no token: no text tokenizes to them, no format can name them, and
+   * the inference-free query paired with the model never weights them, so dropping them changes no score. Kept, they
+   * made a document vector wider than its queries (pgvector: "different sparsevec dimensions 30528 and 30522").
+   */
+  readonly dimensions: number;
+
   constructor(
     readonly tokenizer: SpladeTokenizer,
     private readonly backend: SpladeBackend | SparseSpladeBackend,
     readonly vocabSize: number,
-  ) {}
+  ) {
+    this.dimensions = Math.min(vocabSize, tokenizer.vocabSize);
+  }
 
   /** Encodes texts in one batch, keeping their order. */
   encode(texts: readonly string[], options?: SparsifyOptions): Promise<EncodedText[]> {
@@ -62,6 +73,6 @@ export class SpladeEncoder {
     if (out.length !== rows.length * this.vocabSize) {
       throw new Error(`model returned ${out.length} weights for ${rows.length} × ${this.vocabSize}`);
     }
-    return rows.map((_, b) => sparsify(out.subarray(b * this.vocabSize, (b + 1) * this.vocabSize), options));
+    return rows.map((_, b) => sparsify(out.subarray(b * this.vocabSize, b * this.vocabSize + this.dimensions), options));
   }
 }

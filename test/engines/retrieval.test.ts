@@ -11,10 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bruteForce, type Exact, exactProblems, recallAtK, SCORE_TOLERANCE, tieSwaps, type Vector } from "../support/brute-force.ts";
 import { generatePassages } from "../support/passages.ts";
 import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { openDuckdb, type Duckdb } from "../../src/engines/duckdb.ts";
-import { openPgvector, type Hit, type Pgvector } from "../../src/engines/pgvector.ts";
+import { openPgvector, type Pgvector } from "../../src/engines/pgvector.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import { startScript, type CliResult } from "../cli/run-script.ts";
 
@@ -25,10 +26,6 @@ const DOCS = 2000;
 const DOC_TOP_K = 128;
 const K = 10;
 const DIMENSIONS = 30522;
-/** Engine score vs the float64 brute force of the same id: pgvector sums in float32. */
-const SCORE_TOLERANCE = 1e-4;
-/** Exact scores this close are a tie: either order is right (pgvector's float32 sums may swap them). */
-const TIE = 1e-5;
 /** HNSW recall@10 below this means the index (or what we feed it) is broken, not merely approximate. */
 const RECALL_FLOOR = 0.5;
 /** ef_search for the recall assertion: 0.74–0.85 measured over runs (pgvector's HNSW levels are random). */
@@ -61,11 +58,6 @@ const QUERIES = [
   "best time of year to visit japan for cherry blossoms",
   "how many bones are in the human body",
 ];
-
-interface Vector {
-  /** Token id (0-based) → weight. */
-  weights: Map<number, number>;
-}
 
 // ---- parsing what the engines ingest ----
 
@@ -141,64 +133,6 @@ function sameVector(a: Vector, b: Vector): boolean {
 }
 
 // ---- brute force and the comparison rule ----
-
-interface Exact {
-  /** Every document's float64 inner product with the query. */
-  scores: Map<string, number>;
-  /** All documents, best first, equal scores by id. */
-  ranked: Hit[];
-}
-
-function bruteForce(query: Vector, docs: Map<string, Vector>): Exact {
-  const scores = new Map<string, number>();
-  for (const [id, doc] of docs) {
-    let s = 0;
-    for (const [t, w] of doc.weights) {
-      const q = query.weights.get(t);
-      if (q !== undefined) s += q * w;
-    }
-    scores.set(id, s);
-  }
-  const ranked = [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { scores, ranked };
-}
-
-/**
- * What is wrong with `hits` as an exact top-`length` (empty: nothing). Each hit must be a known, distinct document
- * whose returned score is its brute-force score (±SCORE_TOLERANCE), in non-increasing order, and at every rank r its
- * brute-force score must equal the brute-force r-th best score within TIE. So a hit may differ from the brute-force
- * id at rank r only when the two score the same (a tie, or a near-tie float32 may order either way); a document
- * from outside the top, a swap of distinct scores, a missing or doubled hit all fail.
- */
-function exactProblems(hits: Hit[], exact: Exact, length: number): string[] {
-  const problems: string[] = [];
-  if (hits.length !== length) problems.push(`${hits.length} hits, expected ${length}`);
-  const seen = new Set<string>();
-  hits.forEach((hit, r) => {
-    const truth = exact.scores.get(hit.id);
-    if (truth === undefined) return problems.push(`rank ${r + 1}: unknown id ${JSON.stringify(hit.id)}`);
-    if (seen.has(hit.id)) problems.push(`rank ${r + 1}: ${JSON.stringify(hit.id)} again`);
-    seen.add(hit.id);
-    if (!(Math.abs(hit.score - truth) <= SCORE_TOLERANCE)) problems.push(`rank ${r + 1}: ${JSON.stringify(hit.id)} scored ${hit.score}, brute force ${truth}`);
-    if (r > 0 && hit.score > hits[r - 1].score) problems.push(`rank ${r + 1}: score ${hit.score} above rank ${r}'s ${hits[r - 1].score}`);
-    const expected = exact.ranked[r];
-    if (expected && !(Math.abs(truth - expected.score) <= TIE)) {
-      problems.push(`rank ${r + 1}: ${JSON.stringify(hit.id)} (brute force ${truth}) where brute force has ${JSON.stringify(expected.id)} (${expected.score})`);
-    }
-  });
-  return problems;
-}
-
-/** Hits whose brute-force score reaches the k-th best (within TIE): recall@k that does not punish ties at the cut. */
-function recallAtK(hits: Hit[], exact: Exact, k: number): number {
-  const cut = exact.ranked[k - 1].score - TIE;
-  return hits.slice(0, k).filter((h) => (exact.scores.get(h.id) ?? -Infinity) >= cut).length / k;
-}
-
-/** Hits that are not the brute-force id of their rank: how many only passed through the tie rule. */
-function tieSwaps(hits: Hit[], exact: Exact): number {
-  return hits.filter((h, r) => exact.ranked[r]?.id !== h.id).length;
-}
 
 const ms = (x: number) => Math.round(x * 10) / 10;
 function summary(times: number[]): string {

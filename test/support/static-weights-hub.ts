@@ -94,7 +94,8 @@ export function writeStaticHub(dir: string, options: StaticHubOptions): StaticHu
   });
   writeJson(join(dir, "document_1_SpladePooling", "config.json"), { pooling_strategy: "max", activation_function: "relu", word_embedding_dimension: null });
   const module = join(dir, moduleFolder);
-  writeJson(join(module, "config.json"), { frozen: true });
+  // Marked as generated (FIXTURE_MARKER) as every fixture is: the module is all fetch downloads of an inference-free query.
+  writeJson(join(module, "config.json"), { frozen: true, [FIXTURE_MARKER]: { seed: options.seed } });
   writeTokenizer(module, vocabTxt, vocab, maxLength);
   writeFileSync(join(module, "model.safetensors"), encodeSafetensors(new Map([["weight", { shape: [vocab.length], data: weights }]])));
   if (options.docTransformer) {

@@ -313,7 +313,7 @@ describe("verify", () => {
     );
   }, 120_000);
 
-  it.skip("checks single tokens' weights where the publisher gives them (awaits h-static's inference-free query converter)", async () => {
+  it("checks single tokens' weights where the publisher gives them: an inference-free query's weight is its idf.json entry", async () => {
     const name = "opensearch-project/opensearch-neural-sparse-encoding-doc-v2-distill";
     const hub = writeStaticHub(join(tmp, "static-hub"), { seed: 7 });
     const dir = join(tmp, "verify", "v2-distill");

@@ -126,6 +126,9 @@ async function writeOpenSearch(dir: string, entry: ModelDescription, seed: numbe
   await writeDocTransformer(dir, entry, seed);
   const moduleFolder = entry.query.hub.revision === "4af867a426867dfdd744097531046f4289a32fdd" ? "query_0_IDF" : "query_0_SparseStaticEmbedding";
   writeStaticHub(dir, { seed, moduleFolder });
+  // The static module's table is generated too: its config.json says so, as the converter reads it (convert-static.ts
+  // isGenerated), for `fetch --only query` downloads the module and not the root's marked config.json.
+  writeJson(join(dir, moduleFolder, "config.json"), { frozen: true, [FIXTURE_MARKER]: { seed } });
   writeJson(join(dir, "document_1_SpladePooling", "config.json"), {
     pooling_strategy: "max",
     activation_function: entry.document.activation.value,

@@ -649,6 +649,9 @@ export function unservedQuery(query: QueryHalf): string | undefined {
   if (query.kind === "inference-free") return undefined;
   const architecture = query.architecture.value;
   if (!(ARCHITECTURES as readonly string[]).includes(architecture)) return `the Worker's kernel runs ${ARCHITECTURES.join(" and ")}, not ${architecture}`;
+  // convert.ts refuses any other rule for a query encoder: the kernel pools with log(1 + relu) and zeroes no id.
+  if (query.activation.value !== "relu" || query.specialTokens.value.dropSpecialIds)
+    return `the Worker's kernel pools with log(1 + relu) and drops no special id, not ${query.activation.value}${query.specialTokens.value.dropSpecialIds ? " with the special ids dropped" : ""}`;
   const [shape, vocab, positions] = [query.shape.value, query.vocabSize.value, query.maxLength.value];
   if (shape === null || vocab === null || positions === null) return "the query encoder's shape, vocabulary or max length was not read";
   const config: KernelConfig = {

@@ -192,6 +192,12 @@ describe("model catalogue", () => {
     expect(unservedQuery({ ...query, architecture: { ...query.architecture, value: "NewForMaskedLM" } })).toBe(
       "the Worker's kernel runs BertForMaskedLM and DistilBertForMaskedLM, not NewForMaskedLM",
     );
+    expect(unservedQuery({ ...query, activation: { ...query.activation, value: "log1p_relu" } })).toBe(
+      "the Worker's kernel pools with log(1 + relu) and drops no special id, not log1p_relu",
+    );
+    expect(unservedQuery({ ...query, specialTokens: { ...query.specialTokens, value: { addSpecialTokens: true, dropSpecialIds: true } } })).toBe(
+      "the Worker's kernel pools with log(1 + relu) and drops no special id, not relu with the special ids dropped",
+    );
     const gte = catalogueEntry("opensearch-project/opensearch-neural-sparse-encoding-doc-v3-gte");
     expect(servable(gte)).toBe(true);
     expect(servable({ ...DEFAULT_MODEL, query: withShape({ layers: 12, hidden: 768, heads: 12, intermediate: 3072 }) })).toBe(false);

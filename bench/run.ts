@@ -367,7 +367,7 @@ function printQuery(r: QueryBenchResult, machine: string): void {
       );
     for (const [build, c] of Object.entries(k.cold)) {
       console.log(
-        `cold, ${build}, fresh isolate (own wrangler dev, only /health before; fresh=${c.fresh}): fetch manifest+encoder.bin ${ms(c.fetch_ms)}, SpladeKernel.create ${ms(c.create_ms)}, ` +
+        `cold, ${build}, fresh isolate (own wrangler dev, only /health before; fresh=${c.fresh}): fetch manifest+encoder.bin ${ms(c.fetch_ms)}, SpladeKernel.load ${ms(c.create_ms)}, ` +
           `first encode T=10 (scan) ${ms(c.first_encode_ms)}, total ${ms(c.total_ms)} ms in the Worker; then int8 decoder ${ms(c.prepare_ms)}, ` +
           `second encode (exact) ${ms(c.second_encode_ms)}; round trip ${ms(c.round_trip_ms)} ms; wrangler start ${ms(c.startup_ms)} ms`,
       );

@@ -6,7 +6,7 @@ import {
   catalogueEntry,
   DEFAULT_MODEL,
   halfRules,
-  servableToday,
+  servable,
   type ModelDescription,
   type QueryHalf,
   type TransformerHalf,
@@ -202,7 +202,7 @@ function figures(list: ReadonlyArray<{ metric: string; value: number }>, format:
 
 function describeModel(m: ModelDescription): string[] {
   const { query, document, license } = m;
-  const tags = [m === DEFAULT_MODEL && "default", servableToday(m) ? "served by splade-edge today" : "not served yet", m.gated.value && "gated on the Hub"];
+  const tags = [m === DEFAULT_MODEL && "default", servable(m) ? "served by splade-edge" : "not served", m.gated.value && "gated on the Hub"];
   const queryLine =
     query.kind === "transformer"
       ? `transformer: ${architecture(query)}, ${query.activation.value} (${where(query.hub)})`
@@ -224,7 +224,7 @@ const listCommand = defineCommand({
   args: { json: { type: "boolean", description: "Print the catalogue as JSON on stdout" } },
   run({ args }) {
     if (args.json) {
-      printJson({ models: CATALOGUE.map((m) => ({ ...m, default: m === DEFAULT_MODEL, servable: servableToday(m) })) });
+      printJson({ models: CATALOGUE.map((m) => ({ ...m, default: m === DEFAULT_MODEL, servable: servable(m) })) });
       return;
     }
     console.log(CATALOGUE.map((m) => describeModel(m).join("\n")).join("\n\n"));

@@ -18,7 +18,8 @@
  * BERT-base, ibm-granite/granite-embedding-30m-sparse is RoBERTa. None is listed; the kernel's generality beyond 2 × 128
  * is to be proven on generated checkpoints.
  */
-import { ARCHITECTURES } from "./architectures.ts";
+import { type KernelConfig, unsupportedBy, unsupportedOnWorker } from "../kernel/contract.ts";
+import { ARCHITECTURES, GTE_ARCHITECTURE } from "./architectures.ts";
 import { ModelError } from "./errors.ts";
 
 /** How firmly a fact stands, as labelled in docs/model-sources.md ([V], [I], [3P], [NOT VERIFIED]). */
@@ -77,6 +78,8 @@ export interface TransformerHalf {
 /** A query encoder the Worker runs on its kernel. */
 export interface TransformerQuery extends TransformerHalf {
   kind: "transformer";
+  /** config.json's vocab_size: with the shape and max length, what the kernel's memory in a Worker depends on. */
+  vocabSize: Fact<number | null>;
 }
 
 /** Query weights without a model run: each distinct query token weighs its entry in a table (or 1 when `uniform`). */
@@ -274,6 +277,11 @@ export const CATALOGUE: readonly ModelDescription[] = [
         },
         shape: {
           value: { layers: 2, hidden: 128, heads: 2, intermediate: 512 },
+          evidence: "verified",
+          source: `${HF}/naver/efficient-splade-VI-BT-large-query/blob/c161697c46fb8a5d2751efa22d60cf3e1b586fa1/config.json`,
+        },
+        vocabSize: {
+          value: 30522,
           evidence: "verified",
           source: `${HF}/naver/efficient-splade-VI-BT-large-query/blob/c161697c46fb8a5d2751efa22d60cf3e1b586fa1/config.json`,
         },
@@ -631,10 +639,41 @@ export function catalogueEntry(name: string): ModelDescription {
 }
 
 /**
- * Whether splade-edge serves the entry today: a transformer query encoder the Worker's BERT kernel runs, and a
- * document encoder the converter reads. Inference-free queries and the GTE architecture are issue 19's next steps.
+ * Why the Worker cannot serve the entry's query half, or undefined when it can. An inference-free table needs no kernel.
+ * A transformer needs an architecture the kernel runs (BERT, DistilBERT), a shape its size checks take, and a load
+ * that fits a Worker's isolate (src/kernel/contract.ts, docs/performance.md), counted with the decoder tied to the word
+ * embeddings as BERT's and DistilBERT's masked-LM heads are (transformers' `tie_word_embeddings` default; efficient-SPLADE's
+ * checkpoint) — the converter checks the checkpoint itself (encoder-bin.ts). The activation and epsilon change no size.
  */
-export function servableToday(entry: ModelDescription): boolean {
-  const converted = (ARCHITECTURES as readonly string[]).includes(entry.document.architecture.value);
-  return entry.query.kind === "transformer" && entry.query.architecture.value === "BertForMaskedLM" && converted;
+export function unservedQuery(query: QueryHalf): string | undefined {
+  if (query.kind === "inference-free") return undefined;
+  const architecture = query.architecture.value;
+  if (!(ARCHITECTURES as readonly string[]).includes(architecture)) return `the Worker's kernel runs ${ARCHITECTURES.join(" and ")}, not ${architecture}`;
+  // convert.ts refuses any other rule for a query encoder: the kernel pools with log(1 + relu) and zeroes no id.
+  if (query.activation.value !== "relu" || query.specialTokens.value.dropSpecialIds)
+    return `the Worker's kernel pools with log(1 + relu) and drops no special id, not ${query.activation.value}${query.specialTokens.value.dropSpecialIds ? " with the special ids dropped" : ""}`;
+  const [shape, vocab, positions] = [query.shape.value, query.vocabSize.value, query.maxLength.value];
+  if (shape === null || vocab === null || positions === null) return "the query encoder's shape, vocabulary or max length was not read";
+  const config: KernelConfig = {
+    hidden_size: shape.hidden,
+    num_heads: shape.heads,
+    num_layers: shape.layers,
+    intermediate_size: shape.intermediate,
+    activation: "gelu",
+    layer_norm_eps: 1e-12,
+    vocab_size: vocab,
+    positions,
+    token_type: architecture === "BertForMaskedLM",
+    tied: true,
+  };
+  return unsupportedBy(config) ?? unsupportedOnWorker(config);
+}
+
+/**
+ * Whether splade-edge serves the entry: the Worker serves its query half (unservedQuery) and the converter reads its
+ * document architecture (BERT, DistilBERT, GTE NewForMaskedLM).
+ */
+export function servable(entry: ModelDescription): boolean {
+  const documents: readonly string[] = [...ARCHITECTURES, GTE_ARCHITECTURE];
+  return unservedQuery(entry.query) === undefined && documents.includes(entry.document.architecture.value);
 }

@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CATALOGUE, catalogueEntry, type ModelDescription } from "../../src/model/catalogue.ts";
+import { CATALOGUE, catalogueEntry, type ModelDescription, type TransformerHalf } from "../../src/model/catalogue.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import type { ModelManifest } from "../../src/model/manifest.ts";
 import { serveTestHub, type TestHub, type TestRepo, writeCatalogueHub } from "../support/catalogue-hub.ts";
@@ -124,18 +124,6 @@ function expectedFiles(m: ModelDescription, role: Role): string[] {
   return ["modules.json", "router_config.json", ...["config.json", "model.safetensors", ...ST_TOKENIZER].map((f) => `${module}/${f}`)];
 }
 
-/**
- * The halves whose conversion comes with another part of issue 19, developed beside this one: until it is merged their
- * manifest assertions are skipped (the downloads are checked all the same). Delete a line when its converter lands.
- */
-function awaiting(m: ModelDescription, role: Role): { converter?: string; rules: string } {
-  if (role === "query" && m.query.kind === "inference-free") {
-    return { converter: "h-static's inference-free query converter", rules: "h-static's inference-free manifest (kind, weighting)" };
-  }
-  const converter = m.document.architecture.value === "NewForMaskedLM" && role === "doc" ? "h-gte's GTE converter" : undefined;
-  return { converter, rules: "h-gte's activation and special-token rule in the manifest (splade)" };
-}
-
 const runs = new Map<string, Promise<{ r: CliResult; out: string; files: string[] }>>();
 
 /** `fetch --model NAME --only ROLE` once per half (the tests below share it), with the files it downloaded. */
@@ -160,7 +148,6 @@ function fetchHalf(m: ModelDescription, role: Role): Promise<{ r: CliResult; out
 describe.each(CATALOGUE.map((m) => [m.name, m] as const))("fetch --model %s", (_, m) => {
   describe.each(["query", "doc"] as const)("%s half", (role) => {
     const half = role === "query" ? m.query : m.document;
-    const waits = awaiting(m, role);
 
     it("downloads only the files the half needs, at the catalogue's revision", async () => {
       const { r, files } = await fetchHalf(m, role);
@@ -171,30 +158,37 @@ describe.each(CATALOGUE.map((m) => [m.name, m] as const))("fetch --model %s", (_
       );
     }, 120_000);
 
-    it.skipIf(waits.converter)(
-      `writes a model folder whose manifest names the model, its licence and max length${waits.converter ? ` (awaits ${waits.converter})` : ""}`,
-      async () => {
-        const { r, out } = await fetchHalf(m, role);
-        expect(r.code, r.stderr).toBe(0);
-        const manifest = readManifest(join(out, role));
-        const repo = repos[half.hub.repo];
-        expect(manifest).toMatchObject({ role, model: m.name, random_weights: true });
-        expect(manifest.source).toMatchObject({ repo: half.hub.repo, revision: half.hub.revision, commit: repo.sha, license: m.license.name });
-        if (half.maxLength.value !== null) expect(manifest.max_length).toBe(half.maxLength.value);
-      },
-      120_000,
-    );
-
-    it.skip(`records the half's SPLADE rules in its manifest (awaits ${waits.rules})`, async () => {
+    it("writes a model folder whose manifest names the model, its licence and max length", async () => {
       const { r, out } = await fetchHalf(m, role);
       expect(r.code, r.stderr).toBe(0);
       const manifest = readManifest(join(out, role));
-      if ("kind" in half && half.kind === "inference-free") {
-        expect(manifest.kind).toBe("inference-free");
-      } else if (!("kind" in half)) {
-        expect(manifest.splade).toEqual({ activation: half.activation.value, drop_special_ids: half.specialTokens.value.dropSpecialIds });
+      const repo = repos[half.hub.repo];
+      // Every generated checkpoint is marked as such; a uniform query table has no weights to generate (each token weighs 1).
+      const uniform = role === "query" && m.query.kind === "inference-free" && m.query.weights.value.weighting === "uniform";
+      expect(manifest).toMatchObject({ role, model: m.name, random_weights: !uniform });
+      expect(manifest.source).toMatchObject({ repo: half.hub.repo, revision: half.hub.revision, commit: repo.sha, license: m.license.name });
+      if (half.maxLength.value !== null) expect(manifest.max_length).toBe(half.maxLength.value);
+    }, 120_000);
+
+    it("records the half's rules in its manifest: an inference-free table's weighting, a transformer's SPLADE activation and special ids", async () => {
+      const { r, out } = await fetchHalf(m, role);
+      expect(r.code, r.stderr).toBe(0);
+      const manifest = readManifest(join(out, role));
+      const query = m.query;
+      if (role === "query" && query.kind === "inference-free") {
+        expect(manifest).toMatchObject({
+          kind: "inference-free",
+          static_weights: { weighting: query.weights.value.weighting },
+          tokenizer: { add_special_tokens: query.specialTokens.value.addSpecialTokens },
+        });
+      } else {
+        const transformer: TransformerHalf = role === "query" && query.kind === "transformer" ? query : m.document;
+        expect(manifest).toMatchObject({
+          kind: "transformer",
+          splade: { activation: transformer.activation.value, drop_special_ids: transformer.specialTokens.value.dropSpecialIds },
+        });
       }
-    });
+    }, 120_000);
   });
 });
 

@@ -18,11 +18,9 @@ import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import type { EncoderConfig } from "../../src/model/architectures.ts";
 import { CATALOGUE, type ModelDescription } from "../../src/model/catalogue.ts";
-import { encodeSafetensors } from "../../src/model/checkpoint/safetensors.ts";
 import { FIXTURE_MARKER } from "../../src/model/convert.ts";
 import { DOC_FIXTURE_CONFIG, QUERY_CONFIG, writeFixture } from "../../src/model/fixture.ts";
-import { seededNormal } from "../../src/model/random.ts";
-import type { TensorMap } from "../../src/model/tensor.ts";
+import { GTE_FIXTURE_CONFIG, writeGteFixture } from "../../src/model/fixture-gte.ts";
 import { writeStaticHub } from "./static-weights-hub.ts";
 
 /** One generated repo: its folder and the commit the test Hub says it is at (the catalogue's pin, when it has one). */
@@ -35,7 +33,6 @@ export interface TestRepo {
 /** A BERT document encoder at a test size (OpenSearch doc-v2-mini is 6 × 384, splade-v3-doc BERT-base). */
 const BERT_DOC_CONFIG: EncoderConfig = { ...DOC_FIXTURE_CONFIG, architecture: "BertForMaskedLM", typeVocabSize: 2 };
 
-const ST = "sentence_transformers.sparse_encoder.models";
 const ROUTER_MODULES = [{ idx: 0, name: "0", path: "", type: "sentence_transformers.models.Router" }];
 
 function writeJson(file: string, value: unknown): void {
@@ -47,74 +44,12 @@ function sha(seed: string): string {
   return createHash("sha1").update(seed).digest("hex");
 }
 
-/**
- * A GTE `NewForMaskedLM` checkpoint at a test size, by docs/model-sources.md §3: the `new.` tensor names, packed
- * qkv, the gated MLP without up-projection bias, no position table (rotary), the decoder tied to the word embeddings
- * (absent), a vocabulary of 30528 rows over the 30522-token tokenizer, NTK-scaled rope as gte-base-en-v1.5 has it.
- */
-function writeGte(dir: string, seed: number): void {
-  const [V, H, L, I] = [30528, 64, 2, 128];
-  const normal = seededNormal(seed);
-  const tensors: TensorMap = new Map();
-  const add = (name: string, shape: number[], center = 0, std = 0.05) => {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = center + std * normal();
-    tensors.set(name, { shape, data });
-  };
-  add("new.embeddings.word_embeddings.weight", [V, H]);
-  add("new.embeddings.LayerNorm.weight", [H], 1, 0.02);
-  add("new.embeddings.LayerNorm.bias", [H], 0, 0.02);
-  for (let l = 0; l < L; l++) {
-    const p = `new.encoder.layer.${l}.`;
-    add(`${p}attention.qkv_proj.weight`, [3 * H, H]);
-    add(`${p}attention.qkv_proj.bias`, [3 * H], 0, 0.02);
-    add(`${p}attention.o_proj.weight`, [H, H]);
-    add(`${p}attention.o_proj.bias`, [H], 0, 0.02);
-    add(`${p}mlp.up_gate_proj.weight`, [2 * I, H]);
-    add(`${p}mlp.down_proj.weight`, [H, I]);
-    add(`${p}mlp.down_proj.bias`, [H], 0, 0.02);
-    for (const ln of ["attn_ln", "mlp_ln"]) {
-      add(`${p}${ln}.weight`, [H], 1, 0.02);
-      add(`${p}${ln}.bias`, [H], 0, 0.02);
-    }
-  }
-  add("lm_head.dense.weight", [H, H]);
-  add("lm_head.dense.bias", [H], 0, 0.02);
-  add("lm_head.norm.weight", [H], 1, 0.02);
-  add("lm_head.norm.bias", [H], 0, 0.02);
-  add("lm_head.decoder.bias", [V], -0.1, 0.02);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "model.safetensors"), encodeSafetensors(tensors, { metadata: { format: "pt" } }));
-  writeJson(join(dir, "config.json"), {
-    architectures: ["NewForMaskedLM"],
-    auto_map: { AutoConfig: "Alibaba-NLP/new-impl--configuration.NewConfig", AutoModelForMaskedLM: "Alibaba-NLP/new-impl--modeling.NewForMaskedLM" },
-    model_type: "new",
-    vocab_size: V,
-    hidden_size: H,
-    num_hidden_layers: L,
-    num_attention_heads: 4,
-    intermediate_size: I,
-    hidden_act: "gelu",
-    max_position_embeddings: 8192,
-    type_vocab_size: 0,
-    layer_norm_type: "layer_norm",
-    layer_norm_eps: 1e-12,
-    position_embedding_type: "rope",
-    rope_theta: 500000,
-    rope_scaling: { type: "ntk", factor: 2.0 },
-    pack_qkv: true,
-    unpad_inputs: false,
-    use_memory_efficient_attention: false,
-    logn_attention_scale: false,
-    [FIXTURE_MARKER]: { seed },
-  });
-}
-
 /** The document transformer of `entry` at `dir`'s root, with its tokenizer files. */
 async function writeDocTransformer(dir: string, entry: ModelDescription, seed: number): Promise<void> {
   const architecture = entry.document.architecture.value;
   if (architecture === "NewForMaskedLM") {
-    writeGte(dir, seed);
+    // doc-v3-gte's root: the transformer and its tokenizer; the Router files are the repo's, written beside it.
+    await writeGteFixture(dir, { config: GTE_FIXTURE_CONFIG, seed, std: 0.05, activation: null });
     return;
   }
   const config = architecture === "BertForMaskedLM" ? BERT_DOC_CONFIG : DOC_FIXTURE_CONFIG;
@@ -126,6 +61,9 @@ async function writeOpenSearch(dir: string, entry: ModelDescription, seed: numbe
   await writeDocTransformer(dir, entry, seed);
   const moduleFolder = entry.query.hub.revision === "4af867a426867dfdd744097531046f4289a32fdd" ? "query_0_IDF" : "query_0_SparseStaticEmbedding";
   writeStaticHub(dir, { seed, moduleFolder });
+  // The static module's table is generated too: its config.json says so, as the converter reads it (convert-static.ts
+  // isGenerated), for `fetch --only query` downloads the module and not the root's marked config.json.
+  writeJson(join(dir, moduleFolder, "config.json"), { frozen: true, [FIXTURE_MARKER]: { seed } });
   writeJson(join(dir, "document_1_SpladePooling", "config.json"), {
     pooling_strategy: "max",
     activation_function: entry.document.activation.value,

@@ -40,7 +40,7 @@ async function call(path: string, init: RequestInit = {}, overrides: Partial<Env
   return response;
 }
 
-const post = (path: string, body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 async function json<T>(response: Response | Promise<Response>): Promise<T> {
   const r = await response;
@@ -67,7 +67,7 @@ describe("/encode on an inference-free model", () => {
   it("gives every query exactly the reference: the same ids and bit-equal weights, heaviest first, tokens without [CLS]/[SEP]", async () => {
     expect(golden.some((q) => q.truncated)).toBe(true);
     for (const query of golden) {
-      const body = await json<IdsBody>(call("/encode", post("/encode", { query: query.text, format: "ids" })));
+      const body = await json<IdsBody>(call("/encode", post({ query: query.text, format: "ids" })));
       const expected = heaviestFirst(query);
       expect({ ...body, values: f32(body.values) }).toEqual({
         model: INFERENCE_FREE_MODEL.name,
@@ -82,8 +82,8 @@ describe("/encode on an inference-free model", () => {
   it("answers a batch, the terms format and GET as the single ids answers say", async () => {
     const vocab = await vocabulary();
     const texts = golden.map((q) => q.text);
-    const batch = await json<IdsBody[]>(call("/encode", post("/encode", { queries: texts, format: "ids" })));
-    const terms = await json<Array<{ terms: Record<string, number> }>>(call("/encode", post("/encode", { queries: texts })));
+    const batch = await json<IdsBody[]>(call("/encode", post({ queries: texts, format: "ids" })));
+    const terms = await json<Array<{ terms: Record<string, number> }>>(call("/encode", post({ queries: texts })));
     golden.forEach((query, i) => {
       const expected = heaviestFirst(query);
       expect(batch[i].indices).toEqual(expected.map(([id]) => id));
@@ -99,16 +99,16 @@ describe("/encode on an inference-free model", () => {
     const query = golden[2];
     const asSorted = (s: { indices: number[]; values: number[] }) =>
       s.indices.map((id, k): [number, number] => [id, Math.fround(s.values[k])]).sort((a, b) => a[0] - b[0]);
-    const qdrant = await (await call("/encode", post("/encode", { queries: [query.text], format: "qdrant", field: "splade" }))).text();
+    const qdrant = await (await call("/encode", post({ queries: [query.text], format: "qdrant", field: "splade" }))).text();
     expect(asSorted(parseQdrantQueries(qdrant, { field: "splade" })[0])).toEqual(query.weights);
-    const opensearch = await (await call("/encode", post("/encode", { queries: [query.text], format: "opensearch", field: "body_sparse" }))).text();
+    const opensearch = await (await call("/encode", post({ queries: [query.text], format: "opensearch", field: "body_sparse" }))).text();
     expect(asSorted(parseOpensearchQueries(opensearch, { field: "body_sparse", termIds })[0])).toEqual(query.weights);
   });
 
   it("keeps the heaviest top_k terms, and only weights ≥ min_weight", async () => {
     const query = golden[0];
     const expected = heaviestFirst(query);
-    const top = await json<IdsBody>(call("/encode", post("/encode", { query: query.text, format: "ids", top_k: 3 })));
+    const top = await json<IdsBody>(call("/encode", post({ query: query.text, format: "ids", top_k: 3 })));
     expect(top.indices).toEqual(expected.slice(0, 3).map(([id]) => id));
     const min = expected[2][1];
     const heavy = await json<IdsBody>(call(`/encode?q=${encodeURIComponent(query.text)}&format=ids&min_weight=${min}`));
@@ -116,9 +116,7 @@ describe("/encode on an inference-free model", () => {
   });
 
   it("answers TEI's /embed_sparse with the reference, index ascending", async () => {
-    const body = await json<Array<Array<{ index: number; value: number }>>>(
-      call("/embed_sparse", post("/embed_sparse", { inputs: golden.map((q) => q.text), truncate: true })),
-    );
+    const body = await json<Array<Array<{ index: number; value: number }>>>(call("/embed_sparse", post({ inputs: golden.map((q) => q.text), truncate: true })));
     const bits = body.map((vector) => vector.map(({ index, value }) => ({ index, value: Math.fround(value) })));
     expect(bits).toEqual(golden.map((q) => q.weights.map(([index, value]) => ({ index, value }))));
   });
@@ -167,7 +165,7 @@ describe("what the Worker says it serves", () => {
 
   it("names the model, its kind and licence on every answer, errors included", async () => {
     await call("/info");
-    const responses = [await call("/encode?q=mars"), await call("/health"), await call("/nope"), await call("/encode", post("/encode", { query: " " }))];
+    const responses = [await call("/encode?q=mars"), await call("/health"), await call("/nope"), await call("/encode", post({ query: " " }))];
     expect(responses.map((r) => r.status)).toEqual([200, 200, 404, 422]);
     for (const r of responses) {
       expect(r.headers.get("X-Splade-Model")).toBe(INFERENCE_FREE_MODEL.name);

@@ -318,7 +318,7 @@ describe("verify", () => {
     const hub = writeStaticHub(join(tmp, "static-hub"), { seed: 7 });
     const dir = join(tmp, "verify", "v2-distill");
     for (const [from, role] of [
-      [hub.dir, "query"],
+      [unmarkedCopy(hub.dir, join(tmp, "unmarked", "static-hub")), "query"],
       [unmarked.doc, "doc"],
     ] as const) {
       const r = await runScript("src/cli/model.ts", ["convert", from, join(dir, role), "--role", role, "--model", name, "--quiet"]);

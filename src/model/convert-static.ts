@@ -97,7 +97,9 @@ export async function convertInferenceFree(hfDir: string, outDir: string, weight
         specialToken(tokenizerConfig, "mask_token", "[MASK]"),
       ];
   const table: StaticWeightTable = source?.table ?? uniformStaticWeights(hfDir, dropped);
-  const vocab = (listVocabulary(JSON.parse(tokenizer.tokenizer) as object) as { model: { vocab: string[] } }).model.vocab.length;
+  // The Worker's first request builds its tokenizer from this one: tokenizer.json's vocabulary object costs it ~4×.
+  const workerTokenizer = listVocabulary(JSON.parse(tokenizer.tokenizer) as object) as { model: { vocab: string[] } };
+  const vocab = workerTokenizer.model.vocab.length;
   if (vocab !== table.weights.length) {
     throw new ModelError(
       "tokenizer",
@@ -116,8 +118,7 @@ export async function convertInferenceFree(hfDir: string, outDir: string, weight
   const tableBytes = writeStaticWeights(table);
   const outputs: Record<string, Uint8Array | string> = {
     [STATIC_WEIGHTS_FILE]: tableBytes,
-    // The Worker's first request builds its tokenizer from this one: tokenizer.json's vocabulary object costs it ~4×.
-    [WORKER_TOKENIZER_FILE]: JSON.stringify(listVocabulary(JSON.parse(tokenizer.tokenizer) as object)),
+    [WORKER_TOKENIZER_FILE]: JSON.stringify(workerTokenizer),
     "tokenizer_config.json": tokenizer.config,
   };
   const weightsBytes = source ? readFileSync(source.file) : undefined;

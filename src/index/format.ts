@@ -17,6 +17,11 @@ const DIRECTORY_HEADER = 16;
 const DIRECTORY_ENTRY = 24;
 const BLOCK_ENTRY = 9;
 
+/** A document weight's impact: round(w × scale) in 1…255, scale = 255 / the index's largest weight (docs/search.md). */
+export function quantize(weight: number, scale: number): number {
+  return Math.min(MAX_IMPACT, Math.max(1, Math.round(weight * scale)));
+}
+
 export class IndexFormatError extends Error {}
 
 export interface IndexManifest {

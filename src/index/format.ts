@@ -150,7 +150,9 @@ export function encodeTermRecord(docs: ArrayLike<number>, impacts: ArrayLike<num
     view.setUint32(b * BLOCK_ENTRY + 4, at - dataStart, true);
     view.setUint8(b * BLOCK_ENTRY + 8, max);
   }
-  return out.subarray(0, at);
+  // A copy, not a view: the builder holds up to 24 MiB of records before writing them, and a view would keep the
+  // whole worst-case allocation alive.
+  return out.slice(0, at);
 }
 
 /** The block table of a term record (`record` starts at the term's offset). */

@@ -70,8 +70,9 @@ describe("the term directory and the id table", () => {
       { term: 30521, postings: 129, file: 65535, offset: 2 ** 32 - 1, bytes: 300, maxImpact: 255, blocks: 2 },
     ];
     expect([...decodeTermDirectory(encodeTermDirectory(entries)).values()]).toEqual(entries);
-    const ids = ["d0", "", "café naïve", "🚀 x\ty", "a".repeat(1000)];
-    expect(decodeIds(encodeIds(ids))).toEqual(ids);
+    // One to four UTF-8 bytes a character, and a lone surrogate (written as U+FFFD).
+    const ids = ["d0", "", "café naïve", "🚀 x\ty", "日本語", "a".repeat(1000), "x\ud800y"];
+    expect(decodeIds(encodeIds(ids))).toEqual(ids.map((id) => id.replace("\ud800", "\ufffd")));
   });
 
   it("refuses a file that is not a term directory, and a manifest of another format, saying what to do", () => {

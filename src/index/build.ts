@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { CorpusError } from "../corpus/errors.ts";
-import { openInput, openProblem } from "../corpus/input.ts";
+import { openInput, openProblem, type Input } from "../corpus/input.ts";
 import { createDirectory, syncDirectory } from "../corpus/output.ts";
 import { readManifest, sha256 } from "../model/manifest.ts";
 import {
@@ -235,7 +235,7 @@ class IdTable {
   }
 
   async flush(): Promise<void> {
-    if (this.pending.length === 0 && this.parts.length > 0) return;
+    if (this.pending.length === 0) return;
     const file = `ids-${String(this.parts.length).padStart(5, "0")}.bin`;
     await this.files.write(file, [encodeIds(this.pending)]);
     this.parts.push({ file, first: this.first, count: this.pending.length });
@@ -307,11 +307,24 @@ function parseIdsLine(text: string, vocabSize: number): { id: string; indices: n
   return { id, indices, values };
 }
 
+/** openInput, with a path it cannot open as a usage error naming it. */
+async function openNamed(path: string): Promise<Input> {
+  try {
+    return await openInput(path);
+  } catch (error) {
+    const problem = openProblem(error);
+    if (problem) throw new CorpusError("usage", `${path}: ${problem}`, { cause: error });
+    throw error;
+  }
+}
+
 /** Builds the index of `inputs` (ids JSONL, in order) into `output`, through a staging folder renamed into place. */
 export async function buildIndex(options: BuildIndexOptions, events: BuildEvents = {}): Promise<BuildSummary> {
   const started = performance.now();
   const output = resolve(options.output);
   await checkOutput(output, options.inputs, options.force);
+  // Every input opened first: a missing last shard is found before the first one is read.
+  const inputs = await Promise.all(options.inputs.map(openNamed));
   const model = await documentModel(options.model);
   const memory = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
   const capacity = Math.floor(memory / BYTES_PER_POSTING);
@@ -329,15 +342,7 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
     let documents = 0;
     let postings = 0;
     let maxWeight = 0;
-    for (const path of options.inputs) {
-      let input: Awaited<ReturnType<typeof openInput>>;
-      try {
-        input = await openInput(path);
-      } catch (error) {
-        const problem = openProblem(error);
-        if (problem) throw new CorpusError("usage", `${path}: ${problem}`, { cause: error });
-        throw error;
-      }
+    for (const input of inputs) {
       for await (const { line, text } of input.lines()) {
         const record = parseIdsLine(text, model.vocabSize);
         if (typeof record === "string") throw new CorpusError("input", `${input.name}:${line}: ${record}`);
@@ -356,6 +361,7 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
         if (documents % 1000 === 0) events.onProgress?.({ phase: "read", documents, postings });
       }
     }
+    if (documents === 0) throw new CorpusError("input", `${options.inputs.join(", ")}: no documents — nothing to index`);
     await runs.spill();
     await ids.flush();
     events.onProgress?.({ phase: "read", documents, postings });

@@ -141,6 +141,19 @@ describe("splade-index build refuses, leaving everything as it was", () => {
     rmSync(path("whole/copy.jsonl"));
   });
 
+  it("an input that cannot be opened, before reading any other (exit 2), and inputs with no documents (exit 65)", async () => {
+    // The first input's malformed line would stop the build (exit 65) if it were read before the second was opened.
+    writeFileSync(path("malformed.jsonl"), "{not json\n");
+    const missing = await index([path("malformed.jsonl"), path("nope.jsonl"), "--output", path("missing-index")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`✖ ${path("nope.jsonl")}: no such file`);
+    writeFileSync(path("empty.jsonl"), "\n");
+    const empty = await index([path("empty.jsonl"), "--output", path("empty-index")]);
+    expect(empty.code).toBe(65);
+    expect(empty.stderr).toContain(`✖ ${path("empty.jsonl")}: no documents — nothing to index`);
+    expect(existsSync(path("missing-index")) || existsSync(path("empty-index"))).toBe(false);
+  });
+
   it.each([
     ["invalid JSON", "{not json", /:2: invalid JSON/],
     ["a token id twice", '{"id":"x","indices":[5,5],"values":[1,2]}', /:2: token id 5 appears twice/],

@@ -31,6 +31,10 @@ const buildCommand = defineCommand({
   async run({ args }) {
     const memory = positiveInt("memory", args.memory);
     const bar = documentBar(interactive({ quiet: args.quiet, json: args.json }), "postings");
+    // Ctrl-C: the core stops at its next document or term, removes its staging folder and fails "interrupted" (130).
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once("SIGINT", onInterrupt);
     let summary: BuildSummary;
     try {
       summary = await buildIndex(
@@ -40,11 +44,13 @@ const buildCommand = defineCommand({
           model: args.model,
           force: Boolean(args.force),
           memoryBytes: memory === undefined ? undefined : memory * MIB,
+          signal: controller.signal,
           builder: { name: "splade-index", version: pkg.version },
         },
         { onProgress: (p) => bar.update(p.documents, p.postings, p.terms && p.terms.done / p.terms.total) },
       );
     } finally {
+      process.off("SIGINT", onInterrupt);
       bar.stop();
     }
     if (summary.manifest.document_model.random_weights) {

@@ -41,6 +41,8 @@ export interface BuildIndexOptions {
   model: string;
   force: boolean;
   memoryBytes?: number;
+  /** Aborted (Ctrl-C): the build stops, removes its staging folder and ends with CorpusError("interrupted"). */
+  signal?: AbortSignal;
   /** The builder's name and version, recorded in index.json. */
   builder: { name: string; version: string };
 }
@@ -307,6 +309,10 @@ function parseIdsLine(text: string, vocabSize: number): { id: string; indices: n
   return { id, indices, values };
 }
 
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CorpusError("interrupted", "interrupted: nothing was written (the staging folder is removed)");
+}
+
 /** openInput, with a path it cannot open as a usage error naming it. */
 async function openNamed(path: string): Promise<Input> {
   try {
@@ -358,7 +364,10 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
           postings++;
         }
         await ids.add(record.id);
-        if (documents % 1000 === 0) events.onProgress?.({ phase: "read", documents, postings });
+        if (documents % 1000 === 0) {
+          stopIfAborted(options.signal);
+          events.onProgress?.({ phase: "read", documents, postings });
+        }
       }
     }
     if (documents === 0) throw new CorpusError("input", `${options.inputs.join(", ")}: no documents — nothing to index`);
@@ -367,9 +376,10 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
     events.onProgress?.({ phase: "read", documents, postings });
 
     const scale = maxWeight > 0 ? MAX_IMPACT / maxWeight : 1;
-    const { entries, postingsFiles } = await mergeRuns(runs.runs, files, scale, (done, total) =>
-      events.onProgress?.({ phase: "merge", documents, postings, terms: { done, total } }),
-    );
+    const { entries, postingsFiles } = await mergeRuns(runs.runs, files, scale, (done, total) => {
+      stopIfAborted(options.signal);
+      events.onProgress?.({ phase: "merge", documents, postings, terms: { done, total } });
+    });
     for (const run of runs.runs) await rm(run);
     await files.write(TERMS_FILE, [encodeTermDirectory(entries)]);
     const manifest: IndexManifest = {

@@ -14,7 +14,7 @@ import { IndexReader } from "../../src/index/reader.ts";
 import { canonicalQuery, exactTopK, type Query, type ScoredDocument } from "../../src/index/score.ts";
 import { seededUniform } from "../../src/model/random.ts";
 import { corpus, encode, expectOk, MODEL, tsv } from "../cli/corpus-support.ts";
-import { runScript, type CliResult } from "../cli/run-script.ts";
+import { runScript, startScript, type CliResult } from "../cli/run-script.ts";
 
 const CLI = "src/cli/index.ts";
 const PASSAGES = 2400;
@@ -152,6 +152,19 @@ describe("splade-index build refuses, leaving everything as it was", () => {
     expect(empty.code).toBe(65);
     expect(empty.stderr).toContain(`✖ ${path("empty.jsonl")}: no documents — nothing to index`);
     expect(existsSync(path("missing-index")) || existsSync(path("empty-index"))).toBe(false);
+  });
+
+  it("Ctrl-C: stops, removes its staging folder, writes no output (exit 130)", async () => {
+    writeFileSync(path("big.jsonl"), readFileSync(path("all.jsonl"), "utf8").repeat(20));
+    const { child, done } = startScript(CLI, ["build", path("big.jsonl"), "--output", path("big-index"), "--model", MODEL, "--quiet"]);
+    child.stdin.end();
+    // The staging folder is made before the first line is read; the build then takes seconds.
+    while (!readdirSync(tmp).some((f) => f.startsWith(".big-index.staging-"))) await new Promise((r) => setTimeout(r, 5));
+    child.kill("SIGINT");
+    const r = await done;
+    expect(r.stderr).toContain("✖ interrupted: nothing was written");
+    expect(r.code).toBe(130);
+    expect(readdirSync(tmp).filter((f) => f.includes("big-index"))).toEqual([]);
   });
 
   it.each([

@@ -274,6 +274,9 @@ async function checkOutput(output: string, inputs: readonly string[], force: boo
 /** The document model the index pairs with, from its folder's manifest. */
 async function documentModel(folder: string): Promise<{ record: IndexManifest["document_model"]; vocabSize: number }> {
   const manifest = await readManifest(folder);
+  if (manifest.role !== "doc") {
+    throw new CorpusError("usage", `${folder} is a ${manifest.role} model: --model names the doc model the input was encoded with (default model/doc)`);
+  }
   const text = await readFile(join(folder, "manifest.json"));
   return {
     record: {

@@ -154,6 +154,13 @@ describe("splade-index build refuses, leaving everything as it was", () => {
     expect(existsSync(path("missing-index")) || existsSync(path("empty-index"))).toBe(false);
   });
 
+  it("a query model as --model (exit 2): the index records the doc model it pairs with", async () => {
+    const r = await runScript(CLI, ["build", path("part-0.jsonl"), "--output", path("query-index"), "--model", MODEL.replace(/doc$/, "query")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is a query model: --model names the doc model the input was encoded with");
+    expect(existsSync(path("query-index"))).toBe(false);
+  });
+
   it("Ctrl-C: stops, removes its staging folder, writes no output (exit 130)", async () => {
     writeFileSync(path("big.jsonl"), readFileSync(path("all.jsonl"), "utf8").repeat(20));
     const { child, done } = startScript(CLI, ["build", path("big.jsonl"), "--output", path("big-index"), "--model", MODEL, "--quiet"]);

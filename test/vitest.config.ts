@@ -18,6 +18,7 @@ export default defineConfig({
             "test/engines/**/*.test.ts",
             "test/eval/**/*.test.ts",
             "test/corpus/**/*.test.ts",
+            "test/index/**/*.test.ts",
             "test/bundle/**/*.test.ts",
             "test/browser/**/*.test.ts",
             "test/dev/**/*.test.ts",

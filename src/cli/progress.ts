@@ -98,14 +98,14 @@ export class EtaEstimate {
 }
 
 /**
- * Documents, docs/s, tokens/s, the percent done (records done over the run's records, from the core) and an ETA
+ * Documents, docs/s, `unit`s/s (tokens, postings), the percent done (records done over the run's records, from the core) and an ETA
  * from the recent pace; without a known fraction, just the counters. A no-op bar when not interactive.
  */
-export function documentBar(enabled: boolean): DocumentProgress {
+export function documentBar(enabled: boolean, unit = "tokens"): DocumentProgress {
   if (!enabled) return { update() {}, log: (line) => console.error(line), stop() {} };
   const bars = new cliProgress.MultiBar(
     {
-      format: "{bar} {percent}% | {documents} docs | {dps} docs/s | {tps} tokens/s | ETA {left}",
+      format: `{bar} {percent}% | {documents} docs | {dps} docs/s | {tps} ${unit}/s | ETA {left}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,

@@ -111,6 +111,17 @@ function either(values: readonly string[]): string {
 
 // ── The argument check ──────────────────────────────────────────────────────────────────────────────────────────
 
+const VARIADIC = new WeakSet<ArgDef>();
+
+/**
+ * Marks a positional as taking every remaining argument (`splade-index build INPUT…`), when it is the command's last:
+ * citty keeps the extra ones in `args._`.
+ */
+export function variadic<T extends ArgDef>(def: T): T {
+  VARIADIC.add(def);
+  return def;
+}
+
 interface Option {
   name: string;
   def: ArgDef;
@@ -123,15 +134,19 @@ interface OptionTable {
   /** Every long spelling citty reads into an option → that option. */
   spellings: Map<string, Option>;
   positionals: string[];
+  /** The last positional takes every remaining argument (declared with variadic()). */
+  variadic: boolean;
   /** node:util parseArgs options: what takes a value, and the short forms, as citty's parser has them. */
   config: NonNullable<ParseArgsConfig["options"]>;
 }
 
 function optionTable(argsDef: ArgsDef): OptionTable {
-  const table: OptionTable = { options: [], spellings: new Map(), positionals: [], config: {} };
+  const table: OptionTable = { options: [], spellings: new Map(), positionals: [], variadic: false, config: {} };
   for (const [name, def] of Object.entries(argsDef)) {
-    if (def.type === "positional") table.positionals.push(name);
-    else table.options.push({ name, def, flag: def.type === "boolean", values: def.type === "enum" ? def.options : undefined });
+    if (def.type === "positional") {
+      table.positionals.push(name);
+      table.variadic = VARIADIC.has(def);
+    } else table.options.push({ name, def, flag: def.type === "boolean", values: def.type === "enum" ? def.options : undefined });
   }
   // citty reads an option under more spellings than it declares (its aliases, and the camelCase and kebab-case forms
   // scule makes of its name): its own parser says which, given `--NAME=i` for the i-th option, by filling each one with i.
@@ -235,7 +250,7 @@ function checkSegment(args: string[], table: OptionTable, who: string): SegmentR
   for (const token of tokenize(args, table)) {
     if (token.kind === "option-terminator") continue;
     if (token.kind === "positional") {
-      if (++positionals > table.positionals.length) problem ??= `unexpected argument ${token.value} — ${positionalsTaken(table, who)}`;
+      if (++positionals > table.positionals.length && !table.variadic) problem ??= `unexpected argument ${token.value} — ${positionalsTaken(table, who)}`;
       continue;
     }
     problem ??= optionProblem(token, args[token.index], table, who);

@@ -1,4 +1,4 @@
-// `npm run build:cli`: the encode-corpus CLI as one ESM file, dist/encode-corpus.mjs.
+// `npm run build:cli`: each bundled CLI as one ESM file: dist/encode-corpus.mjs, dist/splade-index.mjs.
 // onnxruntime-node (a native addon) and onnxruntime-web (which reads its .wasm next to its own module URL) stay in
 // node_modules; everything else is inlined. CommonJS dependencies (cli-progress) call require(), which an ESM file
 // lacks: the banner provides one.
@@ -9,8 +9,9 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 await build({
   absWorkingDir: root,
-  entryPoints: ["src/cli/encode-corpus.ts"],
-  outfile: "dist/encode-corpus.mjs",
+  entryPoints: { "encode-corpus": "src/cli/encode-corpus.ts", "splade-index": "src/cli/index.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   target: "node20",

@@ -1,31 +1,5 @@
 #!/usr/bin/env node
-// The `encode-corpus` command that package.json's "bin" names. npm installs no build output here: .npmrc sets
-// ignore-scripts (no lifecycle script can build the bundle at install) and dist/ is git-ignored. So this file,
-// which is committed, runs the esbuild bundle (`npm run build:cli` → dist/encode-corpus.mjs) when it exists and is
-// newer than every source file and the lockfile (the bundle inlines dependencies), and otherwise the TypeScript
-// sources through tsx (a dependency of every dev install), so a fresh `npm install` and a source edit after a
-// build both work.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+// The `encode-corpus` command that package.json's "bin" names: its bundle, or the sources through tsx (launch.mjs).
+import { launch } from "./launch.mjs";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const bundle = join(root, "dist", "encode-corpus.mjs");
-
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const inputs = Math.max(newestSource(join(root, "src")), statSync(join(root, "package-lock.json")).mtimeMs);
-if (existsSync(bundle) && statSync(bundle).mtimeMs >= inputs) {
-  await import(pathToFileURL(bundle).href);
-} else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import(pathToFileURL(join(root, "src", "cli", "encode-corpus.ts")).href);
-}
+await launch("encode-corpus", "src/cli/encode-corpus.ts");

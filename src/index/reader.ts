@@ -1,0 +1,58 @@
+// An index opened through a loader of its files (fetch in the Worker, readFile in Node): the manifest and the term
+// directory at open, a postings or id part when first needed, kept once loaded. No fs, no Node.
+import { decodeIds, decodeTerm, decodeTermDirectory, MANIFEST_FILE, parseManifest, TERMS_FILE, type IndexManifest, type TermEntry } from "./format.ts";
+
+/** The bytes of one of the index's files, by its name in the manifest. */
+export type LoadFile = (name: string) => Promise<Uint8Array>;
+
+export class IndexReader {
+  private readonly parts = new Map<string, Promise<Uint8Array>>();
+  private readonly idParts = new Map<string, Promise<string[]>>();
+
+  private constructor(
+    readonly manifest: IndexManifest,
+    readonly directory: Map<number, TermEntry>,
+    private readonly load: LoadFile,
+  ) {}
+
+  static async open(load: LoadFile): Promise<IndexReader> {
+    const manifest = parseManifest(new TextDecoder().decode(await load(MANIFEST_FILE)));
+    return new IndexReader(manifest, decodeTermDirectory(await load(TERMS_FILE)), load);
+  }
+
+  private file(name: string): Promise<Uint8Array> {
+    let part = this.parts.get(name);
+    if (!part) {
+      part = this.load(name);
+      this.parts.set(name, part);
+      part.catch(() => this.parts.delete(name));
+    }
+    return part;
+  }
+
+  /** The raw record of a term (block table, then data), or undefined for a term no document has. */
+  async record(term: number): Promise<{ entry: TermEntry; bytes: Uint8Array } | undefined> {
+    const entry = this.directory.get(term);
+    if (!entry) return undefined;
+    const file = await this.file(this.manifest.postings_files[entry.file]);
+    return { entry, bytes: file.subarray(entry.offset, entry.offset + entry.bytes) };
+  }
+
+  /** Every posting of a term: documents ascending, with their impacts (empty for a term no document has). */
+  async postings(term: number): Promise<{ docs: Uint32Array; impacts: Uint8Array }> {
+    const found = await this.record(term);
+    return found ? decodeTerm(found.bytes, found.entry) : { docs: new Uint32Array(0), impacts: new Uint8Array(0) };
+  }
+
+  /** The id of document number `doc`. */
+  async documentId(doc: number): Promise<string> {
+    const part = this.manifest.ids.find((p) => doc >= p.first && doc < p.first + p.count);
+    if (!part) throw new RangeError(`document ${doc} outside 0…${this.manifest.documents - 1}`);
+    let ids = this.idParts.get(part.file);
+    if (!ids) {
+      ids = this.file(part.file).then(decodeIds);
+      this.idParts.set(part.file, ids);
+    }
+    return (await ids)[doc - part.first];
+  }
+}

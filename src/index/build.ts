@@ -23,6 +23,7 @@ import {
   BLOCK_SIZE,
   MANIFEST_FILE,
   MAX_FILE_BYTES,
+  PART_BYTES,
   MAX_IMPACT,
   quantize,
   TERMS_FILE,
@@ -220,7 +221,7 @@ class FileSet {
   }
 }
 
-/** The id table in parts of at most MAX_FILE_BYTES, written as they fill. */
+/** The id table in parts of at most PART_BYTES, written as they fill. */
 class IdTable {
   private pending: string[] = [];
   private bytes = 0;
@@ -231,7 +232,7 @@ class IdTable {
 
   async add(id: string): Promise<void> {
     const size = idBytes(id);
-    if (this.pending.length > 0 && 8 + this.bytes + size > MAX_FILE_BYTES) await this.flush();
+    if (this.pending.length > 0 && 8 + this.bytes + size > PART_BYTES) await this.flush();
     this.pending.push(id);
     this.bytes += size;
   }
@@ -423,7 +424,7 @@ async function replace(output: string, staging: string): Promise<void> {
   await syncDirectory(dirname(output));
 }
 
-/** Every term's postings, run after run, quantized and encoded into postings files of at most MAX_FILE_BYTES. */
+/** Every term's postings, run after run, quantized and encoded into parts of PART_BYTES (a larger record alone, up to MAX_FILE_BYTES). */
 async function mergeRuns(
   paths: readonly string[],
   files: FileSet,
@@ -469,7 +470,7 @@ async function mergeRuns(
       if (record.length > MAX_FILE_BYTES) {
         throw new CorpusError("usage", `token ${term} has ${total} postings (${record.length} bytes), more than one ${MAX_FILE_BYTES}-byte file holds`);
       }
-      if (offset + record.length > MAX_FILE_BYTES) await flush();
+      if (offset + record.length > PART_BYTES) await flush();
       entries.push({ term, postings: total, file: postingsFiles.length, offset, bytes: record.length, maxImpact, blocks: Math.ceil(total / BLOCK_SIZE) });
       pending.push(record);
       offset += record.length;

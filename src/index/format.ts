@@ -7,6 +7,13 @@ export const INDEX_FORMAT = "splade-edge/index@1";
 export const BLOCK_SIZE = 128;
 /** Largest file the index writes: Workers Static Assets take at most 25 MiB per file. */
 export const MAX_FILE_BYTES = 24 * 1024 * 1024;
+/**
+ * The size parts are cut at: the Worker fetches a part whole (Static Assets answer no byte ranges) and keeps it in its
+ * cache, so a query costs the parts its terms sit in. 1 MiB keeps that cost near the terms' own bytes while a 1M-passage
+ * index stays a few hundred files (Static Assets take 20,000 a version). A term record larger than this is a part of
+ * its own, up to MAX_FILE_BYTES.
+ */
+export const PART_BYTES = 1024 * 1024;
 export const MAX_IMPACT = 255;
 export const TERMS_FILE = "terms.bin";
 export const MANIFEST_FILE = "index.json";

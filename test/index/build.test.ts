@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quantize } from "../../src/index/format.ts";
 import { IndexReader } from "../../src/index/reader.ts";
-import { canonicalQuery, exactTopK, type Query, type ScoredDocument } from "../../src/index/score.ts";
+import { exactTopK, quantizeQuery, scoreOf, type Query, type ScoredDocument } from "../../src/index/score.ts";
 import { seededUniform } from "../../src/model/random.ts";
 import { corpus, encode, expectOk, MODEL, tsv } from "../cli/corpus-support.ts";
 import { runScript, startScript, type CliResult } from "../cli/run-script.ts";
@@ -101,19 +101,19 @@ describe("splade-index build", () => {
       const source = records[Math.floor(u() * records.length)];
       const indices = [...new Set([...source.indices.slice(0, 1 + Math.floor(u() * 12)), Math.floor(u() * 30522)])];
       const query: Query = { indices, values: indices.map(() => (q % 4 === 0 ? 1 : u() * 2)) };
-      const terms = canonicalQuery(query);
+      const quantized = quantizeQuery(query);
       const brute: ScoredDocument[] = [];
       vectors.forEach((v, doc) => {
         let sum = 0;
         let hit = false;
-        for (const { term, weight } of terms) {
+        for (const { term, weight } of quantized.terms) {
           const impact = v.get(term);
           if (impact !== undefined) {
             sum += weight * impact;
             hit = true;
           }
         }
-        if (hit) brute.push({ doc, score: sum / scale });
+        if (hit) brute.push({ doc, score: scoreOf(sum, quantized, scale) });
       });
       brute.sort((a, b) => b.score - a.score || a.doc - b.doc);
       for (const k of [1, 10, 1000]) expect(await exactTopK(reader, query, k)).toEqual(brute.slice(0, k));

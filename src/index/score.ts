@@ -47,8 +47,9 @@ export function quantizeQuery(query: Query): QuantizedQuery {
   // 2^(QUERY_WEIGHT_BITS - 1 - floor(log2(largest))), corrected where log2 rounds across a power of two, and where the
   // largest weight would round up to 2^16 (1 − 2^-24 does).
   let factor = 2 ** (QUERY_WEIGHT_BITS - 1 - Math.floor(Math.log2(largest)));
-  if (Math.round(largest * factor) >= 2 ** QUERY_WEIGHT_BITS) factor /= 2;
-  if (largest * factor < 2 ** (QUERY_WEIGHT_BITS - 1)) factor *= 2;
+  while (Math.round(largest * factor) >= 2 ** QUERY_WEIGHT_BITS) factor /= 2;
+  // Doubling a rounded weight below 2^15 keeps it below 2^16.
+  while (Math.round(largest * factor) < 2 ** (QUERY_WEIGHT_BITS - 1)) factor *= 2;
   return {
     terms: terms.map(({ term, weight }) => ({ term, weight: Math.round(weight * factor) })).filter((t) => t.weight > 0),
     factor,

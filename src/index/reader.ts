@@ -1,6 +1,17 @@
 // An index opened through a loader of its files (fetch in the Worker, readFile in Node): the manifest and the term
 // directory at open, a postings or id part when first needed, kept once loaded. No fs, no Node.
-import { decodeIds, decodeTerm, decodeTermDirectory, MANIFEST_FILE, parseManifest, TERMS_FILE, type IndexManifest, type TermEntry } from "./format.ts";
+import {
+  decodeStoredFields,
+  decodeStrings,
+  decodeTerm,
+  decodeTermDirectory,
+  MANIFEST_FILE,
+  parseManifest,
+  TERMS_FILE,
+  type DocumentParts,
+  type IndexManifest,
+  type TermEntry,
+} from "./format.ts";
 
 /** The bytes of one of the index's files, by its name in the manifest. */
 export type LoadFile = (name: string) => Promise<Uint8Array>;
@@ -46,13 +57,40 @@ export class IndexReader {
 
   /** The id of document number `doc`. */
   async documentId(doc: number): Promise<string> {
-    const part = this.manifest.ids.find((p) => doc >= p.first && doc < p.first + p.count);
-    if (!part) throw new RangeError(`document ${doc} outside 0…${this.manifest.documents - 1}`);
+    const part = this.partOf(this.manifest.ids, doc);
     let ids = this.idParts.get(part.file);
     if (!ids) {
-      ids = this.file(part.file).then(decodeIds);
+      ids = this.file(part.file).then(decodeStrings);
       this.idParts.set(part.file, ids);
     }
     return (await ids)[doc - part.first];
+  }
+
+  /**
+   * The stored fields of document number `doc` (`--store`): the names it has of the manifest's `stored`, each with
+   * its value from the corpus; {} for a document that has none, and for an index that stores none.
+   */
+  async documentFields(doc: number): Promise<Record<string, unknown>> {
+    if (this.manifest.fields.length === 0) {
+      this.partOf(this.manifest.ids, doc);
+      return {};
+    }
+    const part = this.partOf(this.manifest.fields, doc);
+    return decodeStoredFields(await this.file(part.file), doc - part.first);
+  }
+
+  /** The part of `parts` (consecutive, ascending) that holds document `doc`. */
+  private partOf(parts: DocumentParts, doc: number): DocumentParts[number] {
+    // Binary search: a 1M-passage index with stored text has hundreds of parts, and a hit list asks k of them.
+    let low = 0;
+    let high = parts.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const part = parts[mid];
+      if (doc < part.first) high = mid - 1;
+      else if (doc >= part.first + part.count) low = mid + 1;
+      else return part;
+    }
+    throw new RangeError(`document ${doc} outside 0…${this.manifest.documents - 1}`);
   }
 }

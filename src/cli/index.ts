@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { buildIndex, DEFAULT_MEMORY_BYTES, type BuildSummary } from "../index/build.ts";
 import { documentBar, interactive } from "./progress.ts";
-import { positiveInt, printJson, runCli, variadic } from "./run.ts";
+import { CliError, positiveInt, printJson, runCli, variadic } from "./run.ts";
 
 const MIB = 1024 * 1024;
 
@@ -16,6 +16,17 @@ function describe({ manifest: m, runs, seconds }: BuildSummary, output: string):
     ...(m.stored.length > 0 ? [`  stored ${m.stored.join(", ")}: ${m.fields.length} part${m.fields.length === 1 ? "" : "s"}`] : []),
     `  ${seconds.toFixed(1)} s, ${runs} sorted run${runs === 1 ? "" : "s"}`,
   ];
+}
+
+/** citty keeps only the last of a repeated option: a second --corpus would drop the first one's files unsaid. */
+function refuseRepeated(rawArgs: readonly string[], names: readonly string[]): void {
+  const end = rawArgs.indexOf("--");
+  const given = end === -1 ? rawArgs : rawArgs.slice(0, end);
+  for (const name of names) {
+    if (given.filter((a) => a === `--${name}` || a.startsWith(`--${name}=`)).length > 1) {
+      throw new CliError("usage", `--${name} is given more than once: give its values once, comma-separated`);
+    }
+  }
 }
 
 const buildCommand = defineCommand({
@@ -34,7 +45,8 @@ const buildCommand = defineCommand({
     quiet: { type: "boolean", description: "No progress bar" },
     json: { type: "boolean", description: "Print the summary as JSON on stdout" },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
+    refuseRepeated(rawArgs, ["store", "corpus"]);
     const memory = positiveInt("memory", args.memory);
     const bar = documentBar(interactive({ quiet: args.quiet, json: args.json }), "postings");
     // Ctrl-C: the core stops at its next document or term, removes its staging folder and fails "interrupted" (130).

@@ -1,4 +1,5 @@
-// `splade-index build`'s core (Node: the one file of src/index that touches fs, which the Worker never imports):
+// `splade-index build`'s core (Node: with corpus-fields.ts, the files of src/index that touch fs, which the Worker never
+// imports):
 // `ids` JSONL shards → an index@1 folder (docs/search.md). UI-free: it reports through callbacks and throws
 // CorpusError, whose kinds the CLI maps to exit codes (src/cli/exit-codes.ts), as encode-corpus's core does.
 //

@@ -1,5 +1,5 @@
 // An index opened through a loader of its files (fetch in the Worker, readFile in Node): the manifest and the term
-// directory at open, a postings or id part when first needed, kept once loaded. No fs, no Node.
+// directory at open, a postings, id or stored-fields part when first needed, kept once loaded. No fs, no Node.
 import {
   decodeStoredFields,
   decodeStrings,

@@ -157,6 +157,7 @@ describe("splade-index build --store refuses, writing nothing", () => {
     ["--store without --corpus", ["--store", "title"], "--store needs --corpus"],
     ["--corpus without --store", ["--corpus", "CORPUS"], "--corpus is read only for --store"],
     ["an empty field name", ["--store", "title,,url", "--corpus", "CORPUS"], "--store title,,url: a field name is empty"],
+    ["--corpus twice (citty would keep the last)", ["--store", "title", "--corpus", "CORPUS", "--corpus", "CORPUS"], "--corpus is given more than once"],
     ["a corpus that cannot be opened", ["--store", "title", "--corpus", "MISSING"], "MISSING: no such file"],
   ])("%s (exit 2)", async (_, args, message) => {
     const resolved = args.map((a) => a.replace("CORPUS", path("corpus.jsonl")).replace("MISSING", path("nope.jsonl")));

@@ -76,6 +76,15 @@ describe("/search", () => {
     expect((await errorBody(unknown)).error).toMatch(/^fields: nope /);
   });
 
+  it("answers the stored fields asked for, and only those", async () => {
+    const body = await (await get("/search?q=red+planet&k=5&fields=url")).json<SearchAnswer>();
+    const ranked = await expected("red planet", 5);
+    expect(body.hits.map(({ id, score }) => ({ id, score }))).toEqual(ranked);
+    for (const hit of body.hits) expect(hit.fields).toEqual({ url: `https://example.org/${hit.id.slice("doc-".length)}` });
+    const both = await (await postJson("/search", { q: "red planet", k: 5, fields: ["title", "url"] })).json<SearchAnswer>();
+    for (const hit of both.hits) expect(Object.keys(hit.fields ?? {})).toEqual(["title", "url"]);
+  });
+
   it("describes the index in /info", async () => {
     const info = await (await get("/info")).json<{ index: { documents: number; stored: string[]; document_model: unknown } }>();
     expect(info.index).toMatchObject({ documents: index.manifest.documents, stored: index.manifest.stored, document_model: index.manifest.document_model });

@@ -216,13 +216,18 @@ class TopK {
 const accumulators = new WeakMap<IndexReader, Float64Array>();
 
 /** Adds a whole list into `sums`: the one hot loop. */
-function accumulate(record: Uint8Array, entry: TermEntry, weight: number, sums: Float64Array, docs: Uint32Array): void {
+function accumulate(record: Uint8Array, entry: TermEntry, weight: number, sums: Float64Array): void {
   const blocks = entry.blocks;
-  let at = blocks * BLOCK_ENTRY;
+  const dataStart = blocks * BLOCK_ENTRY;
+  let at = dataStart;
   let doc = -1;
   for (let b = 0; b < blocks; b++) {
     const count = b === blocks - 1 ? entry.postings - b * BLOCK_SIZE : BLOCK_SIZE;
-    for (let i = 0; i < count; i++) {
+    // The block's impacts end where the block table says it ends: read beside the gaps, in one pass.
+    const tableEnd = b * BLOCK_ENTRY + 4;
+    const end = dataStart + (record[tableEnd] | (record[tableEnd + 1] << 8) | (record[tableEnd + 2] << 16) | (record[tableEnd + 3] << 24));
+    let impact = end - count;
+    while (impact < end) {
       let byte = record[at++];
       let gap = byte & 0x7f;
       for (let shift = 7; byte & 0x80; shift += 7) {
@@ -230,10 +235,9 @@ function accumulate(record: Uint8Array, entry: TermEntry, weight: number, sums: 
         gap |= (byte & 0x7f) << shift;
       }
       doc += gap >>> 0;
-      docs[i] = doc;
+      sums[doc] += weight * record[impact++];
     }
-    for (let i = 0; i < count; i++) sums[docs[i]] += weight * record[at + i];
-    at += count;
+    at = end;
   }
 }
 
@@ -290,7 +294,6 @@ export async function searchTopK(index: IndexReader, query: Query, k: number): P
     sums = new Float64Array(documents);
     accumulators.set(index, sums);
   }
-  const blockDocs = new Uint32Array(BLOCK_SIZE);
   // What the lists not yet traversed can add to a document, together; what the traversed ones can have added.
   let rest = lists.reduce((sum, l) => sum + l.upperBound, 0);
   let ceiling = 0;
@@ -311,7 +314,7 @@ export async function searchTopK(index: IndexReader, query: Query, k: number): P
       }
     }
     const list = lists[traversed++];
-    accumulate(list.bytes, list.entry, list.weight, sums, blockDocs);
+    accumulate(list.bytes, list.entry, list.weight, sums);
     stats.blocksDecoded += list.entry.blocks;
     rest -= list.upperBound;
     ceiling += list.upperBound;

@@ -5,13 +5,12 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CONVERTER_LAYOUT, convertFolder, sourceFolder } from "../model/convert.ts";
-import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import { CATALOGUE, catalogueModelOf, halfRules } from "../model/catalogue.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
-import { NO_CF_DOWNLOAD, WRANGLER } from "../node/wrangler-dev.ts";
+import { demoAssets, NO_CF_DOWNLOAD, WRANGLER } from "../node/wrangler-dev.ts";
 
-/** What wrangler.toml serves as the Worker's private assets. */
+/** The query model in what wrangler.toml serves as the Worker's private assets (model/). */
 const QUERY_MODEL = join("model", "query");
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -115,9 +114,9 @@ const demo = defineCommand({
   },
   args: serveArgs,
   async run({ args }) {
-    const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
+    const assets = await demoAssets((name) => console.error(`generating the ${name} test model…`));
     console.error("DEMO: serving a generated model with RANDOM weights — every response says so (X-Splade-Random-Weights: true).");
-    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port, "--assets", models["query-sparse"]]);
+    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port, "--assets", assets]);
   },
 });
 

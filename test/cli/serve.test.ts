@@ -2,7 +2,7 @@
 // source, offline, before wrangler ever sees it. Run through `deploy`, which stops right after (it refuses the
 // generated weights) without needing a Cloudflare login.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -80,6 +80,7 @@ async function deployableProject(name: string, options: Partial<ConvertOptions>)
   const hf = unmarkedCopy(resolve(FIXTURE_ROOT, "hf", "query"), join(project, "hf"));
   await convertFolder(hf, join(project, "model", "query"), { role: "query", ...options });
   for (const f of ["node_modules", "src", "package.json", "wrangler.toml"]) symlinkSync(join(ROOT, f), join(project, f));
+  cpSync(join(ROOT, "model", ".assetsignore"), join(project, "model", ".assetsignore"));
   return project;
 }
 

@@ -23,7 +23,8 @@ export default defineConfig({
     include: ["test/worker/**/*.test.ts"],
     // Its own project, serving another model (inference-free/vitest.config.ts).
     exclude: ["test/worker/inference-free/**"],
-    globalSetup: ["test/worker/global-setup.ts", "test/worker/tokenizer-golden.setup.ts"],
+    // global-setup.ts generates the models search-index.setup.ts builds the index with: in this order.
+    globalSetup: ["test/worker/global-setup.ts", "test/worker/tokenizer-golden.setup.ts", "test/worker/search-index.setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

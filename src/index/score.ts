@@ -31,12 +31,14 @@ export interface QuantizedQuery {
 const QUERY_WEIGHT_BITS = 16;
 
 /**
- * The query's weights as integers: w ↦ round(w × 2^e), with e the power of two that puts the largest weight, rounded,
+ * The query's weights as integers: w ↦ round(float32(w) × 2^e), with e the power of two that puts the largest weight, rounded,
  * in [2^15, 2^16). A weight that rounds to 0 (below 2^-16 of the largest) is dropped, as a zero weight is.
  */
 export function quantizeQuery(query: Query): QuantizedQuery {
   if (query.indices.length !== query.values.length) throw new RangeError(`query has ${query.indices.length} indices and ${query.values.length} values`);
-  const terms = query.indices.map((term, i) => ({ term, weight: query.values[i] }));
+  // As float32, the weights' type: a weight sent as the shortest decimal of a float32 (what /encode answers) quantizes
+  // as the float32 it names, not as the decimal's nearest float64.
+  const terms = query.indices.map((term, i) => ({ term, weight: Math.fround(query.values[i]) }));
   terms.sort((a, b) => a.term - b.term);
   for (let i = 1; i < terms.length; i++) if (terms[i].term === terms[i - 1].term) throw new RangeError(`query has token id ${terms[i].term} twice`);
   for (const { term, weight } of terms) {

@@ -143,7 +143,7 @@ const searchAnswer = z
     query_terms: z.int().meta({ description: "non-zero terms of the query vector that some document holds" }),
     documents: z.int().meta({ description: "documents in the index" }),
   })
-  .openapi("SearchAnswer");
+  .openapi("SearchHits");
 
 const SEARCH_HEADERS = {
   ...ENCODED_HEADERS,

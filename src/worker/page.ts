@@ -1,6 +1,8 @@
 // The page at `/`: type a query, see its SPLADE terms as weighted bars (heaviest first, the weights as sent) and the
-// exact body /encode answers in any query format, with a copy button. One self-contained HTML document — inline CSS
-// and JS, no CDN, no external request, works offline — that calls only the same-origin GET /info and POST /encode.
+// exact body /encode answers in any query format, with a copy button; when a search index is deployed (GET /info's
+// `index`, and no `index_problem`), also the query's ten best documents from POST /search, with their stored fields.
+// One self-contained HTML document — inline CSS and JS, no CDN, no external request, works offline — that calls only
+// the same-origin GET /info, POST /encode and POST /search.
 // Its Content-Security-Policy lets exactly its own inline <style> and <script> run, by their SHA-256 hashes
 // (computed once per isolate from the strings below), and nothing else: no other script, style, frame or origin.
 //
@@ -29,9 +31,11 @@ body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-appl
 header{display:flex;align-items:baseline;gap:.75rem;flex-wrap:wrap;margin-bottom:1rem}
 h1{font-size:1.25rem;margin:0;letter-spacing:-.01em}
 h2{font-size:.9375rem;margin:0}
+h3{font-size:1rem;margin:0;font-weight:600;min-width:0;overflow-wrap:anywhere}
 .sub,.hint,.meta,footer{color:var(--muted);font-size:.8125rem;margin:0}
 .banner,.error{border:1px solid;border-radius:8px;padding:.625rem .875rem;margin:0 0 1rem}
 .banner{background:var(--warn-bg);color:var(--warn-fg);border-color:var(--warn-line)}
+.banner p{margin:0}
 .error{background:var(--err-bg);color:var(--err-fg);border-color:var(--err-line);margin:1rem 0 0}
 .error code{font-family:var(--mono);font-size:.8125rem}
 form,section{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:1rem}
@@ -64,6 +68,18 @@ section{min-width:0}
 pre{margin:0;padding:.75rem;background:var(--code);border:1px solid var(--line);border-radius:6px;font:.8125rem/1.5 var(--mono);overflow:auto;max-height:36rem;white-space:pre;tab-size:4}
 pre.text{white-space:pre-wrap;overflow-wrap:anywhere}
 .empty{color:var(--muted);margin:0}
+.docs{margin-top:1rem}
+.hits{margin:0;padding:0 0 0 1.75rem}
+.hits li{padding:.5rem 0;border-top:1px solid var(--line)}
+.hits li:first-child{border-top:0;padding-top:0}
+.hits li::marker{color:var(--muted);font-size:.8125rem;font-variant-numeric:tabular-nums}
+.hit-head{display:flex;gap:.75rem;align-items:baseline}
+.score{margin-left:auto;font-family:var(--mono);font-size:.8125rem;font-variant-numeric:tabular-nums}
+.doc-id{font-family:var(--mono);font-size:.875rem}
+.fields{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:0 .75rem;margin:.125rem 0 0;font-size:.8125rem}
+.fields dt{color:var(--muted)}
+.fields dd{margin:0;overflow-wrap:anywhere}
+.fields dd.doc-id{font-size:.8125rem}
 footer{margin-top:1.25rem}
 a{color:var(--accent)}
 [hidden]{display:none!important}
@@ -78,7 +94,7 @@ const HTML_HEAD = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>splade-edge · query encoder</title>
+<title>splade-edge · query encoder and search</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
@@ -96,11 +112,17 @@ const HTML_HEAD = `<!doctype html>
 <div id="field-box" hidden><label for="field">Field <span id="field-hint" class="opt"></span></label><input id="field" name="field" autocomplete="off" spellcheck="false"></div>
 <div class="k"><label for="top_k">Top k</label><input id="top_k" name="top_k" type="number" min="1" step="1" inputmode="numeric" value="20"></div>
 <div id="key-box" hidden><label for="key">API key</label><input id="key" name="key" type="password" autocomplete="off" spellcheck="false"></div>
-<button type="submit">Encode</button>
+<button type="submit" id="submit">Encode</button>
 </div>
 <p class="hint" id="format-desc"></p>
 </form>
 <div id="error" class="error" role="alert" hidden></div>
+<p id="search-off" class="banner" role="status" hidden></p>
+<section id="docs" class="docs" aria-labelledby="docs-h" data-state="idle" hidden>
+<div class="head"><h2 id="docs-h">Documents</h2><p class="meta" id="docs-meta" aria-live="polite"></p></div>
+<ol id="hits" class="hits" aria-labelledby="docs-h"></ol>
+<p id="docs-empty" class="empty"></p>
+</section>
 <div id="results" class="results" data-state="idle">
 <section aria-labelledby="terms-h">
 <div class="head"><h2 id="terms-h">Terms, heaviest first</h2><p class="meta" id="meta" aria-live="polite"></p></div>
@@ -114,7 +136,7 @@ const HTML_HEAD = `<!doctype html>
 </section>
 </div>
 </main>
-<footer>POST /encode · <a href="/info">GET /info</a> · <a href="/health">GET /health</a></footer>
+<footer>POST /encode · POST /search · <a href="/info">GET /info</a> · <a href="/health">GET /health</a></footer>
 </div>
 <script>`;
 

@@ -1,6 +1,11 @@
-// The page's script, run in the browser: type a query, see its terms as bars and the exact body /encode answers.
+// The page's script, run in the browser: type a query, see its terms as bars and the exact body /encode answers, and,
+// when /info describes a search index that /search can answer from, the query's top documents (POST /search).
 // page.ts embeds this function's source in the page as `(client)()`, so everything it uses is inside it: no imports
 // (type-only ones are erased), no module-level values. It is type-checked with the DOM's types by ./tsconfig.json.
+//
+// Stored fields come from the corpus the index was built from, so they are the page's untrusted input: every one is
+// written with textContent (the page's CSP requires Trusted Types for script sinks, and innerHTML is never used), and
+// only a `url` whose scheme is http or https becomes a link.
 //
 // Objects in /encode's JSON keep their order here (a terms map is heaviest first, and JSON.parse would hoist
 // integer-like keys such as "2019"), so the page reads and re-indents the JSON by its tokens and never re-serializes it.
@@ -13,12 +18,28 @@ interface Format {
   accepts: string[];
 }
 
+/** What the page reads of GET /info's `index`: null when no index is deployed. */
+interface IndexInfo {
+  documents: number;
+  stored: string[];
+  document_model: { repo: string; random_weights: boolean };
+}
+
 interface Info {
   model: { repo: string; kind: string; license: string | null };
   engine: { name: string; build: string | null };
   formats: Format[];
   random_weights?: boolean;
   warning?: string;
+  index?: IndexInfo | null;
+  /** Why /search would answer 503 (a missing index, or one that does not pair with the query model). */
+  index_problem?: string;
+}
+
+/** A POST /search answer, as the page reads it. */
+interface Found {
+  hits: { id: string; score: number; fields?: Record<string, unknown> }[];
+  documents: number;
 }
 
 /** A 4xx/5xx body: { error, error_type }. */
@@ -27,12 +48,14 @@ interface Failure {
   error_type?: string;
 }
 
-/** What the page keeps of an /encode answer. */
+/** What the page keeps of an /encode or /search answer. */
 interface Answer {
   ok: boolean;
   status: number;
   type: string;
   random: boolean;
+  /** The Server-Timing header, or "". */
+  timing: string;
   text: string;
 }
 
@@ -62,7 +85,16 @@ export function client(): void {
   const copied = $("copied", HTMLElement);
   const key = $("key", HTMLInputElement);
   const keyBox = $("key-box", HTMLElement);
+  const docs = $("docs", HTMLElement);
+  const hits = $("hits", HTMLOListElement);
+  const docsMeta = $("docs-meta", HTMLElement);
+  const docsEmpty = $("docs-empty", HTMLElement);
+  const searchOff = $("search-off", HTMLElement);
   const DEFAULT_FIELD = "splade";
+  /** Hits the page asks /search for. */
+  const SEARCH_K = 10;
+  /** The index's stored fields, every one asked for with each search; null while there is no index to search. */
+  let stored: string[] | null = null;
   const formats: Record<string, Format> = {};
   let fieldEdited = false;
   let seq = 0;
@@ -112,10 +144,22 @@ export function client(): void {
       key.focus();
     }
   };
-  const encode = async (body: Record<string, unknown>, signal: AbortSignal): Promise<Answer> => {
-    const r = await fetch("/encode", { method: "POST", headers: { "content-type": "application/json", ...auth() }, body: JSON.stringify(body), signal });
+  const post = async (path: "/encode" | "/search", body: Record<string, unknown>, signal: AbortSignal): Promise<Answer> => {
+    const r = await fetch(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth() },
+      body: JSON.stringify(body),
+      signal,
+    });
     const text = await r.text();
-    return { ok: r.ok, status: r.status, type: r.headers.get("content-type") ?? "", random: r.headers.get("x-splade-random-weights") === "true", text };
+    return {
+      ok: r.ok,
+      status: r.status,
+      type: r.headers.get("content-type") ?? "",
+      random: r.headers.get("x-splade-random-weights") === "true",
+      timing: r.headers.get("server-timing") ?? "",
+      text,
+    };
   };
   const showError = (status: number, type: string | undefined, message: string) => {
     errorBox.replaceChildren();
@@ -137,14 +181,17 @@ export function client(): void {
     } catch {}
     showError(r.status, body.error_type, typeof body.error === "string" ? body.error : "the request failed");
   };
-  const showBanner = (text: string | undefined) => {
-    if (!text || !banner.hidden) return;
-    banner.replaceChildren();
+  /** Adds a line to the banner, once per label: the query model's random weights, the index's. */
+  const warn = (label: string, text: string) => {
+    if (Array.from(banner.children).some((line) => line.firstChild?.textContent === label)) return;
+    const line = document.createElement("p");
     const strong = document.createElement("strong");
-    strong.textContent = "Random weights: ";
-    banner.append(strong, text);
+    strong.textContent = label;
+    line.append(strong, text);
+    banner.append(line);
     banner.hidden = false;
   };
+  const RANDOM = "Random weights: ";
 
   const takesField = (spec: Format | undefined) => !!spec && (spec.requires.includes("field") || spec.accepts.includes("field"));
   const syncFormat = () => {
@@ -174,6 +221,13 @@ export function client(): void {
     bodyEmpty.hidden = false;
     copy.disabled = true;
   };
+  const noHits = (note: string) => {
+    hits.replaceChildren();
+    docsMeta.textContent = "";
+    docsEmpty.textContent = note;
+    docsEmpty.hidden = false;
+  };
+  const TYPE_TO_SEARCH = "Type a query to search the documents.";
   const clear = (note?: string) => {
     bars.replaceChildren();
     meta.textContent = "";
@@ -218,6 +272,68 @@ export function client(): void {
     copy.disabled = false;
   };
 
+  /** A field's value as text: a string as it is, anything else as its JSON. */
+  const textOf = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+  /** A stored `url` as a link when it is an absolute http(s) URL; anything else (javascript:, data:, relative) as text. */
+  const linkOf = (value: unknown): Node => {
+    let url: URL | undefined;
+    try {
+      url = typeof value === "string" ? new URL(value) : undefined;
+    } catch {}
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) return document.createTextNode(textOf(value));
+    const a = document.createElement("a");
+    a.href = url.href;
+    a.rel = "noopener noreferrer";
+    a.textContent = value as string;
+    return a;
+  };
+  /** The `search` duration of a Server-Timing header (hono/timing: `search;dur=0.4`), or undefined. */
+  const searchMs = (timing: string) => /(?:^|,)\s*search\s*;[^,]*?\bdur=([0-9.]+)/.exec(timing)?.[1];
+  const renderHits = (r: Answer, fields: string[]) => {
+    const found = JSON.parse(r.text) as Found;
+    const items = found.hits.map((hit) => {
+      const li = document.createElement("li");
+      const head = document.createElement("div");
+      const heading = document.createElement("h3");
+      const score = document.createElement("span");
+      const list = document.createElement("dl");
+      const row = (name: string, value: Node | string, className = "") => {
+        const dt = document.createElement("dt");
+        const dd = document.createElement("dd");
+        dt.textContent = name;
+        dd.className = className;
+        dd.append(value);
+        list.append(dt, dd);
+      };
+      const values = hit.fields ?? {};
+      const title = values.title;
+      const titled = typeof title === "string" && title.trim() !== "";
+      head.className = "hit-head";
+      heading.textContent = titled ? title : hit.id;
+      heading.className = titled ? "" : "doc-id";
+      score.className = "score";
+      // As sent: the Worker writes numbers with JSON.stringify, whose digits String() gives back for the parsed value.
+      score.textContent = String(hit.score);
+      score.title = "score";
+      head.append(heading, score);
+      li.append(head);
+      if (titled) row("id", hit.id, "doc-id");
+      for (const name of fields) {
+        if (!(name in values) || (name === "title" && titled)) continue;
+        row(name, name === "url" ? linkOf(values[name]) : textOf(values[name]));
+      }
+      list.className = "fields";
+      if (list.childElementCount > 0) li.append(list);
+      return li;
+    });
+    hits.replaceChildren(...items);
+    docsEmpty.hidden = items.length > 0;
+    docsEmpty.textContent = items.length ? "" : "No document holds any of the query's terms.";
+    const ms = searchMs(r.timing);
+    const count = (n: number, one: string) => `${n.toLocaleString("en")} ${one}${n === 1 ? "" : "s"}`;
+    docsMeta.textContent = `${count(items.length, "hit")} of ${count(found.documents, "document")}${ms === undefined ? "" : ` · search ${ms} ms`}`;
+  };
+
   const run = () => {
     clearTimeout(timer);
     saveState();
@@ -225,7 +341,8 @@ export function client(): void {
     errorBox.hidden = true;
     if (!q.value.trim()) {
       clear();
-      results.dataset.state = "idle";
+      noHits(TYPE_TO_SEARCH);
+      results.dataset.state = docs.dataset.state = "idle";
       return;
     }
     ctrl = new AbortController();
@@ -236,13 +353,29 @@ export function client(): void {
     if (topk.value.trim() !== "") base.top_k = Number(topk.value);
     const request: Record<string, unknown> = { format: name, ...base };
     if (!fieldBox.hidden && field.value !== "") request.field = field.value;
-    results.dataset.state = "busy";
+    const fields = stored;
+    results.dataset.state = docs.dataset.state = "busy";
     results.setAttribute("aria-busy", "true");
-    Promise.all([encode(request, signal), name === "terms" ? null : encode({ format: "terms", ...base }, signal)])
-      .then(([chosen, termsAnswer]) => {
+    docs.setAttribute("aria-busy", "true");
+    Promise.all([
+      post("/encode", request, signal),
+      name === "terms" ? null : post("/encode", { format: "terms", ...base }, signal),
+      fields ? post("/search", { query: base.query, k: SEARCH_K, fields }, signal) : null,
+    ])
+      .then(([chosen, termsAnswer, found]) => {
         if (id !== seq) return;
         const terms = termsAnswer ?? chosen;
-        if (chosen.random || terms.random) showBanner("The model's vectors mean nothing.");
+        if (chosen.random || terms.random) warn(RANDOM, "The model's vectors mean nothing.");
+        // Before /encode's: an /encode error, shown after, is the one the error box keeps.
+        if (found && fields) {
+          if (found.ok) renderHits(found, fields);
+          else {
+            noHits("No documents: see the error above.");
+            failure(found);
+          }
+          docs.dataset.query = base.query;
+          docs.dataset.state = found.ok ? "done" : "error";
+        }
         if (!terms.ok) {
           clear("No answer: see the error above.");
           failure(terms);
@@ -261,11 +394,13 @@ export function client(): void {
       })
       .catch((e: Error) => {
         if (id !== seq || e.name === "AbortError") return;
-        showError(0, "", `Could not reach /encode: ${e.message}`);
-        results.dataset.state = "error";
+        showError(0, "", `Could not reach the Worker: ${e.message}`);
+        results.dataset.state = docs.dataset.state = "error";
       })
       .finally(() => {
-        if (id === seq) results.setAttribute("aria-busy", "false");
+        if (id !== seq) return;
+        results.setAttribute("aria-busy", "false");
+        docs.setAttribute("aria-busy", "false");
       });
   };
 
@@ -280,7 +415,20 @@ export function client(): void {
             showError(r.status, info.error_type, info.error || "GET /info failed");
             return;
           }
-          if (info.random_weights) showBanner(info.warning || "The model's vectors mean nothing.");
+          if (info.random_weights) warn(RANDOM, info.warning || "The model's vectors mean nothing.");
+          const index = info.index ?? null;
+          if (index?.document_model.random_weights) {
+            warn(
+              "Random document weights: ",
+              `the index's documents were encoded by a generated model (${index.document_model.repo}): their scores mean nothing.`,
+            );
+          }
+          // Searched only when /search would answer: no index is no panel and no request; one that does not pair is said.
+          stored = index && !info.index_problem ? index.stored : null;
+          docs.hidden = stored === null;
+          searchOff.hidden = !(index && info.index_problem);
+          searchOff.textContent = index && info.index_problem ? `Search is off: ${info.index_problem}` : "";
+          $("submit", HTMLButtonElement).textContent = stored ? "Search" : "Encode";
           // Which model, which kind and its licence: what a user must know before relying on the vectors.
           const engine = info.engine.build ? `${info.engine.name} (${info.engine.build})` : info.engine.name;
           $("model", HTMLElement).textContent = `${info.model.repo} · ${info.model.kind} · ${engine} · licence: ${info.model.license ?? "unknown"}`;
@@ -350,6 +498,7 @@ export function client(): void {
     fieldEdited = true;
   }
   clear();
+  noHits(TYPE_TO_SEARCH);
   key.addEventListener("change", () => sessionStorage.setItem("splade-edge-key", key.value));
   loadInfo();
 }

@@ -5,7 +5,7 @@
 // with the Worker's answer is asserted. Two documents hold every term of the vocabulary, the first with the heavier
 // weight, so they are the first two hits of any query: the first has a `javascript:` url and a title written as HTML,
 // the second an https url, so the test does not depend on which random documents the query finds.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -263,26 +263,62 @@ describe("the page with a search index deployed", () => {
   });
 });
 
-describe("the page without an index", () => {
-  it("shows no Documents panel and sends no /search", async () => {
-    const { models } = await ensureFixtureModels();
-    const withoutIndex = await assetsFolder(models["query-sparse"], WITHOUT_INDEX);
-    rmSync(join(WITHOUT_INDEX, "index"), { recursive: true, force: true });
-    bare = await startWorker(withoutIndex);
-    const info = (await (await bare!.fetch("/info")).json()) as { index: unknown; index_problem?: string };
-    expect(info.index).toBeNull();
-    expect(info.index_problem).toMatch(/index\.json is missing/);
+describe("the page without an index it can search", () => {
+  /** Opens the page on `bare` with QUERY; resolves once /encode's terms are shown, with the paths the page requested. */
+  async function openBare(): Promise<{ tab: Page; sent: string[] }> {
     const tab = await context.newPage();
     const sent: string[] = [];
     tab.on("request", (request) => sent.push(new URL(request.url()).pathname));
     await tab.goto(`${bare!.base}/?q=${encodeURIComponent(QUERY)}`);
     await tab.locator(`#results[data-state="done"][data-query=${JSON.stringify(QUERY)}]`).waitFor();
+    return { tab, sent };
+  }
+
+  it("shows no Documents panel and sends no /search when no index is deployed", async () => {
+    const { models } = await ensureFixtureModels();
+    const withoutIndex = await assetsFolder(models["query-sparse"], WITHOUT_INDEX);
+    rmSync(join(WITHOUT_INDEX, "index"), { recursive: true, force: true });
+    bare = await startWorker(withoutIndex);
+    const info = (await (await bare.fetch("/info")).json()) as { index: unknown; index_problem?: string };
+    expect(info.index).toBeNull();
+    expect(info.index_problem).toMatch(/index\.json is missing/);
+    const { tab, sent } = await openBare();
     expect(await tab.locator("#docs").isHidden()).toBe(true);
     expect(await tab.locator("#search-off").isHidden()).toBe(true);
     expect(await tab.getByRole("button", { name: "Encode" }).isVisible()).toBe(true);
     expect(sent).toContain("/encode");
     expect(sent).not.toContain("/search");
     expect(await tab.locator("#banner").textContent()).not.toContain("Random document weights");
+    await tab.close();
+  });
+
+  it("says why it does not search an index whose documents do not pair with the query model", async () => {
+    // The same generated doc model, recorded as a catalogue model's: the served query model (outside the catalogue)
+    // cannot be told to pair with it, so /search answers 503 and /info says why.
+    const { models } = await ensureFixtureModels();
+    const other = join(FIXTURE_ROOT, "page-search", "catalogue-doc");
+    mkdirSync(other, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(models.doc, "manifest.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(other, "manifest.json"), JSON.stringify({ ...manifest, model: "naver/efficient-splade-VI-BT-large" }));
+    await buildIndex({
+      inputs: [join(FIXTURE_ROOT, "page-search", "vectors.jsonl")],
+      output: join(WITHOUT_INDEX, "index"),
+      model: other,
+      force: true,
+      builder: { name: "splade-index", version: "test" },
+    });
+    // wrangler dev reloads when its assets change: wait until /info describes the index.
+    let info = { index: null as unknown, index_problem: undefined as string | undefined };
+    for (let tries = 0; info.index === null && tries < 300; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      info = (await (await bare!.fetch("/info")).json()) as typeof info;
+    }
+    expect(info.index).not.toBeNull();
+    expect(info.index_problem).toMatch(/only one of them is a catalogue model/);
+    const { tab, sent } = await openBare();
+    expect(await tab.locator("#search-off").textContent()).toBe(`Search is off: ${info.index_problem}`);
+    expect(await tab.locator("#docs").isHidden()).toBe(true);
+    expect(sent).not.toContain("/search");
     await tab.close();
   });
 });

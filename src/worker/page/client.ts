@@ -20,7 +20,6 @@ interface Format {
 
 /** What the page reads of GET /info's `index`: null when no index is deployed. */
 interface IndexInfo {
-  documents: number;
   stored: string[];
   document_model: { repo: string; random_weights: boolean };
 }

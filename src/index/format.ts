@@ -253,13 +253,9 @@ export function idBytes(id: string): number {
   return 4 + utf8Length(id);
 }
 
-export function decodeIds(bytes: Uint8Array): string[] {
+/** The `index`th id of an id part, decoding nothing else. */
+export function decodeIdAt(bytes: Uint8Array, index: number): string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = view.getUint32(0, true);
-  const head = 4 + 4 * (count + 1);
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    ids.push(fromUtf8.decode(bytes.subarray(head + view.getUint32(4 + 4 * i, true), head + view.getUint32(8 + 4 * i, true))));
-  }
-  return ids;
+  const head = 4 + 4 * (view.getUint32(0, true) + 1);
+  return fromUtf8.decode(bytes.subarray(head + view.getUint32(4 + 4 * index, true), head + view.getUint32(8 + 4 * index, true)));
 }

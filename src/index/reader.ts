@@ -1,40 +1,32 @@
 // An index opened through a loader of its files (fetch in the Worker, readFile in Node): the manifest and the term
-// directory at open, a postings or id part when first needed, kept once loaded. No fs, no Node.
-import { decodeIds, decodeTerm, decodeTermDirectory, MANIFEST_FILE, parseManifest, TERMS_FILE, type IndexManifest, type TermEntry } from "./format.ts";
+// directory at open; postings and id parts through a PartCache, within its budget. No fs, no Node.
+import { decodeIdAt, decodeTerm, decodeTermDirectory, MANIFEST_FILE, parseManifest, TERMS_FILE, type IndexManifest, type TermEntry } from "./format.ts";
+import { PartCache, type LoadFile } from "./part-cache.ts";
 
-/** The bytes of one of the index's files, by its name in the manifest. */
-export type LoadFile = (name: string) => Promise<Uint8Array>;
+export type { LoadFile } from "./part-cache.ts";
 
 export class IndexReader {
-  private readonly parts = new Map<string, Promise<Uint8Array>>();
-  private readonly idParts = new Map<string, Promise<string[]>>();
-
   private constructor(
     readonly manifest: IndexManifest,
     readonly directory: Map<number, TermEntry>,
-    private readonly load: LoadFile,
+    readonly parts: PartCache,
+    /** Bytes of index.json and terms.bin, held for the reader's life. */
+    readonly openBytes: number,
   ) {}
 
-  static async open(load: LoadFile): Promise<IndexReader> {
-    const manifest = parseManifest(new TextDecoder().decode(await load(MANIFEST_FILE)));
-    return new IndexReader(manifest, decodeTermDirectory(await load(TERMS_FILE)), load);
-  }
-
-  private file(name: string): Promise<Uint8Array> {
-    let part = this.parts.get(name);
-    if (!part) {
-      part = this.load(name);
-      this.parts.set(name, part);
-      part.catch(() => this.parts.delete(name));
-    }
-    return part;
+  /** `cacheBytes`: most bytes of postings and id parts kept between reads (default: all of them). */
+  static async open(load: LoadFile, cacheBytes = Number.POSITIVE_INFINITY): Promise<IndexReader> {
+    const manifestBytes = await load(MANIFEST_FILE);
+    const manifest = parseManifest(new TextDecoder().decode(manifestBytes));
+    const terms = await load(TERMS_FILE);
+    return new IndexReader(manifest, decodeTermDirectory(terms), new PartCache(load, cacheBytes), manifestBytes.byteLength + terms.byteLength);
   }
 
   /** The raw record of a term (block table, then data), or undefined for a term no document has. */
   async record(term: number): Promise<{ entry: TermEntry; bytes: Uint8Array } | undefined> {
     const entry = this.directory.get(term);
     if (!entry) return undefined;
-    const file = await this.file(this.manifest.postings_files[entry.file]);
+    const file = await this.parts.get(this.manifest.postings_files[entry.file]);
     return { entry, bytes: file.subarray(entry.offset, entry.offset + entry.bytes) };
   }
 
@@ -48,11 +40,6 @@ export class IndexReader {
   async documentId(doc: number): Promise<string> {
     const part = this.manifest.ids.find((p) => doc >= p.first && doc < p.first + p.count);
     if (!part) throw new RangeError(`document ${doc} outside 0…${this.manifest.documents - 1}`);
-    let ids = this.idParts.get(part.file);
-    if (!ids) {
-      ids = this.file(part.file).then(decodeIds);
-      this.idParts.set(part.file, ids);
-    }
-    return (await ids)[doc - part.first];
+    return decodeIdAt(await this.parts.get(part.file), doc - part.first);
   }
 }

@@ -20,7 +20,6 @@
 // request is a miss; on a custom domain, repeats within a location hit.
 import type { Context } from "hono";
 import { afterResponse } from "./after-response";
-import type { EncodeRequest } from "./routes/encode";
 import type { Env, Settings } from "./settings";
 
 const KEY_ORIGIN = "https://cache.splade-edge.internal";
@@ -33,12 +32,6 @@ async function sha256Hex(text: string): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The request in one canonical spelling: every field in a fixed order, defaults settled. */
-function canonical(request: EncodeRequest): string {
-  const { texts, ids, single, topK, minWeight, format, options } = request;
-  return JSON.stringify([texts, ids, single, topK ?? null, minWeight ?? null, format, options.field ?? null, options.quantize ?? null]);
-}
-
 let isolateCode: string | undefined;
 
 /** The identity of the code answering: this Worker Version's id, else (no binding) this isolate's own. */
@@ -49,10 +42,11 @@ export function codeIdentity(env: Env): string {
   return isolateCode;
 }
 
-/** What an answer depends on besides the request: the code answering and the served model's manifest. */
+/** What an answer depends on besides the request: the code answering, the served model's manifest, the index's. */
 export interface Served {
   code: string;
   manifest: object;
+  index?: object;
 }
 
 // The manifest is the isolate's one object: serialized once, not on every request.
@@ -64,14 +58,23 @@ export interface CacheEntry {
   etag: string;
 }
 
-export async function cacheEntry(served: Served, request: EncodeRequest): Promise<CacheEntry> {
-  let manifest = manifestTexts.get(served.manifest);
-  if (manifest === undefined) {
-    manifest = JSON.stringify(served.manifest);
-    manifestTexts.set(served.manifest, manifest);
+function manifestText(manifest: object): string {
+  let text = manifestTexts.get(manifest);
+  if (text === undefined) {
+    text = JSON.stringify(manifest);
+    manifestTexts.set(manifest, text);
   }
-  const digest = await sha256Hex(JSON.stringify([served.code, manifest, canonical(request)]));
-  return { key: new Request(`${KEY_ORIGIN}/encode/${digest}`), etag: `"${digest.slice(0, 32)}"` };
+  return text;
+}
+
+/**
+ * The cache entry of a request: `request` is the route's name and its validated request in one canonical spelling
+ * (every field in a fixed order, defaults settled), so that GET and POST, field order and defaults do not matter.
+ */
+export async function cacheEntry(served: Served, request: readonly unknown[]): Promise<CacheEntry> {
+  const index = served.index === undefined ? null : manifestText(served.index);
+  const digest = await sha256Hex(JSON.stringify([served.code, manifestText(served.manifest), index, request]));
+  return { key: new Request(`${KEY_ORIGIN}/${String(request[0])}/${digest}`), etag: `"${digest.slice(0, 32)}"` };
 }
 
 /**

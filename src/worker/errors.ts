@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal: 500,
   model_unavailable: 503,
+  /** No search index is deployed, or it does not pair with the served query model (/search). */
+  index_unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorKind = keyof typeof ERROR_STATUS;

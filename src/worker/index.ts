@@ -17,6 +17,7 @@ import { registerEncode } from "./routes/encode";
 import { registerHealth } from "./routes/health";
 import { registerInfo } from "./routes/info";
 import { registerOpenApiDocument } from "./routes/openapi-document";
+import { registerSearch } from "./routes/search";
 import type { AppEnv } from "./settings";
 
 export type { Env } from "./settings";
@@ -57,6 +58,7 @@ registerHealth(app);
 registerInfo(app);
 registerEncode(app);
 registerEmbedSparse(app);
+registerSearch(app);
 registerPage(app);
 registerOpenApiDocument(app);
 

@@ -18,6 +18,8 @@ export interface Env {
   SPLADE_CACHE_TTL?: string;
   /** "true" puts query texts in the request log (off by default: queries are users' words). */
   SPLADE_LOG_QUERIES?: string;
+  /** MiB of search index parts an isolate keeps between queries (src/worker/search-index.ts). */
+  SPLADE_INDEX_CACHE_MB?: string;
   /** Cloudflare's Rate Limiting binding (`[[ratelimits]]`): requests per client (API key, else IP) per period. */
   RATE_LIMITER?: RateLimit;
   /** This Worker Version (`[version_metadata]`): its id is the code's part of every cache key (cache.ts). */
@@ -33,11 +35,17 @@ export interface Settings {
   maxBatchTokens: number;
   cacheTtl: number;
   logQueries: boolean;
+  indexCacheBytes: number;
 }
 
 /** Defaults, and why: 64 queries of 32 tokens — a search page's batch — without letting one request hold the isolate. */
 export const DEFAULT_MAX_BATCH_TOKENS = 2048;
 export const DEFAULT_CACHE_TTL = 3600;
+/**
+ * 48 MiB of index parts: with the query model (a 2×128 transformer isolate peaks at ~55 MB while loading) and one
+ * query's parts in flight, the isolate stays under Workers' 128 MB.
+ */
+export const DEFAULT_INDEX_CACHE_MB = 48;
 
 function list(value: string | undefined): string[] {
   return (value ?? "")
@@ -66,6 +74,7 @@ export function settingsOf(env: Env): Settings {
       maxBatchTokens: integer("SPLADE_MAX_BATCH_TOKENS", env.SPLADE_MAX_BATCH_TOKENS, DEFAULT_MAX_BATCH_TOKENS, 2),
       cacheTtl: integer("SPLADE_CACHE_TTL", env.SPLADE_CACHE_TTL, DEFAULT_CACHE_TTL, 0),
       logQueries: env.SPLADE_LOG_QUERIES === "true",
+      indexCacheBytes: integer("SPLADE_INDEX_CACHE_MB", env.SPLADE_INDEX_CACHE_MB, DEFAULT_INDEX_CACHE_MB, 0) * 1024 * 1024,
     };
     parsed.set(env, settings);
   }

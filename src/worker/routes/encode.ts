@@ -388,7 +388,9 @@ async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise
   const manifest = await isolateModel.manifest(c.env.ASSETS);
   const settings = settingsOf(c.env);
   const { cacheTtl, maxBatchTokens } = settings;
-  const entry = cacheTtl > 0 ? await cacheEntry({ code: codeIdentity(c.env), manifest }, request) : undefined;
+  const { texts, ids, single, topK, minWeight, format, options } = request;
+  const canonical = ["encode", texts, ids, single, topK ?? null, minWeight ?? null, format, options.field ?? null, options.quantize ?? null];
+  const entry = cacheTtl > 0 ? await cacheEntry({ code: codeIdentity(c.env), manifest }, canonical) : undefined;
   if (entry) {
     c.header("ETag", entry.etag);
     if (c.req.method === "GET") for (const [name, value] of Object.entries(clientCaching(settings))) c.header(name, value);

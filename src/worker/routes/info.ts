@@ -4,7 +4,11 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import packageJson from "../../../package.json";
 import { FORMATS, type Format, type FormatName, QUERY_FORMAT_NAMES } from "../../encoder/formats/index.ts";
 import { MAX_BODY_BYTES, MAX_QUERIES } from "../limits";
+import type { IndexReader } from "../../index/reader.ts";
+import { ApiError } from "../errors";
 import { isolateModel } from "../model";
+import { isolateIndex } from "../search-index";
+import { settingsOf } from "../settings";
 import { EXAMPLE_MODEL, errorResponses, KEYED, KEYED_ERRORS, MODEL_HEADERS } from "../openapi";
 import type { AppEnv } from "../settings";
 
@@ -56,6 +60,32 @@ const infoAnswer = z.strictObject({
     head: z.string().nullable(),
   }),
   versions: z.strictObject({ "splade-edge": z.string(), hono: z.string() }),
+  index: z
+    .strictObject({
+      documents: z.int(),
+      terms: z.int(),
+      postings: z.int(),
+      bytes: z.int().meta({ description: "the index's files together" }),
+      files: z.int(),
+      stored: z.array(z.string()).meta({ description: "the fields /search can return (`fields`)" }),
+      document_model: z.strictObject({
+        model: z.string().nullable().meta({ description: "the catalogue model the documents were encoded with; null outside the catalogue" }),
+        repo: z.string(),
+        weights_sha256: z.string().nullable(),
+        manifest_sha256: z.string(),
+        random_weights: z.boolean(),
+      }),
+      cache: z
+        .strictObject({
+          budget_bytes: z.int().meta({ description: "SPLADE_INDEX_CACHE_MB: most bytes of index parts this isolate keeps" }),
+          bytes: z.int(),
+          parts: z.int(),
+        })
+        .meta({ description: "this isolate's cache of index parts, now" }),
+    })
+    .nullable()
+    .meta({ description: "the search index /search answers from (model/index); null when none is deployed" }),
+  index_problem: z.string().optional().meta({ description: "why /search answers 503: the index is missing, unreadable or does not pair with the model" }),
 });
 
 const infoRoute = createRoute({
@@ -91,6 +121,9 @@ const infoRoute = createRoute({
                 formats: fixedPart.formats,
                 engine: { name: "splade-edge kernel", build: "relaxed-simd", head: "exact" },
                 versions: fixedPart.versions,
+                index: null,
+                index_problem:
+                  "model/index/index.json is missing — build one with `npx splade-index build <encode-corpus ids files> --output model/index`, then restart",
               },
             },
           },
@@ -101,9 +134,32 @@ const infoRoute = createRoute({
   },
 });
 
+function describeIndex(reader: IndexReader, budgetBytes: number) {
+  const m = reader.manifest;
+  const cache = reader.parts.stats();
+  return {
+    documents: m.documents,
+    terms: m.terms,
+    postings: m.postings,
+    bytes: Object.values(m.files).reduce((sum, f) => sum + f.bytes, 0),
+    files: Object.keys(m.files).length,
+    stored: m.stored,
+    document_model: m.document_model,
+    cache: { budget_bytes: budgetBytes, bytes: cache.bytes, parts: cache.parts },
+  };
+}
+
 export function registerInfo(app: OpenAPIHono<AppEnv>): void {
   app.openapi(infoRoute, async (c) => {
     const manifest = await isolateModel.manifest(c.env.ASSETS);
+    const settings = settingsOf(c.env);
+    const index = await isolateIndex.index(c.env.ASSETS, settings.indexCacheBytes, manifest).then(
+      (reader) => ({ reader, problem: undefined }),
+      (error: unknown) => {
+        if (error instanceof ApiError && error.kind === "index_unavailable") return { reader: isolateIndex.loaded(), problem: error.message };
+        throw error;
+      },
+    );
     const inferenceFree = manifest.kind === "inference-free";
     return c.json(
       {
@@ -127,6 +183,8 @@ export function registerInfo(app: OpenAPIHono<AppEnv>): void {
           ? { name: "inference-free weight table", build: null, head: null }
           : { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
         versions: fixedPart.versions,
+        index: index.reader ? describeIndex(index.reader, settings.indexCacheBytes) : null,
+        ...(index.problem ? { index_problem: index.problem } : {}),
       },
       200,
     );

@@ -23,14 +23,15 @@ import { generatePassages } from "../support/passages.ts";
 const DOC_MODEL = resolve(FIXTURE_ROOT, "model", "doc");
 /** Its queries keep tens to hundreds of terms, as trained query encoders do (the plain fixture's keep ~28k). */
 const QUERY_MODEL = resolve(FIXTURE_ROOT, "model", "query-sparse");
-const PASSAGES = 2400;
-/** Documents are cut here: the generated doc model's cost grows with it, and the passages' median (~70 tokens) fits. */
-const DOC_MAX_LENGTH = 128;
+const PASSAGES = 2000;
+/** Documents are cut here: the generated doc model's cost grows with it (encoding is most of this file's time). */
+const DOC_MAX_LENGTH = 64;
 /**
- * The generated doc model makes most of the vocabulary non-zero; a trained one keeps ~100–200 terms. 256 makes ~600k
- * postings, past one 1 MiB postings part, so a query reads several.
+ * The generated doc model makes most of the vocabulary non-zero (a trained one keeps ~100–200 terms): 1,024 a document
+ * lets a query of the sparse query model's ~10–60 terms reach more than 1,000 of the documents, so k = 1000 is a real
+ * cut, and makes 2M postings, several 1 MiB postings parts, so a query reads several.
  */
-const DOC_TOP_K = 256;
+const DOC_TOP_K = 1024;
 const KS = [1, 10, 100, 1000];
 /** DuckDB sums in another order: ties within this share of the score may swap, scores may differ by the other. */
 const DUCKDB = { score: 1e-6, tie: 1e-9, relative: true } as const;
@@ -250,10 +251,10 @@ describe("the index and the brute force", () => {
     expect(manifest.postings_files.length).toBeGreaterThan(1);
   });
 
-  it("every k is reached: each query shares terms with more documents than the largest k for most queries", () => {
+  it("every k is a real cut: a quarter of the queries or more share terms with more documents than k", () => {
     const reached = rankings.map((r) => r.length);
     timings["documents sharing a term with a query (min, max)"] = `${Math.min(...reached)}, ${Math.max(...reached)}`;
-    for (const k of KS) expect(reached.filter((n) => n >= k).length, `queries reaching ${k} documents`).toBeGreaterThan(QUERIES.length / 2);
+    for (const k of KS) expect(reached.filter((n) => n >= k).length, `queries reaching ${k} documents`).toBeGreaterThanOrEqual(QUERIES.length / 4);
     // Ties at the cut are where a wrong tie rule shows: equal scores exist in these rankings.
     const ties = rankings.reduce((n, r) => n + r.filter((h, i) => i > 0 && h.score === r[i - 1].score).length, 0);
     timings["equal adjacent scores in the brute-force rankings"] = ties;

@@ -610,7 +610,9 @@ function searchTable(rows: SearchBenchRow[]): string[] {
       "core cold, fresh isolate: index open + first query, ms (parts fetched)",
       (r) => `${ms(r.core_cold.open_ms)} + ${ms(r.core_cold.first_search_ms)} (${r.core_cold.parts_fetched}, ${mb(r.core_cold.bytes_fetched)} MiB)`,
     ),
-    ...[10, 1000].map((k) => line(`core warm k=${k}: p50 / p99 ms`, (r) => q(r.core[k].ms))),
+    ...[10, 1000].map((k) =>
+      line(`core warm k=${k}: p50 / p99 ms (workerd CPU ms per search)`, (r) => `${q(r.core[k].ms)} (${ms(r.core[k].cpu_ms_per_search)})`),
+    ),
     line(
       "core: query terms with postings, p50; blocks decoded p50 (of postings p50 / 128)",
       (r) => `${r.core[10].terms.p50}; ${r.core[10].blocks_decoded.p50} (${Math.ceil(r.core[10].postings.p50 / 128)})`,
@@ -620,7 +622,9 @@ function searchTable(rows: SearchBenchRow[]): string[] {
       (r) =>
         `${r.isolate.heap_used_mib} + ${r.isolate.backing_stores_mib} = ${r.isolate.total_mib} (${mb(r.isolate.cache.bytes)} / ${mb(r.isolate.cache.budget_bytes)})`,
     ),
-    ...[10, 1000].map((k) => line(`/search in-process k=${k}: p50 / p99 ms`, (r) => q(r.route[k].ms))),
+    ...[10, 1000].map((k) =>
+      line(`/search in-process k=${k}: p50 / p99 ms (workerd CPU ms per request)`, (r) => `${q(r.route[k].ms)} (${ms(r.route[k].cpu_ms_per_request)})`),
+    ),
     line("/search text queries: query terms with postings, p50 (p99)", (r) => `${r.route[10].query_terms.p50} (${r.route[10].query_terms.p99})`),
     line(
       "/search HTTP cold, fresh Worker: round trip ms (Server-Timing search)",
@@ -662,7 +666,9 @@ const searchCommand = defineCommand({
       texts,
       onPhase: (message) => console.error(message),
     });
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
     console.log(`\n${machine}; generated weights (costs are real, rankings mean nothing)`);
+    console.log(`load average (1/5/15 min): start ${load(r.load_average.start)}, end ${load(r.load_average.end)} — on ${cpus().length} cores`);
     console.log(
       `${r.queries} queries per k: the core on the collection's query vectors (15–35 terms); /search on text queries through the generated query model ${WORKER_MODEL}; cache off\n`,
     );

@@ -15,6 +15,7 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDuckdb } from "../src/engines/duckdb.ts";
@@ -23,6 +24,7 @@ import { freePort, startWorker, type WorkerServer } from "../src/node/wrangler-d
 import type { RouteCost, SearchCacheStats, SearchColdResult, SearchCost } from "./search-worker.ts";
 import { DOC_SHAPE, QUERY_SHAPE, type SparseVectorRecord, writeSparseCollection } from "./sparse-collection.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
+import { cpuMs, workerdPids } from "./workerd-process.ts";
 
 /** The bench-only Worker (search-worker.ts); the production one is wrangler.toml. */
 export const SEARCH_WORKER_CONFIG = fileURLToPath(new URL("./search-worker.toml", import.meta.url));
@@ -68,15 +70,28 @@ export interface SearchBenchRow {
   index_files: number;
   build: BuildResult;
   core_cold: SearchColdResult;
-  core: Record<string, { ms: Quantiles; mean_ms: number; terms: Quantiles; blocks_decoded: Quantiles; postings: Quantiles }>;
+  core: Record<
+    string,
+    {
+      ms: Quantiles;
+      mean_ms: number;
+      /** The Worker's workerd process CPU time over every search of the phase (untimed first runs included): less swayed by a busy machine than wall time. */
+      cpu_ms_per_search: number;
+      terms: Quantiles;
+      blocks_decoded: Quantiles;
+      postings: Quantiles;
+    }
+  >;
   isolate: { heap_used_mib: number; backing_stores_mib: number; total_mib: number; cache: SearchCacheStats };
-  route: Record<string, { ms: Quantiles; query_terms: Quantiles }>;
+  route: Record<string, { ms: Quantiles; cpu_ms_per_request: number; query_terms: Quantiles }>;
   http: HttpResult;
   duckdb: { version: string; load_s: number | null; query_ms: Record<string, Quantiles> };
 }
 
 export interface SearchBenchResult {
   queries: number;
+  /** 1, 5 and 15 minute load averages when the run began and ended: the machine is shared. */
+  load_average: { start: number[]; end: number[] };
   rows: SearchBenchRow[];
 }
 
@@ -113,9 +128,15 @@ function buildIndex(docs: string, output: string, docModel: string): Promise<Bui
   });
 }
 
-/** The isolate's V8 heap and ArrayBuffers after a full GC, through wrangler's inspector proxy on `port`. */
+/**
+ * The isolate's V8 heap and ArrayBuffers after a full GC, through wrangler's inspector proxy (argv: its port, the
+ * Worker's base URL), as bench/worker-memory.ts reads them: the Network domain off (wrangler turns it on, and its
+ * events cost the proxy more than what is measured), and /health requests sent until the GC answers — workerd runs
+ * the inspector's GC task only when the isolate next runs.
+ */
 const HEAP_PROBE = `
-const socket = new WebSocket("ws://127.0.0.1:" + process.argv[1] + "/ws", { headers: { Origin: "http://127.0.0.1" } });
+const [port, base] = process.argv.slice(1);
+const socket = new WebSocket("ws://127.0.0.1:" + port + "/ws", { headers: { Origin: "http://127.0.0.1" } });
 let id = 0;
 const pending = new Map();
 socket.addEventListener("message", (event) => {
@@ -124,19 +145,24 @@ socket.addEventListener("message", (event) => {
 });
 const call = (method) => new Promise((done) => { pending.set(++id, done); socket.send(JSON.stringify({ id, method })); });
 socket.addEventListener("open", async () => {
-  await call("HeapProfiler.collectGarbage");
-  const heap = await call("Runtime.getHeapUsage");
-  process.stdout.write(JSON.stringify(heap));
+  await call("Network.disable");
+  let collected = false;
+  const gc = call("HeapProfiler.collectGarbage").then(() => (collected = true));
+  while (!collected) {
+    await (await fetch(base + "/health", { headers: { connection: "close" } })).arrayBuffer();
+    await Promise.race([gc, new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
+  process.stdout.write(JSON.stringify(await call("Runtime.getHeapUsage")));
   socket.close();
   process.exit(0);
 });
-socket.addEventListener("error", () => { console.error("no inspector on port " + process.argv[1]); process.exit(1); });
+socket.addEventListener("error", () => { console.error("no inspector on port " + port); process.exit(1); });
 `;
 
 /** Node 20's WebSocket client is behind a flag: the probe runs in a process of its own that has it. */
-function isolateHeap(port: number): Promise<{ usedSize: number; totalSize: number; backingStorageSize: number }> {
+function isolateHeap(port: number, base: string): Promise<{ usedSize: number; totalSize: number; backingStorageSize: number }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--experimental-websocket", "-e", HEAP_PROBE, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--experimental-websocket", "-e", HEAP_PROBE, String(port), base], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.on("error", fail);
@@ -175,28 +201,36 @@ async function benchInWorkerd(folder: string, queries: SparseVectorRecord[], tex
   const inspectorPort = await freePort();
   const server = await startWorker(folder, { config: SEARCH_WORKER_CONFIG, inspectorPort });
   try {
+    const pid = workerdPids(inspectorPort).worker;
+    /** `work`'s answer, and the Worker process's CPU ms per run (each cost's timed reps and its one untimed run). */
+    const cpuPerRun = async <T extends { reps: number }>(work: () => Promise<T[]>) => {
+      const before = cpuMs(pid);
+      const costs = await work();
+      return { costs, cpu: (cpuMs(pid) - before) / costs.reduce((n, c) => n + c.reps + 1, 0) };
+    };
     const vector = (q: SparseVectorRecord) => ({ indices: q.indices, values: q.values });
     const core_cold = await post<SearchColdResult>(server, "/cold", { query: vector(queries[0]), k: 10 });
     const core: SearchBenchRow["core"] = {};
     for (const k of SEARCH_BENCH_KS) {
       options.onPhase?.(`  search core, k = ${k}: ${queries.length} query vectors`);
-      const costs = await post<SearchCost[]>(server, "/core", { queries: queries.map(vector), k, min_ms: MIN_LOOP_MS });
+      const { costs, cpu } = await cpuPerRun(() => post<SearchCost[]>(server, "/core", { queries: queries.map(vector), k, min_ms: MIN_LOOP_MS }));
       core[k] = {
         ms: quantiles(costs.map((c) => c.ms)),
         mean_ms: costs.reduce((s, c) => s + c.ms, 0) / costs.length,
+        cpu_ms_per_search: cpu,
         terms: quantiles(costs.map((c) => c.terms)),
         blocks_decoded: quantiles(costs.map((c) => c.blocks_decoded)),
         postings: quantiles(costs.map((c) => c.postings)),
       };
     }
     // Memory once the core has run every query at both k: the part cache as full as these queries make it.
-    const heap = await isolateHeap(inspectorPort);
+    const heap = await isolateHeap(inspectorPort, server.base);
     const cache = JSON.parse(await (await server.fetch("/stats")).text()) as SearchCacheStats;
     const route: SearchBenchRow["route"] = {};
     for (const k of SEARCH_BENCH_KS) {
       options.onPhase?.(`  /search in-process, k = ${k}: ${texts.length} texts`);
-      const costs = await post<RouteCost[]>(server, "/route", { texts, k, min_ms: MIN_LOOP_MS });
-      route[k] = { ms: quantiles(costs.map((c) => c.ms)), query_terms: quantiles(costs.map((c) => c.query_terms)) };
+      const { costs, cpu } = await cpuPerRun(() => post<RouteCost[]>(server, "/route", { texts, k, min_ms: MIN_LOOP_MS }));
+      route[k] = { ms: quantiles(costs.map((c) => c.ms)), cpu_ms_per_request: cpu, query_terms: quantiles(costs.map((c) => c.query_terms)) };
     }
     return {
       core_cold,
@@ -259,6 +293,7 @@ async function benchDuckdb(docs: string, queries: SparseVectorRecord[], out: str
 
 export async function benchSearch(options: SearchBenchOptions): Promise<SearchBenchResult> {
   const { out, seed } = options;
+  const start = loadavg();
   await mkdir(out, { recursive: true });
   const queriesFile = join(out, `queries-${seed}.ids.jsonl`);
   await writeSparseCollection(queriesFile, { count: options.queries + DUCKDB_WARMUP, seed, stream: 1, shape: QUERY_SHAPE, prefix: "Q" });
@@ -297,7 +332,7 @@ export async function benchSearch(options: SearchBenchOptions): Promise<SearchBe
     const duckdb = await benchDuckdb(docs, allQueries, out, size, seed);
     rows.push({ documents: size, postings, index_bytes: indexBytes, index_files: files.length, build, ...inWorkerd, http, duckdb });
   }
-  return { queries: queries.length, rows };
+  return { queries: queries.length, load_average: { start, end: loadavg() }, rows };
 }
 
 /** Text queries for /search: the first 3–10 words of generated passages, distinct. */

@@ -500,6 +500,11 @@ const retrievalCommand = defineCommand({
   },
 });
 
+/** Where a benchmark ran, for its results file. */
+function machineRecord(peak: Awaited<ReturnType<typeof theoreticalPeak>>) {
+  return { node: process.versions.node, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, cpu_flags: peak?.flags ?? null, date: new Date().toISOString() };
+}
+
 const modelsCommand = defineCommand({
   meta: {
     name: "models",
@@ -583,13 +588,7 @@ const modelsCommand = defineCommand({
       );
     }
     const file = join(args.out, `models-${new Date().toISOString().replaceAll(":", "-")}.json`);
-    const environment = {
-      node: process.versions.node,
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model ?? null,
-      cpu_flags: peak?.flags ?? null,
-      date: new Date().toISOString(),
-    };
+    const environment = machineRecord(peak);
     await writeFile(file, `${JSON.stringify({ benchmark: "models", environment, ...r }, null, 2)}\n`);
     console.log(`results: ${file}`);
   },
@@ -679,13 +678,7 @@ const searchCommand = defineCommand({
         "DuckDB: src/engines/duckdb.ts eval index in this process on the float32 vectors (the index's are quantized), same query vectors as the core.",
     );
     const file = join(args.out, `search-${new Date().toISOString().replaceAll(":", "-")}.json`);
-    const environment = {
-      node: process.versions.node,
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model ?? null,
-      cpu_flags: peak?.flags ?? null,
-      date: new Date().toISOString(),
-    };
+    const environment = machineRecord(peak);
     await writeFile(file, `${JSON.stringify({ benchmark: "search", environment, texts, ...r }, null, 2)}\n`);
     console.log(`results: ${file}`);
   },

@@ -24,6 +24,7 @@ import { freePort, startWorker, type WorkerServer } from "../src/node/wrangler-d
 import type { RouteCost, SearchCacheStats, SearchColdResult, SearchCost } from "./search-worker.ts";
 import { DOC_SHAPE, QUERY_SHAPE, type SparseVectorRecord, writeSparseCollection } from "./sparse-collection.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
+import { parseServerTiming } from "./worker-client.ts";
 import { cpuMs, workerdPids } from "./workerd-process.ts";
 
 /** The bench-only Worker (search-worker.ts); the production one is wrangler.toml. */
@@ -177,23 +178,13 @@ async function post<T>(server: WorkerServer, path: string, body: unknown): Promi
   return JSON.parse(text) as T;
 }
 
-function serverTiming(header: string | null): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const entry of (header ?? "").split(",")) {
-    const [name, ...params] = entry.trim().split(";");
-    const dur = params.map((p) => /^\s*dur=([\d.]+)/.exec(p)).find(Boolean);
-    if (name && dur) out[name] = Number(dur[1]);
-  }
-  return out;
-}
-
 async function timedSearch(server: WorkerServer, text: string, k: number): Promise<{ ms: number; timing: Record<string, number> }> {
   const t0 = performance.now();
   const response = await server.fetch(`/search?${new URLSearchParams({ q: text, k: String(k) })}`);
   const body = await response.text();
   const ms = performance.now() - t0;
   if (!response.ok) throw new Error(`GET /search answered ${response.status}: ${body.slice(0, 500)}`);
-  return { ms, timing: serverTiming(response.headers.get("server-timing")) };
+  return { ms, timing: parseServerTiming(response.headers.get("server-timing")) };
 }
 
 /** The search core and the in-process route in a fresh bench Worker, and the isolate's memory after them. */

@@ -18,6 +18,7 @@ import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { runScript, startScript, type CliResult } from "../cli/run-script.ts";
 import { exactProblems, type Exact } from "../support/brute-force.ts";
 import { bruteForceRanking, impactsIdsJsonl, quantizeCorpus, readIdsFiles, type QuantizedCorpus, type RankedDocument } from "../support/index-brute-force.ts";
+import { ENGINE_QUERIES } from "../support/engine-queries.ts";
 import { generatePassages } from "../support/passages.ts";
 
 const DOC_MODEL = resolve(FIXTURE_ROOT, "model", "doc");
@@ -40,27 +41,9 @@ const DUCKDB = { score: 1e-6, tie: 1e-9, relative: true } as const;
 const ODD_IDS = ["quo\"te's", "back\\slash", "café-zürich", "日本語", "emoji-🚀"];
 const docId = (i: number) => (i < ODD_IDS.length ? ODD_IDS[i] : `p${String(i).padStart(4, "0")}`);
 
+/** The other engine tests' queries, ten more phrases, and two of bare function words (the commonest tokens). */
 const QUERIES = [
-  "which planet is known as the red planet",
-  "how long do cats live",
-  "capital of france",
-  "symptoms of vitamin d deficiency in adults",
-  "python list comprehension",
-  "what is the difference between a virus and bacteria?",
-  "average salary of a registered nurse in texas 2019",
-  "café zürich opening hours",
-  "is it safe to eat raw cookie dough",
-  "who wrote the declaration of independence",
-  "how to convert celsius to fahrenheit",
-  "define photosynthesis",
-  "cheap flights from london to new york & back",
-  "when did the berlin wall fall",
-  "the quick brown fox jumps over the lazy dog",
-  "what causes high blood pressure and how can diet and exercise reduce it over several months",
-  "1997 world series winner",
-  "co-operation e-mail u.s. dr. smith's well-known",
-  "best time of year to visit japan for cherry blossoms",
-  "how many bones are in the human body",
+  ...ENGINE_QUERIES,
   "the history of the river and the city",
   "music of the season",
   "protein in a cell",

@@ -89,8 +89,8 @@ function selftest(build: KernelWorkerBuild): number {
 }
 
 async function asset(env: Env, file: string): Promise<Response> {
-  const response = await env.ASSETS.fetch(`https://assets.local/${file}`);
-  if (!response.ok) throw new Error(`${file}: assets answered ${response.status} (start wrangler dev with --assets <query model folder>)`);
+  const response = await env.ASSETS.fetch(`https://assets.local/query/${file}`);
+  if (!response.ok) throw new Error(`query/${file}: assets answered ${response.status} (start wrangler dev with --assets <a folder holding query/>)`);
   return response;
 }
 

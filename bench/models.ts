@@ -18,7 +18,7 @@ import { GTE_ARCHITECTURE } from "../src/model/architectures.ts";
 import { convertFolder, DEFAULT_MAX_LENGTH } from "../src/model/convert.ts";
 import { ensureFixtureModels, DOC_CONFIG, FIXTURES, FULL_SIZE_FIXTURES, KERNEL_SHAPE_FIXTURES, writeFixture, type FixtureSpec } from "../src/model/fixture.ts";
 import { GTE_FIXTURE_CONFIG, writeGteFixture } from "../src/model/fixture-gte.ts";
-import { startWorker, type WorkerServer } from "../src/node/wrangler-dev.ts";
+import { assetsFolder, startWorker, type WorkerServer } from "../src/node/wrangler-dev.ts";
 
 /** The query every Worker is asked: 10 tokens with [CLS] and [SEP] on the BERT tokenizer, 8 without. */
 export const MODELS_BENCH_QUERY = "what is the weather in new york now";
@@ -174,7 +174,7 @@ async function coldStarts(model: QueryModelCase, options: ModelsBenchOptions): P
   const colds: ColdStart[] = [];
   for (let i = 0; i < options.colds; i++) {
     // The cache off: a cold answer must come from the model, never from wrangler dev's Cache API kept across runs.
-    const server = await startWorker(model.folder, { vars: { SPLADE_CACHE_TTL: "0" } });
+    const server = await startWorker(await assetsFolder(model.folder), { vars: { SPLADE_CACHE_TTL: "0" } });
     try {
       const first = await encodeOnce(server.base, options.queryText);
       colds.push({ round_trip_ms: first.roundTripMs, server_timing: first.serverTiming });
@@ -252,8 +252,9 @@ export async function benchModels(options: ModelsBenchOptions): Promise<ModelsBe
   try {
     for (const model of options.query) {
       phase(`starting the Worker and the in-process bench Worker for ${model.name} (wrangler dev)…`);
-      servers.push(await startWorker(model.folder, { vars: { SPLADE_CACHE_TTL: "0" } }));
-      const handler = await startWorker(model.folder, { config: HANDLING_WORKER_CONFIG });
+      const assets = await assetsFolder(model.folder);
+      servers.push(await startWorker(assets, { vars: { SPLADE_CACHE_TTL: "0" } }));
+      const handler = await startWorker(assets, { config: HANDLING_WORKER_CONFIG });
       handlers.push(handler);
       // Its first block loads the model and runs cold code: not a warm figure.
       await handlingSplitOnce(handler.base, options.queryText, HANDLING_REPS, true);

@@ -26,7 +26,7 @@ import {
   type EncodeTiming,
   type HttpThroughput,
 } from "./worker-client.ts";
-import { startWorker } from "../src/node/wrangler-dev.ts";
+import { assetsFolder, startWorker } from "../src/node/wrangler-dev.ts";
 // Types only: the module itself imports the Worker (and its .wasm), which runs in workerd, not here.
 import type { HandlingSplit, HandlingThroughput, SplitKind } from "./query-handling-worker.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
@@ -46,7 +46,7 @@ export interface QueryBenchOptions {
   models: Record<string, string>;
   rounds: number;
   warmup: number;
-  /** The Worker on one of `models` (its folder served as assets), or none. Memory is measured on this model, else on the first. */
+  /** The Worker on one of `models` (its folder served as the assets' query/), or none. Memory is measured on this model, else on the first. */
   worker?: { model: string; tokenCount(text: string): number };
   /** The kernel timed inside workerd by the bench-only Worker (kernel-worker.ts) on one of `models`, or not. */
   kernelWorker?: { model: string };
@@ -226,9 +226,10 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     let workerCold: WorkerResult["cold"] | undefined;
     if (options.worker) {
       const { model, tokenCount } = options.worker;
+      const assets = await assetsFolder(options.models[model]);
       phase(`starting the Worker (wrangler dev, ${model})…`);
       // The cache off: every round must run the model (the cache is measured on its own Worker below).
-      server = await startWorker(options.models[model], { vars: { SPLADE_CACHE_TTL: "0" } });
+      server = await startWorker(assets, { vars: { SPLADE_CACHE_TTL: "0" } });
       const base = server.base;
       const queries = WORKER_LENGTHS.map((t) => queryOfLength(t, tokenCount));
       const coldQuery = queries[WORKER_LENGTHS.indexOf(10)];
@@ -239,7 +240,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       queries.forEach((query, i) => cells.push(cell("worker", encodes[i], () => encodeOnce(base, query))));
       cells.push(cell("worker", health, () => healthOnce(base)));
       phase(`starting a second Worker with the cache on (wrangler dev, ${model})…`);
-      cacheServer = await startWorker(options.models[model], { vars: { SPLADE_CACHE_TTL: "3600" } });
+      cacheServer = await startWorker(assets, { vars: { SPLADE_CACHE_TTL: "3600" } });
       const cacheBase = cacheServer.base;
       await encodeGetOnce(cacheBase, coldQuery);
       cells.push(cell("worker", cacheHits, () => encodeGetOnce(cacheBase, coldQuery).then(expectCache("hit"))));
@@ -248,7 +249,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       const fresh = Date.now() % 1_000_000;
       cells.push(cell("worker", cacheMisses, (round) => encodeGetOnce(cacheBase, `${coldQuery} ${fresh + round}`).then(expectCache("miss"))));
       phase(`starting the handling bench Worker (wrangler dev, ${HANDLING_WORKER_CONFIG}, ${model})…`);
-      handlingServer = await startWorker(options.models[model], { config: HANDLING_WORKER_CONFIG });
+      handlingServer = await startWorker(assets, { config: HANDLING_WORKER_CONFIG });
       const handlingBase = handlingServer.base;
       cells.push(cell("worker", splits.logged, () => handlingSplitOnce(handlingBase, coldQuery, HANDLING_REPS, false)));
       cells.push(cell("worker", splits.quiet, () => handlingSplitOnce(handlingBase, coldQuery, HANDLING_REPS, true)));
@@ -274,7 +275,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     if (options.kernelWorker) {
       const { model } = options.kernelWorker;
       phase(`starting the bench kernel Worker (wrangler dev, ${KERNEL_WORKER_CONFIG}, ${model})…`);
-      kernelServer = await startWorker(options.models[model], { config: KERNEL_WORKER_CONFIG });
+      kernelServer = await startWorker(await assetsFolder(options.models[model]), { config: KERNEL_WORKER_CONFIG });
       const base = kernelServer.base;
       for (const build of KERNEL_WORKER_BUILDS) {
         for (const shape of QUERY_SHAPES) {
@@ -398,7 +399,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     // (which touches neither the model nor the kernel). /cold reports `fresh` from the isolate's own state.
     for (const build of KERNEL_WORKER_BUILDS) {
       phase(`kernel cold start in a fresh isolate (its own wrangler dev): ${build}…`);
-      const fresh = await startWorker(options.models[workerdKernel.model], { config: KERNEL_WORKER_CONFIG });
+      const fresh = await startWorker(await assetsFolder(options.models[workerdKernel.model]), { config: KERNEL_WORKER_CONFIG });
       try {
         workerdKernel.cold[build] = { ...(await kernelColdOnce(fresh.base, build)), startup_ms: fresh.startupMs };
       } finally {

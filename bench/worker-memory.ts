@@ -13,7 +13,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureFixtureModels } from "../src/model/fixture.ts";
-import { freePort, startWorker } from "../src/node/wrangler-dev.ts";
+import { assetsFolder, freePort, startWorker } from "../src/node/wrangler-dev.ts";
 import { rss, workerdPids } from "./workerd-process.ts";
 
 /** Requests one phase may send at most, whatever its duration: the load stays bounded on a fast machine. */
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   if (typeof WebSocket === "undefined") throw new Error("no WebSocket client: run with `npx tsx --experimental-websocket bench/worker-memory.ts` (Node 20)");
   const model = values.model ? resolve(values.model) : resolve((await ensureFixtureModels()).models["query-sparse"]);
   const inspectorPort = await freePort();
-  const server = await startWorker(model, { inspectorPort, vars: { SPLADE_CACHE_TTL: "3600" } });
+  const server = await startWorker(await assetsFolder(model), { inspectorPort, vars: { SPLADE_CACHE_TTL: "3600" } });
   const session = await inspector(inspectorPort);
   // wrangler enables the inspector's Network domain on the isolate; with it, the model's first load (encoder.bin,
   // 16.7 MiB, read from the asset store) took wrangler's proxy from 59 to 354 MB and the first answer 3.8 s, against

@@ -1,6 +1,7 @@
-// Generates the fixture checkpoints and converts them once per test run (skipped when already current).
-import { ensureFixtureModels } from "../src/model/fixture.ts";
+// Generates the fixture checkpoints and converts them once per test run (skipped when already current), and the
+// assets folder the `wrangler dev` tests share, before they start it in parallel.
+import { demoAssets } from "../src/node/wrangler-dev.ts";
 
 export default async function setup(): Promise<void> {
-  await ensureFixtureModels();
+  await demoAssets();
 }

@@ -2,17 +2,26 @@
 import { defineCommand } from "citty";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { type IndexManifest, MANIFEST_FILE, parseManifest } from "../index/format.ts";
 import { CONVERTER_LAYOUT, convertFolder, sourceFolder } from "../model/convert.ts";
-import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 import { CATALOGUE, catalogueModelOf, halfRules } from "../model/catalogue.ts";
 import type { ModelManifest } from "../model/manifest-format.ts";
 import { runCli, CliError } from "./run.ts";
-import { NO_CF_DOWNLOAD, WRANGLER } from "../node/wrangler-dev.ts";
+import { demoAssets, NO_CF_DOWNLOAD, WRANGLER } from "../node/wrangler-dev.ts";
 
-/** What wrangler.toml serves as the Worker's private assets. */
+/** What wrangler.toml serves as the Worker's private assets (`model/`, of which model/.assetsignore keeps these two). */
 const QUERY_MODEL = join("model", "query");
+const INDEX = join("model", "index");
+
+/**
+ * Workers Static Assets limits: 20,000 files per version on the free plan, 25 MiB per file
+ * (https://developers.cloudflare.com/workers/static-assets/#limits, as of December 2026; wrangler 4.86.0 refuses a
+ * larger file itself, but counts files only on upload).
+ */
+const MAX_ASSET_FILES = 20_000;
+const MAX_ASSET_BYTES = 25 * 1024 * 1024;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((done, fail) => {
@@ -85,6 +94,44 @@ async function convertIfStale(dir: string): Promise<void> {
   });
 }
 
+/** The search index model/index holds, as its files on disk (what wrangler uploads) and its index.json say. */
+interface ServedIndex {
+  documents: number;
+  files: Array<{ name: string; bytes: number }>;
+  bytes: number;
+}
+
+/**
+ * model/index: undefined when there is none, or what keeps it from being served — no index.json (splade-index build
+ * writes it last, into a staging folder it renames into place: a folder without one is unfinished or was filled some
+ * other way), or an index.json of another format.
+ */
+async function servedIndex(): Promise<ServedIndex | { problem: string } | undefined> {
+  if (!existsSync(INDEX)) return undefined;
+  const manifestFile = join(INDEX, MANIFEST_FILE);
+  if (!existsSync(manifestFile)) return { problem: `${INDEX}/ holds no ${MANIFEST_FILE}: an unfinished or interrupted build` };
+  let manifest: IndexManifest;
+  try {
+    manifest = parseManifest(await readFile(manifestFile, "utf8"));
+  } catch (error) {
+    return { problem: `${manifestFile}: ${(error as Error).message}` };
+  }
+  const entries = await readdir(INDEX, { recursive: true, withFileTypes: true });
+  const files = await Promise.all(
+    entries
+      .filter((e) => e.isFile())
+      .map(async (e) => {
+        const path = join(e.parentPath, e.name);
+        return { name: path, bytes: (await stat(path)).size };
+      }),
+  );
+  return { documents: manifest.documents, files, bytes: files.reduce((sum, f) => sum + f.bytes, 0) };
+}
+
+function describeIndex(index: ServedIndex): string {
+  return `${INDEX}: ${index.documents.toLocaleString("en-US")} documents, ${index.bytes.toLocaleString("en-US")} bytes in ${index.files.length.toLocaleString("en-US")} files`;
+}
+
 const start = defineCommand({
   meta: { name: "start", description: "Serve the Worker locally (wrangler dev, no Cloudflare login), fetching the query model first if needed" },
   args: serveArgs,
@@ -104,6 +151,12 @@ const start = defineCommand({
     }
     await convertIfStale(QUERY_MODEL);
     if (await randomWeights(QUERY_MODEL)) console.error(`warning: ${QUERY_MODEL} holds generated random weights — its output is meaningless`);
+    const index = await servedIndex();
+    if (index && "problem" in index) {
+      console.error(`warning: ${index.problem} — /search answers 503 until \`npx splade-index build … --output ${INDEX} --force\` finishes`);
+    } else if (index) {
+      console.error(`serving the search index ${describeIndex(index)} (GET /search?q=…)`);
+    }
     process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port]);
   },
 });
@@ -115,9 +168,9 @@ const demo = defineCommand({
   },
   args: serveArgs,
   async run({ args }) {
-    const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
+    const assets = await demoAssets((name) => console.error(`generating the ${name} test model…`));
     console.error("DEMO: serving a generated model with RANDOM weights — every response says so (X-Splade-Random-Weights: true).");
-    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port, "--assets", models["query-sparse"]]);
+    process.exitCode = await wranglerDev(["--ip", args.ip, "--port", args.port, "--assets", assets]);
   },
 });
 
@@ -148,8 +201,28 @@ function licenceStatement(dir: string, manifest: ModelManifest): string[] {
     : [`${what}: ⚠ the licence of these weights is UNKNOWN (converted outside the catalogue) — read the model card before you serve them`];
 }
 
+/**
+ * Refuses an index Workers Static Assets would not take, before anything is uploaded: a file over 25 MiB, or more
+ * files, with the query model's, than a version holds (counting every file in model/query, model.onnx too: an upper bound).
+ */
+function checkAssetLimits(index: ServedIndex, queryFiles: number): void {
+  const large = index.files.find((f) => f.bytes > MAX_ASSET_BYTES);
+  if (large) {
+    throw new CliError(
+      "failed",
+      `${large.name} is ${large.bytes.toLocaleString("en-US")} bytes: Workers Static Assets take at most ${MAX_ASSET_BYTES.toLocaleString("en-US")} (25 MiB) per file — refusing to deploy it; build the index again with \`splade-index build\` (its files are at most 24 MiB)`,
+    );
+  }
+  if (index.files.length + queryFiles > MAX_ASSET_FILES) {
+    throw new CliError(
+      "failed",
+      `${INDEX} holds ${index.files.length.toLocaleString("en-US")} files and ${QUERY_MODEL} ${queryFiles}: Workers Static Assets take at most ${MAX_ASSET_FILES.toLocaleString("en-US")} files per version (free plan) — refusing to deploy them`,
+    );
+  }
+}
+
 const deploy = defineCommand({
-  meta: { name: "deploy", description: "Deploy the Worker with model/query to Cloudflare (needs `wrangler login`)" },
+  meta: { name: "deploy", description: "Deploy the Worker with model/query and model/index, if built, to Cloudflare (needs `wrangler login`)" },
   args: {
     "dry-run": { type: "boolean", description: "Check and bundle without uploading (wrangler deploy --dry-run): no Cloudflare login, no network" },
   },
@@ -163,6 +236,17 @@ const deploy = defineCommand({
     }
     const manifest = JSON.parse(await readFile(join(QUERY_MODEL, "manifest.json"), "utf8")) as ModelManifest;
     for (const line of licenceStatement(QUERY_MODEL, manifest)) console.error(line);
+    const index = await servedIndex();
+    if (index && "problem" in index) {
+      throw new CliError(
+        "failed",
+        `${index.problem} — refusing to deploy it: build it again (\`npx splade-index build … --output ${INDEX} --force\`), or remove ${INDEX}/`,
+      );
+    }
+    if (index) {
+      console.error(`with the search index ${describeIndex(index)}`);
+      checkAssetLimits(index, (await readdir(QUERY_MODEL)).length);
+    }
     if (args["dry-run"]) {
       process.exitCode = await wrangler(["deploy", "--dry-run"]);
       return;

@@ -1,4 +1,5 @@
-// `splade-index build`'s core (Node: the one file of src/index that touches fs, which the Worker never imports):
+// `splade-index build`'s core (Node: with corpus-fields.ts, the files of src/index that touch fs, which the Worker never
+// imports):
 // `ids` JSONL shards → an index@1 folder (docs/search.md). UI-free: it reports through callbacks and throws
 // CorpusError, whose kinds the CLI maps to exit codes (src/cli/exit-codes.ts), as encode-corpus's core does.
 //
@@ -14,11 +15,12 @@ import { CorpusError } from "../corpus/errors.ts";
 import { openInput, openProblem, type Input } from "../corpus/input.ts";
 import { createDirectory, syncDirectory } from "../corpus/output.ts";
 import { readManifest, sha256 } from "../model/manifest.ts";
+import { CorpusFields } from "./corpus-fields.ts";
 import {
-  encodeIds,
+  encodeStrings,
   encodeTermDirectory,
   encodeTermRecord,
-  idBytes,
+  stringBytes,
   INDEX_FORMAT,
   BLOCK_SIZE,
   MANIFEST_FILE,
@@ -27,6 +29,7 @@ import {
   MAX_IMPACT,
   quantize,
   TERMS_FILE,
+  type DocumentParts,
   type IndexManifest,
   type TermEntry,
 } from "./format.ts";
@@ -42,6 +45,9 @@ export interface BuildIndexOptions {
   model: string;
   force: boolean;
   memoryBytes?: number;
+  /** Stored fields: their names (`--store`), taken from the corpus files the input was encoded from (`--corpus`). */
+  store?: string[];
+  corpus?: string[];
   /** Aborted (Ctrl-C): the build stops, removes its staging folder and ends with CorpusError("interrupted"). */
   signal?: AbortSignal;
   /** The builder's name and version, recorded in index.json. */
@@ -58,6 +64,8 @@ export interface BuildProgress {
 
 export interface BuildEvents {
   onProgress?(progress: BuildProgress): void;
+  /** Something the user should see that does not stop the build (a stored field no document has). */
+  onWarning?(message: string): void;
 }
 
 export interface BuildSummary {
@@ -221,26 +229,32 @@ class FileSet {
   }
 }
 
-/** The id table in parts of at most PART_BYTES, written as they fill. */
-class IdTable {
+/**
+ * One string a document (its id, or its stored fields' JSON) in parts of consecutive documents, written as they fill:
+ * cut at PART_BYTES, a larger string alone in its part.
+ */
+class DocumentStrings {
   private pending: string[] = [];
   private bytes = 0;
   private first = 0;
-  readonly parts: IndexManifest["ids"] = [];
+  readonly parts: DocumentParts = [];
 
-  constructor(private readonly files: FileSet) {}
+  constructor(
+    private readonly files: FileSet,
+    private readonly prefix: "ids" | "fields",
+  ) {}
 
-  async add(id: string): Promise<void> {
-    const size = idBytes(id);
+  async add(text: string): Promise<void> {
+    const size = stringBytes(text);
     if (this.pending.length > 0 && 8 + this.bytes + size > PART_BYTES) await this.flush();
-    this.pending.push(id);
+    this.pending.push(text);
     this.bytes += size;
   }
 
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    const file = `ids-${String(this.parts.length).padStart(5, "0")}.bin`;
-    await this.files.write(file, [encodeIds(this.pending)]);
+    const file = `${this.prefix}-${String(this.parts.length).padStart(5, "0")}.bin`;
+    await this.files.write(file, [encodeStrings(this.pending)]);
     this.parts.push({ file, first: this.first, count: this.pending.length });
     this.first += this.pending.length;
     this.pending = [];
@@ -332,9 +346,12 @@ async function openNamed(path: string): Promise<Input> {
 export async function buildIndex(options: BuildIndexOptions, events: BuildEvents = {}): Promise<BuildSummary> {
   const started = performance.now();
   const output = resolve(options.output);
-  await checkOutput(output, options.inputs, options.force);
+  const store = storedNames(options);
+  const corpusPaths = options.corpus ?? [];
+  await checkOutput(output, [...options.inputs, ...corpusPaths], options.force);
   // Every input opened first: a missing last shard is found before the first one is read.
   const inputs = await Promise.all(options.inputs.map(openNamed));
+  const corpus = store.length > 0 ? new CorpusFields(await Promise.all(corpusPaths.map(openNamed)), store, () => stopIfAborted(options.signal)) : undefined;
   const model = await documentModel(options.model);
   const memory = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
   const capacity = Math.floor(memory / BYTES_PER_POSTING);
@@ -347,7 +364,8 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
   try {
     const files = new FileSet(staging);
     const runs = new RunWriter(staging, capacity, model.vocabSize);
-    const ids = new IdTable(files);
+    const ids = new DocumentStrings(files, "ids");
+    const fields = new DocumentStrings(files, "fields");
     const seen = new Int32Array(model.vocabSize).fill(-1);
     let documents = 0;
     let postings = 0;
@@ -368,6 +386,16 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
           postings++;
         }
         await ids.add(record.id);
+        if (corpus) {
+          const stored = await corpus.next(record.id, `${input.name}:${line}`);
+          if (8 + stringBytes(stored.json) > MAX_FILE_BYTES) {
+            throw new CorpusError(
+              "input",
+              `${stored.where}: the stored fields take ${stringBytes(stored.json) - 4} bytes, more than one ${MAX_FILE_BYTES}-byte file holds`,
+            );
+          }
+          await fields.add(stored.json);
+        }
         if (documents % 1000 === 0) {
           stopIfAborted(options.signal);
           events.onProgress?.({ phase: "read", documents, postings });
@@ -377,7 +405,13 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
     if (documents === 0) throw new CorpusError("input", `${options.inputs.join(", ")}: no documents — nothing to index`);
     await runs.spill();
     await ids.flush();
+    await fields.flush();
     events.onProgress?.({ phase: "read", documents, postings });
+    for (const name of corpus?.missing() ?? []) {
+      events.onWarning?.(
+        `no document of --corpus ${corpusPaths.join(",")} has a ${JSON.stringify(name)} field: none is stored${corpus?.formats.has("tsv") ? " (a TSV line has only an id and a text)" : ""}`,
+      );
+    }
 
     const scale = maxWeight > 0 ? MAX_IMPACT / maxWeight : 1;
     const { entries, postingsFiles } = await mergeRuns(runs.runs, files, scale, (done, total) => {
@@ -396,7 +430,8 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
       files: files.files,
       postings_files: postingsFiles,
       ids: ids.parts,
-      stored: [],
+      stored: store,
+      fields: fields.parts,
       document_model: model.record,
       builder: options.builder,
     };
@@ -408,7 +443,20 @@ export async function buildIndex(options: BuildIndexOptions, events: BuildEvents
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
+  } finally {
+    // The corpus may go on past the last indexed document (a shard's records after it): its file is closed here.
+    corpus?.close();
   }
+}
+
+/** `--store`'s names, refused without `--corpus` (and `--corpus` without them): the ids input has no fields. */
+function storedNames({ store, corpus }: BuildIndexOptions): string[] {
+  const names = [...new Set(store ?? [])];
+  if (names.length > 0 && !corpus?.length)
+    throw new CorpusError("usage", "--store needs --corpus: the corpus files the input was encoded from, where the fields are");
+  if (corpus?.length && names.length === 0) throw new CorpusError("usage", "--corpus is read only for --store: name the fields to store (--store title,url)");
+  if (names.some((name) => name === "")) throw new CorpusError("usage", `--store ${store?.join(",")}: a field name is empty`);
+  return names;
 }
 
 /** Moves the finished staging folder to `output`, replacing what --force allowed to be replaced. */

@@ -31,6 +31,9 @@ export function quantize(weight: number, scale: number): number {
 
 export class IndexFormatError extends Error {}
 
+/** Parts that hold documents first…first+count−1 each, in document order: the id table's, the stored fields'. */
+export type DocumentParts = Array<{ file: string; first: number; count: number }>;
+
 export interface IndexManifest {
   format: typeof INDEX_FORMAT;
   documents: number;
@@ -40,8 +43,11 @@ export interface IndexManifest {
   quantization: { bits: 8; scale: number; max_weight: number };
   files: Record<string, { sha256: string; bytes: number }>;
   postings_files: string[];
-  ids: Array<{ file: string; first: number; count: number }>;
+  ids: DocumentParts;
+  /** The stored fields' names (`--store`, in its order), empty when none were stored. */
   stored: string[];
+  /** The parts of stored fields, empty when none were stored. */
+  fields: DocumentParts;
   document_model: { model: string | null; repo: string; weights_sha256: string | null; manifest_sha256: string; random_weights: boolean };
   builder: { name: string; version: string };
 }
@@ -231,31 +237,50 @@ function utf8Length(text: string): number {
 }
 
 /**
- * One part of the id table. Written with encodeInto into one buffer: a Uint8Array per id is a heap object each, and a
- * part of a million ids made them the builder's largest use of the JavaScript heap.
+ * A part of strings: `u32 count`, `u32 offsets[count + 1]` (into the UTF-8 bytes that follow), the UTF-8 bytes. The
+ * layout of the id table's parts (one id each) and of the stored fields' (one JSON object each). Written with
+ * encodeInto into one buffer: a Uint8Array per string is a heap object each, and a part of a million ids made them the
+ * builder's largest use of the JavaScript heap.
  */
-export function encodeIds(ids: readonly string[]): Uint8Array {
-  const head = 4 + 4 * (ids.length + 1);
-  const out = new Uint8Array(head + ids.reduce((sum, id) => sum + utf8Length(id), 0));
+export function encodeStrings(strings: readonly string[]): Uint8Array {
+  const head = 4 + 4 * (strings.length + 1);
+  const out = new Uint8Array(head + strings.reduce((sum, s) => sum + utf8Length(s), 0));
   const view = new DataView(out.buffer);
-  view.setUint32(0, ids.length, true);
+  view.setUint32(0, strings.length, true);
   let at = head;
-  ids.forEach((id, i) => {
+  strings.forEach((s, i) => {
     view.setUint32(4 + 4 * i, at - head, true);
-    at += utf8.encodeInto(id, out.subarray(at)).written;
+    at += utf8.encodeInto(s, out.subarray(at)).written;
   });
-  view.setUint32(4 + 4 * ids.length, at - head, true);
+  view.setUint32(4 + 4 * strings.length, at - head, true);
   return out;
 }
 
-/** Bytes an id adds to a part of the id table. */
-export function idBytes(id: string): number {
-  return 4 + utf8Length(id);
+/** Bytes a string adds to a part of strings (its offset and its UTF-8). */
+export function stringBytes(s: string): number {
+  return 4 + utf8Length(s);
 }
 
-/** The `index`th id of an id part, decoding nothing else. */
-export function decodeIdAt(bytes: Uint8Array, index: number): string {
+/** The `i`-th string of a part, decoding nothing else. */
+export function stringAt(bytes: Uint8Array, i: number): string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const head = 4 + 4 * (view.getUint32(0, true) + 1);
-  return fromUtf8.decode(bytes.subarray(head + view.getUint32(4 + 4 * index, true), head + view.getUint32(8 + 4 * index, true)));
+  const count = view.getUint32(0, true);
+  if (i < 0 || i >= count) throw new RangeError(`string ${i} of a part of ${count}`);
+  const head = 4 + 4 * (count + 1);
+  return fromUtf8.decode(bytes.subarray(head + view.getUint32(4 + 4 * i, true), head + view.getUint32(8 + 4 * i, true)));
+}
+
+/**
+ * A document's stored fields, as a part holds them (one JSON object a document): the `names` the corpus record has,
+ * in `names`' order. A name the record lacks, or holds as null, is absent (not ""); any other JSON value (a string, a
+ * number, an array of tags…) is kept as it is, so the Worker answers what the corpus said.
+ */
+export function pickStoredFields(record: Readonly<Record<string, unknown>>, names: readonly string[]): Record<string, unknown> {
+  // fromEntries defines own properties: a field named "__proto__" is kept as one, not made the object's prototype.
+  return Object.fromEntries(names.filter((name) => Object.hasOwn(record, name) && record[name] !== null).map((name) => [name, record[name]]));
+}
+
+/** Document `i` of a part of stored fields. */
+export function decodeStoredFields(bytes: Uint8Array, i: number): Record<string, unknown> {
+  return JSON.parse(stringAt(bytes, i)) as Record<string, unknown>;
 }

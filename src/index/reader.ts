@@ -1,6 +1,17 @@
 // An index opened through a loader of its files (fetch in the Worker, readFile in Node): the manifest and the term
-// directory at open; postings and id parts through a PartCache, within its budget. No fs, no Node.
-import { decodeIdAt, decodeTerm, decodeTermDirectory, MANIFEST_FILE, parseManifest, TERMS_FILE, type IndexManifest, type TermEntry } from "./format.ts";
+// directory at open; postings, id and stored-fields parts through a PartCache, within its budget. No fs, no Node.
+import {
+  decodeStoredFields,
+  decodeTerm,
+  decodeTermDirectory,
+  MANIFEST_FILE,
+  parseManifest,
+  stringAt,
+  TERMS_FILE,
+  type DocumentParts,
+  type IndexManifest,
+  type TermEntry,
+} from "./format.ts";
 import { PartCache, type LoadFile } from "./part-cache.ts";
 
 export type { LoadFile } from "./part-cache.ts";
@@ -10,16 +21,12 @@ export class IndexReader {
     readonly manifest: IndexManifest,
     readonly directory: Map<number, TermEntry>,
     readonly parts: PartCache,
-    /** Bytes of index.json and terms.bin, held for the reader's life. */
-    readonly openBytes: number,
   ) {}
 
-  /** `cacheBytes`: most bytes of postings and id parts kept between reads (default: all of them). */
+  /** `cacheBytes`: most bytes of postings, id and stored-fields parts kept between reads (default: all of them). */
   static async open(load: LoadFile, cacheBytes = Number.POSITIVE_INFINITY): Promise<IndexReader> {
-    const manifestBytes = await load(MANIFEST_FILE);
-    const manifest = parseManifest(new TextDecoder().decode(manifestBytes));
-    const terms = await load(TERMS_FILE);
-    return new IndexReader(manifest, decodeTermDirectory(terms), new PartCache(load, cacheBytes), manifestBytes.byteLength + terms.byteLength);
+    const manifest = parseManifest(new TextDecoder().decode(await load(MANIFEST_FILE)));
+    return new IndexReader(manifest, decodeTermDirectory(await load(TERMS_FILE)), new PartCache(load, cacheBytes));
   }
 
   /** The raw record of a term (block table, then data), or undefined for a term no document has. */
@@ -36,10 +43,37 @@ export class IndexReader {
     return found ? decodeTerm(found.bytes, found.entry) : { docs: new Uint32Array(0), impacts: new Uint8Array(0) };
   }
 
-  /** The id of document number `doc`. */
+  /** The id of document number `doc`, decoding nothing else of its part. */
   async documentId(doc: number): Promise<string> {
-    const part = this.manifest.ids.find((p) => doc >= p.first && doc < p.first + p.count);
-    if (!part) throw new RangeError(`document ${doc} outside 0…${this.manifest.documents - 1}`);
-    return decodeIdAt(await this.parts.get(part.file), doc - part.first);
+    const part = this.partOf(this.manifest.ids, doc);
+    return stringAt(await this.parts.get(part.file), doc - part.first);
+  }
+
+  /**
+   * The stored fields of document number `doc` (`--store`): the names it has of the manifest's `stored`, each with
+   * its value from the corpus; {} for a document that has none, and for an index that stores none.
+   */
+  async documentFields(doc: number): Promise<Record<string, unknown>> {
+    if (this.manifest.fields.length === 0) {
+      this.partOf(this.manifest.ids, doc);
+      return {};
+    }
+    const part = this.partOf(this.manifest.fields, doc);
+    return decodeStoredFields(await this.parts.get(part.file), doc - part.first);
+  }
+
+  /** The part of `parts` (consecutive, ascending) that holds document `doc`. */
+  private partOf(parts: DocumentParts, doc: number): DocumentParts[number] {
+    // Binary search: a 1M-passage index with stored text has hundreds of parts, and a hit list asks k of them.
+    let low = 0;
+    let high = parts.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const part = parts[mid];
+      if (doc < part.first) high = mid - 1;
+      else if (doc >= part.first + part.count) low = mid + 1;
+      else return part;
+    }
+    throw new RangeError(`document ${doc} outside 0…${this.manifest.documents - 1}`);
   }
 }

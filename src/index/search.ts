@@ -1,29 +1,34 @@
-// Exact top-k over an index@1 by dynamic pruning: document-at-a-time MaxScore (H. Turtle and J. Flood, "Query
-// evaluation: strategies and optimizations", Information Processing & Management 31(6), 1995) with the block-max
-// refinement of its non-essential lists (K. Chakrabarti, S. Chaudhuri and V. Ganti, "Interval-based pruning for top-k
-// processing over compressed lists", ICDE 2011; S. Ding and T. Suel, "Faster top-k document retrieval using block-max
-// indexes", SIGIR 2011), as PISA's block_max_maxscore_query runs it.
+// Exact top-k over an index@1 by MaxScore (H. Turtle and J. Flood, "Query evaluation: strategies and
+// optimizations", Information Processing & Management 31(6), 1995), term at a time as they first described it, with
+// block-max bounds (S. Ding and T. Suel, "Faster top-k document retrieval using block-max indexes", SIGIR 2011) for
+// the lists it does not traverse:
+// 1. The query's lists are accumulated whole, largest upper bound first, into one integer sum per document, while a
+//    heap of k documents keeps a lower bound θ of the k-th best score.
+// 2. Once the lists left could not lift a document that none of the traversed lists holds to θ (their bounds sum below
+//    θ), they are not traversed: only the documents whose sum so far plus those bounds reaches θ (the candidates) are
+//    looked up in them, block by block, skipping a candidate as soon as its block-max bounds fall short.
+// Term at a time suits learned-sparse queries, whose frequent expansion terms keep document-at-a-time MaxScore from
+// skipping much (measured: bench/search.ts), and its inner loop is one tight pass over a list.
 //
-// Exact means equal to the reference (score.ts exactTopK) bit for bit: the same documents, the same scores, equal
-// scores by document number. So a document that survives pruning is scored by summing its products in ascending
-// token id (the definition's order), never in the order pruning visits the lists; and a bound prunes only when it
-// is below the threshold by more than float64 rounding could account for (SLACK), so rounding never drops a document
-// the reference keeps. Documents are visited in ascending number, so a later document with a score equal to the
-// k-th best never enters: a bound equal to the threshold prunes.
+// Exact means equal to the reference (score.ts exactTopK) bit for bit: sums are integers (score.ts quantizeQuery), so
+// the order of accumulation changes nothing. Equal scores go by document number; a bound that only ties θ keeps its
+// documents, which may win a tie.
 import { BLOCK_SIZE, type TermEntry } from "./format.ts";
 import type { IndexReader } from "./reader.ts";
-import { byScore, canonicalQuery, type Query, type ScoredDocument } from "./score.ts";
+import { byScore, quantizeQuery, scoreOf, type Query, type ScoredDocument } from "./score.ts";
 
 /** What a search did, for Server-Timing and the benchmark: how much pruning spared. */
 export interface SearchStats {
   /** Query terms with postings in the index. */
   terms: number;
-  /** Postings of those terms: what an exhaustive scorer would read. */
+  /** Of those, the lists traversed whole (the rest were only looked up for candidates). */
+  traversed: number;
+  /** Postings of the query's terms: what an exhaustive scorer would read. */
   postings: number;
   /** Blocks decoded (BLOCK_SIZE postings each): what this scorer read. */
   blocksDecoded: number;
-  /** Documents scored in full. */
-  documentsScored: number;
+  /** Documents looked up in the lists not traversed. */
+  candidates: number;
 }
 
 export interface SearchResult {
@@ -33,12 +38,6 @@ export interface SearchResult {
 
 const END = 0xffffffff;
 const BLOCK_ENTRY = 9;
-/**
- * A bound prunes only when bound × SLACK still cannot beat the threshold. Bounds are float64 sums of at most a few
- * thousand exact products in another order than the score's, so they differ from any score they bound by a relative
- * ~1e-13 at most; 2^-30 (~1e-9) is far above that and far below any gap between impacts that matters.
- */
-const SLACK = 1 + 2 ** -30;
 
 /** One query term's postings, decoded a block at a time as the scorer moves through them. */
 class TermCursor {
@@ -55,8 +54,6 @@ class TermCursor {
   decoded = 0;
 
   constructor(
-    /** The term's place in ascending token id: where its product goes in the score's sum. */
-    readonly slot: number,
     readonly weight: number,
     private readonly entry: TermEntry,
     private readonly record: Uint8Array,
@@ -75,7 +72,7 @@ class TermCursor {
     this.decode(0);
   }
 
-  /** The current posting's product q × impact (exact in float64: 24-bit × 8-bit). */
+  /** The current posting's product: weight × impact, an integer. */
   product(): number {
     return this.weight * this.impacts[this.position];
   }
@@ -215,92 +212,149 @@ class TopK {
   }
 }
 
+/** One sum per document, reused query after query (zeroed as the candidates are read out). */
+const accumulators = new WeakMap<IndexReader, Float64Array>();
+
+/** Adds a whole list into `sums`: the one hot loop. */
+function accumulate(record: Uint8Array, entry: TermEntry, weight: number, sums: Float64Array): void {
+  const blocks = entry.blocks;
+  const dataStart = blocks * BLOCK_ENTRY;
+  let at = dataStart;
+  let doc = -1;
+  for (let b = 0; b < blocks; b++) {
+    const count = b === blocks - 1 ? entry.postings - b * BLOCK_SIZE : BLOCK_SIZE;
+    // The block's impacts end where the block table says it ends: read beside the gaps, in one pass.
+    const tableEnd = b * BLOCK_ENTRY + 4;
+    const end = dataStart + (record[tableEnd] | (record[tableEnd + 1] << 8) | (record[tableEnd + 2] << 16) | (record[tableEnd + 3] << 24));
+    let impact = end - count;
+    while (impact < end) {
+      let byte = record[at++];
+      let gap = byte & 0x7f;
+      for (let shift = 7; byte & 0x80; shift += 7) {
+        byte = record[at++];
+        gap |= (byte & 0x7f) << shift;
+      }
+      doc += gap >>> 0;
+      sums[doc] += weight * record[impact++];
+    }
+    at = end;
+  }
+}
+
+/**
+ * What one candidate's lookup in one list costs, in postings read: a block-max check, and often a block decoded
+ * (BLOCK_SIZE postings). An order of magnitude (bench/search.ts), only for deciding when to stop traversing.
+ */
+const LOOKUP_COST = 32;
+const HISTOGRAM_BUCKETS = 4096;
+const MAX_CHECKS = 3;
+
+/**
+ * θ, a lower bound of the k-th best sum so far, from one pass over the sums: a histogram of the positive sums over
+ * [0, ceiling], read from the top until k documents are counted (those k have sums at least the bucket's lower
+ * edge). Also how many documents have a sum at least θ − rest: the candidates if traversal stopped now (an estimate
+ * to the bucket, for the decision only).
+ */
+function threshold(sums: Float64Array, k: number, ceiling: number, rest: number): { theta: number; candidates: number } {
+  const counts = new Uint32Array(HISTOGRAM_BUCKETS);
+  const width = (ceiling + 1) / HISTOGRAM_BUCKETS;
+  for (let d = 0; d < sums.length; d++) {
+    const sum = sums[d];
+    if (sum > 0) counts[Math.floor(sum / width)]++;
+  }
+  let seen = 0;
+  let b = HISTOGRAM_BUCKETS - 1;
+  for (; b > 0; b--) {
+    seen += counts[b];
+    if (seen >= k) break;
+  }
+  const theta = seen >= k ? b * width : 0;
+  let candidates = 0;
+  for (let c = Math.max(0, Math.floor((theta - rest) / width)); c < HISTOGRAM_BUCKETS; c++) candidates += counts[c];
+  return { theta, candidates };
+}
+
 /**
  * The exact top `k` documents of `query` (token ids → weights ≥ 0), equal to exactTopK's, fetching only the records
  * of the query's terms. Documents with none of the query's terms are never returned.
  */
 export async function searchTopK(index: IndexReader, query: Query, k: number): Promise<SearchResult> {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
-  const terms = canonicalQuery(query);
-  for (const { term, weight } of terms) {
-    if (!(weight > 0)) throw new RangeError(`query weight of token id ${term} is ${weight}: weights must be positive`);
+  const quantized = quantizeQuery(query);
+  const found = await Promise.all(quantized.terms.map(async ({ term, weight }) => ({ weight, record: await index.record(term) })));
+  // Nothing below awaits: the isolate's other requests cannot touch the accumulators while this one uses them.
+  const lists = found.flatMap(({ weight, record }) => (record ? [{ weight, ...record, upperBound: weight * record.entry.maxImpact }] : []));
+  lists.sort((a, b) => b.upperBound - a.upperBound);
+  const stats: SearchStats = { terms: lists.length, traversed: 0, postings: 0, blocksDecoded: 0, candidates: 0 };
+  for (const list of lists) stats.postings += list.entry.postings;
+
+  const documents = index.manifest.documents;
+  let sums = accumulators.get(index);
+  if (!sums) {
+    sums = new Float64Array(documents);
+    accumulators.set(index, sums);
   }
-  const records = await Promise.all(terms.map(({ term }) => index.record(term)));
-  const cursors: TermCursor[] = [];
-  records.forEach((found, slot) => {
-    if (found) cursors.push(new TermCursor(slot, terms[slot].weight, found.entry, found.bytes));
+  // What the lists not yet traversed can add to a document, together; what the traversed ones can have added.
+  let rest = lists.reduce((sum, l) => sum + l.upperBound, 0);
+  let ceiling = 0;
+  let restPostings = stats.postings;
+  let theta = 0;
+  let traversed = 0;
+  let checks = 0;
+  while (traversed < lists.length) {
+    // MaxScore's condition, rest < θ: a document no traversed list holds cannot reach θ. θ ≤ ceiling, so it is only
+    // worth computing once rest < ceiling. Stopping is worth it only if the candidates' lookups cost less than reading
+    // the rest: with frequent expansion terms a document's sum so far plus the bounds left often still reaches θ. A
+    // check reads every sum, so there are at most MAX_CHECKS.
+    if (rest < ceiling && checks++ < MAX_CHECKS) {
+      const estimate = threshold(sums, k, ceiling, rest);
+      if (rest < estimate.theta && estimate.candidates * (lists.length - traversed) * LOOKUP_COST < restPostings) {
+        theta = estimate.theta;
+        break;
+      }
+    }
+    const list = lists[traversed++];
+    accumulate(list.bytes, list.entry, list.weight, sums);
+    stats.blocksDecoded += list.entry.blocks;
+    rest -= list.upperBound;
+    ceiling += list.upperBound;
+    restPostings -= list.entry.postings;
+  }
+  stats.traversed = traversed;
+
+  // Candidates: documents some traversed list holds whose sum could still reach θ (every one when all lists were
+  // traversed: θ = 0). Read in document order, zeroing.
+  const candidates: number[] = [];
+  const partial: number[] = [];
+  for (let d = 0; d < documents; d++) {
+    const sum = sums[d];
+    if (sum === 0) continue;
+    sums[d] = 0;
+    if (sum + rest >= theta) {
+      candidates.push(d);
+      partial.push(sum);
+    }
+  }
+  stats.candidates = candidates.length;
+
+  const cursors = lists.slice(traversed).map((l) => new TermCursor(l.weight, l.entry, l.bytes));
+  const best = new TopK(k);
+  candidates.forEach((doc, c) => {
+    let sum = partial[c];
+    if (cursors.length > 0) {
+      // θ may tie (and win on document number); the final top's own threshold, of smaller documents, may not.
+      const beaten = (bound: number) => bound < theta || (best.full && bound <= best.threshold);
+      let bound = sum;
+      for (const cursor of cursors) bound += cursor.blockBound(doc);
+      if (beaten(bound)) return;
+      for (const cursor of cursors) {
+        cursor.nextGeq(doc);
+        if (cursor.doc === doc) sum += cursor.product();
+      }
+    }
+    best.offer(doc, sum);
   });
-  const stats: SearchStats = {
-    terms: cursors.length,
-    postings: cursors.reduce((sum, c) => sum + (records[c.slot]?.entry.postings ?? 0), 0),
-    blocksDecoded: 0,
-    documentsScored: 0,
-  };
-  const top = new TopK(k);
+  for (const cursor of cursors) stats.blocksDecoded += cursor.decoded;
   const scale = index.manifest.quantization.scale;
-  // A sum `bound` of products can give a score above the threshold (scores are sums / scale).
-  const canBeat = (bound: number) => !top.full || (bound * SLACK) / scale > top.threshold;
-
-  // MaxScore's order: lists by upper bound ascending; below[i] bounds what lists 0…i can add together.
-  cursors.sort((a, b) => a.upperBound - b.upperBound);
-  const below = new Float64Array(cursors.length);
-  cursors.reduce((sum, c, i) => (below[i] = sum + c.upperBound), 0);
-  // Lists before `essential` cannot lift a document above the threshold on their own: a document is only a candidate
-  // if an essential list holds it.
-  let essential = 0;
-  // Each candidate's products by slot, summed in slot (token id) order when it is scored in full.
-  const products = new Float64Array(terms.length);
-  const present = new Uint8Array(terms.length);
-
-  let doc = END;
-  for (const c of cursors) if (c.doc < doc) doc = c.doc;
-  while (doc !== END && essential < cursors.length) {
-    let partial = 0;
-    let next = END;
-    for (let i = essential; i < cursors.length; i++) {
-      const c = cursors[i];
-      if (c.doc === doc) {
-        const p = c.product();
-        products[c.slot] = p;
-        present[c.slot] = 1;
-        partial += p;
-        c.next();
-      }
-      if (c.doc < next) next = c.doc;
-    }
-    let candidate = true;
-    for (let i = essential - 1; i >= 0; i--) {
-      const rest = i > 0 ? below[i - 1] : 0;
-      if (!canBeat(partial + below[i])) {
-        candidate = false;
-        break;
-      }
-      const c = cursors[i];
-      // Block-max: this list's block at `doc` may promise less than its whole-list bound.
-      const blockBound = c.blockBound(doc);
-      if (!canBeat(partial + blockBound + rest)) {
-        candidate = false;
-        break;
-      }
-      if (blockBound === 0) continue;
-      c.nextGeq(doc);
-      if (c.doc === doc) {
-        const p = c.product();
-        products[c.slot] = p;
-        present[c.slot] = 1;
-        partial += p;
-      }
-    }
-    if (candidate) {
-      let sum = 0;
-      for (let slot = 0; slot < terms.length; slot++) if (present[slot]) sum += products[slot];
-      stats.documentsScored++;
-      top.offer(doc, sum / scale);
-      if (top.full) while (essential < cursors.length && !canBeat(below[essential])) essential++;
-    }
-    present.fill(0);
-    doc = next;
-  }
-  stats.blocksDecoded = cursors.reduce((sum, c) => sum + c.decoded, 0);
-  return { hits: top.sorted(), stats };
+  return { hits: best.sorted().map(({ doc, score }) => ({ doc, score: scoreOf(score, quantized, scale) })), stats };
 }

@@ -16,8 +16,12 @@
 // - Network: none. No metrics (WRANGLER_SEND_METRICS), no update check (it runs from the banner: WRANGLER_HIDE_BANNER),
 //   no download of the `Request.cf` object (NO_CF_DOWNLOAD).
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureFixtureModels, FIXTURE_ROOT } from "../model/fixture.ts";
 
 /** wrangler's own entry, run with this Node (no npx, no shell). */
 export const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
@@ -50,6 +54,58 @@ export interface WorkerServer {
  */
 export const NO_CF_DOWNLOAD = { CLOUDFLARE_CF_FETCH_ENABLED: "false" } as const;
 
+/** The committed model/.assetsignore: what wrangler leaves out of model/, the Worker's assets in production. */
+const ASSETS_IGNORE = fileURLToPath(new URL("../../model/.assetsignore", import.meta.url));
+
+/**
+ * `root`, made a folder the Worker can serve as its assets as it serves model/ (wrangler.toml): `root/query` a copy of
+ * the converted query model folder `model`, and model/.assetsignore (without it wrangler would take a query model's
+ * model.onnx, 42.8 MiB for BERT-mini's shape, and refuse it as over 25 MiB). The copy is made again when `model`'s
+ * manifest.json differs from the copy's (a conversion writes its manifest last, with every file's sha256); `model` may
+ * be `root/query` itself. A copy, not a link: Windows cannot make one without privileges. `root` by default:
+ * test/.generated/assets/<model's folder name>.
+ */
+export async function assetsFolder(model: string, root = join(FIXTURE_ROOT, "assets", basename(resolve(model)))): Promise<string> {
+  const target = join(root, "query");
+  const manifest = await readFile(join(model, "manifest.json"));
+  const current = async () => existsSync(join(target, "manifest.json")) && (await readFile(join(target, "manifest.json"))).equals(manifest);
+  await mkdir(root, { recursive: true });
+  const ignore = await readFile(ASSETS_IGNORE);
+  const ignoreFile = join(root, ".assetsignore");
+  // Written only when it differs: a `wrangler dev` serving `root` reloads on every change.
+  if (!existsSync(ignoreFile) || !(await readFile(ignoreFile)).equals(ignore)) await writeFile(ignoreFile, ignore);
+  // Copied beside `root`, then renamed into place whole, and a copy found current is never moved away: test files
+  // start their `wrangler dev` on the same folder in parallel, and a `wrangler dev` watches its assets folder. Two
+  // processes that find the same stale copy may collide once; the one that loses finds the winner's copy current, or
+  // tries again.
+  for (let attempt = 1; !(await current()); attempt++) {
+    const staging = await mkdtemp(join(dirname(root), `.${basename(root)}-`));
+    try {
+      await cp(model, staging, { recursive: true });
+      // mkdtemp makes it 0700; the copy is read as any other model folder.
+      await chmod(staging, 0o755);
+      if (await current()) break;
+      if (existsSync(target)) await rename(target, `${staging}-stale`);
+      await rename(staging, target);
+    } catch (error) {
+      if (attempt === 3) throw error;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+      await rm(`${staging}-stale`, { recursive: true, force: true });
+    }
+  }
+  return root;
+}
+
+/**
+ * The generated query-sparse model (made or converted again first when needed; `onConvert` hears which) as an assets
+ * folder: what `npm run demo` serves, and the tests that run `wrangler dev` on it.
+ */
+export async function demoAssets(onConvert?: (name: string) => void): Promise<string> {
+  const { models } = await ensureFixtureModels(FIXTURE_ROOT, onConvert);
+  return assetsFolder(models["query-sparse"]);
+}
+
 /** A port nothing on 127.0.0.1 listens on now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -78,7 +134,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /**
- * Starts `wrangler dev` serving the model folder `assets`; resolves once /health answers. `config`: a wrangler config
+ * Starts `wrangler dev` serving the folder `assets` (laid out as model/: the query model in `query/`, a search index in
+ * `index/`; assetsFolder makes one); resolves once /health answers. `config`: a wrangler config
  * other than the production wrangler.toml (the benchmarks' kernel Worker); `onOutput`: gets wrangler's output (the
  * Worker's log lines among it) as it comes; `inspectorPort`: where wrangler serves the isolate's V8 inspector (the
  * Chrome DevTools protocol at ws://127.0.0.1:PORT/ws).

@@ -1,6 +1,6 @@
-// The query model inside the isolate: read from the ASSETS binding (the `model/query` folder, private to this Worker)
-// once per isolate and assembled by src/kernel/query-model.ts — a transformer on the kernel, or an inference-free
-// weight table — all held by one IsolateModel.
+// The query model inside the isolate: read from the ASSETS binding (`query/<file>`: the `model/query` folder, private to
+// this Worker) once per isolate and assembled by src/kernel/query-model.ts — a transformer on the kernel, or an
+// inference-free weight table — all held by one IsolateModel.
 import { kernelFilesLabel } from "../kernel/contract.ts";
 import { chooseKernelBuild, KernelWeightsError } from "../kernel/encoder-kernel.ts";
 import relaxedModule from "../kernel/kernel-relaxed.wasm";
@@ -18,7 +18,7 @@ const CONVERT_AGAIN = "convert the model again (`npm run model -- fetch`, or `np
 
 // The host is ignored by the assets binding; only the path selects the file.
 async function fetchAsset(assets: Fetcher, file: string): Promise<Response> {
-  const response = await assets.fetch(`https://assets.local/${file}`);
+  const response = await assets.fetch(`https://assets.local/query/${file}`);
   if (!response.ok) throw new ApiError("model_unavailable", `model/query/${file} is missing — ${MISSING_HINT}`);
   return response;
 }

@@ -6,7 +6,7 @@ import type { AccessVariables } from "./access";
 import type { LogVariables } from "./log";
 
 export interface Env {
-  /** The `model/query` folder, served only to this Worker (`run_worker_first = true`). */
+  /** The `model` folder, served only to this Worker (`run_worker_first = true`): the query model at `query/`, the index at `index/`. */
   ASSETS: Fetcher;
   /** Secret: comma-separated API keys; when set, every route but /health and / needs `Authorization: Bearer KEY`. */
   SPLADE_API_KEYS?: string;

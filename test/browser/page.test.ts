@@ -7,10 +7,10 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
+import { demoAssets, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const MODEL = "test/.generated/model/query-sparse";
+const ASSETS = await demoAssets();
 const SCREENSHOT = "test/.generated/screenshots/page.png";
 const QUERY = "which planet is known as the red planet";
 const TOP_K = 12;
@@ -67,7 +67,7 @@ beforeAll(async () => {
     );
   }
   [worker, browser] = await Promise.all([
-    startWorker(MODEL),
+    startWorker(ASSETS),
     chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -135,7 +135,7 @@ describe("the page at /", () => {
     const shownWeights = await page.locator("#bars li .w").allTextContents();
     const shown = terms.map((term, i): [string, string] => [term, shownWeights[i]]);
     const expected = await encode({ query: QUERY, format: "terms", top_k: TOP_K });
-    expect(expected.status).toBe(200);
+    expect(expected.status, expected.text).toBe(200);
     expect(shown).toHaveLength(TOP_K);
     expect(shown).toEqual(orderedTerms(expected.text));
     // The same map as JSON.parse reads it (order aside), and heaviest first.
@@ -169,7 +169,7 @@ describe("the page at /", () => {
 
     const shown = (await page.locator("#body").textContent())!;
     const expected = await encode({ query: QUERY, format: "elasticsearch", field: "splade", top_k: TOP_K });
-    expect(expected.status).toBe(200);
+    expect(expected.status, expected.text).toBe(200);
     expect(shown.split("\n").length).toBeGreaterThan(TOP_K);
     expect(compactJson(shown)).toBe(expected.text);
     expect(JSON.parse(shown)).toEqual(JSON.parse(expected.text));
@@ -208,7 +208,7 @@ describe("the page with API keys on", () => {
   });
 
   it("asks for the key on /info's 401, then encodes with it (Authorization: Bearer), kept for the tab", async () => {
-    keyed = await startWorker(MODEL, { vars: { SPLADE_API_KEYS: KEY } });
+    keyed = await startWorker(ASSETS, { vars: { SPLADE_API_KEYS: KEY } });
     const tab = await context.newPage();
     await tab.goto(`${keyed.base}/?q=${encodeURIComponent(QUERY)}&top_k=${TOP_K}`);
     const keyBox = tab.locator("#key-box");

@@ -1,16 +1,19 @@
 // The artifact `npm run deploy` uploads, tested: the real wrangler CLI builds the deploy bundle (`wrangler deploy
 // --dry-run --outdir`, offline: a preload refuses every connection and the test checks none was tried), and exactly
-// those files run in workerd through Miniflare's own API, with the generated sparse query model as the Worker's
-// private assets. Its answers are checked against the float64 reference encoder (src/model/reference.ts).
+// those files run in workerd through Miniflare's own API, with a model/ folder as a user's holds it (the generated sparse
+// query model in query/, a search index in index/, a doc model, Hub downloads) as the Worker's private assets: what
+// wrangler would upload of it is read from wrangler's own log. Its answers are checked against the float64 reference
+// encoder (src/model/reference.ts).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Miniflare, type MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
+import { buildIndex } from "../../src/index/build.ts";
 import { ensureFixtureModels } from "../../src/model/fixture.ts";
 import type { ModelManifest } from "../../src/model/manifest-format.ts";
 import { referenceQueries } from "../support/reference.ts";
@@ -49,7 +52,7 @@ interface DeployConfig {
   compatibility_flags: string[];
   vars: Record<string, Json>;
   ratelimits: Array<{ name: string; simple: { limit: number; period: 10 | 60 } }>;
-  assets?: { binding?: string; run_worker_first?: boolean | string[] };
+  assets?: { directory?: string; binding?: string; run_worker_first?: boolean | string[] };
   version_metadata?: { binding: string };
 }
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -77,7 +80,11 @@ const entry = `${basename(deploy.main, ".ts")}.js`;
 const work = mkdtempSync(join(tmpdir(), "splade-edge-bundle-"));
 const outdir = join(work, "out");
 const netLog = join(work, "net.log");
+/** The model/ folder the bundle is given as its assets. */
 let assetsDir: string;
+/** Its files (paths relative to it, with `/`), and those wrangler's log says it leaves out of the upload. */
+let assetFiles: string[] = [];
+let ignoredAssets: Set<string>;
 let wranglerOutput = "";
 let files: BundleFile[] = [];
 /** The names the Miniflare options bind in the Worker's env. */
@@ -88,11 +95,37 @@ let manifest: ModelManifest;
 
 beforeAll(async () => {
   const { hf, models } = await ensureFixtureModels();
-  assetsDir = resolve(REPO, models["query-sparse"]);
+  // 0. A model/ folder as `npm run model -- fetch` and `splade-index build` leave it, with the committed .assetsignore
+  // and README.md: the converted query model (model.onnx and its own .assetsignore included), the doc model, a Hub
+  // download, and a search index built from three documents by the doc model.
+  assetsDir = join(work, "model");
+  mkdirSync(assetsDir);
+  for (const file of [".assetsignore", "README.md"]) cpSync(join(REPO, "model", file), join(assetsDir, file));
+  cpSync(resolve(REPO, models["query-sparse"]), join(assetsDir, "query"), { recursive: true });
+  cpSync(resolve(REPO, models.doc), join(assetsDir, "doc"), { recursive: true });
+  cpSync(resolve(REPO, hf.doc), join(assetsDir, ".hub", "doc"), { recursive: true });
+  const ids = join(work, "docs.ids.jsonl");
+  writeFileSync(
+    ids,
+    ['{"id":"a","indices":[1996,2417],"values":[1.5,0.25]}', '{"id":"b","indices":[2417],"values":[2]}', '{"id":"c","indices":[7592],"values":[0.5]}'].join(
+      "\n",
+    ),
+  );
+  await buildIndex({
+    inputs: [ids],
+    output: join(assetsDir, "index"),
+    model: resolve(REPO, models.doc),
+    force: false,
+    builder: { name: "test", version: "0" },
+  });
+  assetFiles = readdirSync(assetsDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(assetsDir, join(e.parentPath, e.name)).split("\\").join("/"))
+    .sort();
 
-  // 1. The bundle, built by the CLI users deploy with. `--assets` swaps only the folder (model/query holds the real
-  // model, absent here); binding and run_worker_first still come from wrangler.toml. The banner is hidden: it is
-  // what asks registry.npmjs.org for a newer wrangler.
+  // 1. The bundle, built by the CLI users deploy with. `--assets` swaps only the folder (model/ holds no model here);
+  // binding and run_worker_first still come from wrangler.toml. The banner is hidden: it is what asks
+  // registry.npmjs.org for a newer wrangler.
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
@@ -105,6 +138,10 @@ beforeAll(async () => {
   const build = await run(process.execPath, ["--import", NO_NETWORK, WRANGLER, "deploy", "--dry-run", "--outdir", outdir, "--assets", assetsDir], env, 60_000);
   wranglerOutput = build.stdout + build.stderr;
   if (build.code !== 0) throw new Error(`wrangler deploy --dry-run exited ${build.code}:\n${wranglerOutput}`);
+  // The dry run builds the upload's manifest as a deploy does (buildAssetManifest, wrangler 4.86.0), logging each path
+  // its .assetsignore leaves out at debug level, which always goes to the log file.
+  const log = readdirSync(join(work, "logs")).map((name) => readFileSync(join(work, "logs", name), "utf8"));
+  ignoredAssets = new Set(log.flatMap((text) => [...text.matchAll(/^Ignoring asset: (.+)$/gm)].map((m) => m[1].split("\\").join("/"))));
   files = readdirSync(outdir)
     .sort()
     .map((name) => {
@@ -145,8 +182,8 @@ beforeAll(async () => {
   await mf.ready;
 
   // 3. The reference vectors, as test/worker/global-setup.ts computes them.
-  manifest = JSON.parse(readFileSync(join(assetsDir, "manifest.json"), "utf8")) as ModelManifest;
-  references = referenceQueries(assetsDir, hf["query-sparse"], QUERIES);
+  manifest = JSON.parse(readFileSync(join(assetsDir, "query", "manifest.json"), "utf8")) as ModelManifest;
+  references = referenceQueries(join(assetsDir, "query"), hf["query-sparse"], QUERIES);
 }, 120_000);
 
 afterAll(async () => {
@@ -208,17 +245,7 @@ describe("wrangler deploy --dry-run --outdir", () => {
     expect(Math.abs(gzipBytes / KIB - Number(reported?.[2]))).toBeLessThan(1);
     expect(gzipBytes).toBeLessThan(FREE_PLAN_GZIP_BYTES);
 
-    // What wrangler uploads of the folder: not .assetsignore, nor the names it lists (model.onnx).
-    const ignored = new Set([
-      ".assetsignore",
-      ...readFileSync(join(assetsDir, ".assetsignore"), "utf8")
-        .split("\n")
-        .map((line) => line.trim()),
-    ]);
-    const assets = readdirSync(assetsDir)
-      .filter((name) => !ignored.has(name))
-      .map((name) => ({ name, bytes: statSync(join(assetsDir, name)).size }));
-    expect(assets.map((a) => a.name).sort()).toEqual(["encoder.bin", "manifest.json", "tokenizer.json", "tokenizer_config.json", "worker-tokenizer.json"]);
+    const assets = assetFiles.filter((name) => !ignoredAssets.has(name)).map((name) => ({ name, bytes: statSync(join(assetsDir, name)).size }));
     for (const asset of assets) expect(asset.bytes, asset.name).toBeLessThan(ASSET_FILE_BYTES);
 
     const kib = (n: number) => `${(n / KIB).toFixed(2)} KiB`;
@@ -229,6 +256,26 @@ describe("wrangler deploy --dry-run --outdir", () => {
         `assets uploaded from ${assetsDir}: ${assets.map((a) => `${a.name} ${a.bytes} B`).join(", ")}`,
       ].join("\n"),
     );
+  });
+});
+
+describe("what wrangler uploads as the Worker's assets", () => {
+  it("is the folder model/ (wrangler.toml), read at query/ and index/", () => {
+    expect(resolve(REPO, deploy.assets?.directory ?? "")).toBe(join(REPO, "model"));
+  });
+
+  it("is the query model the Worker runs and the whole index, and nothing else of model/ (model/.assetsignore)", () => {
+    const uploaded = assetFiles.filter((name) => !ignoredAssets.has(name));
+    const index = readdirSync(join(assetsDir, "index")).map((name) => `index/${name}`);
+    expect(index).toContain("index/index.json");
+    expect(uploaded).toEqual(
+      ["query/encoder.bin", "query/manifest.json", "query/tokenizer.json", "query/tokenizer_config.json", "query/worker-tokenizer.json", ...index].sort(),
+    );
+    // Not the doc model, the Hub downloads, the README, nor the query model's full graph.
+    for (const left of ["doc/model.onnx", "doc/manifest.json", ".hub/doc/model.safetensors", "README.md", "query/model.onnx", ".assetsignore"]) {
+      expect(assetFiles, left).toContain(left);
+      expect(ignoredAssets.has(left), left).toBe(true);
+    }
   });
 });
 
@@ -286,7 +333,7 @@ describe("the bundle in workerd (Miniflare)", () => {
   });
 
   it("keeps the model files private (run_worker_first)", async () => {
-    for (const path of ["/manifest.json", "/encoder.bin", "/tokenizer.json"]) {
+    for (const path of ["/query/manifest.json", "/query/encoder.bin", "/query/tokenizer.json", "/index/index.json", "/manifest.json"]) {
       const response = await fetchWorker(path);
       expect(response.status, path).toBe(404);
       expect(((await response.json()) as { error_type: string }).error_type).toBe("not_found");

@@ -2,11 +2,12 @@
 // source, offline, before wrangler ever sees it. Run through `deploy`, which stops right after (it refuses the
 // generated weights) without needing a Cloudflare login.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { pathToFileURL } from "node:url";
+import { buildIndex } from "../../src/index/build.ts";
 import { CONVERTER_LAYOUT, type ConvertOptions, convertFolder } from "../../src/model/convert.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
 import type { TransformerManifest } from "../../src/model/manifest-format.ts";
@@ -80,7 +81,22 @@ async function deployableProject(name: string, options: Partial<ConvertOptions>)
   const hf = unmarkedCopy(resolve(FIXTURE_ROOT, "hf", "query"), join(project, "hf"));
   await convertFolder(hf, join(project, "model", "query"), { role: "query", ...options });
   for (const f of ["node_modules", "src", "package.json", "wrangler.toml"]) symlinkSync(join(ROOT, f), join(project, f));
+  cpSync(join(ROOT, "model", ".assetsignore"), join(project, "model", ".assetsignore"));
   return project;
+}
+
+/** `project`'s model/index built by splade-index's builder from three documents, as the generated doc model's. */
+async function withIndex(project: string): Promise<string> {
+  const ids = join(project, "docs.ids.jsonl");
+  writeFileSync(
+    ids,
+    ['{"id":"a","indices":[1996,2417],"values":[1.5,0.25]}', '{"id":"b","indices":[2417],"values":[2]}', '{"id":"c","indices":[7592],"values":[0.5]}'].join(
+      "\n",
+    ),
+  );
+  const output = join(project, "model", "index");
+  await buildIndex({ inputs: [ids], output, model: resolve(FIXTURE_ROOT, "model", "doc"), force: false, builder: { name: "test", version: "0" } });
+  return output;
 }
 
 describe("npm run deploy -- --dry-run", () => {
@@ -127,6 +143,55 @@ describe("npm run deploy -- --dry-run", () => {
     expect(r.stderr).toContain("model/query: someone/some-splade: ⚠ the licence of these weights is UNKNOWN");
     expect(r.stderr).not.toContain("NON-COMMERCIAL");
     expect(r.blocked).toEqual([]);
+  }, 180_000);
+
+  it("says what search index it deploys with the query model: documents, bytes, files", async () => {
+    const project = await deployableProject("index", { name: "someone/some-splade" });
+    const index = await withIndex(project);
+    const files = readdirSync(index);
+    const bytes = files.reduce((sum, f) => sum + readFileSync(join(index, f)).byteLength, 0);
+    const r = await dryRun(project);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`with the search index model/index: 3 documents, ${bytes.toLocaleString("en-US")} bytes in ${files.length} files\n`);
+    expect(r.stdout + r.stderr).toContain("--dry-run: exiting now.");
+  }, 180_000);
+
+  it("refuses an index with a file over Workers Static Assets' 25 MiB, naming it", async () => {
+    const project = await deployableProject("large", { name: "someone/some-splade" });
+    const index = await withIndex(project);
+    // Sparse: no 25 MiB written.
+    writeFileSync(join(index, "postings-00001.bin"), "");
+    truncateSync(join(index, "postings-00001.bin"), 25 * 1024 * 1024 + 1);
+    const r = await dryRun(project);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "model/index/postings-00001.bin is 26,214,401 bytes: Workers Static Assets take at most 26,214,400 (25 MiB) per file — refusing to deploy it",
+    );
+    expect(r.stdout + r.stderr).not.toContain("--dry-run: exiting now.");
+  }, 180_000);
+
+  it("refuses an index that takes the assets past 20,000 files, counting the query model's", async () => {
+    const project = await deployableProject("many", { name: "someone/some-splade" });
+    const index = await withIndex(project);
+    const built = readdirSync(index).length;
+    const query = readdirSync(join(project, "model", "query")).length;
+    mkdirSync(join(index, "extra"));
+    for (let i = 0; i < 20_000 - built - query + 1; i++) writeFileSync(join(index, "extra", `${i}.bin`), "");
+    const r = await dryRun(project);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `model/index holds ${(20_001 - query).toLocaleString("en-US")} files and model/query ${query}: Workers Static Assets take at most 20,000 files per version (free plan) — refusing to deploy them`,
+    );
+  }, 180_000);
+
+  it("refuses a model/index without index.json (an unfinished build), saying what to run", async () => {
+    const project = await deployableProject("unfinished", { name: "someone/some-splade" });
+    rmSync(join(await withIndex(project), "index.json"));
+    const r = await dryRun(project);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "model/index/ holds no index.json: an unfinished or interrupted build — refusing to deploy it: build it again (`npx splade-index build … --output model/index --force`), or remove model/index/",
+    );
   }, 180_000);
 });
 

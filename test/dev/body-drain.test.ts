@@ -6,16 +6,14 @@
 // wrangler's output.
 import http from "node:http";
 import net from "node:net";
-import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
-import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
+import { demoAssets, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 
 let server: WorkerServer;
 let output = "";
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 beforeAll(async () => {
-  server = await startWorker(resolve(FIXTURE_ROOT, "model", "query-sparse"), { onOutput: (text) => (output += text) });
+  server = await startWorker(await demoAssets(), { onOutput: (text) => (output += text) });
 }, 120_000);
 afterAll(async () => {
   agent.destroy();

@@ -6,13 +6,13 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KERNEL_PART_BYTES, WORKER_ASSET_BYTES, kernelMemoryBytes, type KernelConfig } from "../../src/kernel/contract.ts";
 import { FIXTURE_ROOT, KERNEL_SHAPE_FIXTURES, QUERY_CONFIG, writeFixture, type FixtureSpec } from "../../src/model/fixture.ts";
 import type { TransformerManifest } from "../../src/model/manifest-format.ts";
 import { loadQueryFolder } from "../../src/node/query-model.ts";
-import { startWorker } from "../../src/node/wrangler-dev.ts";
+import { assetsFolder, startWorker } from "../../src/node/wrangler-dev.ts";
 import { runScript } from "../cli/run-script.ts";
 import { referenceQueries } from "../support/reference.ts";
 import { expectReference, type GoldenQuery, type IdsBody } from "../worker/golden.ts";
@@ -22,10 +22,13 @@ const TEXTS = ["which planet is known as the red planet", "Café Müller naïve 
 const work = mkdtempSync(join(tmpdir(), "splade-kernel-shapes-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The generated checkpoint (kept under test/.generated/hf between runs) converted by the CLI into a fresh folder. */
+/**
+ * The generated checkpoint (kept under test/.generated/hf between runs) converted by the CLI into a fresh folder, the
+ * `query/` of an assets folder of its own as model/query is in model/.
+ */
 async function convertShape(spec: FixtureSpec): Promise<{ dir: string; hf: string; result: Awaited<ReturnType<typeof runScript>> }> {
   const { dir: hf } = await writeFixture(join(FIXTURE_ROOT, "hf", spec.name), spec);
-  const dir = join(work, spec.name);
+  const dir = join(work, spec.name, "query");
   const result = await runScript("src/cli/model.ts", ["convert", hf, dir, "--role", "query", "--quiet"]);
   return { dir, hf, result };
 }
@@ -71,7 +74,7 @@ describe.each(KERNEL_SHAPE_FIXTURES)("a $config.numLayers × $config.hiddenSize 
   });
 
   it("is served by the Worker under wrangler dev, its parts as assets, as the reference says (within 1e-4)", async () => {
-    const server = await startWorker(dir);
+    const server = await startWorker(await assetsFolder(dir, dirname(dir)));
     try {
       const response = await server.fetch("/encode", {
         method: "POST",

@@ -7,13 +7,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import { freePort, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
+import { demoAssets, freePort, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 
 const NGINX = "/usr/sbin/nginx";
-const MODEL = resolve(FIXTURE_ROOT, "model", "query-sparse");
+const ASSETS = await demoAssets();
 const KEY = "shared-cache-test-key";
 // Unique per run: the Worker's Cache API in .wrangler/state outlives the run.
 const RUN = randomUUID().slice(0, 8);
@@ -62,8 +61,8 @@ beforeAll(async () => {
     );
   }
   // One after the other: two wrangler dev starting at once can pick the same inspector port.
-  keyed = await startWorker(MODEL, { vars: { SPLADE_API_KEYS: KEY } });
-  open = await startWorker(MODEL);
+  keyed = await startWorker(ASSETS, { vars: { SPLADE_API_KEYS: KEY } });
+  open = await startWorker(ASSETS);
   dir = mkdtempSync(join(tmpdir(), "splade-edge-nginx-"));
   const [keyedPort, openPort] = [await freePort(), await freePort()];
   writeFileSync(
@@ -155,7 +154,7 @@ describe("the Worker's own cache across a restart of wrangler dev", () => {
     expect(cached).toBe("hit");
 
     await open?.stop();
-    open = await startWorker(MODEL);
+    open = await startWorker(ASSETS);
     const after = await open.fetch(path, { headers: { "If-None-Match": before.headers.get("ETag") as string } });
     expect(after.status).toBe(200);
     expect(after.headers.get("X-Splade-Cache")).toBe("miss");

@@ -6,10 +6,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
-import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
+import { demoAssets, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 
-const MODEL = resolve(FIXTURE_ROOT, "model", "query-sparse");
+const ASSETS = await demoAssets();
 const NO_NETWORK = pathToFileURL(resolve(import.meta.dirname, "../support/no-network.mjs")).href;
 /** wrangler dev's proxy closes a keep-alive connection idle this long (measured: 5.0 s, workerd 1.20260426). */
 const PROXY_IDLE_CLOSE_MS = 5_000;
@@ -31,7 +30,7 @@ beforeAll(async () => {
   Object.assign(process.env, { NODE_OPTIONS: `${saved.NODE_OPTIONS ?? ""} --import ${NO_NETWORK}`.trim(), NET_GUARD_LOG: netLog, TMPDIR: work });
   delete process.env.NODE_ENV;
   try {
-    guarded = await startWorker(MODEL);
+    guarded = await startWorker(ASSETS);
   } finally {
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];
@@ -53,7 +52,7 @@ describe("startWorker", () => {
   // Before, wrangler probed for a free inspector port from 9229 and bound it later: of three started together, two
   // exited with "Address already in use (127.0.0.1:9229)".
   it("starts three servers at once, each answering on its own port", async () => {
-    const started = await Promise.allSettled([0, 1, 2].map(() => startWorker(MODEL)));
+    const started = await Promise.allSettled([0, 1, 2].map(() => startWorker(ASSETS)));
     const servers = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     try {
       expect(started.map((result) => (result.status === "rejected" ? String(result.reason) : "started"))).toEqual(["started", "started", "started"]);

@@ -22,7 +22,7 @@ import type { ModelManifest } from "../../src/model/manifest.ts";
 import { referenceSplade } from "../../src/model/reference.ts";
 import { parseVocab } from "../../src/model/tokenizer-json.ts";
 import { bertUncasedVocabTxt } from "../../src/model/vocab.ts";
-import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
+import { assetsFolder, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { type CliResult, runScript, startScript } from "../cli/run-script.ts";
 import { bruteForce, exactProblems, tieSwaps, type Vector } from "../support/brute-force.ts";
 import { serveTestHub, type TestHub, type TestRepo, writeCatalogueHub } from "../support/catalogue-hub.ts";
@@ -158,7 +158,7 @@ async function runModel(m: ModelDescription): Promise<ModelRun> {
   });
 
   const t1 = performance.now();
-  worker = await startWorker(join(out, "query"));
+  worker = await startWorker(await assetsFolder(join(out, "query"), join(out, "assets")));
   timings["worker start"] = performance.now() - t1;
   const answers: WorkerAnswer[] = [];
   try {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bruteForce, type Exact, exactProblems, recallAtK, SCORE_TOLERANCE, tieSwaps, type Vector } from "../support/brute-force.ts";
 import { ENGINE_QUERIES } from "../support/engine-queries.ts";
 import { generatePassages } from "../support/passages.ts";
-import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
+import { assetsFolder, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { openDuckdb, type Duckdb } from "../../src/engines/duckdb.ts";
 import { openPgvector, type Pgvector } from "../../src/engines/pgvector.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
@@ -174,7 +174,7 @@ async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise
 /** Starts the Worker, waits for `quiet` (the end of whatever blocks this process), then asks it every query. */
 async function encodeQueries(quiet: Promise<unknown>): Promise<void> {
   const t0 = performance.now();
-  worker = await startWorker(QUERY_MODEL);
+  worker = await startWorker(await assetsFolder(QUERY_MODEL));
   timings["worker start (ms)"] = ms(performance.now() - t0);
   await quiet;
   const t1 = performance.now();

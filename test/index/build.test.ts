@@ -4,19 +4,17 @@
 // vectors computed from the ids files directly, and the build must not depend on how the input is split or on how
 // many sorted runs the memory budget makes. Generated (random) weights: the scores mean nothing, only their equality.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quantize } from "../../src/index/format.ts";
-import { IndexReader } from "../../src/index/reader.ts";
-import { canonicalQuery, exactTopK, type Query, type ScoredDocument } from "../../src/index/score.ts";
+import { exactTopK, quantizeQuery, scoreOf, type Query, type ScoredDocument } from "../../src/index/score.ts";
 import { seededUniform } from "../../src/model/random.ts";
 import { corpus, encode, expectOk, MODEL, tsv } from "../cli/corpus-support.ts";
-import { runScript, startScript, type CliResult } from "../cli/run-script.ts";
+import { runScript, startScript } from "../cli/run-script.ts";
+import { CLI, expectBuilt, index, open } from "./index-support.ts";
 
-const CLI = "src/cli/index.ts";
 const PASSAGES = 2400;
 const tmp = mkdtempSync(join(tmpdir(), "splade-index-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -28,19 +26,11 @@ interface IdsRecord {
   values: number[];
 }
 
-const index = (args: string[]): Promise<CliResult> => runScript(CLI, ["build", ...args, "--model", MODEL, "--quiet"]);
-const open = (dir: string) => IndexReader.open((name) => readFile(join(dir, name)));
 const readIds = (file: string): IdsRecord[] =>
   readFileSync(file, "utf8")
     .split("\n")
     .filter(Boolean)
     .map((line) => JSON.parse(line) as IdsRecord);
-
-/** Exit 0 and nothing on stderr but the random-weights warning. */
-function expectBuilt(r: CliResult): void {
-  expect(r.stderr.replace(/^⚠ .* holds random weights .*\n/, "")).toBe("");
-  expect(r.code).toBe(0);
-}
 
 let records: IdsRecord[];
 
@@ -101,19 +91,19 @@ describe("splade-index build", () => {
       const source = records[Math.floor(u() * records.length)];
       const indices = [...new Set([...source.indices.slice(0, 1 + Math.floor(u() * 12)), Math.floor(u() * 30522)])];
       const query: Query = { indices, values: indices.map(() => (q % 4 === 0 ? 1 : u() * 2)) };
-      const terms = canonicalQuery(query);
+      const quantized = quantizeQuery(query);
       const brute: ScoredDocument[] = [];
       vectors.forEach((v, doc) => {
         let sum = 0;
         let hit = false;
-        for (const { term, weight } of terms) {
+        for (const { term, weight } of quantized.terms) {
           const impact = v.get(term);
           if (impact !== undefined) {
             sum += weight * impact;
             hit = true;
           }
         }
-        if (hit) brute.push({ doc, score: sum / scale });
+        if (hit) brute.push({ doc, score: scoreOf(sum, quantized, scale) });
       });
       brute.sort((a, b) => b.score - a.score || a.doc - b.doc);
       for (const k of [1, 10, 1000]) expect(await exactTopK(reader, query, k)).toEqual(brute.slice(0, k));

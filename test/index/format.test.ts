@@ -1,17 +1,20 @@
 // The binary parts of splade-edge/index@1 decode to exactly what was encoded, at the edges of the layout: blocks of
-// exactly BLOCK_SIZE and one more, gaps that take 1 to 5 varint bytes, impacts 1 and 255, ids of any UTF-8.
+// exactly BLOCK_SIZE and one more, gaps that take 1 to 5 varint bytes, impacts 1 and 255, ids of any UTF-8, stored
+// fields of any JSON value.
 import { describe, expect, it } from "vitest";
 import {
   BLOCK_SIZE,
   blockTable,
-  decodeIdAt,
+  decodeStoredFields,
   decodeTerm,
   decodeTermDirectory,
-  encodeIds,
+  encodeStrings,
   encodeTermDirectory,
   encodeTermRecord,
   IndexFormatError,
   parseManifest,
+  pickStoredFields,
+  stringAt,
   type TermEntry,
 } from "../../src/index/format.ts";
 import { seededUniform } from "../../src/model/random.ts";
@@ -72,12 +75,34 @@ describe("the term directory and the id table", () => {
     expect([...decodeTermDirectory(encodeTermDirectory(entries)).values()]).toEqual(entries);
     // One to four UTF-8 bytes a character, and a lone surrogate (written as U+FFFD).
     const ids = ["d0", "", "café naïve", "🚀 x\ty", "日本語", "a".repeat(1000), "x\ud800y"];
-    const part = encodeIds(ids);
-    expect(ids.map((_, i) => decodeIdAt(part, i))).toEqual(ids.map((id) => id.replace("\ud800", "\ufffd")));
+    const part = encodeStrings(ids);
+    expect(ids.map((_, i) => stringAt(part, i))).toEqual(ids.map((id) => id.replace("\ud800", "\ufffd")));
   });
 
   it("refuses a file that is not a term directory, and a manifest of another format, saying what to do", () => {
     expect(() => decodeTermDirectory(new Uint8Array(16))).toThrow(IndexFormatError);
     expect(() => parseManifest('{"format":"splade-edge/index@0"}')).toThrow(/build the index again/);
+  });
+});
+
+describe("stored fields", () => {
+  it("keep the names a record has, in --store order, any JSON value but null; a part decodes one document at a time", () => {
+    const names = ["title", "url", "tags", "__proto__"];
+    const records: Array<Record<string, unknown>> = [
+      { url: 'https://x/?a=1&b="2"', extra: 1, title: "T" },
+      { url: "only", title: null },
+      {},
+      { tags: ["a", 2, { b: null }], title: "日本 🚀" },
+      JSON.parse('{"__proto__": "kept"}'),
+    ];
+    const part = encodeStrings(records.map((r) => JSON.stringify(pickStoredFields(r, names))));
+    expect(records.map((_, i) => JSON.stringify(decodeStoredFields(part, i)))).toEqual([
+      '{"title":"T","url":"https://x/?a=1&b=\\"2\\""}',
+      '{"url":"only"}',
+      "{}",
+      '{"title":"日本 🚀","tags":["a",2,{"b":null}]}',
+      '{"__proto__":"kept"}',
+    ]);
+    expect(() => stringAt(part, records.length)).toThrow(RangeError);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildIndex } from "../../src/index/build.ts";
 import { BLOCK_SIZE } from "../../src/index/format.ts";
 import { IndexReader } from "../../src/index/reader.ts";
-import { exactTopK, type Query } from "../../src/index/score.ts";
+import { exactTopK, quantizeQuery, type Query } from "../../src/index/score.ts";
 import { searchTopK } from "../../src/index/search.ts";
 import { seededUniform } from "../../src/model/random.ts";
 import { MODEL } from "../cli/corpus-support.ts";
@@ -93,13 +93,27 @@ describe("searchTopK refuses", () => {
   beforeAll(async () => {
     index = await built("refusals", documents(3, continuous).split("\n").slice(0, 50).join("\n"));
   });
-  it("a k below 1 and a query weight that is not positive", async () => {
+  it("a k below 1 and a negative query weight", async () => {
     await expect(searchTopK(index, { indices: [FIRST_TERM], values: [1] }, 0)).rejects.toThrow("k must be a positive integer, got 0");
     await expect(searchTopK(index, { indices: [FIRST_TERM, 1001], values: [1, -0.5] }, 5)).rejects.toThrow(
-      "query weight of token id 1001 is -0.5: weights must be positive",
+      "query weight of token id 1001 is -0.5: weights must be ≥ 0 and finite",
     );
   });
   it("nothing for a query whose terms no document has", async () => {
     expect((await searchTopK(index, { indices: [30000], values: [1] }, 5)).hits).toEqual([]);
+  });
+});
+
+describe("quantizeQuery", () => {
+  it("puts the largest weight in [2^15, 2^16) by a power of two, at every exponent, and drops what rounds to 0", () => {
+    for (const largest of [1, 0.5, 2, 3.999, 4, 2 ** -20, 1 - 2 ** -24, 65535, 1e-30]) {
+      const { terms, factor } = quantizeQuery({ indices: [5, 9, 7], values: [largest, largest / 3, largest * 2 ** -18] });
+      expect(Math.log2(factor) % 1).toBe(0);
+      expect(terms.map((t) => t.term)).toEqual([5, 9]);
+      expect(terms[0].weight).toBeGreaterThanOrEqual(2 ** 15);
+      expect(terms[0].weight).toBeLessThan(2 ** 16);
+      expect(terms[1].weight).toBe(Math.round((largest / 3) * factor));
+    }
+    expect(quantizeQuery({ indices: [1], values: [0] })).toEqual({ terms: [], factor: 1 });
   });
 });

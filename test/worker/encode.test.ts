@@ -51,7 +51,8 @@ describe("POST /encode against the reference encoder", () => {
   });
 
   it("writes the same weights under vocabulary terms with format=terms (the default)", async () => {
-    const vocab = (await (await env.ASSETS.fetch("https://assets.local/tokenizer.json")).json<{ model: { vocab: Record<string, number> } }>()).model.vocab;
+    const vocab = (await (await env.ASSETS.fetch("https://assets.local/query/tokenizer.json")).json<{ model: { vocab: Record<string, number> } }>()).model
+      .vocab;
     const token: string[] = [];
     for (const [t, id] of Object.entries(vocab)) token[id] = t;
     for (const i of [0, 7]) {
@@ -151,7 +152,7 @@ describe("/health and /info", () => {
   });
 
   it("describes the model, the formats and the versions", async () => {
-    const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<{
+    const manifest = await (await env.ASSETS.fetch("https://assets.local/query/manifest.json")).json<{
       files: Record<string, { sha256: string }>;
       source: { weights_sha256: string };
     }>();

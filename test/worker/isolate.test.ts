@@ -11,7 +11,7 @@ import { tokenizerCases } from "./tokenizer-cases";
 
 const golden = JSON.parse(inject("goldenJson")) as Golden;
 
-/** env.ASSETS with the files in `missing` answering 404, and the path of every request made. */
+/** env.ASSETS with the files in `missing` answering 404, and the path of every request made (`query/encoder.bin`). */
 function assets(missing: Set<string>): { binding: Fetcher; requests: string[] } {
   const requests: string[] = [];
   const fetch = (input: RequestInfo | URL) => {
@@ -31,7 +31,7 @@ async function kernelModel(isolate: IsolateModel, binding: Fetcher) {
 
 describe("IsolateModel", () => {
   it("forgets a load that failed on a missing encoder.bin, and the next request loads and encodes", async () => {
-    const missing = new Set(["encoder.bin"]);
+    const missing = new Set(["query/encoder.bin"]);
     const { binding, requests } = assets(missing);
     const isolate = new IsolateModel();
     const failed = await isolate.model(binding).catch((error: unknown) => error);
@@ -44,8 +44,8 @@ describe("IsolateModel", () => {
     const model = await isolate.model(binding);
     expect(isolate.loadedModel()).toBe(model);
     // The manifest loaded the first time is kept: only the model's files are asked for again.
-    expect(requests.filter((p) => p === "manifest.json")).toHaveLength(1);
-    expect(requests.filter((p) => p === "encoder.bin")).toHaveLength(2);
+    expect(requests.filter((p) => p === "query/manifest.json")).toHaveLength(1);
+    expect(requests.filter((p) => p === "query/encoder.bin")).toHaveLength(2);
     const [query] = golden.queries;
     const [vector] = await model.encoder.encode([query.text]);
     expect(vector.tokens).toBe(query.ids.length);
@@ -53,7 +53,7 @@ describe("IsolateModel", () => {
   });
 
   it("forgets a manifest that was missing", async () => {
-    const missing = new Set(["manifest.json"]);
+    const missing = new Set(["query/manifest.json"]);
     const { binding } = assets(missing);
     const isolate = new IsolateModel();
     await expect(isolate.manifest(binding)).rejects.toThrow("model/query/manifest.json is missing");
@@ -68,7 +68,7 @@ describe("IsolateModel", () => {
     const isolate = new IsolateModel();
     const [a, b] = await Promise.all([kernelModel(isolate, binding), kernelModel(isolate, binding)]);
     expect(a).toBe(b);
-    expect(requests.filter((p) => p === "encoder.bin")).toHaveLength(1);
+    expect(requests.filter((p) => p === "query/encoder.bin")).toHaveLength(1);
     expect(a.kernel.head.prepared).toBe(false);
     const preparing = isolate.prepareInBackground();
     expect(preparing).toBeDefined();

@@ -17,10 +17,10 @@ let plain: SpladeKernel;
 let head: HeadWeights;
 
 beforeAll(async () => {
-  const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<TransformerManifest>();
+  const manifest = await (await env.ASSETS.fetch("https://assets.local/query/manifest.json")).json<TransformerManifest>();
   const layout = manifest.edge!;
   // The 2 × 128 fixture's encoder.bin is one file (KERNEL_PART_BYTES).
-  const bytes = await (await env.ASSETS.fetch(`https://assets.local/${layout.parts[0].file}`)).arrayBuffer();
+  const bytes = await (await env.ASSETS.fetch(`https://assets.local/query/${layout.parts[0].file}`)).arrayBuffer();
   relaxed = SpladeKernel.create(relaxedModule, bytes, layout);
   plain = SpladeKernel.create(plainModule, bytes, layout);
   const { vocab_size: v, hidden_size: n } = layout.config;

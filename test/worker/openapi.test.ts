@@ -137,7 +137,17 @@ describe("the document", () => {
     const served = app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`);
     const documented = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`);
     expect(new Set(documented)).toEqual(new Set(served));
-    expect(documented.toSorted()).toEqual(["GET /", "GET /encode", "GET /health", "GET /info", "GET /openapi.json", "POST /embed_sparse", "POST /encode"]);
+    expect(documented.toSorted()).toEqual([
+      "GET /",
+      "GET /encode",
+      "GET /health",
+      "GET /info",
+      "GET /openapi.json",
+      "GET /search",
+      "POST /embed_sparse",
+      "POST /encode",
+      "POST /search",
+    ]);
   });
 
   it("lists every query format with its description, for POST and GET", () => {
@@ -192,11 +202,11 @@ describe("the document", () => {
     }
   });
 
-  it("documents 401 with WWW-Authenticate on the keyed routes and 429 with Retry-After on the encoding ones, as errors.ts gives them", () => {
+  it("documents 401 with WWW-Authenticate on the keyed routes and 429 with Retry-After on the ones that run the model, as errors.ts gives them", () => {
     const has = (status: number) => Object.values(ERROR_STATUS).includes(status as never);
     for (const { method, path, op } of operations) {
       const keyed = path !== "/health" && path !== "/";
-      const limited = path === "/encode" || path === "/embed_sparse";
+      const limited = path === "/encode" || path === "/embed_sparse" || path === "/search";
       expect(op.responses["401"] !== undefined, `${method} ${path} 401`).toBe(keyed && has(401));
       expect(op.responses["429"] !== undefined, `${method} ${path} 429`).toBe(limited && has(429));
       expect(op.responses["401"]?.headers?.["WWW-Authenticate"]?.required ?? true).toBe(true);

@@ -216,7 +216,7 @@ describe("cache (SPLADE_CACHE_TTL)", () => {
   });
 
   it("keys by every field of the served model's manifest, not only its weights' sha256", async () => {
-    const manifest = JSON.parse(await (await env.ASSETS.fetch("https://assets.local/manifest.json")).text()) as ModelManifest;
+    const manifest = JSON.parse(await (await env.ASSETS.fetch("https://assets.local/query/manifest.json")).text()) as ModelManifest;
     const request = ["encode", ["mars"], ["0"], true, null, null, "terms", null, null];
     const etag = async (m: ModelManifest, code = "version:a") => (await cacheEntry({ code, manifest: m }, request)).etag;
     const base = await etag(manifest);

@@ -33,6 +33,8 @@ export default async function setup(): Promise<void> {
     output: join(FIXTURE_ROOT, "model", "index"),
     model: join(FIXTURE_ROOT, "model", "doc"),
     force: true,
+    store: ["title", "url"],
+    corpus: [join(work, "corpus.jsonl")],
     builder: { name: "splade-index", version: "test" },
   });
 }

@@ -50,11 +50,13 @@ describe("/search", () => {
   });
 
   it("defaults to k = 10 and reports its stages in Server-Timing", async () => {
-    const response = await get("/search?q=red+planet");
+    // A query no other test sends: a cached answer runs no stage.
+    const response = await get("/search?q=moons+of+saturn");
+    expect(response.headers.get("X-Splade-Cache")).toBe("miss");
     const body = await response.json<SearchAnswer>();
     expect(body.k).toBe(10);
-    expect(body.hits).toEqual(await expected("red planet", 10));
-    expect(response.headers.get("Server-Timing")).toMatch(/search;dur=/);
+    expect(body.hits).toEqual(await expected("moons of saturn", 10));
+    expect(response.headers.get("Server-Timing")).toMatch(/tokenize;dur=.*inference;dur=.*search;dur=/);
   });
 
   it("refuses k outside 1…1000, a missing query and unknown fields, naming them", async () => {
@@ -72,6 +74,15 @@ describe("/search", () => {
     const unknown = await get("/search?q=mars&fields=nope");
     expect(unknown.status).toBe(422);
     expect((await errorBody(unknown)).error).toMatch(/^fields: nope /);
+  });
+
+  it("answers the stored fields asked for, and only those", async () => {
+    const body = await (await get("/search?q=red+planet&k=5&fields=url")).json<SearchAnswer>();
+    const ranked = await expected("red planet", 5);
+    expect(body.hits.map(({ id, score }) => ({ id, score }))).toEqual(ranked);
+    for (const hit of body.hits) expect(hit.fields).toEqual({ url: `https://example.org/${hit.id.slice("doc-".length)}` });
+    const both = await (await postJson("/search", { q: "red planet", k: 5, fields: ["title", "url"] })).json<SearchAnswer>();
+    for (const hit of both.hits) expect(Object.keys(hit.fields ?? {})).toEqual(["title", "url"]);
   });
 
   it("describes the index in /info", async () => {

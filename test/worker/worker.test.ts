@@ -25,7 +25,7 @@ function envWith(assets: Fetcher = env.ASSETS): Env {
   return { ...env, ASSETS: assets, SPLADE_CACHE_TTL: "0" };
 }
 
-/** The real assets binding with some files taken away. */
+/** The real assets binding with some files taken away, named by their path in the assets (`query/encoder.bin`). */
 function assetsWithout(...files: string[]): Fetcher {
   return {
     fetch: (input: RequestInfo | URL, init?: RequestInit) => {
@@ -55,7 +55,7 @@ describe("the model's life in an isolate", () => {
     const response = await app.request(
       "/encode",
       ENCODE,
-      envWith(assetsWithout("manifest.json", "worker-tokenizer.json", "tokenizer_config.json", "encoder.bin")),
+      envWith(assetsWithout("query/manifest.json", "query/worker-tokenizer.json", "query/tokenizer_config.json", "query/encoder.bin")),
     );
     expect(response.status).toBe(503);
     const body = await errorBody(response);
@@ -115,7 +115,7 @@ describe("the model's life in an isolate", () => {
 
   it.each(["encoder.bin", "worker-tokenizer.json"])("names the one missing file (%s), and still serves /info from the manifest alone", async (file) => {
     const app = await freshWorker();
-    const assets = assetsWithout(file);
+    const assets = assetsWithout(`query/${file}`);
     const response = await app.request("/encode", ENCODE, envWith(assets));
     expect(response.status).toBe(503);
     expect((await errorBody(response)).error).toBe(
@@ -130,7 +130,7 @@ describe("the model's life in an isolate", () => {
 
   it("loads on the next request once the files are there, and reports it loaded", async () => {
     const app = await freshWorker();
-    expect((await app.request("/encode", ENCODE, envWith(assetsWithout("encoder.bin")))).status).toBe(503);
+    expect((await app.request("/encode", ENCODE, envWith(assetsWithout("query/encoder.bin")))).status).toBe(503);
     const response = await app.request("/encode?q=red%20planet", {}, envWith());
     expect(response.status).toBe(200);
     expect(await health(app)).toEqual({ status: "ok", model_loaded: true });

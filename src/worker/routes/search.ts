@@ -143,7 +143,7 @@ const searchAnswer = z
     query_terms: z.int().meta({ description: "non-zero terms of the query vector that some document holds" }),
     documents: z.int().meta({ description: "documents in the index" }),
   })
-  .openapi("SearchAnswer");
+  .openapi("SearchHits");
 
 const SEARCH_HEADERS = {
   ...ENCODED_HEADERS,
@@ -242,7 +242,14 @@ async function answerSearch(c: Context<AppEnv>, request: SearchRequest): Promise
   const before = index.parts.stats();
   startTime(c, "search");
   const { hits, stats } = await searchTopK(index, vector, request.k);
-  const answered = await Promise.all(hits.map(async ({ doc, score }) => ({ id: await index.documentId(doc), score })));
+  const answered = await Promise.all(
+    hits.map(async ({ doc, score }) => {
+      const id = await index.documentId(doc);
+      if (request.fields.length === 0) return { id, score };
+      const stored = await index.documentFields(doc);
+      return { id, score, fields: Object.fromEntries(request.fields.filter((f) => Object.hasOwn(stored, f)).map((f) => [f, stored[f]])) };
+    }),
+  );
   endTime(c, "search");
   const after = index.parts.stats();
   if (after.fetches > before.fetches)

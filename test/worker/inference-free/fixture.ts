@@ -1,9 +1,13 @@
 // What the inference-free Worker tests serve and expect, shared by their Node setup and the tests in workerd.
 
-/** The generated repo (OpenSearch's doc-* layout) and the query model converted from it, under the repo root. */
+/**
+ * The generated repo (OpenSearch's doc-* layout), the Worker's assets folder, and the query model converted from the
+ * repo into its `query/` (as model/query is in model/), under the repo root.
+ */
 export const INFERENCE_FREE_MODEL = {
   hf: "test/.generated/hf/query-inference-free",
-  model: "test/.generated/model/query-inference-free",
+  assets: "test/.generated/inference-free",
+  model: "test/.generated/inference-free/query",
   seed: 11,
   /** The tokenizer's model_max_length, small so that a test query is cut (OpenSearch's is 512). */
   maxLength: 24,

@@ -6,12 +6,12 @@ import { INFERENCE_FREE_MODEL } from "./fixture.ts";
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 // The same Worker as test/worker/vitest.config.ts (production wrangler.toml), serving a generated inference-free query
-// model instead: its assets folder is what global-setup.ts converts from a generated OpenSearch-layout repo.
+// model instead: its assets folder's query/ is what global-setup.ts converts from a generated OpenSearch-layout repo.
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: `${repoRoot}/wrangler.toml` },
-      miniflare: { assets: { directory: `${repoRoot}/${INFERENCE_FREE_MODEL.model}` } },
+      miniflare: { assets: { directory: `${repoRoot}/${INFERENCE_FREE_MODEL.assets}` } },
     }),
   ],
   resolve: { preserveSymlinks: true },

@@ -59,7 +59,7 @@ function heaviestFirst(query: StaticGoldenQuery): Array<[number, number]> {
 
 /** The vocabulary (id order) the Worker serves: its worker-tokenizer.json's list. */
 async function vocabulary(): Promise<string[]> {
-  const listed = await (await env.ASSETS.fetch("https://assets.local/worker-tokenizer.json")).json<{ model: { vocab: string[] } }>();
+  const listed = await (await env.ASSETS.fetch("https://assets.local/query/worker-tokenizer.json")).json<{ model: { vocab: string[] } }>();
   return listed.model.vocab;
 }
 
@@ -136,7 +136,7 @@ describe("/encode on an inference-free model", () => {
 
 describe("what the Worker says it serves", () => {
   it("/info: the model, its kind and licence, the table's sha256, no architecture and no kernel", async () => {
-    const manifest = await (await env.ASSETS.fetch("https://assets.local/manifest.json")).json<{
+    const manifest = await (await env.ASSETS.fetch("https://assets.local/query/manifest.json")).json<{
       files: Record<string, { sha256: string }>;
       source: { weights_sha256: string };
     }>();
@@ -200,7 +200,7 @@ describe("what the Worker says it serves", () => {
 });
 
 describe("a weight table that is not the model's", () => {
-  /** The real assets with `file` replaced by `body`, or answering 404 when `body` is null. */
+  /** The real assets with `file` (its path in the assets: `query/static-weights.bin`) replaced by `body`, or answering 404 when `body` is null. */
   function assetsWith(file: string, body: Uint8Array | null): Fetcher {
     return {
       fetch: (input: RequestInfo | URL, init?: RequestInit) => {
@@ -221,20 +221,20 @@ describe("a weight table that is not the model's", () => {
 
   it("503 for a table of another vocabulary's size, naming the file and what to run", async () => {
     const other = writeStaticWeights({ weights: new Float32Array(1000).fill(1) });
-    expect(await refusal(assetsWith("static-weights.bin", other))).toBe(
+    expect(await refusal(assetsWith("query/static-weights.bin", other))).toBe(
       "model/query/static-weights.bin: static-weights.bin holds 1000 weights, but manifest.json's vocabulary has 30522 tokens — " +
         "convert the model again (`npm run model -- fetch`, or `npm run model -- convert`), then restart",
     );
   });
 
   it("503 for bytes that are not a weight table", async () => {
-    expect(await refusal(assetsWith("static-weights.bin", new TextEncoder().encode("not a table at all")))).toMatch(
+    expect(await refusal(assetsWith("query/static-weights.bin", new TextEncoder().encode("not a table at all")))).toMatch(
       /^model\/query\/static-weights\.bin: static-weights\.bin starts with "not ", not "SPSW": not a static weight table — convert the model again/,
     );
   });
 
   it("503 for a missing table, naming it and the fetch", async () => {
-    expect(await refusal(assetsWith("static-weights.bin", null))).toBe(
+    expect(await refusal(assetsWith("query/static-weights.bin", null))).toBe(
       "model/query/static-weights.bin is missing — run `npm run model -- fetch` (or `npm run demo` for a generated test model), then restart",
     );
   });

@@ -33,8 +33,10 @@ export interface SearchCost {
   /** Query terms with postings, their postings, and what the search read of them. */
   terms: number;
   postings: number;
+  /** Lists traversed whole; the rest were only looked up for candidates. */
+  traversed: number;
   blocks_decoded: number;
-  documents_scored: number;
+  candidates: number;
   hits: number;
 }
 
@@ -59,8 +61,6 @@ export interface SearchCacheStats {
   parts: number;
   fetches: number;
   fetched_bytes: number;
-  /** index.json and terms.bin, held for the isolate's life. */
-  open_bytes: number;
   budget_bytes: number;
 }
 
@@ -109,8 +109,9 @@ async function cold(env: SearchBenchEnv, query: Query, k: number): Promise<Searc
     cost: {
       terms: result.stats.terms,
       postings: result.stats.postings,
+      traversed: result.stats.traversed,
       blocks_decoded: result.stats.blocksDecoded,
-      documents_scored: result.stats.documentsScored,
+      candidates: result.stats.candidates,
       hits: result.hits.length,
     },
   };
@@ -128,8 +129,9 @@ async function core(env: SearchBenchEnv, queries: Query[], k: number, minMs: num
       reps,
       terms: stats.terms,
       postings: stats.postings,
+      traversed: stats.traversed,
       blocks_decoded: stats.blocksDecoded,
-      documents_scored: stats.documentsScored,
+      candidates: stats.candidates,
       hits: hits.length,
     });
   }
@@ -169,7 +171,6 @@ async function stats(env: SearchBenchEnv): Promise<SearchCacheStats> {
     parts: s.parts,
     fetches: s.fetches,
     fetched_bytes: s.fetchedBytes,
-    open_bytes: index.openBytes,
     budget_bytes: index.parts.budgetBytes,
   };
 }

@@ -13,14 +13,14 @@
 // - DuckDB's exact top-k (src/engines/duckdb.ts, `npm run eval`'s engine) on the same vectors and query vectors.
 // Reports through callbacks; asserts nothing. Generated weights: costs are real, rankings mean nothing.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDuckdb } from "../src/engines/duckdb.ts";
 import { fingerprint, INDEX_PREFIX } from "../src/eval/retrieve.ts";
-import { freePort, startWorker, type WorkerServer } from "../src/node/wrangler-dev.ts";
+import { assetsFolder, freePort, startWorker, type WorkerServer } from "../src/node/wrangler-dev.ts";
 import type { RouteCost, SearchCacheStats, SearchColdResult, SearchCost } from "./search-worker.ts";
 import { DOC_SHAPE, QUERY_SHAPE, type SparseVectorRecord, writeSparseCollection } from "./sparse-collection.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
@@ -308,9 +308,7 @@ export async function benchSearch(options: SearchBenchOptions): Promise<SearchBe
       options.onPhase?.(`${label} passages: splade-index build → ${index}`);
       writeFileSync(buildFile, JSON.stringify(await buildIndex(docs, index, options.docModel)));
     }
-    if (!existsSync(join(folder, "query", "manifest.json"))) {
-      cpSync(options.queryModel, join(folder, "query"), { recursive: true, filter: (source) => !source.endsWith("model.onnx") });
-    }
+    await assetsFolder(options.queryModel, folder);
     const build = JSON.parse(readFileSync(buildFile, "utf8")) as BuildResult;
     const files = readdirSync(index);
     const indexBytes = files.reduce((sum, f) => sum + statSync(join(index, f)).size, 0);

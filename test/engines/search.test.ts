@@ -1,23 +1,33 @@
-// /search end to end (issue 20, point 4): generated passages encoded by the real `encode-corpus` CLI (ids format, two
-// shards), indexed by the real `splade-index build` CLI into `<tmp>/model/index`, served with a generated query model in
-// `<tmp>/model/query` by the real Worker in workerd (`wrangler dev`, the folder as its assets). Every answer, GET and
-// POST, k = 1 to 1000, must be exactly — ids and float64 scores, bit for bit — a brute force written from
-// docs/search.md over the ids files (test/support/index-brute-force.ts), for the query vector the same Worker gives on
-// /encode?format=ids. DuckDB (src/engines/duckdb.ts, the engine `npm run eval` retrieves with) ranks the same quantized
-// vectors for the same queries: same documents and scores within float64 rounding of another summation order.
+// /search end to end (issue 20, point 4): generated passages (JSONL with a title and a url) encoded by the real
+// `encode-corpus` CLI (ids format, two shards), indexed by the real `splade-index build` CLI (`--store title,url`) into
+// `<tmp>/model/index`, served with a generated query model in `<tmp>/model/query` by the real Worker in workerd
+// (`wrangler dev`, the folder as its assets). Every answer, GET and POST, k = 1 to 1000, must be exactly — ids and
+// scores, bit for bit — a brute force written from docs/search.md over the ids files
+// (test/support/index-brute-force.ts), for the query vector the same Worker gives on /encode?format=ids. DuckDB
+// (src/engines/duckdb.ts, the engine `npm run eval` retrieves with) sums the same integers (impacts × the query's
+// 16-bit weights) for the same queries: the same scores, bit for bit, equal scores in its own order.
 //
 // Generated (random) weights: the rankings mean nothing, only their equality. Timings are printed, never asserted.
 import type { ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDuckdb, type Duckdb } from "../../src/engines/duckdb.ts";
 import { FIXTURE_ROOT } from "../../src/model/fixture.ts";
-import { startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
+import { assetsFolder, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { runScript, startScript, type CliResult } from "../cli/run-script.ts";
 import { exactProblems, type Exact } from "../support/brute-force.ts";
-import { bruteForceRanking, impactsIdsJsonl, quantizeCorpus, readIdsFiles, type QuantizedCorpus, type RankedDocument } from "../support/index-brute-force.ts";
+import {
+  bruteForceRanking,
+  impactsIdsJsonl,
+  quantizeCorpus,
+  quantizeQueryWeights,
+  readIdsFiles,
+  type QuantizedCorpus,
+  type RankedDocument,
+} from "../support/index-brute-force.ts";
 import { ENGINE_QUERIES } from "../support/engine-queries.ts";
 import { generatePassages } from "../support/passages.ts";
 
@@ -34,8 +44,8 @@ const DOC_MAX_LENGTH = 64;
  */
 const DOC_TOP_K = 1024;
 const KS = [1, 10, 100, 1000];
-/** DuckDB sums in another order: ties within this share of the score may swap, scores may differ by the other. */
-const DUCKDB = { score: 1e-6, tie: 1e-9, relative: true } as const;
+/** DuckDB sums integers too: its scores are the brute force's exactly; only equal scores may come in another order. */
+const EXACT = { score: 0, tie: 0 } as const;
 
 /** Ids the id table must keep byte for byte (JSON escapes, UTF-8), none with whitespace (DuckDB's eval index refuses it). */
 const ODD_IDS = ["quo\"te's", "back\\slash", "café-zürich", "日本語", "emoji-🚀"];
@@ -81,8 +91,10 @@ const encoders: ChildProcess[] = [];
 let corpus: QuantizedCorpus;
 const vectors: QueryVector[] = [];
 let rankings: RankedDocument[][];
-/** Per query: its non-zero terms that some document holds (what /search reports as query_terms). */
+/** Per query: its terms (after the 16-bit quantization) that some document holds (what /search reports as query_terms). */
 let queryTerms: number[];
+/** The corpus encode-corpus read, in input order. */
+let records: Array<{ id: string; title: string; url?: string; text: string }>;
 
 /** Exit 0 and nothing on stderr but the warnings every run on a generated model prints. */
 function expectCli(r: CliResult): void {
@@ -93,7 +105,7 @@ function expectCli(r: CliResult): void {
 
 async function encodeShard(shard: number): Promise<CliResult> {
   const { child, done } = startScript("src/cli/encode-corpus.ts", [
-    path("passages.tsv"),
+    path("passages.jsonl"),
     "--output",
     path(`part-${shard}.jsonl`),
     "--format",
@@ -115,13 +127,8 @@ async function encodeShard(shard: number): Promise<CliResult> {
   return done;
 }
 
-const buildIndex = (inputs: string[], output: string, model: string) =>
-  runScript("src/cli/index.ts", ["build", ...inputs, "--output", output, "--model", model, "--quiet"]);
-
-/** A query model folder as the Worker reads it (its ONNX graph is for Node, not the Worker). */
-function copyQueryModel(to: string): void {
-  cpSync(QUERY_MODEL, to, { recursive: true, filter: (source) => !source.endsWith("model.onnx") });
-}
+const buildIndex = (inputs: string[], output: string, model: string, extra: string[] = []) =>
+  runScript("src/cli/index.ts", ["build", ...inputs, "--output", output, "--model", model, "--quiet", ...extra]);
 
 async function json<T>(response: Response): Promise<T> {
   const body = await response.text();
@@ -149,20 +156,22 @@ beforeAll(async () => {
   const vocab = (JSON.parse(readFileSync(join(DOC_MODEL, "tokenizer.json"), "utf8")) as { model: { vocab: Record<string, number> } }).model.vocab;
   const tokens: string[] = [];
   for (const [token, id] of Object.entries(vocab)) tokens[id] = token;
-  writeFileSync(
-    path("passages.tsv"),
-    generatePassages(tokens, PASSAGES, 20261220)
-      .map((text, i) => `${docId(i)}\t${text}\n`)
-      .join(""),
-  );
+  records = generatePassages(tokens, PASSAGES, 20261220).map((text, i) => ({
+    id: docId(i),
+    // Stored fields are any JSON: a string, and for some documents a url and for others none.
+    title: text.split(" ").slice(0, 4).join(" "),
+    ...(i % 3 === 0 ? {} : { url: `https://example.org/${encodeURIComponent(docId(i))}` }),
+    text,
+  }));
+  writeFileSync(path("passages.jsonl"), records.map((r) => `${JSON.stringify(r)}\n`).join(""));
   // The served folder, as wrangler.toml's assets: the query model in query/, the index in index/.
-  copyQueryModel(path("model", "query"));
+  await assetsFolder(QUERY_MODEL, path("model"));
   // A document model named as another catalogue model: an index built with it does not pair with the query model.
   const otherDoc = path("other-doc");
   cpSync(DOC_MODEL, otherDoc, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(otherDoc, "manifest.json"), "utf8")) as Record<string, unknown>;
   writeFileSync(join(otherDoc, "manifest.json"), JSON.stringify({ ...manifest, model: "test/other-doc-model" }));
-  copyQueryModel(path("other", "query"));
+  await assetsFolder(QUERY_MODEL, path("other"));
 
   let t0 = performance.now();
   const [shard0, shard1] = await Promise.all([encodeShard(0), encodeShard(1), openDuckdb().then((opened) => (duck = opened))]);
@@ -173,7 +182,7 @@ beforeAll(async () => {
 
   t0 = performance.now();
   const [built, otherBuilt] = await Promise.all([
-    buildIndex(parts, path("model", "index"), DOC_MODEL),
+    buildIndex(parts, path("model", "index"), DOC_MODEL, ["--store", "title,url", "--corpus", path("passages.jsonl")]),
     buildIndex([parts[1]], path("other", "index"), otherDoc),
   ]);
   timings["splade-index build (ms)"] = ms(performance.now() - t0);
@@ -200,7 +209,7 @@ beforeAll(async () => {
   corpus = quantizeCorpus(readIdsFiles(parts));
   rankings = vectors.map((v) => bruteForceRanking(corpus, v));
   const held = new Set(corpus.docs.flatMap((d) => [...d.terms]));
-  queryTerms = vectors.map((v) => v.indices.filter((t, i) => Math.fround(v.values[i]) !== 0 && held.has(t)).length);
+  queryTerms = vectors.map((v) => [...quantizeQueryWeights(v).weights.keys()].filter((t) => held.has(t)).length);
   writeFileSync(path("impacts.ids.jsonl"), impactsIdsJsonl(corpus));
   const loaded = await duck!.loadIndex({ files: [path("impacts.ids.jsonl")], fingerprint: "search.test" }, { prefix: "impacts" });
   expect(loaded.documents).toBe(PASSAGES);
@@ -294,6 +303,33 @@ describe("/search in workerd", () => {
     }
   });
 
+  it("answers the stored fields asked for, GET and POST, as the corpus has them", async () => {
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const problems: string[] = [];
+    for (const [i, q] of QUERIES.slice(0, 10).entries()) {
+      const expected = rankings[i].slice(0, 100).map(({ id, score }) => {
+        const { title, url } = byId.get(id)!;
+        return { id, score, fields: url === undefined ? { title } : { title, url } };
+      });
+      for (const [how, { status, body }] of [
+        ["GET", await getSearch(worker!, { q, k: "100", fields: "title,url" })],
+        ["POST", await postSearch(worker!, { query: q, k: 100, fields: ["url", "title"] })],
+      ] as const) {
+        if (status !== 200) problems.push(`${how} ${q}: ${status} ${JSON.stringify(body)}`);
+        else if (!isDeepStrictEqual(body.hits, expected))
+          problems.push(`${how} ${q}: ${JSON.stringify(body.hits.slice(0, 2))} vs ${JSON.stringify(expected.slice(0, 2))}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // Only what was asked for.
+    const one = await getSearch(worker!, { q: QUERIES[0], k: "5", fields: "url" });
+    expect(one.body.hits.map((h) => Object.keys(h.fields ?? {}).filter((f) => f !== "url"))).toEqual([[], [], [], [], []]);
+    // A field the index does not store.
+    const unknown = await getSearch(worker!, { q: QUERIES[0], fields: "title,body" });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error).toContain("body");
+  });
+
   it("refuses k outside 1–1000 and a missing query with 422", async () => {
     const refusals = [
       await getSearch(worker!, { q: "red planet", k: "0" }),
@@ -323,7 +359,7 @@ describe("/search in workerd", () => {
 });
 
 describe("DuckDB on the same quantized vectors", () => {
-  it("returns the brute-force top k for every query: same documents, scores within float64 rounding", async () => {
+  it("returns the brute-force top k for every query: the same scores bit for bit, equal scores in any order", async () => {
     const problems: string[] = [];
     const times: number[] = [];
     for (const [i, vector] of vectors.entries()) {
@@ -331,12 +367,15 @@ describe("DuckDB on the same quantized vectors", () => {
         scores: new Map(rankings[i].map((h) => [h.id, h.score])),
         ranked: rankings[i].map(({ id, score }) => ({ id, score })),
       };
+      // The query's integer weights, as the index scores with them: DuckDB sums the same integer products.
+      const { weights, factor } = quantizeQueryWeights(vector);
+      const integers = { indices: [...weights.keys()], values: [...weights.values()] };
       for (const k of KS) {
         const t0 = performance.now();
-        const hits = await duck!.searchIndex(vector, k, { prefix: "impacts" });
+        const hits = await duck!.searchIndex(integers, k, { prefix: "impacts" });
         times.push(performance.now() - t0);
-        const scaled = hits.map((h) => ({ id: h.id, score: h.score / corpus.scale }));
-        problems.push(...exactProblems(scaled, exact, Math.min(k, exact.ranked.length), DUCKDB).map((p) => `${QUERIES[i]} k=${k}: ${p}`));
+        const scores = hits.map((h) => ({ id: h.id, score: h.score / (factor * corpus.scale) }));
+        problems.push(...exactProblems(scores, exact, Math.min(k, exact.ranked.length), EXACT).map((p) => `${QUERIES[i]} k=${k}: ${p}`));
       }
     }
     timings["duckdb exact top-k, mean (ms)"] = ms(times.reduce((a, b) => a + b, 0) / times.length);

@@ -1,8 +1,9 @@
-// The brute force a search index is checked against, written from docs/search.md and not from src/index: the
-// `encode-corpus --format ids` files read directly, every weight quantized with the index's one scale, and every
-// document scored against the query by the definition — float64 sums, in ascending token id, of float32(q) × impact,
-// divided by the scale — ranked best first, equal scores by document number (input order). Documents that share no
-// term with the query score nothing and are never returned.
+// The brute force a search index is checked against, written from docs/search.md ("Quantization and what exact
+// means") and not from src/index: the `encode-corpus --format ids` files read directly, every document weight quantized
+// with the index's one scale, the query's weights quantized to 16 bits, and every document scored by the definition —
+// the integer sum of q_int × impact over the terms it shares with the query, divided by factor × scale — ranked best
+// first, equal scores by document number (input order). Documents that share no term with the query are never
+// returned.
 import { readFileSync } from "node:fs";
 
 /** One line of an `ids` file. */
@@ -66,26 +67,42 @@ export function quantizeCorpus(records: readonly IdsRecord[]): QuantizedCorpus {
   return { maxWeight, scale, docs };
 }
 
-/** Every document that shares a term with `query`, scored by the definition, best first, equal scores by number. */
-export function bruteForceRanking(corpus: QuantizedCorpus, query: { indices: readonly number[]; values: readonly number[] }): RankedDocument[] {
+export interface IntegerQuery {
+  /** Token id → its integer weight, 1…65535 (weights that round to 0 are not terms). */
+  weights: Map<number, number>;
+  /** The power of two the float32 weights were multiplied by. */
+  factor: number;
+}
+
+/**
+ * docs/search.md: q ↦ round(float32(q) × factor), factor the power of two that puts the largest weight, rounded, in
+ * [2^15, 2^16); a weight that rounds to 0 is dropped.
+ */
+export function quantizeQueryWeights(query: { indices: readonly number[]; values: readonly number[] }): IntegerQuery {
+  const largest = query.values.reduce((max, w) => Math.max(max, Math.fround(w)), 0);
+  let factor = 1;
+  if (largest > 0) {
+    while (Math.round(largest * factor) >= 2 ** 16) factor /= 2;
+    while (Math.round(largest * factor) < 2 ** 15) factor *= 2;
+  }
   const weights = new Map<number, number>();
   query.indices.forEach((term, i) => {
-    const w = Math.fround(query.values[i]);
     if (weights.has(term)) throw new RangeError(`query has token id ${term} twice`);
-    if (w !== 0) weights.set(term, w);
+    const q = Math.round(Math.fround(query.values[i]) * factor);
+    if (q > 0) weights.set(term, q);
   });
+  return { weights, factor };
+}
+
+/** Every document that shares a term with `query`, scored by the definition, best first, equal scores by number. */
+export function bruteForceRanking(corpus: QuantizedCorpus, query: { indices: readonly number[]; values: readonly number[] }): RankedDocument[] {
+  const { weights, factor } = quantizeQueryWeights(query);
   const ranked: RankedDocument[] = [];
   corpus.docs.forEach((d, doc) => {
-    // A document's terms are ascending, so the products are summed in ascending token id.
+    // Integers below 2^53: exact in any order.
     let sum = 0;
-    let shared = false;
-    for (let i = 0; i < d.terms.length; i++) {
-      const q = weights.get(d.terms[i]);
-      if (q === undefined) continue;
-      sum += q * d.impacts[i];
-      shared = true;
-    }
-    if (shared) ranked.push({ doc, id: d.id, score: sum / corpus.scale });
+    for (let i = 0; i < d.terms.length; i++) sum += (weights.get(d.terms[i]) ?? 0) * d.impacts[i];
+    if (sum > 0) ranked.push({ doc, id: d.id, score: sum / (factor * corpus.scale) });
   });
   return ranked.sort((a, b) => b.score - a.score || a.doc - b.doc);
 }

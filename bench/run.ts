@@ -1,4 +1,4 @@
-// `npm run bench [-- query|corpus|retrieval]`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
+// `npm run bench [-- query|corpus|retrieval|models|search]`: measurements, printed as a table and saved as JSON. Benchmarks report; they assert
 // nothing (a timing is not a test). Without a benchmark name, `query` runs.
 import { defineCommand } from "citty";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -10,6 +10,7 @@ import { openGemmProbe, theoreticalPeak } from "./corpus-flops.ts";
 import { BASELINE } from "./query-node.ts";
 import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts";
 import { benchRetrieval } from "./retrieval.ts";
+import { benchSearch, searchTexts, type SearchBenchRow } from "./search.ts";
 import { benchModelCases, benchModels, MODELS_BENCH_DOC_TOP_K, MODELS_BENCH_QUERY } from "./models.ts";
 import { generatePassages } from "../test/support/passages.ts";
 import { parseVocab } from "../src/model/tokenizer-json.ts";
@@ -499,6 +500,11 @@ const retrievalCommand = defineCommand({
   },
 });
 
+/** Where a benchmark ran, for its results file. */
+function machineRecord(peak: Awaited<ReturnType<typeof theoreticalPeak>>) {
+  return { node: process.versions.node, cpus: cpus().length, cpu: cpus()[0]?.model ?? null, cpu_flags: peak?.flags ?? null, date: new Date().toISOString() };
+}
+
 const modelsCommand = defineCommand({
   meta: {
     name: "models",
@@ -582,23 +588,107 @@ const modelsCommand = defineCommand({
       );
     }
     const file = join(args.out, `models-${new Date().toISOString().replaceAll(":", "-")}.json`);
-    const environment = {
-      node: process.versions.node,
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model ?? null,
-      cpu_flags: peak?.flags ?? null,
-      date: new Date().toISOString(),
-    };
+    const environment = machineRecord(peak);
     await writeFile(file, `${JSON.stringify({ benchmark: "models", environment, ...r }, null, 2)}\n`);
     console.log(`results: ${file}`);
   },
 });
 
+/** One markdown row per measure, one column per size. */
+function searchTable(rows: SearchBenchRow[]): string[] {
+  const q = (x: Quantiles) => `${ms(x.p50)} / ${ms(x.p99)}`;
+  const line = (name: string, cell: (r: SearchBenchRow) => string) => `| ${name} | ${rows.map(cell).join(" | ")} |`;
+  const n = (x: number) => x.toLocaleString("en-US");
+  return [
+    `| passages | ${rows.map((r) => n(r.documents)).join(" | ")} |`,
+    `|---|${rows.map(() => "---").join("|")}|`,
+    line("postings", (r) => n(r.postings)),
+    line("index: MiB, files", (r) => `${mb(r.index_bytes)}, ${r.index_files}`),
+    line("build: s, peak RSS MiB (splade-index build process)", (r) => `${r.build.wall_s.toFixed(1)}, ${r.build.peak_rss_mib.toFixed(0)}`),
+    line(
+      "core cold, fresh isolate: index open + first query, ms (parts fetched)",
+      (r) => `${ms(r.core_cold.open_ms)} + ${ms(r.core_cold.first_search_ms)} (${r.core_cold.parts_fetched}, ${mb(r.core_cold.bytes_fetched)} MiB)`,
+    ),
+    ...[10, 1000].map((k) =>
+      line(`core warm k=${k}: p50 / p99 ms (workerd CPU ms per search)`, (r) => `${q(r.core[k].ms)} (${ms(r.core[k].cpu_ms_per_search)})`),
+    ),
+    line(
+      "core: query terms with postings, p50; blocks decoded p50 (of postings p50 / 128)",
+      (r) => `${r.core[10].terms.p50}; ${r.core[10].blocks_decoded.p50} (${Math.ceil(r.core[10].postings.p50 / 128)})`,
+    ),
+    line(
+      "isolate after the core: heap + ArrayBuffers MiB (part cache MiB / budget)",
+      (r) =>
+        `${r.isolate.heap_used_mib} + ${r.isolate.backing_stores_mib} = ${r.isolate.total_mib} (${mb(r.isolate.cache.bytes)} / ${mb(r.isolate.cache.budget_bytes)})`,
+    ),
+    ...[10, 1000].map((k) =>
+      line(`/search in-process k=${k}: p50 / p99 ms (workerd CPU ms per request)`, (r) => `${q(r.route[k].ms)} (${ms(r.route[k].cpu_ms_per_request)})`),
+    ),
+    line("/search text queries: query terms with postings, p50 (p99)", (r) => `${r.route[10].query_terms.p50} (${r.route[10].query_terms.p99})`),
+    line(
+      "/search HTTP cold, fresh Worker: round trip ms (Server-Timing search)",
+      (r) => `${ms(r.http.cold_round_trip_ms)} (${ms(r.http.cold_server_timing.search)})`,
+    ),
+    ...[10, 1000].map((k) => line(`/search HTTP warm k=${k}: round trip p50 / p99 ms`, (r) => q(r.http.warm[k].round_trip_ms))),
+    ...[10, 1000].map((k) => line(`DuckDB exact k=${k}: p50 / p99 ms`, (r) => q(r.duckdb.query_ms[k]))),
+  ];
+}
+
+const searchCommand = defineCommand({
+  meta: {
+    name: "search",
+    description:
+      "search at the edge: splade-index build, the search core and /search in workerd, DuckDB — at each size of the synthetic collection, side by side",
+  },
+  args: {
+    sizes: { type: "string", description: "Collection sizes, comma-separated", default: "100000,1000000" },
+    queries: { type: "string", description: "Measured queries per k (vectors and texts)", default: "200" },
+    seed: { type: "string", description: "Collection seed", default: "1" },
+    out: { type: "string", description: "Folder for the collections, indexes (kept between runs) and results JSON", default: join(BENCH_RESULTS, "search") },
+  },
+  async run({ args }) {
+    const peak = await theoreticalPeak();
+    const machine = `${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, Node ${process.versions.node}; CPU flags: ${peak?.flags.join(" ") ?? "unknown"}`;
+    console.error(`search benchmark on ${machine}`);
+    const sizes = args.sizes.split(",").map((s) => count("sizes", s.trim().replaceAll("_", "")));
+    const queries = count("queries", args.queries);
+    const seed = count("seed", args.seed);
+    const { models } = await ensureFixtureModels(FIXTURE_ROOT, (name) => console.error(`generating the ${name} test model…`));
+    const texts = searchTexts(generatePassages(parseVocab(bertUncasedVocabTxt(), "vocab.txt"), queries * 2, seed), queries);
+    const r = await benchSearch({
+      sizes,
+      queries,
+      seed,
+      out: args.out,
+      docModel: models.doc,
+      queryModel: models[WORKER_MODEL],
+      texts,
+      onPhase: (message) => console.error(message),
+    });
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+    console.log(`\n${machine}; generated weights (costs are real, rankings mean nothing)`);
+    console.log(`load average (1/5/15 min): start ${load(r.load_average.start)}, end ${load(r.load_average.end)} — on ${cpus().length} cores`);
+    console.log(
+      `${r.queries} queries per k: the core on the collection's query vectors (15–35 terms); /search on text queries through the generated query model ${WORKER_MODEL}; cache off\n`,
+    );
+    for (const line of searchTable(r.rows)) console.log(line);
+    console.log(
+      "\ncore: bench/search-worker.ts inside workerd (the route's isolate index and searchTopK, hits' ids read; no HTTP), each query's time the mean of a loop of ≥ 20 ms. " +
+        "/search in-process: the production app's fetch inside workerd (tokenizer, query model, search, JSON). HTTP: the production Worker through wrangler dev's proxy. " +
+        "DuckDB: src/engines/duckdb.ts eval index in this process on the float32 vectors (the index's are quantized), same query vectors as the core.",
+    );
+    const file = join(args.out, `search-${new Date().toISOString().replaceAll(":", "-")}.json`);
+    const environment = machineRecord(peak);
+    await writeFile(file, `${JSON.stringify({ benchmark: "search", environment, texts, ...r }, null, 2)}\n`);
+    console.log(`results: ${file}`);
+  },
+});
+
 export const benchCommand = defineCommand({
-  meta: { name: "bench", description: "splade-edge benchmarks: query (the default), corpus, retrieval and models" },
+  meta: { name: "bench", description: "splade-edge benchmarks: query (the default), corpus, retrieval, models and search" },
   args: queryArgs,
   default: "query",
-  subCommands: { query: queryCommand, corpus: corpusCommand, retrieval: retrievalCommand, models: modelsCommand },
+  subCommands: { query: queryCommand, corpus: corpusCommand, retrieval: retrievalCommand, models: modelsCommand, search: searchCommand },
 });
 
 await runCli(benchCommand);

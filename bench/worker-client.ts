@@ -21,7 +21,8 @@ export interface EncodeTiming {
   tokens: number;
 }
 
-function parseServerTiming(header: string | null): Record<string, number> {
+/** A Server-Timing header as name → dur, ms. */
+export function parseServerTiming(header: string | null): Record<string, number> {
   const out: Record<string, number> = {};
   for (const entry of (header ?? "").split(",")) {
     const [name, ...params] = entry.trim().split(";");

@@ -10,12 +10,11 @@
 // src/kernel/splade-head.ts — and does not grow with requests.)
 // A measurement, not a test: it prints a table and one JSON line, and asserts nothing. The flag: Node 20's WebSocket
 // client (undici's) is behind --experimental-websocket.
-import { readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureFixtureModels } from "../src/model/fixture.ts";
 import { assetsFolder, freePort, startWorker } from "../src/node/wrangler-dev.ts";
+import { rss, workerdPids } from "./workerd-process.ts";
 
 /** Requests one phase may send at most, whatever its duration: the load stays bounded on a fast machine. */
 const MAX_REQUESTS_PER_PHASE = 50_000;
@@ -45,32 +44,6 @@ async function inspector(port: number): Promise<{ call(method: string): Promise<
       }),
     close: () => socket.close(),
   };
-}
-
-/** Resident set of a process, bytes (/proc/PID/status VmRSS), or its peak so far (VmHWM). */
-function rss(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
-  const kib = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return Number(kib) * 1024;
-}
-
-/**
- * The two workerd processes of the `wrangler dev` whose inspector is on `inspectorPort`: both children of that wrangler
- * (whose command line holds the port); the Worker's is the one with an inspector of its own, the other is wrangler's
- * proxy. (startWorker asks for `--port 0`, so the proxy's address says nothing before it is bound.)
- */
-function workerdPids(inspectorPort: number): { worker: number; proxy: number } {
-  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
-    .split("\n")
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-    .filter((m) => m !== null)
-    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args }));
-  // wrangler's bin re-executes its cli: two processes with that command line; workerd's parent is the second.
-  const wrangler = new Set(rows.filter((r) => r.args.includes(" dev ") && r.args.includes(`--inspector-port ${inspectorPort} `)).map((r) => r.pid));
-  const children = rows.filter((r) => r.args.includes("workerd serve") && wrangler.has(r.ppid));
-  const worker = children.find((r) => r.args.includes("--inspector-addr"));
-  const proxy = children.find((r) => r !== worker);
-  if (!worker || !proxy) throw new Error(`no workerd processes found for the wrangler dev with inspector port ${inspectorPort}`);
-  return { worker: worker.pid, proxy: proxy.pid };
 }
 
 type Phase = "hits" | "misses";

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bruteForce, type Exact, exactProblems, recallAtK, SCORE_TOLERANCE, tieSwaps, type Vector } from "../support/brute-force.ts";
+import { ENGINE_QUERIES } from "../support/engine-queries.ts";
 import { generatePassages } from "../support/passages.ts";
 import { assetsFolder, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { openDuckdb, type Duckdb } from "../../src/engines/duckdb.ts";
@@ -36,28 +37,7 @@ const TABLE = "docs";
 const TRICKY_IDS = ["\\N", "back\\slash", "quo\"te's", "café zürich", "tab\\tlike"];
 const docId = (i: number) => (i < TRICKY_IDS.length ? TRICKY_IDS[i] : i % 5 === 0 ? String(7_000_000 + i) : `D${String(i).padStart(4, "0")}`);
 
-const QUERIES = [
-  "which planet is known as the red planet",
-  "how long do cats live",
-  "capital of france",
-  "symptoms of vitamin d deficiency in adults",
-  "python list comprehension",
-  "what is the difference between a virus and bacteria?",
-  "average salary of a registered nurse in texas 2019",
-  "café zürich opening hours",
-  "is it safe to eat raw cookie dough",
-  "who wrote the declaration of independence",
-  "how to convert celsius to fahrenheit",
-  "define photosynthesis",
-  "cheap flights from london to new york & back",
-  "when did the berlin wall fall",
-  "the quick brown fox jumps over the lazy dog",
-  "what causes high blood pressure and how can diet and exercise reduce it over several months",
-  "1997 world series winner",
-  "co-operation e-mail u.s. dr. smith's well-known",
-  "best time of year to visit japan for cherry blossoms",
-  "how many bones are in the human body",
-];
+const QUERIES = ENGINE_QUERIES;
 
 // ---- parsing what the engines ingest ----
 

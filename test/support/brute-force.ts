@@ -8,6 +8,20 @@ export const SCORE_TOLERANCE = 1e-4;
 /** Exact scores this close are a tie: either order is right (pgvector's float32 sums may swap them). */
 export const TIE = 1e-5;
 
+/** How far an engine's scores may stray: `score` from the brute force's, `tie` between exact scores that may swap. */
+export interface Tolerance {
+  score: number;
+  tie: number;
+  /** Both as a share of the larger score's magnitude, rather than absolute. */
+  relative?: boolean;
+}
+
+const ABSOLUTE: Tolerance = { score: SCORE_TOLERANCE, tie: TIE };
+
+function near(a: number, b: number, tolerance: number, relative: boolean | undefined): boolean {
+  return Math.abs(a - b) <= (relative ? tolerance * Math.max(Math.abs(a), Math.abs(b)) : tolerance);
+}
+
 export interface Vector {
   /** Token id (0-based) → weight. */
   weights: Map<number, number>;
@@ -39,9 +53,10 @@ export function bruteForce(query: Vector, docs: Map<string, Vector>): Exact {
  * whose returned score is its brute-force score (±SCORE_TOLERANCE), in non-increasing order, and at every rank r its
  * brute-force score must equal the brute-force r-th best score within TIE. So a hit may differ from the brute-force
  * id at rank r only when the two score the same (a tie, or a near-tie float32 may order either way); a document
- * from outside the top, a swap of distinct scores, a missing or doubled hit all fail.
+ * from outside the top, a swap of distinct scores, a missing or doubled hit all fail. `tolerance` replaces
+ * SCORE_TOLERANCE and TIE.
  */
-export function exactProblems(hits: Hit[], exact: Exact, length: number): string[] {
+export function exactProblems(hits: Hit[], exact: Exact, length: number, tolerance: Tolerance = ABSOLUTE): string[] {
   const problems: string[] = [];
   if (hits.length !== length) problems.push(`${hits.length} hits, expected ${length}`);
   const seen = new Set<string>();
@@ -50,10 +65,11 @@ export function exactProblems(hits: Hit[], exact: Exact, length: number): string
     if (truth === undefined) return problems.push(`rank ${r + 1}: unknown id ${JSON.stringify(hit.id)}`);
     if (seen.has(hit.id)) problems.push(`rank ${r + 1}: ${JSON.stringify(hit.id)} again`);
     seen.add(hit.id);
-    if (!(Math.abs(hit.score - truth) <= SCORE_TOLERANCE)) problems.push(`rank ${r + 1}: ${JSON.stringify(hit.id)} scored ${hit.score}, brute force ${truth}`);
+    if (!near(hit.score, truth, tolerance.score, tolerance.relative))
+      problems.push(`rank ${r + 1}: ${JSON.stringify(hit.id)} scored ${hit.score}, brute force ${truth}`);
     if (r > 0 && hit.score > hits[r - 1].score) problems.push(`rank ${r + 1}: score ${hit.score} above rank ${r}'s ${hits[r - 1].score}`);
     const expected = exact.ranked[r];
-    if (expected && !(Math.abs(truth - expected.score) <= TIE)) {
+    if (expected && !near(truth, expected.score, tolerance.tie, tolerance.relative)) {
       problems.push(`rank ${r + 1}: ${JSON.stringify(hit.id)} (brute force ${truth}) where brute force has ${JSON.stringify(expected.id)} (${expected.score})`);
     }
   });

@@ -227,6 +227,8 @@ function accumulate(record: Uint8Array, entry: TermEntry, weight: number, sums: 
     const tableEnd = b * BLOCK_ENTRY + 4;
     const end = dataStart + (record[tableEnd] | (record[tableEnd + 1] << 8) | (record[tableEnd + 2] << 16) | (record[tableEnd + 3] << 24));
     let impact = end - count;
+    // TermCursor.decode's varint loop, inlined: this loop is the search's time, and a call per posting that must also
+    // return the new position costs more than the loop's body.
     while (impact < end) {
       let byte = record[at++];
       let gap = byte & 0x7f;

@@ -97,6 +97,21 @@ export async function cachedAnswer(entry: CacheEntry): Promise<Response | undefi
   }
 }
 
+/**
+ * A request's answer from the cache, when there is one: 304 when If-None-Match names its ETag, else the cached 200.
+ * Either way the ETag, the GET caching headers and X-Splade-Cache are set on `c`.
+ */
+export async function answerFromCache(c: Context, entry: CacheEntry, settings: Settings): Promise<Response | undefined> {
+  c.header("ETag", entry.etag);
+  if (c.req.method === "GET") for (const [name, value] of Object.entries(clientCaching(settings))) c.header(name, value);
+  const hit = c.req.header("If-None-Match")?.includes(entry.etag) ? "not-modified" : await cachedAnswer(entry);
+  c.header("X-Splade-Cache", hit ? "hit" : "miss");
+  if (hit === "not-modified") return c.body(null, 304);
+  if (!hit) return undefined;
+  for (const name of CACHED_HEADERS) c.header(name, hit.headers.get(name) ?? undefined);
+  return c.body(await hit.arrayBuffer(), 200);
+}
+
 /** Stores the answer's body and CACHED_HEADERS after it is sent (waitUntil), for `ttl` seconds. */
 export function storeAnswer(c: Context, entry: CacheEntry, response: Response, ttl: number): void {
   const headers = new Headers({ "Cache-Control": `public, max-age=${ttl}` });

@@ -15,7 +15,7 @@ import {
   type FormatOptions,
   type OptionName,
 } from "../../encoder/formats/index.ts";
-import { CACHED_HEADERS, cacheEntry, cachedAnswer, clientCaching, codeIdentity, storeAnswer } from "../cache";
+import { answerFromCache, cacheEntry, codeIdentity, storeAnswer } from "../cache";
 import { checkTokenBudget, MAX_QUERIES, rateLimit } from "../limits";
 import { isolateModel } from "../model";
 import {
@@ -391,17 +391,8 @@ async function answerEncode(c: Context<AppEnv>, request: EncodeRequest): Promise
   const { texts, ids, single, topK, minWeight, format, options } = request;
   const canonical = ["encode", texts, ids, single, topK ?? null, minWeight ?? null, format, options.field ?? null, options.quantize ?? null];
   const entry = cacheTtl > 0 ? await cacheEntry({ code: codeIdentity(c.env), manifest }, canonical) : undefined;
-  if (entry) {
-    c.header("ETag", entry.etag);
-    if (c.req.method === "GET") for (const [name, value] of Object.entries(clientCaching(settings))) c.header(name, value);
-    const hit = c.req.header("If-None-Match")?.includes(entry.etag) ? "not-modified" : await cachedAnswer(entry);
-    c.header("X-Splade-Cache", hit ? "hit" : "miss");
-    if (hit === "not-modified") return c.body(null, 304);
-    if (hit) {
-      for (const name of CACHED_HEADERS) c.header(name, hit.headers.get(name) ?? undefined);
-      return c.body(await hit.arrayBuffer(), 200);
-    }
-  }
+  const cached = entry && (await answerFromCache(c, entry, settings));
+  if (cached) return cached;
   const encoder = await loadEncoderTimed(c);
   const vectors = await encodeTimed(c, encoder, request.texts, { topK: request.topK, minWeight: request.minWeight }, (tokenized) =>
     checkTokenBudget(tokenized, maxBatchTokens),

@@ -6,7 +6,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { endTime, setMetric, startTime } from "hono/timing";
 import { searchTopK } from "../../index/search.ts";
-import { CACHED_HEADERS, cacheEntry, cachedAnswer, clientCaching, codeIdentity, storeAnswer } from "../cache";
+import { answerFromCache, cacheEntry, codeIdentity, storeAnswer } from "../cache";
 import { ApiError } from "../errors";
 import { checkTokenBudget, rateLimit } from "../limits";
 import { isolateModel } from "../model";
@@ -225,17 +225,8 @@ async function answerSearch(c: Context<AppEnv>, request: SearchRequest): Promise
     settings.cacheTtl > 0
       ? await cacheEntry({ code: codeIdentity(c.env), manifest, index: index.manifest }, ["search", request.text, request.k, request.fields])
       : undefined;
-  if (entry) {
-    c.header("ETag", entry.etag);
-    if (c.req.method === "GET") for (const [name, value] of Object.entries(clientCaching(settings))) c.header(name, value);
-    const hit = c.req.header("If-None-Match")?.includes(entry.etag) ? "not-modified" : await cachedAnswer(entry);
-    c.header("X-Splade-Cache", hit ? "hit" : "miss");
-    if (hit === "not-modified") return c.body(null, 304);
-    if (hit) {
-      for (const name of CACHED_HEADERS) c.header(name, hit.headers.get(name) ?? undefined);
-      return c.body(await hit.arrayBuffer(), 200);
-    }
-  }
+  const cached = entry && (await answerFromCache(c, entry, settings));
+  if (cached) return cached;
 
   const encoder = await loadEncoderTimed(c);
   const [vector] = await encodeTimed(c, encoder, [request.text], {}, (tokenized) => checkTokenBudget(tokenized, settings.maxBatchTokens));

@@ -2,13 +2,15 @@
 // optimizations", Information Processing & Management 31(6), 1995), term at a time as they first described it, with
 // block-max bounds (S. Ding and T. Suel, "Faster top-k document retrieval using block-max indexes", SIGIR 2011) for
 // the lists it does not traverse:
-// 1. The query's lists are accumulated whole, largest upper bound first, into one integer sum per document, while a
-//    heap of k documents keeps a lower bound θ of the k-th best score.
+// 1. The query's lists are accumulated whole, largest upper bound first, into one integer sum per document; between
+//    lists, a histogram of the sums gives θ, a lower bound of the k-th best score.
 // 2. Once the lists left could not lift a document that none of the traversed lists holds to θ (their bounds sum below
-//    θ), they are not traversed: only the documents whose sum so far plus those bounds reaches θ (the candidates) are
-//    looked up in them, block by block, skipping a candidate as soon as its block-max bounds fall short.
+//    θ), they are not traversed — when the lookups below cost less than reading them: only the documents whose sum so
+//    far plus those bounds reaches θ (the candidates) are looked up in them, block by block, skipping a candidate as
+//    soon as its block-max bounds fall short.
 // Term at a time suits learned-sparse queries, whose frequent expansion terms keep document-at-a-time MaxScore from
-// skipping much (measured: bench/search.ts), and its inner loop is one tight pass over a list.
+// skipping much (docs/search.md: a document-at-a-time version took 55 ms a query where one pass took 4.5), and its
+// inner loop is one tight pass over a list.
 //
 // Exact means equal to the reference (score.ts exactTopK) bit for bit: sums are integers (score.ts quantizeQuery), so
 // the order of accumulation changes nothing. Equal scores go by document number; a bound that only ties θ keeps its

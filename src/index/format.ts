@@ -22,7 +22,8 @@ const MAGIC = 0x494c5053; // "SPLI" read as a little-endian u32
 const VERSION = 1;
 const DIRECTORY_HEADER = 16;
 const DIRECTORY_ENTRY = 24;
-const BLOCK_ENTRY = 9;
+/** Bytes of one block table entry: u32 last document, u32 end, u8 largest impact. */
+export const BLOCK_ENTRY = 9;
 
 /** A document weight's impact: round(w × scale) in 1…255, scale = 255 / the index's largest weight (docs/search.md). */
 export function quantize(weight: number, scale: number): number {

@@ -15,7 +15,7 @@
 // Exact means equal to the reference (score.ts exactTopK) bit for bit: sums are integers (score.ts quantizeQuery), so
 // the order of accumulation changes nothing. Equal scores go by document number; a bound that only ties θ keeps its
 // documents, which may win a tie.
-import { BLOCK_SIZE, type TermEntry } from "./format.ts";
+import { BLOCK_ENTRY, BLOCK_SIZE, blockTable, decodeBlock, type BlockInfo, type TermEntry } from "./format.ts";
 import type { IndexReader } from "./reader.ts";
 import { byScore, quantizeQuery, scoreOf, type Query, type ScoredDocument } from "./score.ts";
 
@@ -39,38 +39,23 @@ export interface SearchResult {
 }
 
 const END = 0xffffffff;
-const BLOCK_ENTRY = 9;
 
-/** One query term's postings, decoded a block at a time as the scorer moves through them. */
+/** One query term's postings, decoded a block at a time (format.ts's decoder) as candidates are looked up in it. */
 class TermCursor {
-  readonly upperBound: number;
   doc = 0;
-  private readonly lastDocs: Uint32Array;
-  private readonly blockEnds: Uint32Array;
-  private readonly blockMaxima: Uint8Array;
+  decoded = 0;
+  private readonly table: BlockInfo[];
   private readonly docs = new Uint32Array(BLOCK_SIZE);
   private readonly impacts = new Uint8Array(BLOCK_SIZE);
   private block = -1;
-  private count = 0;
   private position = 0;
-  decoded = 0;
 
   constructor(
     readonly weight: number,
     private readonly entry: TermEntry,
     private readonly record: Uint8Array,
   ) {
-    this.upperBound = weight * entry.maxImpact;
-    const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
-    const blocks = entry.blocks;
-    this.lastDocs = new Uint32Array(blocks);
-    this.blockEnds = new Uint32Array(blocks);
-    this.blockMaxima = new Uint8Array(blocks);
-    for (let b = 0; b < blocks; b++) {
-      this.lastDocs[b] = view.getUint32(b * BLOCK_ENTRY, true);
-      this.blockEnds[b] = view.getUint32(b * BLOCK_ENTRY + 4, true);
-      this.blockMaxima[b] = record[b * BLOCK_ENTRY + 8];
-    }
+    this.table = blockTable(record, entry);
     this.decode(0);
   }
 
@@ -79,16 +64,10 @@ class TermCursor {
     return this.weight * this.impacts[this.position];
   }
 
-  next(): void {
-    if (++this.position < this.count) this.doc = this.docs[this.position];
-    else if (this.block + 1 < this.entry.blocks) this.decode(this.block + 1);
-    else this.doc = END;
-  }
-
   /** Moves to the first posting at or after `target`. */
   nextGeq(target: number): void {
     if (this.doc >= target) return;
-    if (target > this.lastDocs[this.block]) {
+    if (target > this.table[this.block].lastDoc) {
       const b = this.blockOf(target);
       if (b === this.entry.blocks) {
         this.doc = END;
@@ -104,8 +83,8 @@ class TermCursor {
 
   /** The largest product this term can give `target` (its block's maximum), decoding nothing; 0 past the last block. */
   blockBound(target: number): number {
-    const b = target > this.lastDocs[this.block] ? this.blockOf(target) : this.block;
-    return b === this.entry.blocks ? 0 : this.weight * this.blockMaxima[b];
+    const b = target > this.table[this.block].lastDoc ? this.blockOf(target) : this.block;
+    return b === this.entry.blocks ? 0 : this.weight * this.table[b].maxImpact;
   }
 
   /** The first block from the current one whose last document is ≥ target (binary search), or the block count. */
@@ -114,31 +93,15 @@ class TermCursor {
     let hi = this.entry.blocks;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.lastDocs[mid] < target) lo = mid + 1;
+      if (this.table[mid].lastDoc < target) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   private decode(b: number): void {
-    const record = this.record;
-    const dataStart = this.entry.blocks * BLOCK_ENTRY;
-    const count = b === this.entry.blocks - 1 ? this.entry.postings - b * BLOCK_SIZE : BLOCK_SIZE;
-    let at = dataStart + (b === 0 ? 0 : this.blockEnds[b - 1]);
-    let doc = b === 0 ? -1 : this.lastDocs[b - 1];
-    for (let i = 0; i < count; i++) {
-      let byte = record[at++];
-      let gap = byte & 0x7f;
-      for (let shift = 7; byte & 0x80; shift += 7) {
-        byte = record[at++];
-        gap |= (byte & 0x7f) << shift;
-      }
-      doc += gap >>> 0;
-      this.docs[i] = doc;
-    }
-    this.impacts.set(record.subarray(at, at + count));
+    decodeBlock(this.record, this.entry, this.table, b, this.docs, this.impacts);
     this.block = b;
-    this.count = count;
     this.position = 0;
     this.doc = this.docs[0];
     this.decoded++;
@@ -229,7 +192,7 @@ function accumulate(record: Uint8Array, entry: TermEntry, weight: number, sums: 
     const tableEnd = b * BLOCK_ENTRY + 4;
     const end = dataStart + (record[tableEnd] | (record[tableEnd + 1] << 8) | (record[tableEnd + 2] << 16) | (record[tableEnd + 3] << 24));
     let impact = end - count;
-    // TermCursor.decode's varint loop, inlined: this loop is the search's time, and a call per posting that must also
+    // format.ts decodeBlock's varint loop, inlined: this loop is the search's time, and a call per posting that must also
     // return the new position costs more than the loop's body.
     while (impact < end) {
       let byte = record[at++];
@@ -343,11 +306,11 @@ export async function searchTopK(index: IndexReader, query: Query, k: number): P
 
   const cursors = lists.slice(traversed).map((l) => new TermCursor(l.weight, l.entry, l.bytes));
   const best = new TopK(k);
+  // θ may tie (and win on document number); the final top's own threshold, of smaller documents, may not.
+  const beaten = (bound: number) => bound < theta || (best.full && bound <= best.threshold);
   candidates.forEach((doc, c) => {
     let sum = partial[c];
     if (cursors.length > 0) {
-      // θ may tie (and win on document number); the final top's own threshold, of smaller documents, may not.
-      const beaten = (bound: number) => bound < theta || (best.full && bound <= best.threshold);
       let bound = sum;
       for (const cursor of cursors) bound += cursor.blockBound(doc);
       if (beaten(bound)) return;

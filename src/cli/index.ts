@@ -3,13 +3,14 @@
 import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { buildIndex, DEFAULT_MEMORY_BYTES, type BuildSummary } from "../index/build.ts";
+import { indexBytes } from "../index/format.ts";
 import { documentBar, interactive } from "./progress.ts";
 import { CliError, positiveInt, printJson, runCli, variadic } from "./run.ts";
 
 const MIB = 1024 * 1024;
 
 function describe({ manifest: m, runs, seconds }: BuildSummary, output: string): string[] {
-  const bytes = Object.values(m.files).reduce((sum, f) => sum + f.bytes, 0);
+  const bytes = indexBytes(m);
   return [
     `indexed ${m.documents.toLocaleString("en-US")} documents, ${m.postings.toLocaleString("en-US")} postings over ${m.terms.toLocaleString("en-US")} terms → ${output}`,
     `  ${Object.keys(m.files).length} files, ${(bytes / MIB).toFixed(1)} MiB; scale ${m.quantization.scale.toPrecision(6)} (largest weight ${m.quantization.max_weight.toPrecision(6)})`,

@@ -65,6 +65,11 @@ export function parseManifest(text: string): IndexManifest {
   return value as IndexManifest;
 }
 
+/** Bytes of all the index's files together, as its manifest records them. */
+export function indexBytes(manifest: IndexManifest): number {
+  return Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, 0);
+}
+
 /** One term's entry in terms.bin. */
 export interface TermEntry {
   term: number;

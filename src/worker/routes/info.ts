@@ -4,13 +4,13 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import packageJson from "../../../package.json";
 import { FORMATS, type Format, type FormatName, QUERY_FORMAT_NAMES } from "../../encoder/formats/index.ts";
 import { MAX_BODY_BYTES, MAX_QUERIES } from "../limits";
+import { indexBytes } from "../../index/format.ts";
 import type { IndexReader } from "../../index/reader.ts";
 import { ApiError } from "../errors";
 import { isolateModel } from "../model";
 import { isolateIndex } from "../search-index";
-import { settingsOf } from "../settings";
 import { EXAMPLE_MODEL, errorResponses, KEYED, KEYED_ERRORS, MODEL_HEADERS } from "../openapi";
-import type { AppEnv } from "../settings";
+import { settingsOf, type AppEnv } from "../settings";
 
 const RANDOM_WEIGHTS_WARNING =
   "this model's weights are random (a generated test model): its vectors mean nothing — run `npm run model -- fetch` for the real one";
@@ -134,26 +134,25 @@ const infoRoute = createRoute({
   },
 });
 
-function describeIndex(reader: IndexReader, budgetBytes: number) {
+function describeIndex(reader: IndexReader) {
   const m = reader.manifest;
   const cache = reader.parts.stats();
   return {
     documents: m.documents,
     terms: m.terms,
     postings: m.postings,
-    bytes: Object.values(m.files).reduce((sum, f) => sum + f.bytes, 0),
+    bytes: indexBytes(m),
     files: Object.keys(m.files).length,
     stored: m.stored,
     document_model: m.document_model,
-    cache: { budget_bytes: budgetBytes, bytes: cache.bytes, parts: cache.parts },
+    cache: { budget_bytes: reader.parts.budgetBytes, bytes: cache.bytes, parts: cache.parts },
   };
 }
 
 export function registerInfo(app: OpenAPIHono<AppEnv>): void {
   app.openapi(infoRoute, async (c) => {
     const manifest = await isolateModel.manifest(c.env.ASSETS);
-    const settings = settingsOf(c.env);
-    const index = await isolateIndex.index(c.env.ASSETS, settings.indexCacheBytes, manifest).then(
+    const index = await isolateIndex.index(c.env.ASSETS, settingsOf(c.env).indexCacheBytes, manifest).then(
       (reader) => ({ reader, problem: undefined }),
       (error: unknown) => {
         if (error instanceof ApiError && error.kind === "index_unavailable") return { reader: isolateIndex.loaded(), problem: error.message };
@@ -183,7 +182,7 @@ export function registerInfo(app: OpenAPIHono<AppEnv>): void {
           ? { name: "inference-free weight table", build: null, head: null }
           : { name: "splade-edge kernel", build: isolateModel.kernelBuild().name, head: "exact" },
         versions: fixedPart.versions,
-        index: index.reader ? describeIndex(index.reader, settings.indexCacheBytes) : null,
+        index: index.reader ? describeIndex(index.reader) : null,
         ...(index.problem ? { index_problem: index.problem } : {}),
       },
       200,

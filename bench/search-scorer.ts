@@ -72,7 +72,7 @@ class JsScorer implements Scorer {
     return counts;
   }
 
-  collect(rest: number, theta: number, candidate: (doc: number, sum: number) => void): number {
+  collect(rest: number, theta: number, least: number, candidate: (doc: number, sum: number) => void): number {
     const sums = this.sums;
     let n = 0;
     for (let d = 0; d < sums.length; d++) {
@@ -80,7 +80,7 @@ class JsScorer implements Scorer {
       if (sum === 0) continue;
       sums[d] = 0;
       if (sum + rest >= theta) {
-        candidate(d, sum);
+        if (sum >= least) candidate(d, sum);
         n++;
       }
     }

@@ -286,9 +286,12 @@ function scoreLists(scorer: Scorer, lists: List[], k: number, stats: SearchStats
   const best = new TopK(k);
   // θ may tie (and win on document number); the final top's own threshold, of smaller documents, may not.
   const beaten = (bound: number) => bound < theta || (best.full && bound <= best.threshold);
+  // With every list traversed the sums are final, and one more histogram gives a sum that k documents reach: below it
+  // no document can enter the top k (at it, one may win a tie), so only the few above come back to JavaScript.
+  const least = cursors.length === 0 && lists.length > 0 ? threshold(scorer, k, ceiling, 0).theta : 0;
   // Candidates: documents some traversed list holds whose sum could still reach θ (every one when all lists were
   // traversed: θ = 0), in document order, each looked up in the lists left.
-  stats.candidates = scorer.collect(rest, theta, (doc, partial) => {
+  stats.candidates = scorer.collect(rest, theta, least, (doc, partial) => {
     let sum = partial;
     if (cursors.length > 0) {
       let bound = sum;

@@ -1,9 +1,11 @@
 // The search scorer's three passes over postings and sums (src/index/search.ts, MaxScore term at a time), as a WASM
-// SIMD128 module: in JavaScript they cost ~6–10 ns a posting, the search's whole time.
+// SIMD128 module: in JavaScript they were the search's whole time (~6–10 ns a posting in workerd; bench/search-scorer.ts
+// compares the two).
 //   accumulate: one term's record (index@1, docs/search.md: block table, then per block the LEB128 gaps and the u8
 //               impacts) added into one sum per document;
 //   histogram:  the sums bucketed for θ (MaxScore's threshold);
-//   collect:    the candidates (document, sum so far) read out in document order, every sum zeroed for the next query.
+//   collect:    the candidates (document, sum so far) read out in document order, every sum zeroed for the next query;
+//               with a least sum, only those that can still make the top k are handed back to JavaScript.
 //
 // Sums are float64, as the reference's (src/index/score.ts exactTopK): each is an integer Σ q × impact with q < 2^16
 // (score.ts quantizeQuery) and impact ≤ 255, so below 2^24 × terms < 2^53 — exact in any order. A u32 sum would halve
@@ -46,13 +48,16 @@ uint32_t accumulate(const uint8_t *record, uint32_t bytes, uint32_t blocks, uint
     const uint32_t gaps_end = end - count;
     const uint8_t *impact = record + gaps_end;
     if (gaps_end - at == count) {
-      // Every gap one byte (so below 128): the common block once a term is in more than 1/128 of the documents.
-      uint32_t high = 0;
-      for (uint32_t i = 0; i < count; i++) high |= record[at + i];
-      if (high & 0x80) return b + 1;
+      // Every gap one byte (so below 128): the common block once a term is in more than 1/128 of the documents. The
+      // documents only grow by at most 127 a posting, so checking the block's last one checks them all.
+      uint32_t high = 0, span = 0;
+      for (uint32_t i = 0; i < count; i++) {
+        high |= record[at + i];
+        span += record[at + i];
+      }
+      if ((high & 0x80) || doc + span >= documents) return b + 1;
       for (uint32_t i = 0; i < count; i++) {
         doc += record[at + i];
-        if (doc >= documents) return b + 1;
         sums[doc] += (double)(weight * impact[i]);
       }
     } else {
@@ -75,60 +80,80 @@ uint32_t accumulate(const uint8_t *record, uint32_t bytes, uint32_t blocks, uint
   return 0;
 }
 
+/** Sub-histograms: consecutive documents whose sums share a bucket then add to different counters, not one chain. */
+#define HISTOGRAMS 8
+
 /**
- * counts[floor(sum / width)] += 1 for every positive sum, after zeroing counts[0…buckets). The caller passes width =
- * (ceiling + 1) / buckets with every sum ≤ ceiling, so the bucket is below `buckets`; it is clamped there anyway, so
- * that no caller's mistake writes outside the histogram.
+ * counts[floor(sum / width)] += 1 for every positive sum. `counts` holds HISTOGRAMS × buckets counters (zeroed here);
+ * the histogram is its first `buckets`. The caller passes width = (ceiling + 1) / buckets with every sum ≤ ceiling,
+ * so the bucket is below `buckets`; it is clamped there anyway, so that no caller's mistake writes outside `counts`.
  */
 EXPORT(histogram)
 void histogram(const double *sums, uint32_t documents, double width, uint32_t *counts, uint32_t buckets) {
-  for (uint32_t c = 0; c < buckets; c++) counts[c] = 0;
+  __builtin_memset(counts, 0, HISTOGRAMS * buckets * sizeof(uint32_t));
+  const uint32_t last = buckets - 1;
   const v128_t w = wasm_f64x2_splat(width);
   const v128_t zero = wasm_f64x2_splat(0);
-  const uint32_t last = buckets - 1;
   uint32_t d = 0;
-  for (; d + 2 <= documents; d += 2) {
-    const v128_t s = wasm_v128_load(sums + d);
-    // Two divisions in one instruction; a zero sum lands in bucket 0 and counts nothing (its mask lane is 0).
-    const v128_t bucket = wasm_i32x4_trunc_sat_f64x2_zero(wasm_f64x2_div(s, w));
-    const v128_t positive = wasm_i64x2_neg(wasm_f64x2_gt(s, zero));
-    uint32_t b0 = (uint32_t)wasm_i32x4_extract_lane(bucket, 0);
-    uint32_t b1 = (uint32_t)wasm_i32x4_extract_lane(bucket, 1);
-    counts[b0 < last ? b0 : last] += (uint32_t)wasm_i64x2_extract_lane(positive, 0);
-    counts[b1 < last ? b1 : last] += (uint32_t)wasm_i64x2_extract_lane(positive, 1);
+  for (; d + HISTOGRAMS <= documents; d += HISTOGRAMS) {
+#pragma clang loop unroll(full)
+    for (uint32_t h = 0; h < HISTOGRAMS; h += 2) {
+      // Two divisions an instruction; a zero sum lands in bucket 0 and adds its mask lane, 0.
+      const v128_t s = wasm_v128_load(sums + d + h);
+      const v128_t b = wasm_i32x4_trunc_sat_f64x2_zero(wasm_f64x2_div(s, w));
+      const v128_t positive = wasm_i64x2_neg(wasm_f64x2_gt(s, zero));
+      const uint32_t b0 = (uint32_t)wasm_i32x4_extract_lane(b, 0), b1 = (uint32_t)wasm_i32x4_extract_lane(b, 1);
+      counts[h * buckets + (b0 < last ? b0 : last)] += (uint32_t)wasm_i64x2_extract_lane(positive, 0);
+      counts[(h + 1) * buckets + (b1 < last ? b1 : last)] += (uint32_t)wasm_i64x2_extract_lane(positive, 1);
+    }
   }
-  if (d < documents && sums[d] > 0) {
-    const uint32_t b = (uint32_t)(sums[d] / width);
+  for (; d < documents; d++) {
+    if (!(sums[d] > 0)) continue;
+    const uint32_t b = __builtin_wasm_trunc_saturate_u_i32_f64(sums[d] / width);
     counts[b < last ? b : last]++;
   }
+  for (uint32_t h = 1; h < HISTOGRAMS; h++)
+    for (uint32_t c = 0; c < buckets; c++) counts[c] += counts[h * buckets + c];
 }
 
 /**
- * Documents from…to−1 in order: each non-zero sum is zeroed and, when sum + rest ≥ theta, written out as a candidate
- * (docs[n], partial[n]). Returns n; the outputs must hold to − from entries.
+ * Documents from…to−1 in order: each non-zero sum is zeroed and, when sum + rest ≥ theta, counted as a candidate and,
+ * when also sum ≥ least, written out (docs[n], partial[n]). Returns n; adds the candidates counted to *counted. The
+ * outputs must hold to − from entries.
  */
 EXPORT(collect)
-uint32_t collect(double *sums, uint32_t from, uint32_t to, double rest, double theta, uint32_t *docs, double *partial) {
-  uint32_t n = 0;
+uint32_t collect(double *sums, uint32_t from, uint32_t to, double rest, double theta, double least, uint32_t *docs, double *partial, uint32_t *counted) {
+  const v128_t zero = wasm_f64x2_splat(0), r = wasm_f64x2_splat(rest), t = wasm_f64x2_splat(theta), l = wasm_f64x2_splat(least);
+  uint32_t n = 0, candidates = 0;
   uint32_t d = from;
   for (; d + 2 <= to; d += 2) {
-    // Two documents at a time skipped when neither has a sum (sums are ≥ 0: +0.0 is the only zero).
-    if (!wasm_v128_any_true(wasm_v128_load(sums + d))) continue;
-    for (uint32_t j = d; j < d + 2; j++) {
-      const double s = sums[j];
-      sums[j] = 0;
-      docs[n] = j;
-      partial[n] = s;
-      n += s != 0 && s + rest >= theta;
-    }
+    // Two documents at a time: skipped when neither has a sum (sums are ≥ 0: +0.0 is the only zero), counted by
+    // masks, and written out one by one only when one of them is (with a floor, few are).
+    const v128_t s = wasm_v128_load(sums + d);
+    if (!wasm_v128_any_true(s)) continue;
+    wasm_v128_store(sums + d, zero);
+    const v128_t candidate = wasm_v128_and(wasm_f64x2_ne(s, zero), wasm_f64x2_ge(wasm_f64x2_add(s, r), t));
+    const uint32_t mask = wasm_i64x2_bitmask(candidate);
+    candidates += (mask & 1) + (mask >> 1);
+    const uint32_t out = mask & wasm_i64x2_bitmask(wasm_f64x2_ge(s, l));
+    if (out == 0) continue;
+    docs[n] = d;
+    partial[n] = wasm_f64x2_extract_lane(s, 0);
+    n += out & 1;
+    docs[n] = d + 1;
+    partial[n] = wasm_f64x2_extract_lane(s, 1);
+    n += out >> 1;
   }
   if (d < to) {
     const double s = sums[d];
     sums[d] = 0;
+    const uint32_t candidate = s != 0 && s + rest >= theta;
+    candidates += candidate;
     docs[n] = d;
     partial[n] = s;
-    n += s != 0 && s + rest >= theta;
+    n += candidate & (s >= least);
   }
+  *counted += candidates;
   return n;
 }
 

@@ -10,18 +10,20 @@ interface ScorerExports {
   __heap_base: WebAssembly.Global;
   accumulate(record: number, bytes: number, blocks: number, postings: number, weight: number, sums: number, documents: number): number;
   histogram(sums: number, documents: number, width: number, counts: number, buckets: number): void;
-  collect(sums: number, from: number, to: number, rest: number, theta: number, docs: number, partial: number): number;
+  collect(sums: number, from: number, to: number, rest: number, theta: number, least: number, docs: number, partial: number, counted: number): number;
   clear(sums: number, documents: number): void;
 }
 
 const PAGE = 65536;
 /** Documents a collect call reads: its output holds as many candidates (12 bytes each). */
 const COLLECT_CHUNK = 4096;
+/** search-scorer.c HISTOGRAMS: the histogram pass counts into that many histograms of `buckets`, then adds them up. */
+const HISTOGRAMS = 8;
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export class SearchScorer {
   private readonly wasm: ScorerExports;
-  private readonly at: { counts: number; docs: number; partial: number; sums: number; record: number };
+  private readonly at: { counts: number; counted: number; docs: number; partial: number; sums: number; record: number };
   /** Bytes the record area holds now: it grows to the largest record accumulated (up to the index's largest part). */
   private recordBytes = 0;
 
@@ -32,10 +34,11 @@ export class SearchScorer {
   ) {
     this.wasm = new WebAssembly.Instance(scorerModule, {}).exports as unknown as ScorerExports;
     const counts = align(this.wasm.__heap_base.value as number, 16);
-    const docs = counts + buckets * 4;
+    const counted = counts + HISTOGRAMS * buckets * 4;
+    const docs = counted + 16;
     const partial = align(docs + COLLECT_CHUNK * 4, 16);
     const sums = partial + COLLECT_CHUNK * 8;
-    this.at = { counts, docs, partial, sums, record: align(sums + documents * 8, 16) };
+    this.at = { counts, counted, docs, partial, sums, record: align(sums + documents * 8, 16) };
     this.reserve(this.at.record);
   }
 
@@ -70,20 +73,21 @@ export class SearchScorer {
   }
 
   /**
-   * Reads out the sums in document order and zeroes them all: each non-zero sum with sum + rest ≥ theta goes to
-   * `candidate` (document, sum). Returns how many did.
+   * Reads out the sums in document order and zeroes them all. Returns how many are candidates (non-zero, sum + rest ≥
+   * theta); those whose sum is also ≥ `least` go to `candidate` (document, sum): the others cannot make the top k
+   * when the caller knows k sums at least `least` (0: every candidate).
    */
-  collect(rest: number, theta: number, candidate: (doc: number, sum: number) => void): number {
-    let total = 0;
+  collect(rest: number, theta: number, least: number, candidate: (doc: number, sum: number) => void): number {
+    const counted = new Uint32Array(this.wasm.memory.buffer, this.at.counted, 1);
+    counted[0] = 0;
     for (let from = 0; from < this.documents; from += COLLECT_CHUNK) {
       const to = Math.min(this.documents, from + COLLECT_CHUNK);
-      const n = this.wasm.collect(this.at.sums, from, to, rest, theta, this.at.docs, this.at.partial);
+      const n = this.wasm.collect(this.at.sums, from, to, rest, theta, least, this.at.docs, this.at.partial, this.at.counted);
       const docs = new Uint32Array(this.wasm.memory.buffer, this.at.docs, n);
       const partial = new Float64Array(this.wasm.memory.buffer, this.at.partial, n);
       for (let i = 0; i < n; i++) candidate(docs[i], partial[i]);
-      total += n;
     }
-    return total;
+    return counted[0];
   }
 
   /** Zeroes every sum: after a search that stopped before collect read them all out. */

@@ -93,20 +93,25 @@ void histogram(const double *sums, uint32_t documents, double width, uint32_t *c
   __builtin_memset(counts, 0, HISTOGRAMS * buckets * sizeof(uint32_t));
   const uint32_t last = buckets - 1;
   const v128_t w = wasm_f64x2_splat(width);
+  // floor(s / w) + 2^52 holds the bucket in its low 32 bits (an integer below 2^52 is exact there): cheaper than a
+  // saturating conversion of each lane.
+  const v128_t magic = wasm_f64x2_splat(0x1p52);
   const v128_t zero = wasm_f64x2_splat(0);
+  v128_t zeros = wasm_i64x2_splat(0); // −1 a lane for each zero sum
   uint32_t d = 0;
   for (; d + HISTOGRAMS <= documents; d += HISTOGRAMS) {
 #pragma clang loop unroll(full)
     for (uint32_t h = 0; h < HISTOGRAMS; h += 2) {
-      // Two divisions an instruction; a zero sum lands in bucket 0 and adds its mask lane, 0.
+      // Two divisions an instruction. A zero sum lands in bucket 0 like any other, and is taken off once at the end.
       const v128_t s = wasm_v128_load(sums + d + h);
-      const v128_t b = wasm_i32x4_trunc_sat_f64x2_zero(wasm_f64x2_div(s, w));
-      const v128_t positive = wasm_i64x2_neg(wasm_f64x2_gt(s, zero));
-      const uint32_t b0 = (uint32_t)wasm_i32x4_extract_lane(b, 0), b1 = (uint32_t)wasm_i32x4_extract_lane(b, 1);
-      counts[h * buckets + (b0 < last ? b0 : last)] += (uint32_t)wasm_i64x2_extract_lane(positive, 0);
-      counts[(h + 1) * buckets + (b1 < last ? b1 : last)] += (uint32_t)wasm_i64x2_extract_lane(positive, 1);
+      const v128_t b = wasm_f64x2_add(wasm_f64x2_floor(wasm_f64x2_div(s, w)), magic);
+      const uint32_t b0 = (uint32_t)wasm_i32x4_extract_lane(b, 0), b1 = (uint32_t)wasm_i32x4_extract_lane(b, 2);
+      counts[h * buckets + (b0 < last ? b0 : last)]++;
+      counts[(h + 1) * buckets + (b1 < last ? b1 : last)]++;
+      zeros = wasm_i64x2_add(zeros, wasm_f64x2_eq(s, zero));
     }
   }
+  counts[0] += (uint32_t)(wasm_i64x2_extract_lane(zeros, 0) + wasm_i64x2_extract_lane(zeros, 1));
   for (; d < documents; d++) {
     if (!(sums[d] > 0)) continue;
     const uint32_t b = __builtin_wasm_trunc_saturate_u_i32_f64(sums[d] / width);

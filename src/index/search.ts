@@ -226,7 +226,8 @@ export function scorerOf(index: IndexReader): SearchScorer {
 
 /**
  * The exact top `k` documents of `query` (token ids → weights ≥ 0), equal to exactTopK's, fetching only the records
- * of the query's terms. Documents with none of the query's terms are never returned.
+ * of the query's terms. Documents with none of the query's terms are never returned. `scorer` is the index's own (scorerOf)
+ * unless a benchmark passes its baseline (bench/search-scorer.ts).
  */
 export async function searchTopK(index: IndexReader, query: Query, k: number, scorer: Scorer = scorerOf(index)): Promise<SearchResult> {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);

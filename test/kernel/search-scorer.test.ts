@@ -3,11 +3,20 @@
 // accumulates, its histogram and its candidates must be exactly the JavaScript ones — on the records' edge cases
 // (an empty list, one posting, document 0, a last partial block, one- to four-byte gaps in one record), at sizes that
 // are no multiple of anything, at a million documents — and it must refuse a malformed record rather than write
-// outside its sums, leaving no sum behind once cleared.
-import { describe, expect, it } from "vitest";
-import { BLOCK_ENTRY, BLOCK_SIZE, decodeTerm, encodeTermRecord, type TermEntry } from "../../src/index/format.ts";
+// outside its sums, leaving no sum behind once cleared; so must searchTopK, whose next search is exact again.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildIndex } from "../../src/index/build.ts";
+import { BLOCK_ENTRY, BLOCK_SIZE, decodeTerm, encodeTermRecord, IndexFormatError, type TermEntry } from "../../src/index/format.ts";
+import { IndexReader } from "../../src/index/reader.ts";
+import { exactTopK } from "../../src/index/score.ts";
+import { searchTopK } from "../../src/index/search.ts";
 import { SearchScorer } from "../../src/kernel/search-scorer.ts";
 import { seededUniform } from "../../src/model/random.ts";
+import { MODEL } from "../cli/corpus-support.ts";
 
 const BUCKETS = 4096;
 
@@ -171,5 +180,35 @@ describe("the search scorer refuses a malformed record", () => {
     expect(scorer.accumulate(record.subarray(0, 5), entry.blocks, entry.postings, 1)).toBe(0);
     scorer.clear();
     expectPlain(documents, [good()], scorer);
+  });
+});
+
+describe("searchTopK on a malformed record", () => {
+  const tmp = mkdtempSync(join(tmpdir(), "splade-scorer-"));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("refuses the search, naming the term, and the next search is exact (no sum left behind)", async () => {
+    const u = seededUniform(200);
+    const lines = Array.from({ length: 3000 }, (_, d) => {
+      const terms = [...new Set(Array.from({ length: 20 }, () => 1000 + Math.floor(u() * 50)))];
+      return JSON.stringify({ id: `d${d}`, indices: terms, values: terms.map(() => 0.1 + u()) });
+    });
+    writeFileSync(join(tmp, "ids.jsonl"), `${lines.join("\n")}\n`);
+    const output = join(tmp, "index");
+    await buildIndex({ inputs: [join(tmp, "ids.jsonl")], output, model: MODEL, force: false, builder: { name: "test", version: "0" } });
+    const good = await IndexReader.open((file) => readFile(join(output, file)));
+    const [, bad] = [...good.directory.values()];
+    // The second term's first block ends past its record: read in memory only, the files stay as built.
+    const index = await IndexReader.open(async (file) => {
+      const bytes = new Uint8Array(await readFile(join(output, file)));
+      if (file === good.manifest.postings_files[bad.file]) new DataView(bytes.buffer).setUint32(bad.offset + 4, bad.bytes, true);
+      return bytes;
+    });
+    const first = [...good.directory.keys()][0];
+    // The sound term first (largest bound), so its sums are held when the malformed one is read.
+    const query = { indices: [first, bad.term], values: [1, 0.5] };
+    await expect(searchTopK(index, query, 10)).rejects.toThrow(new IndexFormatError(`term ${bad.term}: block 0 is malformed`));
+    const sound = { indices: [first], values: [1] };
+    expect((await searchTopK(index, sound, 10)).hits).toEqual(await exactTopK(index, sound, 10));
   });
 });

@@ -83,6 +83,12 @@ uint32_t accumulate(const uint8_t *record, uint32_t bytes, uint32_t blocks, uint
 /** Sub-histograms: consecutive documents whose sums share a bucket then add to different counters, not one chain. */
 #define HISTOGRAMS 8
 
+/** Counters histogram() needs for `buckets` buckets: the caller's layout asks, so the number lives only here. */
+EXPORT(histogram_counters)
+uint32_t histogram_counters(uint32_t buckets) {
+  return HISTOGRAMS * buckets;
+}
+
 /**
  * counts[floor(sum / width)] += 1 for every positive sum. `counts` holds HISTOGRAMS × buckets counters (zeroed here);
  * the histogram is its first `buckets`. The caller passes width = (ceiling + 1) / buckets with every sum ≤ ceiling,

@@ -9,6 +9,7 @@ interface ScorerExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
   accumulate(record: number, bytes: number, blocks: number, postings: number, weight: number, sums: number, documents: number): number;
+  histogram_counters(buckets: number): number;
   histogram(sums: number, documents: number, width: number, counts: number, buckets: number): void;
   collect(sums: number, from: number, to: number, rest: number, theta: number, least: number, docs: number, partial: number, counted: number): number;
   clear(sums: number, documents: number): void;
@@ -17,8 +18,6 @@ interface ScorerExports {
 const PAGE = 65536;
 /** Documents a collect call reads: its output holds as many candidates (12 bytes each). */
 const COLLECT_CHUNK = 4096;
-/** search-scorer.c HISTOGRAMS: the histogram pass counts into that many histograms of `buckets`, then adds them up. */
-const HISTOGRAMS = 8;
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export class SearchScorer {
@@ -34,7 +33,7 @@ export class SearchScorer {
   ) {
     this.wasm = new WebAssembly.Instance(scorerModule, {}).exports as unknown as ScorerExports;
     const counts = align(this.wasm.__heap_base.value as number, 16);
-    const counted = counts + HISTOGRAMS * buckets * 4;
+    const counted = counts + this.wasm.histogram_counters(buckets) * 4;
     const docs = counted + 16;
     const partial = align(docs + COLLECT_CHUNK * 4, 16);
     const sums = partial + COLLECT_CHUNK * 8;

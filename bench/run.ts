@@ -635,7 +635,7 @@ const searchCommand = defineCommand({
     console.log(
       "\ncore: bench/search-worker.ts inside workerd, run by Miniflare's API (no wrangler dev, no inspector relay): the route's isolate index and searchTopK, hits' ids read; no HTTP. " +
         "A query's first run is timed once, in a stream of distinct queries (the parts it fetched counted); warm, its time is the mean of a loop of ≥ 20 ms. " +
-        "/search in-process: the production app's fetch inside the same workerd (tokenizer, query model, search, JSON). HTTP: the production Worker through wrangler dev's proxy, at most 60 s of warm round trips a k. " +
+        "/search in-process: the production app's fetch inside the same workerd (tokenizer, query model, search, JSON). HTTP: the production Worker through wrangler dev's proxy, at most 60 s of warm round trips a k, first as users run it (the inspector's Network domain on: wrangler relays every index part's reads), then with that domain turned off through the inspector. " +
         "DuckDB: src/engines/duckdb.ts eval index in this process on the float32 vectors (the index's are quantized), same query vectors as the core.",
     );
     const file = join(args.out, `search-${new Date().toISOString().replaceAll(":", "-")}.json`);

@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDuckdb } from "../src/engines/duckdb.ts";
 import { fingerprint, INDEX_PREFIX } from "../src/eval/retrieve.ts";
-import { assetsFolder, startWorker, type WorkerServer } from "../src/node/wrangler-dev.ts";
+import { assetsFolder, freePort, startWorker, type WorkerServer } from "../src/node/wrangler-dev.ts";
 import { type MiniflareWorker, startMiniflareWorker } from "./miniflare-worker.ts";
 import type { PartTraffic, RouteCost, SearchCacheStats, SearchColdResult, SearchCost } from "./search-worker.ts";
 import { DOC_SHAPE, QUERY_SHAPE, type SparseVectorRecord, writeSparseCollection } from "./sparse-collection.ts";
@@ -44,6 +44,8 @@ const CHUNK = 10;
 const REQUEST_TIMEOUT_MS = 240_000;
 /** Warm HTTP round trips per k stop once they have taken this long (at least one is sent). */
 const HTTP_BUDGET_MS = 60_000;
+/** An HTTP round trip not answered by then stops the phase (a 1M cold one took 4.4 s with the relay on, measured). */
+const HTTP_TIMEOUT_MS = 60_000;
 
 /** A measure that was not taken, and why. */
 export interface Unmeasured {
@@ -77,11 +79,15 @@ export interface BuildResult {
 }
 
 export interface HttpResult {
+  /** The isolate's inspector Network domain: on as wrangler dev leaves it, or turned off through the inspector. */
+  network_domain: "on" | "off";
   /** A fresh Worker's first GET /search (the query model and the index loaded by it). */
   cold_round_trip_ms: number;
   cold_server_timing: Record<string, number>;
   /** Warm round trips through wrangler dev's proxy, and their Server-Timing `search`, per k (n: how many fit the budget). */
   warm: Record<string, { round_trip_ms: Quantiles; search_ms: Quantiles }>;
+  /** The request that got no answer, when one did not: the round trips after it were not sent. */
+  stopped?: string;
 }
 
 /** Index parts a stream of distinct queries fetched: each query's first run. */
@@ -133,7 +139,9 @@ export interface SearchBenchRow {
   core: Record<string, Measured<CoreResult>>;
   isolate: Measured<IsolateMemory>;
   route: Record<string, Measured<RouteResult>>;
+  /** The production Worker under wrangler dev as users run it (the inspector relay on), then with it off. */
   http: Measured<HttpResult>;
+  http_network_off: Measured<HttpResult>;
   duckdb: Measured<{ version: string; load_s: number | null; database_mib: number; query_ms: Record<string, Quantiles> }>;
 }
 
@@ -225,9 +233,9 @@ async function inChunks<T, R>(items: readonly T[], send: (chunk: T[]) => Promise
   return out;
 }
 
-/** A request's failure as one line: a timeout says so. */
+/** A request's failure as one line: a timeout (AbortSignal.timeout's) says so. */
 function reason(error: unknown): string {
-  if (error instanceof DOMException && error.name === "TimeoutError") return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  if (error instanceof DOMException && error.name === "TimeoutError") return "no answer in time";
   return (error instanceof Error ? error.message : String(error)).split("\n")[0];
 }
 
@@ -244,7 +252,7 @@ async function post<T>(worker: MiniflareWorker, path: string, body: unknown): Pr
 
 async function timedSearch(server: WorkerServer, text: string, k: number): Promise<{ ms: number; timing: Record<string, number> }> {
   const t0 = performance.now();
-  const response = await server.fetch(`/search?${new URLSearchParams({ q: text, k: String(k) })}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const response = await server.fetch(`/search?${new URLSearchParams({ q: text, k: String(k) })}`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
   const body = await response.text();
   const ms = performance.now() - t0;
   if (!response.ok) throw new Error(`GET /search answered ${response.status}: ${body.slice(0, 500)}`);
@@ -343,23 +351,56 @@ async function benchInWorkerd(folder: string, queries: SparseVectorRecord[], tex
   }
 }
 
-/** The production Worker under wrangler dev: a fresh isolate's first /search, then warm round trips within the budget. */
-async function benchHttp(folder: string, texts: string[]): Promise<HttpResult> {
-  const server = await startWorker(folder, { vars: { SPLADE_CACHE_TTL: "0" } });
+/**
+ * Holds a session on wrangler's inspector proxy (port `port`) with the isolate's Network domain turned off, as
+ * bench/worker-memory.ts does, until close(). In a process of its own: Node 20's WebSocket client is behind a flag.
+ */
+const NETWORK_OFF = `
+const socket = new WebSocket("ws://127.0.0.1:" + process.argv[1] + "/ws", { headers: { Origin: "http://127.0.0.1" } });
+socket.addEventListener("open", () => socket.send(JSON.stringify({ id: 1, method: "Network.disable" })));
+socket.addEventListener("message", (event) => { if (JSON.parse(String(event.data)).id === 1) process.stdout.write("off\\n"); });
+socket.addEventListener("error", () => { console.error("no inspector on port " + process.argv[1]); process.exit(1); });
+process.stdin.on("end", () => process.exit(0)).resume();
+`;
+
+function networkOff(port: number): Promise<{ close(): void }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["--experimental-websocket", "-e", NETWORK_OFF, String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+    child.on("error", fail);
+    child.on("close", (code) => fail(new Error(`the inspector session exited with ${code}`)));
+    child.stdout.once("data", () => done({ close: () => child.stdin.end() }));
+  });
+}
+
+/**
+ * The production Worker under wrangler dev: a fresh isolate's first /search, then warm round trips within the budget.
+ * With the Network domain on (as users run it), wrangler relays an event per chunk of every index part the Worker
+ * reads; at 1M passages a request then stalled for minutes with neither process busy (measured, wrangler 4.86.0).
+ */
+async function benchHttp(folder: string, texts: string[], network: HttpResult["network_domain"]): Promise<HttpResult> {
+  const inspectorPort = await freePort();
+  const server = await startWorker(folder, { vars: { SPLADE_CACHE_TTL: "0" }, inspectorPort });
+  const session = network === "off" ? await networkOff(inspectorPort) : undefined;
   try {
     const cold = await timedSearch(server, texts[0], 10);
     const warm: HttpResult["warm"] = {};
+    let stopped: string | undefined;
     for (const k of SEARCH_BENCH_KS) {
       const runs = [];
       const t0 = performance.now();
       for (const text of texts) {
-        runs.push(await timedSearch(server, text, k));
-        if (performance.now() - t0 > HTTP_BUDGET_MS) break;
+        if (stopped || performance.now() - t0 > HTTP_BUDGET_MS) break;
+        try {
+          runs.push(await timedSearch(server, text, k));
+        } catch (error) {
+          stopped = `round trip ${runs.length + 1} at k = ${k}: ${reason(error)} (${HTTP_TIMEOUT_MS / 1000} s)`;
+        }
       }
       warm[k] = { round_trip_ms: quantiles(runs.map((r) => r.ms)), search_ms: quantiles(runs.map((r) => r.timing.search ?? Number.NaN)) };
     }
-    return { cold_round_trip_ms: cold.ms, cold_server_timing: cold.timing, warm };
+    return { network_domain: network, cold_round_trip_ms: cold.ms, cold_server_timing: cold.timing, warm, ...(stopped ? { stopped } : {}) };
   } finally {
+    session?.close();
     await server.stop();
   }
 }
@@ -425,10 +466,12 @@ export async function benchSearch(options: SearchBenchOptions): Promise<SearchBe
     options.onPhase?.(`${label} passages: the search core and /search in workerd (bench/search-worker.ts through Miniflare)`);
     const inWorkerd = await benchInWorkerd(folder, queries, options.texts, options);
     options.onPhase?.(`${label} passages: /search over HTTP (wrangler dev, the production Worker; at most ${HTTP_BUDGET_MS / 1000} s of warm round trips a k)`);
-    const http = await phases()("/search over HTTP", () => benchHttp(folder, options.texts));
+    const http = await phases()("/search over HTTP", () => benchHttp(folder, options.texts, "on"));
+    options.onPhase?.(`${label} passages: /search over HTTP, the inspector's Network domain off`);
+    const http_network_off = await phases()("/search over HTTP, Network off", () => benchHttp(folder, options.texts, "off"));
     options.onPhase?.(`${label} passages: DuckDB`);
     const duckdb = await phases()("DuckDB", () => benchDuckdb(docs, allQueries, out, size, seed));
-    rows.push({ documents: size, postings, index_bytes: indexBytes, index_files: files.length, build, ...inWorkerd, http, duckdb });
+    rows.push({ documents: size, postings, index_bytes: indexBytes, index_files: files.length, build, ...inWorkerd, http, http_network_off, duckdb });
   }
   return { queries: queries.length, load_average: { start, end: loadavg() }, rows };
 }
@@ -492,14 +535,20 @@ export function searchTable(rows: SearchBenchRow[]): string[] {
       ),
     ),
     line("/search text queries: query terms with postings, p50 (p99)", (r) => of(r.route[10], (c) => `${c.query_terms.p50} (${c.query_terms.p99})`)),
-    line("/search HTTP cold, fresh Worker: round trip ms (Server-Timing search)", (r) =>
-      of(r.http, (h) => `${ms(h.cold_round_trip_ms)} (${ms(h.cold_server_timing.search)})`),
-    ),
-    ...SEARCH_BENCH_KS.map((k) =>
-      line(`/search HTTP warm k=${k}: round trip p50 / p99 ms (round trips)`, (r) =>
-        of(r.http, (h) => `${q(h.warm[k].round_trip_ms)} (${h.warm[k].round_trip_ms.n})`),
-      ),
-    ),
+    ...(["http", "http_network_off"] as const).flatMap((key) => {
+      const how = key === "http" ? "wrangler dev as users run it" : "wrangler dev, inspector Network off";
+      return [
+        line(`/search HTTP (${how}) cold, fresh Worker: round trip ms (Server-Timing search)`, (r) =>
+          of(r[key], (h) => `${ms(h.cold_round_trip_ms)} (${ms(h.cold_server_timing.search)})`),
+        ),
+        ...SEARCH_BENCH_KS.map((k) =>
+          line(`/search HTTP (${how}) warm k=${k}: round trip p50 / p99 ms (round trips)`, (r) =>
+            of(r[key], (h) => `${q(h.warm[k].round_trip_ms)} (${h.warm[k].round_trip_ms.n})`),
+          ),
+        ),
+        line(`/search HTTP (${how}): stopped by`, (r) => of(r[key], (h) => h.stopped ?? "—")),
+      ];
+    }),
     ...SEARCH_BENCH_KS.map((k) => line(`DuckDB exact k=${k}: p50 / p99 ms`, (r) => of(r.duckdb, (d) => q(d.query_ms[k])))),
     line("DuckDB: database MiB (load s, when this run loaded it)", (r) =>
       of(r.duckdb, (d) => `${d.database_mib}${d.load_s === null ? "" : ` (${d.load_s.toFixed(1)} s)`}`),

@@ -11,6 +11,7 @@ import { BASELINE } from "./query-node.ts";
 import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts";
 import { benchRetrieval } from "./retrieval.ts";
 import { benchSearch, searchTable, searchTexts } from "./search.ts";
+import { searchScorerCommand } from "./search-scorer.ts";
 import { benchModelCases, benchModels, MODELS_BENCH_DOC_TOP_K, MODELS_BENCH_QUERY } from "./models.ts";
 import { generatePassages } from "../test/support/passages.ts";
 import { parseVocab } from "../src/model/tokenizer-json.ts";
@@ -649,7 +650,14 @@ export const benchCommand = defineCommand({
   meta: { name: "bench", description: "splade-edge benchmarks: query (the default), corpus, retrieval, models and search" },
   args: queryArgs,
   default: "query",
-  subCommands: { query: queryCommand, corpus: corpusCommand, retrieval: retrievalCommand, models: modelsCommand, search: searchCommand },
+  subCommands: {
+    query: queryCommand,
+    corpus: corpusCommand,
+    retrieval: retrievalCommand,
+    models: modelsCommand,
+    search: searchCommand,
+    "search-scorer": searchScorerCommand,
+  },
 });
 
 await runCli(benchCommand);

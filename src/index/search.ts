@@ -10,12 +10,14 @@
 //    soon as its block-max bounds fall short.
 // Term at a time suits learned-sparse queries, whose frequent expansion terms keep document-at-a-time MaxScore from
 // skipping much (docs/search.md: a document-at-a-time version took 55 ms a query where one pass took 4.5), and its
-// inner loop is one tight pass over a list.
+// inner loop is one tight pass over a list. That pass, the histogram and the read-out of the candidates run in
+// WebAssembly (src/kernel/search-scorer.c, one instance per index); the lookups in the lists left stay here.
 //
 // Exact means equal to the reference (score.ts exactTopK) bit for bit: sums are integers (score.ts quantizeQuery), so
 // the order of accumulation changes nothing. Equal scores go by document number; a bound that only ties θ keeps its
 // documents, which may win a tie.
-import { BLOCK_ENTRY, BLOCK_SIZE, blockTable, decodeBlock, type BlockInfo, type TermEntry } from "./format.ts";
+import { SearchScorer } from "../kernel/search-scorer.ts";
+import { BLOCK_SIZE, blockTable, decodeBlock, IndexFormatError, type BlockInfo, type TermEntry } from "./format.ts";
 import type { IndexReader } from "./reader.ts";
 import { byScore, quantizeQuery, scoreOf, type Query, type ScoredDocument } from "./score.ts";
 
@@ -177,36 +179,10 @@ class TopK {
   }
 }
 
-/** One sum per document, reused query after query (zeroed as the candidates are read out). */
-const accumulators = new WeakMap<IndexReader, Float64Array>();
+/** What scoring needs of its one sum per document: SearchScorer's loops (a benchmark may pass its own, bench/search-scorer.ts). */
+export type Scorer = Pick<SearchScorer, "buckets" | "accumulate" | "histogram" | "collect" | "clear">;
 
-/** Adds a whole list into `sums`: the one hot loop. */
-function accumulate(record: Uint8Array, entry: TermEntry, weight: number, sums: Float64Array): void {
-  const blocks = entry.blocks;
-  const dataStart = blocks * BLOCK_ENTRY;
-  let at = dataStart;
-  let doc = -1;
-  for (let b = 0; b < blocks; b++) {
-    const count = b === blocks - 1 ? entry.postings - b * BLOCK_SIZE : BLOCK_SIZE;
-    // The block's impacts end where the block table says it ends: read beside the gaps, in one pass.
-    const tableEnd = b * BLOCK_ENTRY + 4;
-    const end = dataStart + (record[tableEnd] | (record[tableEnd + 1] << 8) | (record[tableEnd + 2] << 16) | (record[tableEnd + 3] << 24));
-    let impact = end - count;
-    // format.ts decodeBlock's varint loop, inlined: this loop is the search's time, and a call per posting that must also
-    // return the new position costs more than the loop's body.
-    while (impact < end) {
-      let byte = record[at++];
-      let gap = byte & 0x7f;
-      for (let shift = 7; byte & 0x80; shift += 7) {
-        byte = record[at++];
-        gap |= (byte & 0x7f) << shift;
-      }
-      doc += gap >>> 0;
-      sums[doc] += weight * record[impact++];
-    }
-    at = end;
-  }
-}
+const scorers = new WeakMap<IndexReader, SearchScorer>();
 
 /**
  * What one candidate's lookup in one list costs, in postings read: a block-max check, and often a block decoded
@@ -222,45 +198,62 @@ const MAX_CHECKS = 3;
  * edge). Also how many documents have a sum at least θ − rest: the candidates if traversal stopped now (an estimate
  * to the bucket, for the decision only).
  */
-function threshold(sums: Float64Array, k: number, ceiling: number, rest: number): { theta: number; candidates: number } {
-  const counts = new Uint32Array(HISTOGRAM_BUCKETS);
-  const width = (ceiling + 1) / HISTOGRAM_BUCKETS;
-  for (let d = 0; d < sums.length; d++) {
-    const sum = sums[d];
-    if (sum > 0) counts[Math.floor(sum / width)]++;
-  }
+function threshold(scorer: Scorer, k: number, ceiling: number, rest: number): { theta: number; candidates: number } {
+  const buckets = scorer.buckets;
+  const width = (ceiling + 1) / buckets;
+  const counts = scorer.histogram(width);
   let seen = 0;
-  let b = HISTOGRAM_BUCKETS - 1;
+  let b = buckets - 1;
   for (; b > 0; b--) {
     seen += counts[b];
     if (seen >= k) break;
   }
   const theta = seen >= k ? b * width : 0;
   let candidates = 0;
-  for (let c = Math.max(0, Math.floor((theta - rest) / width)); c < HISTOGRAM_BUCKETS; c++) candidates += counts[c];
+  for (let c = Math.max(0, Math.floor((theta - rest) / width)); c < buckets; c++) candidates += counts[c];
   return { theta, candidates };
+}
+
+/** The index's scorer: one per index, made on its first search, its sums reused query after query. */
+export function scorerOf(index: IndexReader): SearchScorer {
+  let scorer = scorers.get(index);
+  if (!scorer) {
+    scorer = new SearchScorer(index.manifest.documents, HISTOGRAM_BUCKETS);
+    scorers.set(index, scorer);
+  }
+  return scorer;
 }
 
 /**
  * The exact top `k` documents of `query` (token ids → weights ≥ 0), equal to exactTopK's, fetching only the records
- * of the query's terms. Documents with none of the query's terms are never returned.
+ * of the query's terms. Documents with none of the query's terms are never returned. `scorer` is the index's own (scorerOf)
+ * unless a benchmark passes its baseline (bench/search-scorer.ts).
  */
-export async function searchTopK(index: IndexReader, query: Query, k: number): Promise<SearchResult> {
+export async function searchTopK(index: IndexReader, query: Query, k: number, scorer: Scorer = scorerOf(index)): Promise<SearchResult> {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   const quantized = quantizeQuery(query);
   const found = await Promise.all(quantized.terms.map(async ({ term, weight }) => ({ weight, record: await index.record(term) })));
-  // Nothing below awaits: the isolate's other requests cannot touch the accumulators while this one uses them.
+  // Nothing below awaits: the isolate's other requests cannot touch the scorer's sums while this one uses them.
   const lists = found.flatMap(({ weight, record }) => (record ? [{ weight, ...record, upperBound: weight * record.entry.maxImpact }] : []));
   lists.sort((a, b) => b.upperBound - a.upperBound);
   const stats: SearchStats = { terms: lists.length, traversed: 0, postings: 0, blocksDecoded: 0, candidates: 0 };
   for (const list of lists) stats.postings += list.entry.postings;
 
-  const documents = index.manifest.documents;
-  let sums = accumulators.get(index);
-  if (!sums) {
-    sums = new Float64Array(documents);
-    accumulators.set(index, sums);
+  try {
+    const scale = index.manifest.quantization.scale;
+    const hits = scoreLists(scorer, lists, k, stats).map(({ doc, score }) => ({ doc, score: scoreOf(score, quantized, scale) }));
+    return { hits, stats };
+  } catch (error) {
+    // A malformed record or block stopped the search with sums still held: the next search starts from zeros.
+    scorer.clear();
+    throw error;
   }
+}
+
+type List = { weight: number; entry: TermEntry; bytes: Uint8Array; upperBound: number };
+
+/** MaxScore over `lists` (largest upper bound first) on the scorer's sums, which it leaves zeroed: the best k sums. */
+function scoreLists(scorer: Scorer, lists: List[], k: number, stats: SearchStats): ScoredDocument[] {
   // What the lists not yet traversed can add to a document, together; what the traversed ones can have added.
   let rest = lists.reduce((sum, l) => sum + l.upperBound, 0);
   let ceiling = 0;
@@ -274,14 +267,15 @@ export async function searchTopK(index: IndexReader, query: Query, k: number): P
     // the rest: with frequent expansion terms a document's sum so far plus the bounds left often still reaches θ. A
     // check reads every sum, so there are at most MAX_CHECKS.
     if (rest < ceiling && checks++ < MAX_CHECKS) {
-      const estimate = threshold(sums, k, ceiling, rest);
+      const estimate = threshold(scorer, k, ceiling, rest);
       if (rest < estimate.theta && estimate.candidates * (lists.length - traversed) * LOOKUP_COST < restPostings) {
         theta = estimate.theta;
         break;
       }
     }
     const list = lists[traversed++];
-    accumulate(list.bytes, list.entry, list.weight, sums);
+    const bad = scorer.accumulate(list.bytes, list.entry.blocks, list.entry.postings, list.weight);
+    if (bad !== undefined) throw new IndexFormatError(`term ${list.entry.term}: block ${bad} is malformed`);
     stats.blocksDecoded += list.entry.blocks;
     rest -= list.upperBound;
     ceiling += list.upperBound;
@@ -289,27 +283,17 @@ export async function searchTopK(index: IndexReader, query: Query, k: number): P
   }
   stats.traversed = traversed;
 
-  // Candidates: documents some traversed list holds whose sum could still reach θ (every one when all lists were
-  // traversed: θ = 0). Read in document order, zeroing.
-  const candidates: number[] = [];
-  const partial: number[] = [];
-  for (let d = 0; d < documents; d++) {
-    const sum = sums[d];
-    if (sum === 0) continue;
-    sums[d] = 0;
-    if (sum + rest >= theta) {
-      candidates.push(d);
-      partial.push(sum);
-    }
-  }
-  stats.candidates = candidates.length;
-
   const cursors = lists.slice(traversed).map((l) => new TermCursor(l.weight, l.entry, l.bytes));
   const best = new TopK(k);
   // θ may tie (and win on document number); the final top's own threshold, of smaller documents, may not.
   const beaten = (bound: number) => bound < theta || (best.full && bound <= best.threshold);
-  candidates.forEach((doc, c) => {
-    let sum = partial[c];
+  // With every list traversed the sums are final, and one more histogram gives a sum that k documents reach: below it
+  // no document can enter the top k (at it, one may win a tie), so only the few above come back to JavaScript.
+  const least = cursors.length === 0 && lists.length > 0 ? threshold(scorer, k, ceiling, 0).theta : 0;
+  // Candidates: documents some traversed list holds whose sum could still reach θ (every one when all lists were
+  // traversed: θ = 0), in document order, each looked up in the lists left.
+  stats.candidates = scorer.collect(rest, theta, least, (doc, partial) => {
+    let sum = partial;
     if (cursors.length > 0) {
       let bound = sum;
       for (const cursor of cursors) bound += cursor.blockBound(doc);
@@ -322,6 +306,5 @@ export async function searchTopK(index: IndexReader, query: Query, k: number): P
     best.offer(doc, sum);
   });
   for (const cursor of cursors) stats.blocksDecoded += cursor.decoded;
-  const scale = index.manifest.quantization.scale;
-  return { hits: best.sorted().map(({ doc, score }) => ({ doc, score: scoreOf(score, quantized, scale) })), stats };
+  return best.sorted();
 }

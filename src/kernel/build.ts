@@ -1,5 +1,6 @@
 // `npm run build:kernel`: compiles encoder.c and splade-head.c into the committed kernel.wasm (plain SIMD128) and
-// kernel-relaxed.wasm (relaxed SIMD: -DRELAXED) with Debian's clang-16 and lld-16 (`apt-get install clang-16 lld-16`), so that `npm install` needs no compiler; erf-table.h is generated
+// kernel-relaxed.wasm (relaxed SIMD: -DRELAXED), and search-scorer.c into search-scorer.wasm (SIMD128), with Debian's
+// clang-16 and lld-16 (`apt-get install clang-16 lld-16`), so that `npm install` needs no compiler; erf-table.h is generated
 // first (erf-table.ts). The output is byte-for-byte reproducible: no libc, no debug info, names and the producers
 // section stripped, paths never embedded.
 import { execFileSync } from "node:child_process";
@@ -22,6 +23,22 @@ export const KERNEL_BUILDS: Record<KernelBuild, { file: string; flags: string[] 
   simd128: { file: KERNEL_WASM, flags: [] },
 };
 export const ERF_HEADER = join(KERNEL_DIR, "erf-table.h");
+export const SEARCH_SCORER_WASM = join(KERNEL_DIR, "search-scorer.wasm");
+
+/** A committed .wasm and what it is compiled from. */
+export interface WasmBuild {
+  file: string;
+  sources: string[];
+  flags: string[];
+}
+
+/** Every committed .wasm: what `npm run build:kernel` writes, and what test/kernel/encoder.test.ts rebuilds and compares. */
+export const WASM_BUILDS: WasmBuild[] = [
+  ...Object.values(KERNEL_BUILDS).map(({ file, flags }) => ({ file, sources: KERNEL_SOURCES, flags })),
+  // The search scorer's loops gain nothing from relaxed SIMD (no multiply-adds): one plain build. Non-trapping
+  // float-to-int (in every engine that runs SIMD128) turns a bucket's float into an index without a range check.
+  { file: SEARCH_SCORER_WASM, sources: ["search-scorer.c"], flags: ["-mnontrapping-fptoint"] },
+];
 
 /** The compiler the committed .wasm was built with; another version may emit other (valid) bytes. */
 export const CLANG = process.env.CLANG ?? "clang-16";
@@ -54,12 +71,12 @@ export function clangVersion(): string | undefined {
   }
 }
 
-/** Compiles one build of the kernel (with the committed erf-table.h) and returns the .wasm bytes. */
-export function buildKernel(build: KernelBuild = "simd128"): Uint8Array {
+/** Compiles one committed .wasm (the kernel with the committed erf-table.h) and returns its bytes. */
+export function buildWasm({ sources, flags }: WasmBuild): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "splade-kernel-"));
   try {
-    const out = join(dir, "kernel.wasm");
-    execFileSync(CLANG, [...FLAGS, ...KERNEL_BUILDS[build].flags, "-o", out, ...KERNEL_SOURCES], { cwd: KERNEL_DIR, stdio: "inherit" });
+    const out = join(dir, "out.wasm");
+    execFileSync(CLANG, [...FLAGS, ...flags, "-o", out, ...sources], { cwd: KERNEL_DIR, stdio: "inherit" });
     return readFileSync(out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -74,9 +91,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   if (!version.startsWith(CLANG_VERSION)) console.warn(`warning: ${version} is not ${CLANG_VERSION}: the bytes will differ from the committed build`);
   writeFileSync(ERF_HEADER, erfHeader());
-  for (const [build, { file }] of Object.entries(KERNEL_BUILDS)) {
-    const bytes = buildKernel(build as KernelBuild);
-    writeFileSync(file, bytes);
-    console.log(`${file}: ${bytes.length} bytes (${version})`);
+  for (const build of WASM_BUILDS) {
+    const bytes = buildWasm(build);
+    writeFileSync(build.file, bytes);
+    console.log(`${build.file}: ${bytes.length} bytes (${version})`);
   }
 }

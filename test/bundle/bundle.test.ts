@@ -213,11 +213,11 @@ describe("wrangler deploy --dry-run --outdir", () => {
     expect(wranglerOutput).toContain("--dry-run: exiting now.");
   });
 
-  it("writes one ES module, the kernel's .wasm modules it imports, and nothing else it would upload", () => {
+  it("writes one ES module, the .wasm modules it imports (the kernel's and the search scorer), and nothing else it would upload", () => {
     const js = files.filter((f) => f.name.endsWith(".js"));
     const wasm = files.filter((f) => f.name.endsWith(".wasm"));
     expect(js.map((f) => f.name)).toEqual([entry]);
-    expect(wasm.map((f) => f.name.replace(/^[0-9a-f]{40}-/, "")).sort()).toEqual(["kernel-relaxed.wasm", "kernel.wasm"]);
+    expect(wasm.map((f) => f.name.replace(/^[0-9a-f]{40}-/, "")).sort()).toEqual(["kernel-relaxed.wasm", "kernel.wasm", "search-scorer.wasm"]);
     // The rest: the source map (not uploaded: wrangler.toml has no upload_source_maps) and wrangler's README.
     expect(files.filter((f) => !js.includes(f) && !wasm.includes(f)).map((f) => f.name)).toEqual(["README.md", `${entry}.map`]);
     const source = readFileSync(join(outdir, js[0].name), "utf8");

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bruteForce, type Exact, exactProblems, recallAtK, SCORE_TOLERANCE, tieSwaps, type Vector } from "../support/brute-force.ts";
 import { ENGINE_QUERIES } from "../support/engine-queries.ts";
 import { generatePassages } from "../support/passages.ts";
+import { REQUEST_DEADLINE_MS, SETUP_TIMEOUT_MS, step } from "../support/setup-steps.ts";
 import { assetsFolder, startWorker, type WorkerServer } from "../../src/node/wrangler-dev.ts";
 import { openDuckdb, type Duckdb } from "../../src/engines/duckdb.ts";
 import { openPgvector, type Pgvector } from "../../src/engines/pgvector.ts";
@@ -174,13 +175,13 @@ async function encodeCorpus(format: "pgvector" | "ids", output: string): Promise
 /** Starts the Worker, waits for `quiet` (the end of whatever blocks this process), then asks it every query. */
 async function encodeQueries(quiet: Promise<unknown>): Promise<void> {
   const t0 = performance.now();
-  worker = await startWorker(await assetsFolder(QUERY_MODEL));
+  worker = await step("wrangler dev start", startWorker(await assetsFolder(QUERY_MODEL)));
   timings["worker start (ms)"] = ms(performance.now() - t0);
   await quiet;
   const t1 = performance.now();
   for (const q of QUERIES) {
     const get = async (format: string) => {
-      const response = await worker!.fetch(`/encode?${new URLSearchParams({ q, format })}`);
+      const response = await worker!.fetch(`/encode?${new URLSearchParams({ q, format })}`, { signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
       const body = await response.text();
       if (!response.ok) throw new Error(`GET /encode format=${format} answered ${response.status}: ${body.slice(0, 300)}`);
       return { type: response.headers.get("content-type") ?? "", body };
@@ -209,13 +210,19 @@ beforeAll(async () => {
   // 9 s and more on a busy 2-core machine, and wrangler dev's proxy closes a connection that carries no request for 15 s
   // (5 s once idle after an answer), so a request caught by the block failed with "SocketError: other side closed".
   // (Engines are kept as they open, so afterAll closes them even when another part fails.)
-  const pgOpening = openPgvector().then((opened) => (pg = opened));
+  const pgOpening = step(
+    "PGlite open",
+    openPgvector().then((opened) => (pg = opened)),
+  );
   const [pgRun, idsRun] = await Promise.all([
-    encodeCorpus("pgvector", path("docs.copy")),
-    encodeCorpus("ids", path("docs.ids.jsonl")),
-    encodeQueries(pgOpening),
+    step("encode-corpus --format pgvector", encodeCorpus("pgvector", path("docs.copy"))),
+    step("encode-corpus --format ids", encodeCorpus("ids", path("docs.ids.jsonl"))),
+    step("queries encoded by the Worker", encodeQueries(pgOpening)),
     pgOpening,
-    openDuckdb().then((opened) => (duck = opened)),
+    step(
+      "DuckDB open",
+      openDuckdb().then((opened) => (duck = opened)),
+    ),
   ]);
   if (!pg || !duck) throw new Error("unreachable: both engines opened");
   timings["pglite open + CREATE EXTENSION (ms)"] = ms(pg.openMs);
@@ -236,7 +243,7 @@ beforeAll(async () => {
   const loaded = await duck.loadIdsFile(path("docs.ids.jsonl"), { table: TABLE });
   timings["duckdb read_json + unnest (ms)"] = ms(loaded.loadMs);
   expect(loaded).toMatchObject({ documents: DOCS, postings: DOCS * DOC_TOP_K });
-}, 240_000);
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   console.log(

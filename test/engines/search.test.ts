@@ -30,6 +30,7 @@ import {
 } from "../support/index-brute-force.ts";
 import { ENGINE_QUERIES } from "../support/engine-queries.ts";
 import { generatePassages } from "../support/passages.ts";
+import { REQUEST_DEADLINE_MS, SETUP_TIMEOUT_MS, step } from "../support/setup-steps.ts";
 
 const DOC_MODEL = resolve(FIXTURE_ROOT, "model", "doc");
 /** Its queries keep tens to hundreds of terms, as trained query encoders do (the plain fixture's keep ~28k). */
@@ -174,7 +175,14 @@ beforeAll(async () => {
   await assetsFolder(QUERY_MODEL, path("other"));
 
   let t0 = performance.now();
-  const [shard0, shard1] = await Promise.all([encodeShard(0), encodeShard(1), openDuckdb().then((opened) => (duck = opened))]);
+  const [shard0, shard1] = await Promise.all([
+    step("encode-corpus --shard 0/2", encodeShard(0)),
+    step("encode-corpus --shard 1/2", encodeShard(1)),
+    step(
+      "DuckDB open",
+      openDuckdb().then((opened) => (duck = opened)),
+    ),
+  ]);
   timings["encode-corpus, 2 shards at once (s)"] = ms((performance.now() - t0) / 1000);
   expectCli(shard0);
   expectCli(shard1);
@@ -182,8 +190,8 @@ beforeAll(async () => {
 
   t0 = performance.now();
   const [built, otherBuilt] = await Promise.all([
-    buildIndex(parts, path("model", "index"), DOC_MODEL, ["--store", "title,url", "--corpus", path("passages.jsonl")]),
-    buildIndex([parts[1]], path("other", "index"), otherDoc),
+    step("splade-index build", buildIndex(parts, path("model", "index"), DOC_MODEL, ["--store", "title,url", "--corpus", path("passages.jsonl")])),
+    step("splade-index build (other model)", buildIndex([parts[1]], path("other", "index"), otherDoc)),
   ]);
   timings["splade-index build (ms)"] = ms(performance.now() - t0);
   expectCli(built);
@@ -192,14 +200,14 @@ beforeAll(async () => {
   t0 = performance.now();
   // The cache off: every answer is searched, none replayed.
   [worker, otherWorker] = await Promise.all([
-    startWorker(path("model"), { vars: { SPLADE_CACHE_TTL: "0" } }),
-    startWorker(path("other"), { vars: { SPLADE_CACHE_TTL: "0" } }),
+    step("wrangler dev start", startWorker(path("model"), { vars: { SPLADE_CACHE_TTL: "0" } })),
+    step("wrangler dev start (other index)", startWorker(path("other"), { vars: { SPLADE_CACHE_TTL: "0" } })),
   ]);
   timings["2 workers start (ms)"] = ms(performance.now() - t0);
 
   t0 = performance.now();
   for (const q of QUERIES) {
-    const response = await worker.fetch(`/encode?${new URLSearchParams({ q, format: "ids" })}`);
+    const response = await worker.fetch(`/encode?${new URLSearchParams({ q, format: "ids" })}`, { signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
     const body = await json<QueryVector>(response);
     if (!response.ok) throw new Error(`GET /encode?format=ids answered ${response.status}: ${JSON.stringify(body)}`);
     vectors.push({ indices: body.indices, values: body.values });
@@ -213,7 +221,7 @@ beforeAll(async () => {
   writeFileSync(path("impacts.ids.jsonl"), impactsIdsJsonl(corpus));
   const loaded = await duck!.loadIndex({ files: [path("impacts.ids.jsonl")], fingerprint: "search.test" }, { prefix: "impacts" });
   expect(loaded.documents).toBe(PASSAGES);
-}, 240_000);
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   console.log(

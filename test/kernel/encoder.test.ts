@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildKernel, clangVersion, CLANG, CLANG_VERSION, ERF_HEADER, KERNEL_BUILDS, type KernelBuild } from "../../src/kernel/build.ts";
+import { buildWasm, clangVersion, CLANG, CLANG_VERSION, ERF_HEADER, WASM_BUILDS } from "../../src/kernel/build.ts";
 import { KernelWeightsError, SpladeKernel } from "../../src/kernel/encoder-kernel.ts";
 import { ERFCX_ZMAX, erfcx, erfcxCoefficients, erfcxFit, erfHeader } from "../../src/kernel/erf-table.ts";
 import { kernelMemoryBytes, type KernelLayout } from "../../src/kernel/contract.ts";
@@ -212,9 +212,10 @@ describe("the committed kernel builds", () => {
   // .ci/run installs clang-16 and sets SPLADE_REQUIRE_CLANG=1: there a missing or other compiler fails the test.
   const required = process.env.SPLADE_REQUIRE_CLANG === "1";
   const reason = current || required ? "" : ` — skipped: ${version ?? `${CLANG} is not installed`}; needs ${CLANG_VERSION} (apt-get install clang-16 lld-16)`;
-  const builds = Object.entries(KERNEL_BUILDS).map(([build, { file }]) => ({ build: build as KernelBuild, file: basename(file) }));
-  it.skipIf(!current && !required).each(builds)(`$file ($build) is what the committed sources compile to${reason}`, ({ build }) => {
+  // Every committed module: the encoder kernel's two builds and the search scorer.
+  const builds = WASM_BUILDS.map((build) => ({ build, file: basename(build.file), sources: build.sources.join(" + ") }));
+  it.skipIf(!current && !required).each(builds)(`$file ($sources) is what the committed sources compile to${reason}`, ({ build }) => {
     expect(version?.split(" (")[0] ?? `${CLANG} is not installed`).toBe(CLANG_VERSION);
-    expect(Buffer.from(buildKernel(build)).equals(readFileSync(KERNEL_BUILDS[build].file))).toBe(true);
+    expect(Buffer.from(buildWasm(build)).equals(readFileSync(build.file))).toBe(true);
   });
 });

@@ -233,10 +233,12 @@ async function inChunks<T, R>(items: readonly T[], send: (chunk: T[]) => Promise
   return out;
 }
 
-/** A request's failure as one line: a timeout (AbortSignal.timeout's) says so. */
-function reason(error: unknown): string {
-  if (error instanceof DOMException && error.name === "TimeoutError") return "no answer in time";
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0];
+/** A request's failure as one line: a timeout (AbortSignal.timeout's) says after how long, undici's "fetch failed" why. */
+function reason(error: unknown, timeoutMs = REQUEST_TIMEOUT_MS): string {
+  if (error instanceof DOMException && error.name === "TimeoutError") return `no answer within ${timeoutMs / 1000} s`;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  return cause ? `${message} (${cause.code ?? cause.message})` : message;
 }
 
 async function post<T>(worker: MiniflareWorker, path: string, body: unknown): Promise<T> {
@@ -393,7 +395,7 @@ async function benchHttp(folder: string, texts: string[], network: HttpResult["n
         try {
           runs.push(await timedSearch(server, text, k));
         } catch (error) {
-          stopped = `round trip ${runs.length + 1} at k = ${k}: ${reason(error)} (${HTTP_TIMEOUT_MS / 1000} s)`;
+          stopped = `round trip ${runs.length + 1} at k = ${k}: ${reason(error, HTTP_TIMEOUT_MS)}`;
         }
       }
       warm[k] = { round_trip_ms: quantiles(runs.map((r) => r.ms)), search_ms: quantiles(runs.map((r) => r.timing.search ?? Number.NaN)) };

@@ -10,7 +10,7 @@ import { openGemmProbe, theoreticalPeak } from "./corpus-flops.ts";
 import { BASELINE } from "./query-node.ts";
 import { benchQuery, type QueryBenchResult, type WorkerResult } from "./query.ts";
 import { benchRetrieval } from "./retrieval.ts";
-import { benchSearch, searchTexts, type SearchBenchRow } from "./search.ts";
+import { benchSearch, searchTable, searchTexts } from "./search.ts";
 import { searchScorerCommand } from "./search-scorer.ts";
 import { benchModelCases, benchModels, MODELS_BENCH_DOC_TOP_K, MODELS_BENCH_QUERY } from "./models.ts";
 import { generatePassages } from "../test/support/passages.ts";
@@ -595,46 +595,6 @@ const modelsCommand = defineCommand({
   },
 });
 
-/** One markdown row per measure, one column per size. */
-function searchTable(rows: SearchBenchRow[]): string[] {
-  const q = (x: Quantiles) => `${ms(x.p50)} / ${ms(x.p99)}`;
-  const line = (name: string, cell: (r: SearchBenchRow) => string) => `| ${name} | ${rows.map(cell).join(" | ")} |`;
-  const n = (x: number) => x.toLocaleString("en-US");
-  return [
-    `| passages | ${rows.map((r) => n(r.documents)).join(" | ")} |`,
-    `|---|${rows.map(() => "---").join("|")}|`,
-    line("postings", (r) => n(r.postings)),
-    line("index: MiB, files", (r) => `${mb(r.index_bytes)}, ${r.index_files}`),
-    line("build: s, peak RSS MiB (splade-index build process)", (r) => `${r.build.wall_s.toFixed(1)}, ${r.build.peak_rss_mib.toFixed(0)}`),
-    line(
-      "core cold, fresh isolate: index open + first query, ms (parts fetched)",
-      (r) => `${ms(r.core_cold.open_ms)} + ${ms(r.core_cold.first_search_ms)} (${r.core_cold.parts_fetched}, ${mb(r.core_cold.bytes_fetched)} MiB)`,
-    ),
-    ...[10, 1000].map((k) =>
-      line(`core warm k=${k}: p50 / p99 ms (workerd CPU ms per search)`, (r) => `${q(r.core[k].ms)} (${ms(r.core[k].cpu_ms_per_search)})`),
-    ),
-    line(
-      "core: query terms with postings, p50; blocks decoded p50 (of postings p50 / 128)",
-      (r) => `${r.core[10].terms.p50}; ${r.core[10].blocks_decoded.p50} (${Math.ceil(r.core[10].postings.p50 / 128)})`,
-    ),
-    line(
-      "isolate after the core: heap + ArrayBuffers MiB (part cache MiB / budget)",
-      (r) =>
-        `${r.isolate.heap_used_mib} + ${r.isolate.backing_stores_mib} = ${r.isolate.total_mib} (${mb(r.isolate.cache.bytes)} / ${mb(r.isolate.cache.budget_bytes)})`,
-    ),
-    ...[10, 1000].map((k) =>
-      line(`/search in-process k=${k}: p50 / p99 ms (workerd CPU ms per request)`, (r) => `${q(r.route[k].ms)} (${ms(r.route[k].cpu_ms_per_request)})`),
-    ),
-    line("/search text queries: query terms with postings, p50 (p99)", (r) => `${r.route[10].query_terms.p50} (${r.route[10].query_terms.p99})`),
-    line(
-      "/search HTTP cold, fresh Worker: round trip ms (Server-Timing search)",
-      (r) => `${ms(r.http.cold_round_trip_ms)} (${ms(r.http.cold_server_timing.search)})`,
-    ),
-    ...[10, 1000].map((k) => line(`/search HTTP warm k=${k}: round trip p50 / p99 ms`, (r) => q(r.http.warm[k].round_trip_ms))),
-    ...[10, 1000].map((k) => line(`DuckDB exact k=${k}: p50 / p99 ms`, (r) => q(r.duckdb.query_ms[k]))),
-  ];
-}
-
 const searchCommand = defineCommand({
   meta: {
     name: "search",
@@ -674,8 +634,9 @@ const searchCommand = defineCommand({
     );
     for (const line of searchTable(r.rows)) console.log(line);
     console.log(
-      "\ncore: bench/search-worker.ts inside workerd (the route's isolate index and searchTopK, hits' ids read; no HTTP), each query's time the mean of a loop of ≥ 20 ms. " +
-        "/search in-process: the production app's fetch inside workerd (tokenizer, query model, search, JSON). HTTP: the production Worker through wrangler dev's proxy. " +
+      "\ncore: bench/search-worker.ts inside workerd, run by Miniflare's API (no wrangler dev, no inspector relay): the route's isolate index and searchTopK, hits' ids read; no HTTP. " +
+        "A query's first run is timed once, in a stream of distinct queries (the parts it fetched counted); warm, its time is the mean of a loop of ≥ 20 ms. " +
+        "/search in-process: the production app's fetch inside the same workerd (tokenizer, query model, search, JSON). HTTP: the production Worker through wrangler dev's proxy, at most 60 s of warm round trips a k, first as users run it (the inspector's Network domain on: wrangler relays every index part's reads), then with that domain turned off through the inspector. " +
         "DuckDB: src/engines/duckdb.ts eval index in this process on the float32 vectors (the index's are quantized), same query vectors as the core.",
     );
     const file = join(args.out, `search-${new Date().toISOString().replaceAll(":", "-")}.json`);

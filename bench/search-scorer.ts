@@ -72,11 +72,12 @@ class JsScorer implements Scorer {
     return counts;
   }
 
-  countAtLeast(low: number, high: number): { low: number; high: number } {
-    const reach = { low: 0, high: 0 };
+  countAtLeast(low: number, high: number): { low: number; high: number; largest: number } {
+    const reach = { low: 0, high: 0, largest: 0 };
     for (const sum of this.sums) {
       if (sum >= low) reach.low++;
       if (sum >= high) reach.high++;
+      if (sum > reach.largest) reach.largest = sum;
     }
     return reach;
   }

@@ -198,17 +198,37 @@ const MAX_CHECKS = 3;
 const SUMS_PER_OFFER = 40;
 
 /**
- * Whether a θ check now could stop traversal, from one comparison a sum (a fraction of a histogram's cost): false
- * when the histogram's θ and candidates cannot satisfy scoreLists' condition, true when they might. It only spares
- * histograms whose answer is already known to be "go on": θ is still taken from the full histogram, so the lists
- * traversed, the candidates and the hits are what they would be without it.
+ * Whether a θ check before lists[at] could stop traversal, from comparisons of the sums with two values (a fraction
+ * of a histogram's cost): false when the histogram's θ and candidates cannot satisfy scoreLists' condition, true when
+ * they might. It only spares histograms whose answer is already known to be "go on": θ is still taken from the full
+ * histogram, so the lists traversed, the candidates and the hits are what they would be without it.
  * - rest < θ needs k sums ≥ rest: θ is the lower edge of a bucket holding the k best sums, above the least of them
  *   by a rounding of at most a few ulps (< 1 below 2^51), and sums and rest are integers.
  * - θ ≤ ceiling (the same rounding), so every sum ≥ ceiling − rest + 1 is ≥ θ − rest: a candidate the estimate counts.
+ * The same pass rules out the next `later` checks (before lists[at + 1], …) into `ruledOut` when even the largest sum
+ * plus the bounds of the lists read before them stays below their rest: none of them has a sum ≥ rest then.
  */
-function mayStop(scorer: Scorer, k: number, ceiling: number, rest: number, left: number, restPostings: number): boolean {
+function mayStop(
+  scorer: Scorer,
+  k: number,
+  lists: List[],
+  at: number,
+  ceiling: number,
+  rest: number,
+  restPostings: number,
+  later: number,
+  ruledOut: Set<number>,
+): boolean {
   const reach = scorer.countAtLeast(rest, ceiling - rest + 1);
-  return reach.low >= k && reach.high * left * LOOKUP_COST < restPostings;
+  // The largest sum before lists[j], at most, and their rest.
+  let largest = reach.largest;
+  let restThen = rest;
+  for (let j = at; j < at + later && j + 1 < lists.length; j++) {
+    largest += lists[j].upperBound;
+    restThen -= lists[j].upperBound;
+    if (largest < restThen) ruledOut.add(j + 1);
+  }
+  return reach.low >= k && reach.high * (lists.length - at) * LOOKUP_COST < restPostings;
 }
 
 /**
@@ -280,12 +300,19 @@ function scoreLists(scorer: Scorer, lists: List[], k: number, stats: SearchStats
   let theta = 0;
   let traversed = 0;
   let checks = 0;
+  /** Lists before which a θ check was already found unable to stop traversal (mayStop). */
+  const ruledOut = new Set<number>();
   while (traversed < lists.length) {
     // MaxScore's condition, rest < θ: a document no traversed list holds cannot reach θ. θ ≤ ceiling, so it is only
     // worth computing once rest < ceiling. Stopping is worth it only if the candidates' lookups cost less than reading
     // the rest: with frequent expansion terms a document's sum so far plus the bounds left often still reaches θ. A
     // check reads every sum, so there are at most MAX_CHECKS.
-    if (rest < ceiling && checks++ < MAX_CHECKS && mayStop(scorer, k, ceiling, rest, lists.length - traversed, restPostings)) {
+    if (
+      rest < ceiling &&
+      checks++ < MAX_CHECKS &&
+      !ruledOut.has(traversed) &&
+      mayStop(scorer, k, lists, traversed, ceiling, rest, restPostings, MAX_CHECKS - checks, ruledOut)
+    ) {
       const estimate = threshold(scorer, k, ceiling, rest);
       if (rest < estimate.theta && estimate.candidates * (lists.length - traversed) * LOOKUP_COST < restPostings) {
         theta = estimate.theta;

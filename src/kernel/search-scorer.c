@@ -128,28 +128,32 @@ void histogram(const double *sums, uint32_t documents, double width, uint32_t *c
 }
 
 /**
- * How many sums are ≥ low (returned) and how many ≥ high (*above): one comparison a sum, no division and no scattered
- * counter, so a pass costs a fraction of histogram()'s. search.ts asks it before a histogram, to skip one that cannot
- * let MaxScore stop.
+ * How many sums are ≥ low (returned) and how many ≥ high (*above), and the largest sum (*largest): comparisons only,
+ * no division and no scattered counter, so a pass costs a fraction of histogram()'s. search.ts asks it before a
+ * histogram, to skip one (and later ones) that cannot let MaxScore stop.
  */
 EXPORT(count_at_least)
-uint32_t count_at_least(const double *sums, uint32_t documents, double low, double high, uint32_t *above) {
+uint32_t count_at_least(const double *sums, uint32_t documents, double low, double high, uint32_t *above, double *largest) {
   const v128_t l = wasm_f64x2_splat(low), h = wasm_f64x2_splat(high);
   // A comparison is −1 a lane where it holds: subtracting the masks counts, two documents an instruction.
-  v128_t lows = wasm_i64x2_splat(0), highs = wasm_i64x2_splat(0);
+  v128_t lows = wasm_i64x2_splat(0), highs = wasm_i64x2_splat(0), most = wasm_f64x2_splat(0);
   uint32_t d = 0;
   for (; d + 2 <= documents; d += 2) {
     const v128_t s = wasm_v128_load(sums + d);
     lows = wasm_i64x2_sub(lows, wasm_f64x2_ge(s, l));
     highs = wasm_i64x2_sub(highs, wasm_f64x2_ge(s, h));
+    most = wasm_f64x2_pmax(most, s);
   }
   uint32_t n = (uint32_t)(wasm_i64x2_extract_lane(lows, 0) + wasm_i64x2_extract_lane(lows, 1));
   uint32_t m = (uint32_t)(wasm_i64x2_extract_lane(highs, 0) + wasm_i64x2_extract_lane(highs, 1));
+  double top = wasm_f64x2_extract_lane(most, 0) > wasm_f64x2_extract_lane(most, 1) ? wasm_f64x2_extract_lane(most, 0) : wasm_f64x2_extract_lane(most, 1);
   if (d < documents) {
     n += sums[d] >= low;
     m += sums[d] >= high;
+    if (sums[d] > top) top = sums[d];
   }
   *above = m;
+  *largest = top;
   return n;
 }
 

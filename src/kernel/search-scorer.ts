@@ -11,7 +11,7 @@ interface ScorerExports {
   accumulate(record: number, bytes: number, blocks: number, postings: number, weight: number, sums: number, documents: number): number;
   histogram_counters(buckets: number): number;
   histogram(sums: number, documents: number, width: number, counts: number, buckets: number): void;
-  count_at_least(sums: number, documents: number, low: number, high: number, above: number): number;
+  count_at_least(sums: number, documents: number, low: number, high: number, above: number, largest: number): number;
   collect(sums: number, from: number, to: number, rest: number, theta: number, least: number, docs: number, partial: number, counted: number): number;
   clear(sums: number, documents: number): void;
 }
@@ -28,7 +28,7 @@ const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export class SearchScorer {
   private readonly wasm: ScorerExports;
-  private readonly at: { counts: number; counted: number; above: number; docs: number; partial: number; sums: number; record: number };
+  private readonly at: { counts: number; counted: number; above: number; largest: number; docs: number; partial: number; sums: number; record: number };
   /** Bytes the record area holds now: it grows to the largest record accumulated (up to the index's largest part). */
   private recordBytes = 0;
 
@@ -43,7 +43,7 @@ export class SearchScorer {
     const docs = counted + 16;
     const partial = align(docs + COLLECT_CHUNK * 4, 16);
     const sums = partial + COLLECT_CHUNK * 8;
-    this.at = { counts, counted, above: counted + 4, docs, partial, sums, record: align(sums + documents * 8, 16) };
+    this.at = { counts, counted, above: counted + 4, largest: counted + 8, docs, partial, sums, record: align(sums + documents * 8, 16) };
     this.reserve(this.at.record);
   }
 
@@ -77,10 +77,17 @@ export class SearchScorer {
     return new Uint32Array(this.wasm.memory.buffer, this.at.counts, this.buckets);
   }
 
-  /** How many sums are ≥ `low`, and how many ≥ `high`: one comparison a sum, a fraction of a histogram's cost. */
-  countAtLeast(low: number, high: number): { low: number; high: number } {
-    const n = this.wasm.count_at_least(this.at.sums, this.documents, low, high, this.at.above);
-    return { low: n, high: new Uint32Array(this.wasm.memory.buffer, this.at.above, 1)[0] };
+  /**
+   * How many sums are ≥ `low`, how many ≥ `high`, and the largest sum (0 when there is none): comparisons only, a
+   * fraction of a histogram's cost.
+   */
+  countAtLeast(low: number, high: number): { low: number; high: number; largest: number } {
+    const n = this.wasm.count_at_least(this.at.sums, this.documents, low, high, this.at.above, this.at.largest);
+    return {
+      low: n,
+      high: new Uint32Array(this.wasm.memory.buffer, this.at.above, 1)[0],
+      largest: new Float64Array(this.wasm.memory.buffer, this.at.largest, 1)[0],
+    };
   }
 
   /**

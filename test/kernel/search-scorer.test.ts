@@ -107,7 +107,11 @@ function expectPlain(documents: number, terms: readonly Term[], scorer = new Sea
     [sorted[Math.min(3, sorted.length - 1)] ?? 1, (sorted[0] ?? 0) + 0.5],
     [0, ceiling + 1],
   ]) {
-    expect(scorer.countAtLeast(low, high)).toEqual({ low: sums.filter((s) => s >= low).length, high: sums.filter((s) => s >= high).length });
+    expect(scorer.countAtLeast(low, high)).toEqual({
+      low: sums.filter((s) => s >= low).length,
+      high: sums.filter((s) => s >= high).length,
+      largest: sorted[0] ?? 0,
+    });
   }
   // θ at an existing sum, and a rest that lifts the 21st best exactly to it: ties are candidates.
   const theta = sorted[Math.min(9, sorted.length - 1)] ?? 0;

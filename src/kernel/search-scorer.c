@@ -1,11 +1,13 @@
-// The search scorer's three passes over postings and sums (src/index/search.ts, MaxScore term at a time), as a WASM
+// The search scorer's passes over postings and sums (src/index/search.ts, MaxScore term at a time), as a WASM
 // SIMD128 module: in JavaScript they were the search's whole time (~6–10 ns a posting in workerd; bench/search-scorer.ts
 // compares the two).
 //   accumulate: one term's record (index@1, docs/search.md: block table, then per block the LEB128 gaps and the u8
 //               impacts) added into one sum per document;
 //   histogram:  the sums bucketed for θ (MaxScore's threshold);
+//   count_at_least: the sums counted against two values, and the largest — whether a histogram could pay off;
 //   collect:    the candidates (document, sum so far) read out in document order, every sum zeroed for the next query;
-//               with a least sum, only those that can still make the top k are handed back to JavaScript.
+//               with a least sum (the caller's, chunk by chunk), only those that can still make the top k are handed
+//               back to JavaScript.
 //
 // Sums are float64, as the reference's (src/index/score.ts exactTopK): each is an integer Σ q × impact with q < 2^16
 // (score.ts quantizeQuery) and impact ≤ 255, so below 2^24 × terms < 2^53 — exact in any order. A u32 sum would halve

@@ -30,7 +30,7 @@ class JsScorer implements Scorer {
   private readonly counts: Uint32Array;
 
   constructor(
-    documents: number,
+    readonly documents: number,
     readonly buckets: number,
   ) {
     this.sums = new Float64Array(documents);
@@ -72,7 +72,17 @@ class JsScorer implements Scorer {
     return counts;
   }
 
-  collect(rest: number, theta: number, least: number, candidate: (doc: number, sum: number) => void): number {
+  countAtLeast(low: number, high: number): { low: number; high: number; largest: number } {
+    const reach = { low: 0, high: 0, largest: 0 };
+    for (const sum of this.sums) {
+      if (sum >= low) reach.low++;
+      if (sum >= high) reach.high++;
+      if (sum > reach.largest) reach.largest = sum;
+    }
+    return reach;
+  }
+
+  collect(rest: number, theta: number, least: () => number, candidate: (doc: number, sum: number) => void): number {
     const sums = this.sums;
     let n = 0;
     for (let d = 0; d < sums.length; d++) {
@@ -80,7 +90,7 @@ class JsScorer implements Scorer {
       if (sum === 0) continue;
       sums[d] = 0;
       if (sum + rest >= theta) {
-        if (sum >= least) candidate(d, sum);
+        if (sum >= least()) candidate(d, sum);
         n++;
       }
     }

@@ -180,7 +180,7 @@ class TopK {
 }
 
 /** What scoring needs of its one sum per document: SearchScorer's loops (a benchmark may pass its own, bench/search-scorer.ts). */
-export type Scorer = Pick<SearchScorer, "buckets" | "accumulate" | "histogram" | "collect" | "clear">;
+export type Scorer = Pick<SearchScorer, "documents" | "buckets" | "accumulate" | "histogram" | "countAtLeast" | "collect" | "clear">;
 
 const scorers = new WeakMap<IndexReader, SearchScorer>();
 
@@ -191,6 +191,45 @@ const scorers = new WeakMap<IndexReader, SearchScorer>();
 const LOOKUP_COST = 32;
 const HISTOGRAM_BUCKETS = 4096;
 const MAX_CHECKS = 3;
+/**
+ * Sums a histogram pass reads in the time the top k takes one candidate (a heap step in JavaScript), an order of
+ * magnitude (bench/search-scorer.ts): only for choosing how the final read-out finds the sums worth handing back.
+ */
+const SUMS_PER_OFFER = 40;
+
+/**
+ * Whether a θ check before lists[at] could stop traversal, from comparisons of the sums with two values (a fraction
+ * of a histogram's cost): false when the histogram's θ and candidates cannot satisfy scoreLists' condition, true when
+ * they might. It only spares histograms whose answer is already known to be "go on": θ is still taken from the full
+ * histogram, so the lists traversed, the candidates and the hits are what they would be without it.
+ * - rest < θ needs k sums ≥ rest: θ is the lower edge of a bucket holding the k best sums, above the least of them
+ *   by a rounding of at most a few ulps (< 1 below 2^51), and sums and rest are integers.
+ * - θ ≤ ceiling (the same rounding), so every sum ≥ ceiling − rest + 1 is ≥ θ − rest: a candidate the estimate counts.
+ * The same pass rules out the next `later` checks (before lists[at + 1], …) into `ruledOut` when even the largest sum
+ * plus the bounds of the lists read before them stays below their rest: none of them has a sum ≥ rest then.
+ */
+function mayStop(
+  scorer: Scorer,
+  k: number,
+  lists: List[],
+  at: number,
+  ceiling: number,
+  rest: number,
+  restPostings: number,
+  later: number,
+  ruledOut: Set<number>,
+): boolean {
+  const reach = scorer.countAtLeast(rest, ceiling - rest + 1);
+  // The largest sum before lists[j], at most, and their rest.
+  let largest = reach.largest;
+  let restThen = rest;
+  for (let j = at; j < at + later && j + 1 < lists.length; j++) {
+    largest += lists[j].upperBound;
+    restThen -= lists[j].upperBound;
+    if (largest < restThen) ruledOut.add(j + 1);
+  }
+  return reach.low >= k && reach.high * (lists.length - at) * LOOKUP_COST < restPostings;
+}
 
 /**
  * θ, a lower bound of the k-th best sum so far, from one pass over the sums: a histogram of the positive sums over
@@ -261,12 +300,19 @@ function scoreLists(scorer: Scorer, lists: List[], k: number, stats: SearchStats
   let theta = 0;
   let traversed = 0;
   let checks = 0;
+  /** Lists before which a θ check was already found unable to stop traversal (mayStop). */
+  const ruledOut = new Set<number>();
   while (traversed < lists.length) {
     // MaxScore's condition, rest < θ: a document no traversed list holds cannot reach θ. θ ≤ ceiling, so it is only
     // worth computing once rest < ceiling. Stopping is worth it only if the candidates' lookups cost less than reading
     // the rest: with frequent expansion terms a document's sum so far plus the bounds left often still reaches θ. A
     // check reads every sum, so there are at most MAX_CHECKS.
-    if (rest < ceiling && checks++ < MAX_CHECKS) {
+    if (
+      rest < ceiling &&
+      checks++ < MAX_CHECKS &&
+      !ruledOut.has(traversed) &&
+      mayStop(scorer, k, lists, traversed, ceiling, rest, restPostings, MAX_CHECKS - checks, ruledOut)
+    ) {
       const estimate = threshold(scorer, k, ceiling, rest);
       if (rest < estimate.theta && estimate.candidates * (lists.length - traversed) * LOOKUP_COST < restPostings) {
         theta = estimate.theta;
@@ -287,9 +333,18 @@ function scoreLists(scorer: Scorer, lists: List[], k: number, stats: SearchStats
   const best = new TopK(k);
   // θ may tie (and win on document number); the final top's own threshold, of smaller documents, may not.
   const beaten = (bound: number) => bound < theta || (best.full && bound <= best.threshold);
-  // With every list traversed the sums are final, and one more histogram gives a sum that k documents reach: below it
-  // no document can enter the top k (at it, one may win a tie), so only the few above come back to JavaScript.
-  const least = cursors.length === 0 && lists.length > 0 ? threshold(scorer, k, ceiling, 0).theta : 0;
+  // With every list traversed the sums are final, and only a sum that can still enter the top k need come back to
+  // JavaScript: one at or above a sum k documents reach (at it, one may win a tie). Either one more histogram gives
+  // such a sum, or the top k's own threshold does as it fills (documents come in ascending order, so a later one equal
+  // to it cannot win), with fewer and fewer documents above it — about k(1 + ln(documents / k)) in all when the sums
+  // come in no particular order: cheaper than a histogram pass unless k is a large part of the documents.
+  let least = () => 0;
+  if (cursors.length === 0 && lists.length > 0) {
+    if (k * (1 + Math.log(scorer.documents / k)) * SUMS_PER_OFFER > scorer.documents) {
+      const floor = threshold(scorer, k, ceiling, 0).theta;
+      least = () => floor;
+    } else least = () => (best.full ? best.threshold : 0);
+  }
   // Candidates: documents some traversed list holds whose sum could still reach θ (every one when all lists were
   // traversed: θ = 0), in document order, each looked up in the lists left.
   stats.candidates = scorer.collect(rest, theta, least, (doc, partial) => {

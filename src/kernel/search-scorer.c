@@ -1,11 +1,13 @@
-// The search scorer's three passes over postings and sums (src/index/search.ts, MaxScore term at a time), as a WASM
+// The search scorer's passes over postings and sums (src/index/search.ts, MaxScore term at a time), as a WASM
 // SIMD128 module: in JavaScript they were the search's whole time (~6–10 ns a posting in workerd; bench/search-scorer.ts
 // compares the two).
 //   accumulate: one term's record (index@1, docs/search.md: block table, then per block the LEB128 gaps and the u8
 //               impacts) added into one sum per document;
 //   histogram:  the sums bucketed for θ (MaxScore's threshold);
+//   count_at_least: the sums counted against two values, and the largest — whether a histogram could pay off;
 //   collect:    the candidates (document, sum so far) read out in document order, every sum zeroed for the next query;
-//               with a least sum, only those that can still make the top k are handed back to JavaScript.
+//               with a least sum (the caller's, chunk by chunk), only those that can still make the top k are handed
+//               back to JavaScript.
 //
 // Sums are float64, as the reference's (src/index/score.ts exactTopK): each is an integer Σ q × impact with q < 2^16
 // (score.ts quantizeQuery) and impact ≤ 255, so below 2^24 × terms < 2^53 — exact in any order. A u32 sum would halve
@@ -125,6 +127,36 @@ void histogram(const double *sums, uint32_t documents, double width, uint32_t *c
   }
   for (uint32_t h = 1; h < HISTOGRAMS; h++)
     for (uint32_t c = 0; c < buckets; c++) counts[c] += counts[h * buckets + c];
+}
+
+/**
+ * How many sums are ≥ low (returned) and how many ≥ high (*above), and the largest sum (*largest): comparisons only,
+ * no division and no scattered counter, so a pass costs a fraction of histogram()'s. search.ts asks it before a
+ * histogram, to skip one (and later ones) that cannot let MaxScore stop.
+ */
+EXPORT(count_at_least)
+uint32_t count_at_least(const double *sums, uint32_t documents, double low, double high, uint32_t *above, double *largest) {
+  const v128_t l = wasm_f64x2_splat(low), h = wasm_f64x2_splat(high);
+  // A comparison is −1 a lane where it holds: subtracting the masks counts, two documents an instruction.
+  v128_t lows = wasm_i64x2_splat(0), highs = wasm_i64x2_splat(0), most = wasm_f64x2_splat(0);
+  uint32_t d = 0;
+  for (; d + 2 <= documents; d += 2) {
+    const v128_t s = wasm_v128_load(sums + d);
+    lows = wasm_i64x2_sub(lows, wasm_f64x2_ge(s, l));
+    highs = wasm_i64x2_sub(highs, wasm_f64x2_ge(s, h));
+    most = wasm_f64x2_pmax(most, s);
+  }
+  uint32_t n = (uint32_t)(wasm_i64x2_extract_lane(lows, 0) + wasm_i64x2_extract_lane(lows, 1));
+  uint32_t m = (uint32_t)(wasm_i64x2_extract_lane(highs, 0) + wasm_i64x2_extract_lane(highs, 1));
+  double top = wasm_f64x2_extract_lane(most, 0) > wasm_f64x2_extract_lane(most, 1) ? wasm_f64x2_extract_lane(most, 0) : wasm_f64x2_extract_lane(most, 1);
+  if (d < documents) {
+    n += sums[d] >= low;
+    m += sums[d] >= high;
+    if (sums[d] > top) top = sums[d];
+  }
+  *above = m;
+  *largest = top;
+  return n;
 }
 
 /**

@@ -69,7 +69,12 @@ function accumulateAll(scorer: SearchScorer, terms: readonly Term[]): void {
 /** What collect hands out, in its order, and how many candidates it counted. */
 function collected(scorer: SearchScorer, rest: number, theta: number, least = 0): { out: Array<[number, number]>; count: number } {
   const out: Array<[number, number]> = [];
-  const count = scorer.collect(rest, theta, least, (doc, sum) => out.push([doc, sum]));
+  const count = scorer.collect(
+    rest,
+    theta,
+    () => least,
+    (doc, sum) => out.push([doc, sum]),
+  );
   return { out, count };
 }
 
@@ -97,6 +102,17 @@ function expectPlain(documents: number, terms: readonly Term[], scorer = new Sea
   const ceiling = terms.reduce((sum, t) => sum + t.weight * t.entry.maxImpact, 0);
   for (const width of [(ceiling + 1) / BUCKETS, (ceiling + 1) / 7]) expect([...scorer.histogram(width)]).toEqual([...plainHistogram(sums, width)]);
   const sorted = [...sums].filter((s) => s > 0).sort((a, b) => b - a);
+  // Counts at an existing sum (ties counted), between two, at 0 (every document) and above every sum.
+  for (const [low, high] of [
+    [sorted[Math.min(3, sorted.length - 1)] ?? 1, (sorted[0] ?? 0) + 0.5],
+    [0, ceiling + 1],
+  ]) {
+    expect(scorer.countAtLeast(low, high)).toEqual({
+      low: sums.filter((s) => s >= low).length,
+      high: sums.filter((s) => s >= high).length,
+      largest: sorted[0] ?? 0,
+    });
+  }
   // θ at an existing sum, and a rest that lifts the 21st best exactly to it: ties are candidates.
   const theta = sorted[Math.min(9, sorted.length - 1)] ?? 0;
   const rest = theta - (sorted[Math.min(20, sorted.length - 1)] ?? 0);
@@ -150,6 +166,48 @@ describe("the search scorer equals plain JavaScript on the same records", () => 
     const scorer = new SearchScorer(documents, BUCKETS);
     for (let q = 0; q < 3; q++)
       expectPlain(documents, [term(someDocs(documents, 9000, 50 + q), 1000 + q, 60 + q), term(someDocs(documents, 20, 70 + q), 65535, 80 + q)], scorer);
+  });
+});
+
+describe("collect with a least sum that rises as the candidates come", () => {
+  it("asks it before each call into the module, hands back only sums at or above it, and the top k stays exact", () => {
+    const documents = 300_001;
+    const terms = [term(someDocs(documents, 200_000, 300), 3, 301), term(someDocs(documents, 50_000, 302), 700, 303)];
+    const scorer = new SearchScorer(documents, BUCKETS);
+    accumulateAll(scorer, terms);
+    const sums = plainSums(documents, terms);
+    const k = 10;
+    // The k best so far, kept sorted, best first: its k-th is the least sum a later document must beat.
+    const top: Array<[number, number]> = [];
+    let asked = 0;
+    let least = 0;
+    let handed = 0;
+    const count = scorer.collect(
+      0,
+      0,
+      () => {
+        asked++;
+        least = top.length === k ? top[k - 1][1] : 0;
+        return least;
+      },
+      (doc, sum) => {
+        handed++;
+        expect(sum).toBeGreaterThanOrEqual(least);
+        expect(sum).toBe(sums[doc]);
+        if (top.length === k && sum <= top[k - 1][1]) return;
+        top.push([doc, sum]);
+        top.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        top.length = Math.min(top.length, k);
+      },
+    );
+    const nonZero = sums.filter((s) => s > 0).length;
+    expect(count).toBe(nonZero);
+    const plain = [...sums.entries()].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    expect(top).toEqual(plain.slice(0, k));
+    expect(asked).toBeGreaterThan(1);
+    // Without a rising least every non-zero sum would come back.
+    expect(handed).toBeLessThan(nonZero / 10);
+    expect(scorer.histogram(1).every((c) => c === 0)).toBe(true);
   });
 });
 

@@ -25,6 +25,7 @@ import { openDuckdb } from "../src/engines/duckdb.ts";
 import { fingerprint, INDEX_PREFIX } from "../src/eval/retrieve.ts";
 import { assetsFolder, freePort, startWorker, type WorkerServer } from "../src/node/wrangler-dev.ts";
 import { type MiniflareWorker, startMiniflareWorker } from "./miniflare-worker.ts";
+import { type HeapUsage, heapAfterGc, type InspectorSession, inspectorSession } from "./inspector.ts";
 import type { PartTraffic, RouteCost, SearchCacheStats, SearchColdResult, SearchCost } from "./search-worker.ts";
 import { DOC_SHAPE, QUERY_SHAPE, type SparseVectorRecord, writeSparseCollection } from "./sparse-collection.ts";
 import { quantiles, type Quantiles } from "./stats.ts";
@@ -185,47 +186,6 @@ function buildIndex(docs: string, output: string, docModel: string): Promise<Bui
   });
 }
 
-/**
- * The isolate's V8 heap and ArrayBuffers after a full GC, through workerd's own inspector (argv: its WebSocket URL,
- * the Worker's base URL), as bench/worker-memory.ts reads them: heap statistics only (the Network domain is never
- * turned on), and /health requests sent until the GC answers — workerd runs the inspector's GC task only when the
- * isolate next runs.
- */
-const HEAP_PROBE = `
-const [url, base] = process.argv.slice(1);
-const socket = new WebSocket(url);
-let id = 0;
-const pending = new Map();
-socket.addEventListener("message", (event) => {
-  const message = JSON.parse(String(event.data));
-  if (message.id !== undefined) pending.get(message.id)?.(message.result ?? {});
-});
-const call = (method) => new Promise((done) => { pending.set(++id, done); socket.send(JSON.stringify({ id, method })); });
-socket.addEventListener("open", async () => {
-  let collected = false;
-  const gc = call("HeapProfiler.collectGarbage").then(() => (collected = true));
-  while (!collected) {
-    await (await fetch(base + "/health", { headers: { connection: "close" } })).arrayBuffer();
-    await Promise.race([gc, new Promise((resolve) => setTimeout(resolve, 100))]);
-  }
-  process.stdout.write(JSON.stringify(await call("Runtime.getHeapUsage")));
-  socket.close();
-  process.exit(0);
-});
-socket.addEventListener("error", () => { console.error("no inspector at " + url); process.exit(1); });
-`;
-
-/** Node 20's WebSocket client is behind a flag: the probe runs in a process of its own that has it. */
-function isolateHeap(url: string, base: string): Promise<{ usedSize: number; totalSize: number; backingStorageSize: number }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--experimental-websocket", "-e", HEAP_PROBE, url, base], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.on("error", fail);
-    child.on("close", (code) => (code === 0 ? done(JSON.parse(out)) : fail(new Error(`the heap probe exited with ${code}`))));
-  });
-}
-
 /** `items` sent CHUNK at a time, answers concatenated. */
 async function inChunks<T, R>(items: readonly T[], send: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
   const out: R[] = [];
@@ -323,7 +283,14 @@ async function benchInWorkerd(folder: string, queries: SparseVectorRecord[], tex
     }
     // Memory once the core has run every query at both k: the part cache as full as these queries make it.
     const isolate = await phase("isolate memory", async (): Promise<IsolateMemory> => {
-      const heap = await isolateHeap(worker!.inspectorUrl, worker!.base);
+      // workerd's own inspector: heap statistics only, the Network domain never turned on.
+      const session = await inspectorSession(worker!.inspectorUrl);
+      let heap: HeapUsage;
+      try {
+        heap = await heapAfterGc(session, worker!.base);
+      } finally {
+        session.close();
+      }
       const cache = JSON.parse(await (await worker!.fetch("/stats", undefined, REQUEST_TIMEOUT_MS)).text()) as SearchCacheStats;
       return {
         heap_used_mib: mib(heap.usedSize),
@@ -353,25 +320,11 @@ async function benchInWorkerd(folder: string, queries: SparseVectorRecord[], tex
   }
 }
 
-/**
- * Holds a session on wrangler's inspector proxy (port `port`) with the isolate's Network domain turned off, as
- * bench/worker-memory.ts does, until close(). In a process of its own: Node 20's WebSocket client is behind a flag.
- */
-const NETWORK_OFF = `
-const socket = new WebSocket("ws://127.0.0.1:" + process.argv[1] + "/ws", { headers: { Origin: "http://127.0.0.1" } });
-socket.addEventListener("open", () => socket.send(JSON.stringify({ id: 1, method: "Network.disable" })));
-socket.addEventListener("message", (event) => { if (JSON.parse(String(event.data)).id === 1) process.stdout.write("off\\n"); });
-socket.addEventListener("error", () => { console.error("no inspector on port " + process.argv[1]); process.exit(1); });
-process.stdin.on("end", () => process.exit(0)).resume();
-`;
-
-function networkOff(port: number): Promise<{ close(): void }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--experimental-websocket", "-e", NETWORK_OFF, String(port)], { stdio: ["pipe", "pipe", "inherit"] });
-    child.on("error", fail);
-    child.on("close", (code) => fail(new Error(`the inspector session exited with ${code}`)));
-    child.stdout.once("data", () => done({ close: () => child.stdin.end() }));
-  });
+/** A session on wrangler's inspector proxy (port `port`) with the isolate's Network domain turned off, until close(). */
+async function networkOff(port: number): Promise<InspectorSession> {
+  const session = await inspectorSession(`ws://127.0.0.1:${port}/ws`);
+  await session.call("Network.disable");
+  return session;
 }
 
 /**

@@ -14,6 +14,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureFixtureModels } from "../src/model/fixture.ts";
 import { assetsFolder, freePort, startWorker } from "../src/node/wrangler-dev.ts";
+import { heapAfterGc, inspectorSession } from "./inspector.ts";
 import { rss, workerdPids } from "./workerd-process.ts";
 
 /** Requests one phase may send at most, whatever its duration: the load stays bounded on a fast machine. */
@@ -21,30 +22,6 @@ const MAX_REQUESTS_PER_PHASE = 50_000;
 const HIT_QUERY = "which planet is known as the red planet";
 /** A request not answered by then counts as failed. */
 const REQUEST_TIMEOUT_MS = 30_000;
-
-/** One Chrome DevTools protocol session on the isolate, through wrangler's inspector proxy. */
-async function inspector(port: number): Promise<{ call(method: string): Promise<Record<string, unknown>>; close(): void }> {
-  // wrangler's proxy refuses a connection without an allowed Origin (InspectorProxyWorker.ts, wrangler 4.86.0).
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Origin: "http://127.0.0.1" } } as never);
-  const pending = new Map<number, (result: Record<string, unknown>) => void>();
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, unknown> };
-    if (message.id !== undefined) pending.get(message.id)?.(message.result ?? {});
-  });
-  await new Promise((done, fail) => {
-    socket.addEventListener("open", done, { once: true });
-    socket.addEventListener("error", () => fail(new Error(`no inspector at ws://127.0.0.1:${port}/ws`)), { once: true });
-  });
-  let id = 0;
-  return {
-    call: (method) =>
-      new Promise((done) => {
-        pending.set(++id, done);
-        socket.send(JSON.stringify({ id, method }));
-      }),
-    close: () => socket.close(),
-  };
-}
 
 type Phase = "hits" | "misses";
 
@@ -115,11 +92,10 @@ async function main(): Promise<void> {
       throw new Error(`--${["rounds", "seconds", "connections"][i]} must be a ${i === 0 ? "whole number" : "positive integer"}, got ${v}`);
     return n;
   });
-  if (typeof WebSocket === "undefined") throw new Error("no WebSocket client: run with `npx tsx --experimental-websocket bench/worker-memory.ts` (Node 20)");
   const model = values.model ? resolve(values.model) : resolve((await ensureFixtureModels()).models["query-sparse"]);
   const inspectorPort = await freePort();
   const server = await startWorker(await assetsFolder(model), { inspectorPort, vars: { SPLADE_CACHE_TTL: "3600" } });
-  const session = await inspector(inspectorPort);
+  const session = await inspectorSession(`ws://127.0.0.1:${inspectorPort}/ws`);
   // wrangler enables the inspector's Network domain on the isolate; with it, the model's first load (encoder.bin,
   // 16.7 MiB, read from the asset store) took wrangler's proxy from 59 to 354 MB and the first answer 3.8 s, against
   // 59 MB and 0.17 s with it off (measured, wrangler 4.86.0), and forwarding its events to this session took a minute.
@@ -129,15 +105,7 @@ async function main(): Promise<void> {
     const pids = workerdPids(inspectorPort);
     const results: PhaseResult[] = [];
     const measure = async (round: number, phase: Phase | "start", counts = { requests: 0, hits: 0, misses: 0, failed: 0 }) => {
-      // V8's inspector runs the GC as a task of the isolate, which workerd runs only when the isolate next runs
-      // (measured: no answer until a request came): /health requests let it run, until the GC has answered.
-      let collected = false;
-      const gc = session.call("HeapProfiler.collectGarbage").then(() => (collected = true));
-      while (!collected) {
-        await (await fetch(`${server.base}/health`)).arrayBuffer();
-        await Promise.race([gc, new Promise((resolve) => setTimeout(resolve, 100))]);
-      }
-      const heap = (await session.call("Runtime.getHeapUsage")) as { usedSize: number; totalSize: number; backingStorageSize: number };
+      const heap = await heapAfterGc(session, server.base);
       const row = {
         round,
         phase,
